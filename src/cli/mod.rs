@@ -1,0 +1,73 @@
+//! Command-line definitions (clap derive only; no behaviour lives here).
+//! Global flags may come before or after the subcommand; `sforge <cmd> --help` documents each one.
+
+mod run_settings;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use run_settings::{BackendArg, RunSettingsArgs};
+
+/// Evaluation harness for autonomous coding agents.
+///
+/// sforge builds task images, runs an agent in a Work container, grades its submissions in fresh
+/// Judge containers and records the whole trajectory.
+#[derive(Debug, Parser)]
+#[command(name = "sforge", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every subcommand.
+#[derive(Debug, Default, Clone, Args)]
+pub struct GlobalArgs {
+    /// Directory for build logs, run records and judge state [env: SFORGE_LOG_DIR] [default: ./logs]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub log_dir: Option<PathBuf>,
+
+    /// Directory holding BENCHMARK.yaml and the task JSON files [env: SFORGE_TASKS_DIR] [default: ./tasks]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tasks_dir: Option<PathBuf>,
+
+    /// Do not stream progress to the console (results and errors are still printed)
+    #[arg(long, global = true)]
+    pub silent: bool,
+
+    /// More log output on stderr: -v for info, -vv for every command sforge runs (RUST_LOG overrides)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the tasks of the benchmark in the tasks directory
+    List(ListArgs),
+    /// Show the fully resolved settings and where each value came from
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON (one object per task, with its base/work/judge image names) instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Resolve the settings a run of this task would use (task JSON limits and experiment task
+    /// overrides included)
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub run: RunSettingsArgs,
+}

@@ -1,0 +1,20 @@
+//! Layered settings: defaults < task file < environment < experiment YAML < command line,
+//! resolved per field into one [`Settings`] whose every value remembers its [`Source`].
+
+mod env;
+mod error;
+mod experiment;
+mod overrides;
+pub mod parse;
+mod redact;
+mod resolve;
+mod settings;
+mod source;
+
+pub use env::{env_layer, EnvMap};
+pub use error::ConfigError;
+pub use experiment::Experiment;
+pub use redact::redacted_entries;
+pub use resolve::Resolver;
+pub use settings::{Backend, Layer, Settings, DEFAULT_JUDGE_URL, SECRET_SETTINGS};
+pub use source::{Source, Sourced};

@@ -1,0 +1,152 @@
+//! Resolution: builds the layers (task file < environment < experiment < flags) and merges them.
+
+use std::path::{Path, PathBuf};
+
+use super::env::{env_layer, EnvMap};
+use super::error::ConfigError;
+use super::experiment::Experiment;
+use super::parse;
+use super::settings::{Backend, Layer, Settings};
+use super::source::{Source, Sourced};
+use crate::cli::{BackendArg, GlobalArgs, RunSettingsArgs};
+use crate::task::Task;
+
+/// Everything needed to resolve settings, globally or for one task.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    cwd: PathBuf,
+    env: Layer,
+    experiment: Option<Experiment>,
+    cli: Layer,
+}
+
+impl Resolver {
+    /// Load the experiment file (if any), apply its `env:` section, and parse every layer.
+    pub fn new(
+        mut env: EnvMap,
+        cwd: &Path,
+        global: &GlobalArgs,
+        run: &RunSettingsArgs,
+    ) -> Result<Self, ConfigError> {
+        let experiment = run
+            .experiment
+            .as_deref()
+            .map(|path| Experiment::load(&cwd.join(path), &mut env))
+            .transpose()?;
+        Ok(Resolver {
+            cwd: cwd.to_owned(),
+            env: env_layer(&env)?,
+            experiment,
+            cli: cli_layer(global, run)?,
+        })
+    }
+
+    #[must_use]
+    pub fn experiment(&self) -> Option<&Experiment> {
+        self.experiment.as_ref()
+    }
+
+    /// Settings without any task: defaults, environment, experiment `defaults`, flags.
+    #[must_use]
+    pub fn global(&self) -> Settings {
+        self.merge(None, None)
+    }
+
+    /// Settings for one task: its JSON limits and the experiment's block for it are included.
+    #[must_use]
+    pub fn for_task(&self, task: &Task) -> Settings {
+        self.merge(Some(&task_layer(task)), Some(&task.task_id))
+    }
+
+    /// Settings for a task id without its task file (experiment block, env, flags).
+    #[must_use]
+    pub fn for_task_id(&self, task_id: &str) -> Settings {
+        self.merge(None, Some(task_id))
+    }
+
+    fn merge(&self, task: Option<&Layer>, task_id: Option<&str>) -> Settings {
+        let mut layers: Vec<&Layer> = task.into_iter().collect();
+        layers.push(&self.env);
+        if let Some(exp) = &self.experiment {
+            layers.extend(exp.layers_for(task_id));
+        }
+        layers.push(&self.cli);
+        let mut settings = Settings::merge(&layers);
+        for dir in [&mut settings.log_dir.value, &mut settings.tasks_dir.value] {
+            if dir.is_relative() {
+                *dir = self.cwd.join(&*dir);
+            }
+        }
+        settings
+    }
+}
+
+/// The lowest layer of a task run: limits and internet from the task JSON.
+fn task_layer(task: &Task) -> Layer {
+    fn src(task: &Task, key: &str) -> Source {
+        Source::TaskFile { file: task.path.clone(), key: key.to_owned() }
+    }
+    fn some<T>(task: &Task, v: Option<T>, key: &str) -> Option<Sourced<Option<T>>> {
+        v.map(|v| Sourced::new(Some(v), src(task, key)))
+    }
+    Layer {
+        work_cpu_limit: some(task, task.work.cpu_limit, "work.cpu_limit"),
+        work_mem_limit: some(task, task.work.mem_limit.clone(), "work.mem_limit"),
+        judge_cpu_limit: some(task, task.judge.cpu_limit, "judge.cpu_limit"),
+        judge_mem_limit: some(task, task.judge.mem_limit.clone(), "judge.mem_limit"),
+        internet: Some(Sourced::new(task.internet, src(task, "internet"))),
+        ..Layer::default()
+    }
+}
+
+/// The highest layer: command-line flags that were given.
+fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, ConfigError> {
+    fn flag<T>(name: &str, value: T) -> Option<Sourced<T>> {
+        Some(Sourced::new(value, Source::Flag(name.to_owned())))
+    }
+    let mem = |name: &str, value: &Option<String>| -> Result<_, ConfigError> {
+        value
+            .as_deref()
+            .map(|v| {
+                parse::mem_limit(v)
+                    .map(|m| flag(name, Some(m)))
+                    .map_err(|expected| ConfigError::Flag { flag: name.to_owned(), value: v.to_owned(), expected })
+            })
+            .transpose()
+            .map(Option::flatten)
+    };
+    // Boolean switches only ever switch something on.
+    let on = |name: &str, given: bool| given.then(|| flag(name, true)).flatten();
+    let internet = match (run.disable_internet, run.enable_internet) {
+        (true, _) => flag("--disable-internet", false),
+        (false, true) => flag("--enable-internet", true),
+        (false, false) => None,
+    };
+    Ok(Layer {
+        log_dir: global.log_dir.clone().and_then(|p| flag("--log-dir", p)),
+        tasks_dir: global.tasks_dir.clone().and_then(|p| flag("--tasks-dir", p)),
+        agent: run.agent.clone().and_then(|a| flag("--agent", Some(a))),
+        agent_model: run.model.clone().and_then(|m| flag("--model", Some(m))),
+        agent_timeout: run.timeout.and_then(|t| flag("--timeout", (t > 0).then_some(t))),
+        eval_interval: run.eval_interval.and_then(|n| flag("--eval-interval", n)),
+        disable_auto_eval: on("--disable-auto-eval", run.disable_auto_eval),
+        disable_stop_hook: on("--disable-stop-hook", run.disable_stop_hook),
+        disable_auto_resume: on("--disable-auto-resume", run.disable_auto_resume),
+        max_submissions: run.max_submissions.and_then(|n| flag("--max-submissions", Some(n))),
+        submission_cooldown: run.submission_cooldown.and_then(|n| flag("--submission-cooldown", Some(n))),
+        stagger: run.stagger.and_then(|n| flag("--stagger", Some(n))),
+        judge_url: run.judge_url.clone().and_then(|u| flag("--judge-url", u)),
+        internet,
+        work_cpu_limit: run.work_cpu_limit.and_then(|n| flag("--work-cpu-limit", Some(n))),
+        work_mem_limit: mem("--work-mem-limit", &run.work_mem_limit)?,
+        judge_cpu_limit: run.judge_cpu_limit.and_then(|n| flag("--judge-cpu-limit", Some(n))),
+        judge_mem_limit: mem("--judge-mem-limit", &run.judge_mem_limit)?,
+        backend: run.backend.and_then(|b| {
+            flag("--backend", match b {
+                BackendArg::Docker => Backend::Docker,
+                BackendArg::K8s => Backend::K8s,
+            })
+        }),
+        ..Layer::default()
+    })
+}

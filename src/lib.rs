@@ -1,0 +1,8 @@
+//! sforge: an evaluation harness for autonomous coding agents.
+//! The binary (`src/main.rs`) parses the command line and hands it to [`app::run`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod task;
+pub mod yaml;
