@@ -4,5 +4,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod process;
 pub mod task;
 pub mod yaml;

@@ -37,7 +37,11 @@ fn convert(y: Y) -> Yaml {
         Y::String(s) => Yaml::Str(s),
         Y::Boolean(b) => Yaml::Bool(b),
         Y::Array(a) => Yaml::Seq(a.into_iter().map(convert).collect()),
-        Y::Hash(h) => Yaml::Map(h.into_iter().map(|(k, v)| (convert(k), convert(v))).collect()),
+        Y::Hash(h) => Yaml::Map(
+            h.into_iter()
+                .map(|(k, v)| (convert(k), convert(v)))
+                .collect(),
+        ),
         _ => Yaml::Null,
     }
 }
@@ -46,7 +50,10 @@ impl Yaml {
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&Yaml> {
         match self {
-            Yaml::Map(m) => m.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            Yaml::Map(m) => m
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }

@@ -82,7 +82,9 @@ pub fn table(tasks: &[Task]) -> String {
 
 /// East-Asian wide and full-width characters count 2 columns, every other character 1.
 fn display_width(text: &str) -> usize {
-    text.chars().map(|c| if c.width() == Some(2) { 2 } else { 1 }).sum()
+    text.chars()
+        .map(|c| if c.width() == Some(2) { 2 } else { 1 })
+        .sum()
 }
 
 #[cfg(test)]

@@ -20,7 +20,10 @@ pub struct Context {
 impl Context {
     pub fn from_process() -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot determine the current directory")?;
-        Ok(Context { env: EnvMap::from_process(), cwd })
+        Ok(Context {
+            env: EnvMap::from_process(),
+            cwd,
+        })
     }
 }
 
@@ -30,7 +33,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match &cli.command {
         Command::List(args) => {
-            let resolver = Resolver::new(ctx.env, &ctx.cwd, &cli.global, &RunSettingsArgs::default())?;
+            let resolver =
+                Resolver::new(ctx.env, &ctx.cwd, &cli.global, &RunSettingsArgs::default())?;
             list::run(&resolver.global(), args, &mut out)
         }
         Command::Config(args) => {

@@ -22,7 +22,10 @@ pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyho
         let settings: serde_json::Map<String, Value> = entries
             .iter()
             .map(|(name, value, source)| {
-                ((*name).to_owned(), json!({ "value": value, "source": source.to_string() }))
+                (
+                    (*name).to_owned(),
+                    json!({ "value": value, "source": source.to_string() }),
+                )
             })
             .collect();
         let doc = json!({
@@ -38,7 +41,12 @@ pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyho
         .map(|(name, value, source)| [(*name).to_owned(), show(value), source.to_string()])
         .collect();
     let name_w = rows.iter().map(|r| r[0].len()).max().unwrap_or(0);
-    let value_w = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0).min(48);
+    let value_w = rows
+        .iter()
+        .map(|r| r[1].chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(48);
     writeln!(out, "{:name_w$}  {:value_w$}  SOURCE", "SETTING", "VALUE")?;
     for [name, value, source] in rows {
         writeln!(out, "{name:name_w$}  {value:value_w$}  {source}")?;
@@ -50,6 +58,7 @@ pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyho
 fn show(value: &Value) -> String {
     match value {
         Value::Null => "-".to_owned(),
+        Value::String(s) if s.is_empty() => "\"\"".to_owned(),
         Value::String(s) => s.clone(),
         Value::Array(items) if items.is_empty() => "-".to_owned(),
         Value::Array(items) => items.iter().map(show).collect::<Vec<_>>().join(","),

@@ -1,5 +1,7 @@
 //! Command-line definitions (clap derive only; no behaviour lives here).
 //! Global flags may come before or after the subcommand; `sforge <cmd> --help` documents each one.
+//! Doc comments here are the user-facing help text, hence plain prose without Markdown.
+#![allow(clippy::doc_markdown)]
 
 mod run_settings;
 
@@ -14,7 +16,12 @@ pub use run_settings::{BackendArg, RunSettingsArgs};
 /// sforge builds task images, runs an agent in a Work container, grades its submissions in fresh
 /// Judge containers and records the whole trajectory.
 #[derive(Debug, Parser)]
-#[command(name = "sforge", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "sforge",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -24,6 +31,7 @@ pub struct Cli {
 
 /// Flags shared by every subcommand.
 #[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Directory for build logs, run records and judge state [env: SFORGE_LOG_DIR] [default: ./logs]
     #[arg(long, value_name = "PATH", global = true)]
@@ -47,7 +55,7 @@ pub enum Command {
     /// List the tasks of the benchmark in the tasks directory
     List(ListArgs),
     /// Show the fully resolved settings and where each value came from
-    Config(ConfigArgs),
+    Config(Box<ConfigArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -1,11 +1,17 @@
 //! The `sforge run` flags that feed the layered settings; shared by `run` and `config`.
+#![allow(clippy::doc_markdown)] // doc comments are the help text
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 /// Flags that override settings for a run (the highest-priority layer).
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent command-line switch"
+)]
 #[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Run settings")]
 pub struct RunSettingsArgs {
     /// Experiment YAML file (env, model, defaults and per-task overrides)
     #[arg(long, value_name = "PATH")]

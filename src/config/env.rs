@@ -21,9 +21,17 @@ impl EnvMap {
     #[must_use]
     pub fn from_process() -> Self {
         let vars = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
             .collect();
-        EnvMap { vars, from_experiment: BTreeMap::new() }
+        EnvMap {
+            vars,
+            from_experiment: BTreeMap::new(),
+        }
     }
 
     #[must_use]
@@ -43,7 +51,10 @@ impl EnvMap {
         names.iter().find_map(|name| {
             let value = self.vars.get(*name)?;
             let source = match self.from_experiment.get(*name) {
-                Some(file) => Source::ExperimentEnv { file: file.clone(), var: (*name).to_owned() },
+                Some(file) => Source::ExperimentEnv {
+                    file: file.clone(),
+                    var: (*name).to_owned(),
+                },
                 None => Source::Env((*name).to_owned()),
             };
             Some((value.as_str(), source))
@@ -53,8 +64,14 @@ impl EnvMap {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EnvMap {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let vars = iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        EnvMap { vars, from_experiment: BTreeMap::new() }
+        let vars = iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        EnvMap {
+            vars,
+            from_experiment: BTreeMap::new(),
+        }
     }
 }
 
@@ -78,13 +95,15 @@ impl Reader<'_> {
         match self.0.lookup(&[name]) {
             None => Ok(None),
             Some((value, _)) if value.trim().is_empty() => Ok(None),
-            Some((value, source)) => parse(value)
-                .map(|v| Some(Sourced::new(v, source)))
-                .map_err(|expected| ConfigError::Env {
-                    var: name.to_owned(),
-                    value: value.to_owned(),
-                    expected,
-                }),
+            Some((value, source)) => {
+                parse(value)
+                    .map(|v| Some(Sourced::new(v, source)))
+                    .map_err(|expected| ConfigError::Env {
+                        var: name.to_owned(),
+                        value: value.to_owned(),
+                        expected,
+                    })
+            }
         }
     }
 }
@@ -145,7 +164,11 @@ mod tests {
 
     #[test]
     fn proxy_chain_prefers_sforge_then_upper_then_lower() {
-        let l = layer(&[("HTTP_PROXY", "http://upper"), ("http_proxy", "http://lower")]).unwrap();
+        let l = layer(&[
+            ("HTTP_PROXY", "http://upper"),
+            ("http_proxy", "http://lower"),
+        ])
+        .unwrap();
         let p = l.http_proxy.unwrap();
         assert_eq!(p.value.as_deref(), Some("http://upper"));
         assert_eq!(p.source, Source::Env("HTTP_PROXY".into()));
@@ -161,11 +184,23 @@ mod tests {
 
     #[test]
     fn bad_numbers_name_the_variable_and_the_expected_form() {
-        let err = layer(&[("SFORGE_WORK_CPU_LIMIT", "2.5")]).unwrap_err().to_string();
-        assert_eq!(err, "invalid SFORGE_WORK_CPU_LIMIT=\"2.5\": expected a whole number of CPUs, e.g. 4");
-        let err = layer(&[("SFORGE_AGENT_TIMEOUT", "1h")]).unwrap_err().to_string();
-        assert!(err.contains("SFORGE_AGENT_TIMEOUT") && err.contains("seconds"), "{err}");
-        let err = layer(&[("SFORGE_BACKEND", "podman")]).unwrap_err().to_string();
+        let err = layer(&[("SFORGE_WORK_CPU_LIMIT", "2.5")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid SFORGE_WORK_CPU_LIMIT=\"2.5\": expected a whole number of CPUs, e.g. 4"
+        );
+        let err = layer(&[("SFORGE_AGENT_TIMEOUT", "1h")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SFORGE_AGENT_TIMEOUT") && err.contains("seconds"),
+            "{err}"
+        );
+        let err = layer(&[("SFORGE_BACKEND", "podman")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("docker or k8s"), "{err}");
     }
 

@@ -24,7 +24,10 @@ pub struct Experiment {
 impl Experiment {
     /// Load `path`, adding its `env:` section to `env` first (the `model:` section may refer to it).
     pub fn load(path: &Path, env: &mut EnvMap) -> Result<Self, ConfigError> {
-        let file_err = |message: String| ConfigError::File { file: path.to_owned(), message };
+        let file_err = |message: String| ConfigError::File {
+            file: path.to_owned(),
+            message,
+        };
         let text = std::fs::read_to_string(path)
             .map_err(|e| file_err(format!("cannot read the experiment file: {e}")))?;
         let doc = yaml::parse(&text).map_err(|e| file_err(format!("invalid YAML: {e}")))?;
@@ -41,13 +44,26 @@ impl Experiment {
         if let Some(section) = doc.get("env") {
             ctx.apply_env(section, env)?;
         }
-        let mut top = doc.get("model").map(|m| ctx.model(m, env)).transpose()?.unwrap_or_default();
+        let mut top = doc
+            .get("model")
+            .map(|m| ctx.model(m, env))
+            .transpose()?
+            .unwrap_or_default();
         top.stagger = ctx.stagger(doc.get("stagger"))?;
         let defaults = match doc.get("defaults") {
-            Some(block) => block_layer(&Block { file: path, key: "defaults".into(), value: block })?,
+            Some(block) => block_layer(&Block {
+                file: path,
+                key: "defaults".into(),
+                value: block,
+            })?,
             None => Layer::default(),
         };
-        Ok(Experiment { path: path.to_owned(), top, defaults, tasks: ctx.tasks(doc.get("tasks"))? })
+        Ok(Experiment {
+            path: path.to_owned(),
+            top,
+            defaults,
+            tasks: ctx.tasks(doc.get("tasks"))?,
+        })
     }
 
     /// The task ids the experiment runs, in file order.
@@ -76,11 +92,18 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn field_err(&self, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Field { file: self.file.to_owned(), key: key.to_owned(), message: message.into() }
+        ConfigError::Field {
+            file: self.file.to_owned(),
+            key: key.to_owned(),
+            message: message.into(),
+        }
     }
 
     fn source(&self, key: &str) -> Source {
-        Source::Experiment { file: self.file.to_owned(), key: key.to_owned() }
+        Source::Experiment {
+            file: self.file.to_owned(),
+            key: key.to_owned(),
+        }
     }
 
     fn apply_env(&self, section: &Yaml, env: &mut EnvMap) -> Result<(), ConfigError> {
@@ -92,7 +115,10 @@ impl Ctx<'_> {
                         Yaml::Null => String::new(),
                         Yaml::Seq(_) | Yaml::Map(_) => {
                             let key = format!("env.{}", k.to_python_str());
-                            return Err(self.field_err(&key, "expected a single value, found a nested structure"));
+                            return Err(self.field_err(
+                                &key,
+                                "expected a single value, found a nested structure",
+                            ));
                         }
                         scalar => scalar.to_python_str(),
                     };
@@ -100,7 +126,9 @@ impl Ctx<'_> {
                 }
                 Ok(())
             }
-            other => Err(self.field_err("env", format!("expected a mapping, found {}", other.kind()))),
+            other => {
+                Err(self.field_err("env", format!("expected a mapping, found {}", other.kind())))
+            }
         }
     }
 
@@ -109,19 +137,33 @@ impl Ctx<'_> {
         let entries = match section {
             Yaml::Null => return Ok(layer),
             Yaml::Map(entries) => entries,
-            other => return Err(self.field_err("model", format!("expected a mapping, found {}", other.kind()))),
+            other => {
+                return Err(self.field_err(
+                    "model",
+                    format!("expected a mapping, found {}", other.kind()),
+                ))
+            }
         };
         for (k, v) in entries {
             let key = k.to_python_str();
             let full = format!("model.{key}");
             if !MODEL_KEYS.contains(&key.as_str()) {
-                log::warn!("{}: ignoring unknown key `{full}` (known: {})", self.file.display(), MODEL_KEYS.join(", "));
+                log::warn!(
+                    "{}: ignoring unknown key `{full}` (known: {})",
+                    self.file.display(),
+                    MODEL_KEYS.join(", ")
+                );
                 continue;
             }
             let value = match v {
                 Yaml::Null => None,
-                Yaml::Seq(_) | Yaml::Map(_) => return Err(self.field_err(&full, "expected a string")),
-                scalar => Some(expand_vars(&scalar.to_python_str(), env).map_err(|m| self.field_err(&full, m))?),
+                Yaml::Seq(_) | Yaml::Map(_) => {
+                    return Err(self.field_err(&full, "expected a string"))
+                }
+                scalar => Some(
+                    expand_vars(&scalar.to_python_str(), env)
+                        .map_err(|m| self.field_err(&full, m))?,
+                ),
             };
             let value = Some(Sourced::new(value, self.source(&full)));
             match key.as_str() {
@@ -138,17 +180,30 @@ impl Ctx<'_> {
             None | Some(Yaml::Null) => Ok(None),
             Some(Yaml::Int(n)) => u64::try_from(*n)
                 .map(|n| Some(Sourced::new(Some(n), self.source("stagger"))))
-                .map_err(|_| self.field_err("stagger", "expected a whole number of seconds (0 or more)")),
-            Some(other) => Err(self.field_err("stagger", format!("expected a whole number of seconds, found {}", other.kind()))),
+                .map_err(|_| {
+                    self.field_err("stagger", "expected a whole number of seconds (0 or more)")
+                }),
+            Some(other) => Err(self.field_err(
+                "stagger",
+                format!("expected a whole number of seconds, found {}", other.kind()),
+            )),
         }
     }
 
     fn tasks(&self, section: Option<&Yaml>) -> Result<Vec<(String, Layer)>, ConfigError> {
-        let empty = || self.field_err("tasks", "missing or empty; list the tasks to run, e.g. `tasks: {my_task: {}}`");
+        let empty = || {
+            self.field_err(
+                "tasks",
+                "missing or empty; list the tasks to run, e.g. `tasks: {my_task: {}}`",
+            )
+        };
         let Some(Yaml::Map(entries)) = section else {
             return Err(match section {
                 None | Some(Yaml::Null) => empty(),
-                Some(other) => self.field_err("tasks", format!("expected a mapping of task ids, found {}", other.kind())),
+                Some(other) => self.field_err(
+                    "tasks",
+                    format!("expected a mapping of task ids, found {}", other.kind()),
+                ),
             });
         };
         if entries.is_empty() {
@@ -158,7 +213,11 @@ impl Ctx<'_> {
             .iter()
             .map(|(id, block)| {
                 let id = id.to_python_str();
-                let layer = block_layer(&Block { file: self.file, key: format!("tasks.{id}"), value: block })?;
+                let layer = block_layer(&Block {
+                    file: self.file,
+                    key: format!("tasks.{id}"),
+                    value: block,
+                })?;
                 Ok((id, layer))
             })
             .collect()
@@ -172,7 +231,9 @@ fn expand_vars(text: &str, env: &EnvMap) -> Result<String, String> {
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| format!("unterminated `${{` in {text:?}"))?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("unterminated `${{` in {text:?}"))?;
         let name = &after[..end];
         let value = env
             .get(name)

@@ -18,10 +18,25 @@ pub(crate) struct Block<'a> {
 }
 
 const KEYS: [&str; 19] = [
-    "agent", "model", "timeout", "eval_interval", "max_submissions", "submission_cooldown",
-    "disable_stop_hook", "disable_auto_eval", "disable_auto_resume", "internet", "cpu_limit",
-    "mem_limit", "work_cpu_limit", "judge_cpu_limit", "work_mem_limit", "judge_mem_limit",
-    "extra_env", "backend", "judge_url",
+    "agent",
+    "model",
+    "timeout",
+    "eval_interval",
+    "max_submissions",
+    "submission_cooldown",
+    "disable_stop_hook",
+    "disable_auto_eval",
+    "disable_auto_resume",
+    "internet",
+    "cpu_limit",
+    "mem_limit",
+    "work_cpu_limit",
+    "judge_cpu_limit",
+    "work_mem_limit",
+    "judge_mem_limit",
+    "extra_env",
+    "backend",
+    "judge_url",
 ];
 
 impl Block<'_> {
@@ -33,9 +48,12 @@ impl Block<'_> {
         }
     }
 
-    fn sourced<T>(&self, key: &str, value: T) -> Option<Sourced<T>> {
-        let source = Source::Experiment { file: self.file.to_owned(), key: format!("{}.{key}", self.key) };
-        Some(Sourced::new(value, source))
+    fn sourced<T>(&self, key: &str, value: T) -> Sourced<T> {
+        let source = Source::Experiment {
+            file: self.file.to_owned(),
+            key: format!("{}.{key}", self.key),
+        };
+        Sourced::new(value, source)
     }
 
     fn get(&self, key: &str) -> Option<&Yaml> {
@@ -53,8 +71,15 @@ impl Block<'_> {
     fn whole<T: TryFrom<i128>>(&self, key: &str, what: &str) -> Result<Option<T>, ConfigError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Yaml::Int(n)) => T::try_from(*n).map(Some).map_err(|_| self.err(key, format!("expected {what}"))),
-            Some(Yaml::Str(s)) => s.trim().parse::<i128>().ok().and_then(|n| T::try_from(n).ok()).map(Some)
+            Some(Yaml::Int(n)) => T::try_from(*n)
+                .map(Some)
+                .map_err(|_| self.err(key, format!("expected {what}"))),
+            Some(Yaml::Str(s)) => s
+                .trim()
+                .parse::<i128>()
+                .ok()
+                .and_then(|n| T::try_from(n).ok())
+                .map(Some)
                 .ok_or_else(|| self.err(key, format!("expected {what}, found {s:?}"))),
             Some(other) => Err(self.err(key, format!("expected {what}, found {}", other.kind()))),
         }
@@ -66,14 +91,22 @@ impl Block<'_> {
             Some(Yaml::Bool(b)) => Ok(Some(*b)),
             Some(Yaml::Int(0)) => Ok(Some(false)),
             Some(Yaml::Int(1)) => Ok(Some(true)),
-            Some(Yaml::Str(s)) => parse::boolean(s).map(Some).map_err(|e| self.err(key, format!("expected {e}, found {s:?}"))),
-            Some(other) => Err(self.err(key, format!("expected true or false, found {}", other.kind()))),
+            Some(Yaml::Str(s)) => parse::boolean(s)
+                .map(Some)
+                .map_err(|e| self.err(key, format!("expected {e}, found {s:?}"))),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected true or false, found {}", other.kind()),
+            )),
         }
     }
 
     fn mem(&self, key: &str) -> Result<Option<String>, ConfigError> {
         self.text(key)?
-            .map(|t| parse::mem_limit(&t).map_err(|e| self.err(key, format!("expected {e}, found {t:?}"))))
+            .map(|t| {
+                parse::mem_limit(&t)
+                    .map_err(|e| self.err(key, format!("expected {e}, found {t:?}")))
+            })
             .transpose()
     }
 
@@ -81,9 +114,24 @@ impl Block<'_> {
         match self.get(key) {
             None => Ok(None),
             Some(Yaml::Map(entries)) => Ok(Some(
-                entries.iter().map(|(k, v)| (k.to_python_str(), if matches!(v, Yaml::Null) { String::new() } else { v.to_python_str() })).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.to_python_str(),
+                            if matches!(v, Yaml::Null) {
+                                String::new()
+                            } else {
+                                v.to_python_str()
+                            },
+                        )
+                    })
+                    .collect(),
             )),
-            Some(other) => Err(self.err(key, format!("expected a mapping of NAME: value, found {}", other.kind()))),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a mapping of NAME: value, found {}", other.kind()),
+            )),
         }
     }
 }
@@ -100,39 +148,68 @@ pub(crate) fn block_layer(b: &Block<'_>) -> Result<Layer, ConfigError> {
                 }
             }
         }
-        other => return Err(ConfigError::Field { file: b.file.to_owned(), key: b.key.clone(), message: format!("expected a mapping, found {}", other.kind()) }),
+        other => {
+            return Err(ConfigError::Field {
+                file: b.file.to_owned(),
+                key: b.key.clone(),
+                message: format!("expected a mapping, found {}", other.kind()),
+            })
+        }
     }
     let mut l = Layer::default();
     let cpus = "a whole number of CPUs, e.g. 4";
     let secs = "a whole number of seconds";
     if let Some(cpu) = b.whole::<u32>("cpu_limit", cpus)? {
-        l.work_cpu_limit = b.sourced("cpu_limit", Some(cpu));
+        l.work_cpu_limit = Some(b.sourced("cpu_limit", Some(cpu)));
         l.judge_cpu_limit = l.work_cpu_limit.clone();
     }
     if let Some(mem) = b.mem("mem_limit")? {
-        l.work_mem_limit = b.sourced("mem_limit", Some(mem));
+        l.work_mem_limit = Some(b.sourced("mem_limit", Some(mem)));
         l.judge_mem_limit = l.work_mem_limit.clone();
     }
-    if let Some(v) = b.whole::<u32>("work_cpu_limit", cpus)? { l.work_cpu_limit = b.sourced("work_cpu_limit", Some(v)); }
-    if let Some(v) = b.whole::<u32>("judge_cpu_limit", cpus)? { l.judge_cpu_limit = b.sourced("judge_cpu_limit", Some(v)); }
-    if let Some(v) = b.mem("work_mem_limit")? { l.work_mem_limit = b.sourced("work_mem_limit", Some(v)); }
-    if let Some(v) = b.mem("judge_mem_limit")? { l.judge_mem_limit = b.sourced("judge_mem_limit", Some(v)); }
-    l.agent = b.text("agent")?.and_then(|v| b.sourced("agent", Some(v)));
-    l.agent_model = b.text("model")?.and_then(|v| b.sourced("model", Some(v)));
+    if let Some(v) = b.whole::<u32>("work_cpu_limit", cpus)? {
+        l.work_cpu_limit = Some(b.sourced("work_cpu_limit", Some(v)));
+    }
+    if let Some(v) = b.whole::<u32>("judge_cpu_limit", cpus)? {
+        l.judge_cpu_limit = Some(b.sourced("judge_cpu_limit", Some(v)));
+    }
+    if let Some(v) = b.mem("work_mem_limit")? {
+        l.work_mem_limit = Some(b.sourced("work_mem_limit", Some(v)));
+    }
+    if let Some(v) = b.mem("judge_mem_limit")? {
+        l.judge_mem_limit = Some(b.sourced("judge_mem_limit", Some(v)));
+    }
+    l.agent = b.text("agent")?.map(|v| b.sourced("agent", Some(v)));
+    l.agent_model = b.text("model")?.map(|v| b.sourced("model", Some(v)));
     // A timeout of 0 means "not set", as on the command line.
-    l.agent_timeout = b.whole::<u64>("timeout", secs)?.and_then(|v| b.sourced("timeout", (v > 0).then_some(v)));
-    l.eval_interval = b.whole::<u64>("eval_interval", secs)?.and_then(|v| b.sourced("eval_interval", v));
-    l.max_submissions = b.whole::<u32>("max_submissions", "a whole number")?.and_then(|v| b.sourced("max_submissions", Some(v)));
-    l.submission_cooldown = b.whole::<u64>("submission_cooldown", secs)?.and_then(|v| b.sourced("submission_cooldown", Some(v)));
-    l.disable_stop_hook = b.boolean("disable_stop_hook")?.and_then(|v| b.sourced("disable_stop_hook", v));
-    l.disable_auto_eval = b.boolean("disable_auto_eval")?.and_then(|v| b.sourced("disable_auto_eval", v));
-    l.disable_auto_resume = b.boolean("disable_auto_resume")?.and_then(|v| b.sourced("disable_auto_resume", v));
-    l.internet = b.boolean("internet")?.and_then(|v| b.sourced("internet", v));
-    l.agent_extra_env = b.map("extra_env")?.and_then(|v| b.sourced("extra_env", v));
-    l.judge_url = b.text("judge_url")?.and_then(|v| b.sourced("judge_url", v));
+    l.agent_timeout = b
+        .whole::<u64>("timeout", secs)?
+        .map(|v| b.sourced("timeout", (v > 0).then_some(v)));
+    l.eval_interval = b
+        .whole::<u64>("eval_interval", secs)?
+        .map(|v| b.sourced("eval_interval", v));
+    l.max_submissions = b
+        .whole::<u32>("max_submissions", "a whole number")?
+        .map(|v| b.sourced("max_submissions", Some(v)));
+    l.submission_cooldown = b
+        .whole::<u64>("submission_cooldown", secs)?
+        .map(|v| b.sourced("submission_cooldown", Some(v)));
+    l.disable_stop_hook = b
+        .boolean("disable_stop_hook")?
+        .map(|v| b.sourced("disable_stop_hook", v));
+    l.disable_auto_eval = b
+        .boolean("disable_auto_eval")?
+        .map(|v| b.sourced("disable_auto_eval", v));
+    l.disable_auto_resume = b
+        .boolean("disable_auto_resume")?
+        .map(|v| b.sourced("disable_auto_resume", v));
+    l.internet = b.boolean("internet")?.map(|v| b.sourced("internet", v));
+    l.agent_extra_env = b.map("extra_env")?.map(|v| b.sourced("extra_env", v));
+    l.judge_url = b.text("judge_url")?.map(|v| b.sourced("judge_url", v));
     if let Some(t) = b.text("backend")? {
-        let backend = Backend::parse(&t).map_err(|e| b.err("backend", format!("expected {e}, found {t:?}")))?;
-        l.backend = b.sourced("backend", backend);
+        let backend = Backend::parse(&t)
+            .map_err(|e| b.err("backend", format!("expected {e}, found {t:?}")))?;
+        l.backend = Some(b.sourced("backend", backend));
     }
     Ok(l)
 }

@@ -38,7 +38,10 @@ pub fn host_list(text: &str) -> Result<Vec<HostEntry>, String> {
         if host.is_empty() || (ip != "host-gateway" && ip.parse::<IpAddr>().is_err()) {
             return Err(format!("{EXPECTED} ({item:?} is not)"));
         }
-        out.push(HostEntry { host: host.to_owned(), ip: ip.to_owned() });
+        out.push(HostEntry {
+            host: host.to_owned(),
+            ip: ip.to_owned(),
+        });
     }
     Ok(out)
 }
@@ -98,7 +101,13 @@ mod tests {
     #[test]
     fn host_list_accepts_ipv6_and_host_gateway() {
         let h = host_list("a.example:10.0.0.1, b:fd00::1,c:host-gateway").unwrap();
-        assert_eq!(h[1], HostEntry { host: "b".into(), ip: "fd00::1".into() });
+        assert_eq!(
+            h[1],
+            HostEntry {
+                host: "b".into(),
+                ip: "fd00::1".into()
+            }
+        );
         assert_eq!(h[2].ip, "host-gateway");
         assert!(host_list("nohost").is_err());
         assert!(host_list("a:not-an-ip").is_err());
@@ -116,7 +125,10 @@ mod tests {
     #[test]
     fn whole_numbers_reject_fractions() {
         assert_eq!(whole::<u32>("4", "n"), Ok(4));
-        assert_eq!(whole::<u32>("2.5", "a whole number"), Err("a whole number".to_owned()));
+        assert_eq!(
+            whole::<u32>("2.5", "a whole number"),
+            Err("a whole number".to_owned())
+        );
         assert!(whole::<u32>("-1", "n").is_err());
     }
 

@@ -31,7 +31,11 @@ fn redact_value(value: Value) -> Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let v = if is_secret_name(&k) { Value::String(MASK.to_owned()) } else { redact_value(v) };
+                    let v = if is_secret_name(&k) {
+                        Value::String(MASK.to_owned())
+                    } else {
+                        redact_value(v)
+                    };
                     (k, v)
                 })
                 .collect(),
@@ -53,10 +57,14 @@ pub fn is_secret_name(name: &str) -> bool {
 /// `scheme://user:password@host…` → `scheme://user:***@host…`; other text unchanged.
 #[must_use]
 pub fn redact_url(text: &str) -> String {
-    let Some(scheme_end) = text.find("://") else { return text.to_owned() };
+    let Some(scheme_end) = text.find("://") else {
+        return text.to_owned();
+    };
     let rest = &text[scheme_end + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else { return text.to_owned() };
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return text.to_owned();
+    };
     let userinfo = &rest[..at];
     match userinfo.split_once(':') {
         Some((user, _password)) => {
@@ -72,7 +80,10 @@ mod tests {
 
     #[test]
     fn url_passwords_are_masked() {
-        assert_eq!(redact_url("http://bob:s3cret@proxy:3128/x"), "http://bob:***@proxy:3128/x");
+        assert_eq!(
+            redact_url("http://bob:s3cret@proxy:3128/x"),
+            "http://bob:***@proxy:3128/x"
+        );
         assert_eq!(redact_url("http://proxy:3128"), "http://proxy:3128");
         assert_eq!(redact_url("http://bob@proxy"), "http://bob@proxy");
         assert_eq!(redact_url("not a url"), "not a url");

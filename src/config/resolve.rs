@@ -84,7 +84,10 @@ impl Resolver {
 /// The lowest layer of a task run: limits and internet from the task JSON.
 fn task_layer(task: &Task) -> Layer {
     fn src(task: &Task, key: &str) -> Source {
-        Source::TaskFile { file: task.path.clone(), key: key.to_owned() }
+        Source::TaskFile {
+            file: task.path.clone(),
+            key: key.to_owned(),
+        }
     }
     fn some<T>(task: &Task, v: Option<T>, key: &str) -> Option<Sourced<Option<T>>> {
         v.map(|v| Sourced::new(Some(v), src(task, key)))
@@ -101,8 +104,8 @@ fn task_layer(task: &Task) -> Layer {
 
 /// The highest layer: command-line flags that were given.
 fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, ConfigError> {
-    fn flag<T>(name: &str, value: T) -> Option<Sourced<T>> {
-        Some(Sourced::new(value, Source::Flag(name.to_owned())))
+    fn flag<T>(name: &str, value: T) -> Sourced<T> {
+        Sourced::new(value, Source::Flag(name.to_owned()))
     }
     let mem = |name: &str, value: &Option<String>| -> Result<_, ConfigError> {
         value
@@ -110,42 +113,56 @@ fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, Config
             .map(|v| {
                 parse::mem_limit(v)
                     .map(|m| flag(name, Some(m)))
-                    .map_err(|expected| ConfigError::Flag { flag: name.to_owned(), value: v.to_owned(), expected })
+                    .map_err(|expected| ConfigError::Flag {
+                        flag: name.to_owned(),
+                        value: v.to_owned(),
+                        expected,
+                    })
             })
             .transpose()
-            .map(Option::flatten)
     };
     // Boolean switches only ever switch something on.
-    let on = |name: &str, given: bool| given.then(|| flag(name, true)).flatten();
+    let on = |name: &str, given: bool| given.then(|| flag(name, true));
     let internet = match (run.disable_internet, run.enable_internet) {
-        (true, _) => flag("--disable-internet", false),
-        (false, true) => flag("--enable-internet", true),
+        (true, _) => Some(flag("--disable-internet", false)),
+        (false, true) => Some(flag("--enable-internet", true)),
         (false, false) => None,
     };
     Ok(Layer {
-        log_dir: global.log_dir.clone().and_then(|p| flag("--log-dir", p)),
-        tasks_dir: global.tasks_dir.clone().and_then(|p| flag("--tasks-dir", p)),
-        agent: run.agent.clone().and_then(|a| flag("--agent", Some(a))),
-        agent_model: run.model.clone().and_then(|m| flag("--model", Some(m))),
-        agent_timeout: run.timeout.and_then(|t| flag("--timeout", (t > 0).then_some(t))),
-        eval_interval: run.eval_interval.and_then(|n| flag("--eval-interval", n)),
+        log_dir: global.log_dir.clone().map(|p| flag("--log-dir", p)),
+        tasks_dir: global.tasks_dir.clone().map(|p| flag("--tasks-dir", p)),
+        agent: run.agent.clone().map(|a| flag("--agent", Some(a))),
+        agent_model: run.model.clone().map(|m| flag("--model", Some(m))),
+        agent_timeout: run.timeout.map(|t| flag("--timeout", (t > 0).then_some(t))),
+        eval_interval: run.eval_interval.map(|n| flag("--eval-interval", n)),
         disable_auto_eval: on("--disable-auto-eval", run.disable_auto_eval),
         disable_stop_hook: on("--disable-stop-hook", run.disable_stop_hook),
         disable_auto_resume: on("--disable-auto-resume", run.disable_auto_resume),
-        max_submissions: run.max_submissions.and_then(|n| flag("--max-submissions", Some(n))),
-        submission_cooldown: run.submission_cooldown.and_then(|n| flag("--submission-cooldown", Some(n))),
-        stagger: run.stagger.and_then(|n| flag("--stagger", Some(n))),
-        judge_url: run.judge_url.clone().and_then(|u| flag("--judge-url", u)),
+        max_submissions: run
+            .max_submissions
+            .map(|n| flag("--max-submissions", Some(n))),
+        submission_cooldown: run
+            .submission_cooldown
+            .map(|n| flag("--submission-cooldown", Some(n))),
+        stagger: run.stagger.map(|n| flag("--stagger", Some(n))),
+        judge_url: run.judge_url.clone().map(|u| flag("--judge-url", u)),
         internet,
-        work_cpu_limit: run.work_cpu_limit.and_then(|n| flag("--work-cpu-limit", Some(n))),
+        work_cpu_limit: run
+            .work_cpu_limit
+            .map(|n| flag("--work-cpu-limit", Some(n))),
         work_mem_limit: mem("--work-mem-limit", &run.work_mem_limit)?,
-        judge_cpu_limit: run.judge_cpu_limit.and_then(|n| flag("--judge-cpu-limit", Some(n))),
+        judge_cpu_limit: run
+            .judge_cpu_limit
+            .map(|n| flag("--judge-cpu-limit", Some(n))),
         judge_mem_limit: mem("--judge-mem-limit", &run.judge_mem_limit)?,
-        backend: run.backend.and_then(|b| {
-            flag("--backend", match b {
-                BackendArg::Docker => Backend::Docker,
-                BackendArg::K8s => Backend::K8s,
-            })
+        backend: run.backend.map(|b| {
+            flag(
+                "--backend",
+                match b {
+                    BackendArg::Docker => Backend::Docker,
+                    BackendArg::K8s => Backend::K8s,
+                },
+            )
         }),
         ..Layer::default()
     })

@@ -87,7 +87,10 @@ impl SettingValue for Backend {
 }
 impl SettingValue for Vec<HostEntry> {
     fn to_json(&self) -> Value {
-        json!(self.iter().map(|h| format!("{}:{}", h.host, h.ip)).collect::<Vec<_>>())
+        json!(self
+            .iter()
+            .map(|h| format!("{}:{}", h.host, h.ip))
+            .collect::<Vec<_>>())
     }
 }
 

@@ -10,11 +10,20 @@ pub enum Source {
     /// A variable of the process environment.
     Env(String),
     /// A variable set by the `env:` section of an experiment file.
-    ExperimentEnv { file: PathBuf, var: String },
+    ExperimentEnv {
+        file: PathBuf,
+        var: String,
+    },
     /// A key of an experiment file, e.g. `defaults.cpu_limit` or `tasks.demo.timeout`.
-    Experiment { file: PathBuf, key: String },
+    Experiment {
+        file: PathBuf,
+        key: String,
+    },
     /// A field of the task JSON, e.g. `work.cpu_limit`.
-    TaskFile { file: PathBuf, key: String },
+    TaskFile {
+        file: PathBuf,
+        key: String,
+    },
     /// A command-line flag, e.g. `--model`.
     Flag(String),
     /// Several layers contributed (maps merged by key), lowest first.

@@ -30,8 +30,13 @@ pub struct BaseImage {
 impl Benchmark {
     pub fn load(path: &Path) -> Result<Self, TaskError> {
         let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => TaskError::MissingBenchmark { path: path.to_owned() },
-            _ => TaskError::Io { path: path.to_owned(), source },
+            std::io::ErrorKind::NotFound => TaskError::MissingBenchmark {
+                path: path.to_owned(),
+            },
+            _ => TaskError::Io {
+                path: path.to_owned(),
+                source,
+            },
         })?;
         let doc = yaml::parse(&text).map_err(|e| TaskError::Syntax {
             path: path.to_owned(),
@@ -53,9 +58,17 @@ impl Benchmark {
         let name = match doc.get("name") {
             Some(Yaml::Str(s)) if !s.is_empty() => s.clone(),
             None | Some(Yaml::Null) => {
-                return Err(field("name", "missing; add the benchmark name (the prefix of every image name)".into()))
+                return Err(field(
+                    "name",
+                    "missing; add the benchmark name (the prefix of every image name)".into(),
+                ))
             }
-            Some(other) => return Err(field("name", format!("expected a non-empty string, found {}", other.kind()))),
+            Some(other) => {
+                return Err(field(
+                    "name",
+                    format!("expected a non-empty string, found {}", other.kind()),
+                ))
+            }
         };
         let base_images = match doc.get("base_images") {
             None | Some(Yaml::Null) => Vec::new(),
@@ -63,9 +76,18 @@ impl Benchmark {
                 .iter()
                 .map(|(k, v)| BaseImage::from_yaml(path, k, v))
                 .collect::<Result<_, _>>()?,
-            Some(other) => return Err(field("base_images", format!("expected a mapping, found {}", other.kind()))),
+            Some(other) => {
+                return Err(field(
+                    "base_images",
+                    format!("expected a mapping, found {}", other.kind()),
+                ))
+            }
         };
-        Ok(Benchmark { path: path.to_owned(), name, base_images })
+        Ok(Benchmark {
+            path: path.to_owned(),
+            name,
+            base_images,
+        })
     }
 
     #[must_use]
@@ -86,13 +108,20 @@ impl BaseImage {
         let prefix = format!("base_images.{key}");
         let err = |name: &str, msg: String| TaskError::field(path, format!("{prefix}.{name}"), msg);
         if !matches!(spec, Yaml::Map(_)) {
-            return Err(TaskError::field(path, &prefix, format!("expected a mapping, found {}", spec.kind())));
+            return Err(TaskError::field(
+                path,
+                &prefix,
+                format!("expected a mapping, found {}", spec.kind()),
+            ));
         }
         let string = |name: &str| -> Result<Option<String>, TaskError> {
             match spec.get(name) {
                 None | Some(Yaml::Null) => Ok(None),
                 Some(Yaml::Str(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(err(name, format!("expected a string, found {}", other.kind()))),
+                Some(other) => Err(err(
+                    name,
+                    format!("expected a string, found {}", other.kind()),
+                )),
             }
         };
         let list = |name: &str| -> Result<Option<Vec<String>>, TaskError> {
@@ -102,17 +131,31 @@ impl BaseImage {
                     .iter()
                     .map(|i| match i {
                         Yaml::Str(s) => Ok(s.clone()),
-                        other => Err(err(name, format!("expected a list of strings, found a {} item", other.kind()))),
+                        other => Err(err(
+                            name,
+                            format!("expected a list of strings, found a {} item", other.kind()),
+                        )),
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Some),
-                Some(other) => Err(err(name, format!("expected a list of strings, found {}", other.kind()))),
+                Some(other) => Err(err(
+                    name,
+                    format!("expected a list of strings, found {}", other.kind()),
+                )),
             }
         };
-        let official_image = string("official_image")?
-            .ok_or_else(|| err("official_image", "missing; add the image to start FROM, e.g. debian:bookworm-slim".into()))?;
-        let extra_packages = list("extra_packages")?
-            .ok_or_else(|| err("extra_packages", "missing; add the apt packages to install (at least git)".into()))?;
+        let official_image = string("official_image")?.ok_or_else(|| {
+            err(
+                "official_image",
+                "missing; add the image to start FROM, e.g. debian:bookworm-slim".into(),
+            )
+        })?;
+        let extra_packages = list("extra_packages")?.ok_or_else(|| {
+            err(
+                "extra_packages",
+                "missing; add the apt packages to install (at least git)".into(),
+            )
+        })?;
         Ok(BaseImage {
             key,
             official_image,

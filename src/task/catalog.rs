@@ -18,25 +18,37 @@ pub struct Catalog {
 impl Catalog {
     pub fn open(dir: &Path) -> Result<Self, TaskError> {
         let benchmark = Benchmark::load(&dir.join("BENCHMARK.yaml"))?;
-        Ok(Catalog { dir: dir.to_owned(), benchmark })
+        Ok(Catalog {
+            dir: dir.to_owned(),
+            benchmark,
+        })
     }
 
     /// The task whose file is `<dir>/<id>.json`.
     pub fn task(&self, id: &str) -> Result<Task, TaskError> {
         let path = self.dir.join(format!("{id}.json"));
         if !path.is_file() {
-            return Err(TaskError::NotFound { id: id.to_owned(), path });
+            return Err(TaskError::NotFound {
+                id: id.to_owned(),
+                path,
+            });
         }
         self.load_file(&path)
     }
 
     /// Every `*.json` file of the directory, in sorted file-name order.
     pub fn all_tasks(&self) -> Result<Vec<Task>, TaskError> {
-        self.task_files()?.iter().map(|p| self.load_file(p)).collect()
+        self.task_files()?
+            .iter()
+            .map(|p| self.load_file(p))
+            .collect()
     }
 
     fn task_files(&self) -> Result<Vec<PathBuf>, TaskError> {
-        let io_err = |source| TaskError::Io { path: self.dir.clone(), source };
+        let io_err = |source| TaskError::Io {
+            path: self.dir.clone(),
+            source,
+        };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(io_err)? {
             let path = entry.map_err(io_err)?.path();
@@ -49,13 +61,16 @@ impl Catalog {
     }
 
     pub fn load_file(&self, path: &Path) -> Result<Task, TaskError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TaskError::Io { path: path.to_owned(), source })?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| TaskError::Syntax {
+        let text = std::fs::read_to_string(path).map_err(|source| TaskError::Io {
             path: path.to_owned(),
-            format: "JSON",
-            message: e.to_string(),
+            source,
         })?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| TaskError::Syntax {
+                path: path.to_owned(),
+                format: "JSON",
+                message: e.to_string(),
+            })?;
         let parsed = ParsedTask::from_json(path, &doc)?;
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         if stem.as_deref() != Some(parsed.task_id.as_str()) {
@@ -66,7 +81,11 @@ impl Catalog {
             );
         }
         if parsed.game_mode && parsed.judge.game_server_cmd.is_none() {
-            return Err(TaskError::field(path, "judge.game_server_cmd", "missing; game-mode tasks need the command that starts the game server"));
+            return Err(TaskError::field(
+                path,
+                "judge.game_server_cmd",
+                "missing; game-mode tasks need the command that starts the game server",
+            ));
         }
         let images = self.images(path, &parsed)?;
         Ok(parsed.into_task(path.to_owned(), images))
@@ -86,13 +105,26 @@ impl Catalog {
                 ),
             )
         })?;
-        let full_base_hash = base_hash(&base.key, &base.spec)
-            .map_err(|e| TaskError::field(&bench.path, format!("base_images.{}", base.key), e.to_string()))?;
+        let full_base_hash = base_hash(&base.key, &base.spec).map_err(|e| {
+            TaskError::field(
+                &bench.path,
+                format!("base_images.{}", base.key),
+                e.to_string(),
+            )
+        })?;
         let tag = |role: &str, src: &ImageSource| -> Result<ImageRef, TaskError> {
             let tag = resolve_tag(path, role, src, || {
-                image_hash(&full_base_hash, &t.platform, &t.cwd, src.setup_cmds.as_deref().unwrap_or_default())
+                image_hash(
+                    &full_base_hash,
+                    &t.platform,
+                    &t.cwd,
+                    src.setup_cmds.as_deref().unwrap_or_default(),
+                )
             })?;
-            Ok(ImageRef { repository: format!("{}.{role}.{}", bench.name, t.task_id), tag })
+            Ok(ImageRef {
+                repository: format!("{}.{role}.{}", bench.name, t.task_id),
+                tag,
+            })
         };
         Ok(TaskImages {
             base: ImageRef {
@@ -133,7 +165,11 @@ fn resolve_tag(
         }
         (None, Some(tag)) => Ok(tag.clone()),
         (Some(_), None) => Ok(hash()[..12].to_owned()),
-        (None, None) => Err(TaskError::field(path, format!("{role}.setup_cmds"), "missing; give setup_cmds or image_tag")),
+        (None, None) => Err(TaskError::field(
+            path,
+            format!("{role}.setup_cmds"),
+            "missing; give setup_cmds or image_tag",
+        )),
     }
 }
 

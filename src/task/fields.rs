@@ -16,7 +16,11 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub(crate) fn root(path: &'a Path, value: &'a Value) -> Result<Self, TaskError> {
         match value {
-            Value::Object(map) => Ok(Fields { path, prefix: String::new(), map }),
+            Value::Object(map) => Ok(Fields {
+                path,
+                prefix: String::new(),
+                map,
+            }),
             other => Err(TaskError::Syntax {
                 path: path.to_owned(),
                 format: "task JSON",
@@ -45,14 +49,21 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn object(&self, key: &str) -> Result<Fields<'a>, TaskError> {
         match self.require(key, "an object")? {
-            Value::Object(map) => Ok(Fields { path: self.path, prefix: format!("{}.", self.name(key)), map }),
+            Value::Object(map) => Ok(Fields {
+                path: self.path,
+                prefix: format!("{}.", self.name(key)),
+                map,
+            }),
             other => Err(self.wrong_type(key, "an object", other)),
         }
     }
 
     pub(crate) fn string(&self, key: &str) -> Result<String, TaskError> {
         let value = self.require(key, "a string")?;
-        value.as_str().map(str::to_owned).ok_or_else(|| self.wrong_type(key, "a string", value))
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| self.wrong_type(key, "a string", value))
     }
 
     pub(crate) fn opt_string(&self, key: &str) -> Result<Option<String>, TaskError> {
@@ -91,7 +102,9 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn opt_string_list(&self, key: &str) -> Result<Option<Vec<String>>, TaskError> {
-        let Some(value) = self.get(key) else { return Ok(None) };
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
         let Value::Array(items) = value else {
             return Err(self.wrong_type(key, "a list of strings", value));
         };
@@ -100,7 +113,10 @@ impl<'a> Fields<'a> {
             .enumerate()
             .map(|(i, item)| {
                 item.as_str().map(str::to_owned).ok_or_else(|| {
-                    self.error(&format!("{key}[{i}]"), format!("expected a string, found {}", kind(item)))
+                    self.error(
+                        &format!("{key}[{i}]"),
+                        format!("expected a string, found {}", kind(item)),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()

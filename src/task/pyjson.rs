@@ -31,14 +31,24 @@ pub fn dumps_sorted(value: &Yaml) -> Result<String, PyJsonError> {
         }
         Yaml::Seq(items) => format!(
             "[{}]",
-            items.iter().map(dumps_sorted).collect::<Result<Vec<_>, _>>()?.join(", ")
+            items
+                .iter()
+                .map(dumps_sorted)
+                .collect::<Result<Vec<_>, _>>()?
+                .join(", ")
         ),
         Yaml::Map(entries) => {
             let mut e: Vec<_> = entries.iter().collect();
             e.sort_by(|a, b| a.0.to_python_str().cmp(&b.0.to_python_str()));
             let parts = e
                 .iter()
-                .map(|(k, v)| Ok(format!("{}: {}", dumps_sorted(&Yaml::Str(k.to_python_str()))?, dumps_sorted(v)?)))
+                .map(|(k, v)| {
+                    Ok(format!(
+                        "{}: {}",
+                        dumps_sorted(&Yaml::Str(k.to_python_str()))?,
+                        dumps_sorted(v)?
+                    ))
+                })
                 .collect::<Result<Vec<_>, PyJsonError>>()?;
             format!("{{{}}}", parts.join(", "))
         }

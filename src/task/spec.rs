@@ -169,7 +169,10 @@ fn judge_spec(f: &Fields<'_>) -> Result<JudgeSpec, TaskError> {
     if !parser.is_empty() && !PARSERS.contains(&parser.as_str()) {
         return Err(f.invalid(
             "parser",
-            format!("unknown parser {parser:?}; use one of {}", PARSERS.join(", ")),
+            format!(
+                "unknown parser {parser:?}; use one of {}",
+                PARSERS.join(", ")
+            ),
         ));
     }
     let score_direction = match f.opt_string("score_direction")?.as_deref() {
@@ -186,12 +189,12 @@ fn judge_spec(f: &Fields<'_>) -> Result<JudgeSpec, TaskError> {
         None | Some("pass_rate_first") => Selection::PassRateFirst,
         Some("score_first") => Selection::ScoreFirst,
         Some("valid_then_score") => Selection::ValidThenScore,
-        Some(other) => {
-            return Err(f.invalid(
-                "selection",
-                format!("unknown policy {other:?}; use pass_rate_first, score_first or valid_then_score"),
-            ))
-        }
+        Some(other) => return Err(f.invalid(
+            "selection",
+            format!(
+                "unknown policy {other:?}; use pass_rate_first, score_first or valid_then_score"
+            ),
+        )),
     };
     let rescale = f.opt_raw("rescale").cloned();
     if let Some(r) = &rescale {

@@ -37,13 +37,23 @@ tasks:
 
 fn write(dir: &Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("exp.yaml");
-    std::fs::File::create(&path).unwrap().write_all(text.as_bytes()).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     path
 }
 
-fn resolver(text: &str, env: &[(&str, &str)], run: RunSettingsArgs) -> Result<(Resolver, tempfile::TempDir), String> {
+fn resolver(
+    text: &str,
+    env: &[(&str, &str)],
+    run: RunSettingsArgs,
+) -> Result<(Resolver, tempfile::TempDir), String> {
     let dir = tempfile::tempdir().unwrap();
-    let run = RunSettingsArgs { experiment: Some(write(dir.path(), text)), ..run };
+    let run = RunSettingsArgs {
+        experiment: Some(write(dir.path(), text)),
+        ..run
+    };
     let env: EnvMap = env.iter().copied().collect();
     Resolver::new(env, dir.path(), &GlobalArgs::default(), &run)
         .map(|r| (r, dir))
@@ -61,14 +71,34 @@ fn is_experiment(source: &Source, key: &str) -> bool {
 
 #[test]
 fn experiment_beats_env_and_task_block_beats_defaults() {
-    let (r, _d) = resolver(EXPERIMENT, &[("SFORGE_WORK_CPU_LIMIT", "2"), ("SFORGE_BACKEND", "k8s")], RunSettingsArgs::default()).unwrap();
+    let (r, _d) = resolver(
+        EXPERIMENT,
+        &[("SFORGE_WORK_CPU_LIMIT", "2"), ("SFORGE_BACKEND", "k8s")],
+        RunSettingsArgs::default(),
+    )
+    .unwrap();
     let plain = settings_for(&r, "plain");
     assert_eq!(plain.work_cpu_limit.value, Some(4));
-    assert!(is_experiment(&plain.work_cpu_limit.source, "defaults.work_cpu_limit"));
-    assert_eq!(plain.backend.value, Backend::Docker, "experiment backend beats SFORGE_BACKEND");
+    assert!(is_experiment(
+        &plain.work_cpu_limit.source,
+        "defaults.work_cpu_limit"
+    ));
+    assert_eq!(
+        plain.backend.value,
+        Backend::Docker,
+        "experiment backend beats SFORGE_BACKEND"
+    );
     let big = settings_for(&r, "big");
-    assert_eq!(big.work_cpu_limit.value, Some(16), "task shorthand beats defaults' specific key");
-    assert_eq!(big.judge_cpu_limit.value, Some(8), "specific key beats shorthand in one block");
+    assert_eq!(
+        big.work_cpu_limit.value,
+        Some(16),
+        "task shorthand beats defaults' specific key"
+    );
+    assert_eq!(
+        big.judge_cpu_limit.value,
+        Some(8),
+        "specific key beats shorthand in one block"
+    );
     assert_eq!(big.judge_mem_limit.value.as_deref(), Some("16g"));
     assert_eq!(big.backend.value, Backend::K8s, "per-task backend is kept");
     assert_eq!(big.agent_timeout.value, Some(7200));
@@ -80,12 +110,20 @@ fn yaml_false_string_and_zero_are_false() {
     let s = settings_for(&r, "plain");
     assert!(!s.internet.value);
     assert!(!s.disable_stop_hook.value);
-    assert!(is_experiment(&s.disable_stop_hook.source, "defaults.disable_stop_hook"));
+    assert!(is_experiment(
+        &s.disable_stop_hook.source,
+        "defaults.disable_stop_hook"
+    ));
 }
 
 #[test]
 fn extra_env_merges_by_key_across_env_defaults_and_task() {
-    let (r, _d) = resolver(EXPERIMENT, &[("SFORGE_AGENT_EXTRA_ENV", "A=1,B=1")], RunSettingsArgs::default()).unwrap();
+    let (r, _d) = resolver(
+        EXPERIMENT,
+        &[("SFORGE_AGENT_EXTRA_ENV", "A=1,B=1")],
+        RunSettingsArgs::default(),
+    )
+    .unwrap();
     let env = settings_for(&r, "big").agent_extra_env.value;
     let pairs: Vec<_> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     assert_eq!(pairs, ["A=1", "B=2", "C=3"]);
@@ -93,11 +131,21 @@ fn extra_env_merges_by_key_across_env_defaults_and_task() {
 
 #[test]
 fn env_section_feeds_env_layer_and_model_expansion() {
-    let (r, _d) = resolver(EXPERIMENT, &[("SFORGE_AGENT_TIMEOUT", "5")], RunSettingsArgs::default()).unwrap();
+    let (r, _d) = resolver(
+        EXPERIMENT,
+        &[("SFORGE_AGENT_TIMEOUT", "5")],
+        RunSettingsArgs::default(),
+    )
+    .unwrap();
     let s = settings_for(&r, "plain");
     assert_eq!(s.agent_timeout.value, Some(100));
-    assert!(matches!(&s.agent_timeout.source, Source::ExperimentEnv { var, .. } if var == "SFORGE_AGENT_TIMEOUT"));
-    assert_eq!(s.agent_api_key.value.as_deref(), Some("sk-from-env-section"));
+    assert!(
+        matches!(&s.agent_timeout.source, Source::ExperimentEnv { var, .. } if var == "SFORGE_AGENT_TIMEOUT")
+    );
+    assert_eq!(
+        s.agent_api_key.value.as_deref(),
+        Some("sk-from-env-section")
+    );
     assert!(is_experiment(&s.agent_api_key.source, "model.api_key"));
     assert_eq!(s.stagger.value, Some(600));
 }
@@ -113,12 +161,29 @@ fn flags_beat_everything() {
         stagger: Some(0),
         ..RunSettingsArgs::default()
     };
-    let (r, _d) = resolver(EXPERIMENT.replace("  plain: {}", "  plain: {judge_url: 'http://10.0.0.1:8080'}").as_str(), &[], run).unwrap();
+    let (r, _d) = resolver(
+        EXPERIMENT
+            .replace(
+                "  plain: {}",
+                "  plain: {judge_url: 'http://10.0.0.1:8080'}",
+            )
+            .as_str(),
+        &[],
+        run,
+    )
+    .unwrap();
     let s = settings_for(&r, "plain");
     assert_eq!(s.work_cpu_limit.value, Some(1));
-    assert_eq!(s.work_cpu_limit.source, Source::Flag("--work-cpu-limit".into()));
+    assert_eq!(
+        s.work_cpu_limit.source,
+        Source::Flag("--work-cpu-limit".into())
+    );
     assert_eq!(s.agent_model.value.as_deref(), Some("flag-model"));
-    assert_eq!(s.judge_url.value, crate::config::DEFAULT_JUDGE_URL, "an explicit default flag still counts");
+    assert_eq!(
+        s.judge_url.value,
+        crate::config::DEFAULT_JUDGE_URL,
+        "an explicit default flag still counts"
+    );
     assert!(s.internet.value);
     assert_eq!(s.stagger.value, Some(0));
     assert_eq!(settings_for(&r, "big").backend.value, Backend::Docker);
@@ -126,25 +191,73 @@ fn flags_beat_everything() {
 
 #[test]
 fn errors_name_the_file_and_key() {
-    let err = resolver("tasks:\n  t: {timeout: 1.5}\n", &[], RunSettingsArgs::default()).unwrap_err();
-    assert!(err.contains("exp.yaml") && err.contains("tasks.t.timeout") && err.contains("whole number"), "{err}");
-    let err = resolver("tasks:\n  t: {internet: maybe}\n", &[], RunSettingsArgs::default()).unwrap_err();
-    assert!(err.contains("tasks.t.internet") && err.contains("true or false"), "{err}");
+    let err = resolver(
+        "tasks:\n  t: {timeout: 1.5}\n",
+        &[],
+        RunSettingsArgs::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("exp.yaml") && err.contains("tasks.t.timeout") && err.contains("whole number"),
+        "{err}"
+    );
+    let err = resolver(
+        "tasks:\n  t: {internet: maybe}\n",
+        &[],
+        RunSettingsArgs::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("tasks.t.internet") && err.contains("true or false"),
+        "{err}"
+    );
     let err = resolver("defaults: {agent: x}\n", &[], RunSettingsArgs::default()).unwrap_err();
-    assert!(err.contains("`tasks`") && err.contains("missing or empty"), "{err}");
+    assert!(
+        err.contains("`tasks`") && err.contains("missing or empty"),
+        "{err}"
+    );
     let err = resolver("- a\n- b\n", &[], RunSettingsArgs::default()).unwrap_err();
     assert!(err.contains("must be a YAML mapping"), "{err}");
-    let err = resolver("model: {api_key: '${NOPE_UNSET}'}\ntasks: {t: {}}\n", &[], RunSettingsArgs::default()).unwrap_err();
-    assert!(err.contains("model.api_key") && err.contains("NOPE_UNSET"), "{err}");
-    let err = resolver("tasks: {t: {backend: podman}}\n", &[], RunSettingsArgs::default()).unwrap_err();
+    let err = resolver(
+        "model: {api_key: '${NOPE_UNSET}'}\ntasks: {t: {}}\n",
+        &[],
+        RunSettingsArgs::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("model.api_key") && err.contains("NOPE_UNSET"),
+        "{err}"
+    );
+    let err = resolver(
+        "tasks: {t: {backend: podman}}\n",
+        &[],
+        RunSettingsArgs::default(),
+    )
+    .unwrap_err();
     assert!(err.contains("docker or k8s"), "{err}");
     let err = resolver("tasks: [\n", &[], RunSettingsArgs::default()).unwrap_err();
-    assert!(err.contains("invalid YAML") && err.contains("line"), "{err}");
+    assert!(
+        err.contains("invalid YAML") && err.contains("line"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_experiment_file_is_a_clear_error() {
-    let run = RunSettingsArgs { experiment: Some("/nonexistent/exp.yaml".into()), ..RunSettingsArgs::default() };
-    let err = Resolver::new(EnvMap::default(), Path::new("/"), &GlobalArgs::default(), &run).unwrap_err().to_string();
-    assert!(err.starts_with("/nonexistent/exp.yaml: cannot read the experiment file"), "{err}");
+    let run = RunSettingsArgs {
+        experiment: Some("/nonexistent/exp.yaml".into()),
+        ..RunSettingsArgs::default()
+    };
+    let err = Resolver::new(
+        EnvMap::default(),
+        Path::new("/"),
+        &GlobalArgs::default(),
+        &run,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("/nonexistent/exp.yaml: cannot read the experiment file"),
+        "{err}"
+    );
 }

@@ -1,0 +1,33 @@
+//! The only place that starts subprocesses: [`Cmd`] (plain data), the [`Runner`] trait and
+//! its real, dry-run and recording implementations, and errors that name the command.
+
+mod cmd;
+mod dry_run;
+mod error;
+mod output;
+mod real;
+mod recording;
+mod runner;
+mod shell;
+mod stream;
+
+use std::sync::Arc;
+
+pub use cmd::{Cmd, EnvValue, MASK};
+pub use dry_run::{script_text, DryRunRunner, SCRIPT_HEADER};
+pub use error::ProcessError;
+pub use output::{ExitStatus, Output, Stream};
+pub use real::RealRunner;
+pub use recording::RecordingRunner;
+pub use runner::Runner;
+
+/// The runner for the product: real, or dry-run (queries run, mutations printed to stdout
+/// as a `sh` script). Dry-run is decided here, once, not at call sites.
+#[must_use]
+pub fn runner(dry_run: bool) -> Arc<dyn Runner> {
+    if dry_run {
+        Arc::new(DryRunRunner::to_stdout(RealRunner::new()))
+    } else {
+        Arc::new(RealRunner::new())
+    }
+}

@@ -1,0 +1,179 @@
+//! Runs a command with stdout and stderr on pipes, handing each line to a callback as it
+//! arrives: one thread per pipe (so neither can fill up and block the child), one for stdin.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use super::cmd::Cmd;
+use super::error::ProcessError;
+use super::output::{ExitStatus, Output, Stream};
+use super::real::{poll_until, timeout};
+
+/// A line longer than this is delivered in pieces.
+const MAX_LINE: u64 = 64 * 1024;
+
+type Chunk = (Stream, Vec<u8>);
+
+/// Runs `cmd`, calling `on_line` on this thread for each line, and collects all output.
+pub(super) fn run(
+    cmd: &Cmd,
+    on_line: &mut dyn FnMut(Stream, &str),
+) -> Result<Output, ProcessError> {
+    let io_error = |source| ProcessError::Io {
+        cmd: Box::new(cmd.clone()),
+        source,
+    };
+    let mut child = spawn(cmd)?;
+    if let Some(pipe) = child.stdin.take() {
+        feed(pipe, cmd.get_stdin().unwrap_or_default().to_vec());
+    }
+    let (tx, rx) = mpsc::channel();
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|p| read_lines(p, Stream::Stdout, tx.clone())),
+        child
+            .stderr
+            .take()
+            .map(|p| read_lines(p, Stream::Stderr, tx)),
+    ];
+    let deadline = cmd.get_timeout().map(|limit| Instant::now() + limit);
+    let mut output = Output::empty();
+    loop {
+        let (stream, chunk) = match next_chunk(&rx, deadline) {
+            Next::Chunk(chunk) => chunk,
+            Next::Closed => break,
+            Next::TimedOut => return Err(kill(&mut child, cmd)),
+        };
+        on_line(stream, line_text(&chunk).as_ref());
+        match stream {
+            Stream::Stdout => output.stdout.extend(chunk),
+            Stream::Stderr => output.stderr.extend(chunk),
+        }
+    }
+    let exited = match deadline {
+        Some(deadline) => poll_until(deadline, || Ok(child.try_wait()?.is_some())),
+        None => Ok(true),
+    };
+    if !exited.map_err(io_error)? {
+        return Err(kill(&mut child, cmd));
+    }
+    output.status = ExitStatus::from(child.wait().map_err(io_error)?);
+    // Both pipes are closed, so the readers are done. The stdin feeder is not awaited: a
+    // grandchild may hold stdin open without reading, and it ends when the pipe closes.
+    for handle in readers.into_iter().flatten() {
+        let _ = handle.join();
+    }
+    Ok(output)
+}
+
+/// Starts `cmd` with all three standard streams on pipes (stdin: `/dev/null` if unused).
+fn spawn(cmd: &Cmd) -> Result<Child, ProcessError> {
+    // The gateway itself: streaming needs both pipes, which duct cannot hand out.
+    #[allow(clippy::disallowed_methods)]
+    let mut command = Command::new(program_path(cmd));
+    command
+        .args(cmd.get_args())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(match cmd.get_stdin() {
+            Some(_) => Stdio::piped(),
+            None => Stdio::null(),
+        });
+    for (key, value) in cmd.get_env() {
+        command.env(key, &value.value);
+    }
+    if let Some(dir) = cmd.get_cwd() {
+        command.current_dir(dir);
+    }
+    // The gateway itself (see above).
+    #[allow(clippy::disallowed_methods)]
+    let child = command.spawn();
+    child.map_err(|err| ProcessError::spawn(cmd, err))
+}
+
+/// Like [`super::RealRunner`]'s duct expressions, a relative program path with a cwd is
+/// resolved against this process's directory, not the child's.
+fn program_path(cmd: &Cmd) -> PathBuf {
+    let program = PathBuf::from(cmd.program());
+    let is_relative_path = cmd.program().contains('/') && program.is_relative();
+    match std::env::current_dir() {
+        Ok(here) if is_relative_path && cmd.get_cwd().is_some() => here.join(program),
+        _ => program,
+    }
+}
+
+/// What the pipe threads have for us next.
+enum Next {
+    Chunk(Chunk),
+    /// Both pipes are closed.
+    Closed,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+fn next_chunk(rx: &Receiver<Chunk>, deadline: Option<Instant>) -> Next {
+    let received = match deadline {
+        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+    };
+    match received {
+        Ok(chunk) => Next::Chunk(chunk),
+        Err(RecvTimeoutError::Disconnected) => Next::Closed,
+        Err(RecvTimeoutError::Timeout) => Next::TimedOut,
+    }
+}
+
+/// Kills a timed-out child and reaps it. Pipe threads are left to end on their own
+/// (a grandchild may still hold a pipe open).
+fn kill(child: &mut Child, cmd: &Cmd) -> ProcessError {
+    if let Err(err) = child.kill() {
+        log::debug!("could not kill timed-out `{cmd}`: {err}");
+    }
+    let _ = child.wait();
+    timeout(cmd, cmd.get_timeout().unwrap_or_default())
+}
+
+/// Writes `bytes` to the child's stdin on a detached thread, then closes it. A child that
+/// exits without reading everything makes the write fail with a broken pipe: not an error.
+fn feed(mut pipe: ChildStdin, bytes: Vec<u8>) {
+    thread::spawn(move || {
+        if let Err(err) = pipe.write_all(&bytes) {
+            log::trace!("stdin not fully read: {err}");
+        }
+    });
+}
+
+/// Sends each line (with its line ending) read from `pipe` until it closes.
+fn read_lines(
+    pipe: impl Read + Send + 'static,
+    stream: Stream,
+    tx: Sender<Chunk>,
+) -> JoinHandle<()> {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        loop {
+            let mut line = Vec::new();
+            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send((stream, line)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// A chunk as text for the callback: invalid UTF-8 replaced, line ending removed.
+fn line_text(chunk: &[u8]) -> std::borrow::Cow<'_, str> {
+    let chunk = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+    let chunk = chunk.strip_suffix(b"\r").unwrap_or(chunk);
+    String::from_utf8_lossy(chunk)
+}
