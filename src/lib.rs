@@ -4,6 +4,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod image;
+pub mod parallel;
 pub mod process;
 pub mod task;
 pub mod yaml;

@@ -30,11 +30,24 @@ fn scratch_tasks() -> tempfile::TempDir {
 
 /// Assert a one-line error containing every fragment, exit status 1 and no panic.
 fn assert_error(cmd: &mut Command, fragments: &[&str]) {
-    let out = cmd.assert().failure().code(1).stdout("").get_output().clone();
+    let out = cmd
+        .assert()
+        .failure()
+        .code(1)
+        .stdout("")
+        .get_output()
+        .clone();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.starts_with("error: "), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected:\n{stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line expected:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
     for f in fragments {
         assert!(stderr.contains(f), "missing {f:?} in:\n{stderr}");
     }
@@ -48,18 +61,40 @@ ID       Name            Base Image   Parser
 demo     Demo Tâsk       python       pytest_v   
 tagged   Released 任务   python       score_sum  
 ";
-    sforge().arg("--tasks-dir").arg(fixtures()).arg("list").assert().success().stdout(expected);
+    sforge()
+        .arg("--tasks-dir")
+        .arg(fixtures())
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(expected);
 }
 
 #[test]
 fn tasks_dir_also_comes_from_the_environment_and_after_the_subcommand() {
-    sforge().env("SFORGE_TASKS_DIR", fixtures()).arg("list").assert().success().stdout(contains("tagged"));
-    sforge().arg("list").arg("--tasks-dir").arg(fixtures()).assert().success().stdout(contains("demo"));
+    sforge()
+        .env("SFORGE_TASKS_DIR", fixtures())
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(contains("tagged"));
+    sforge()
+        .arg("list")
+        .arg("--tasks-dir")
+        .arg(fixtures())
+        .assert()
+        .success()
+        .stdout(contains("demo"));
 }
 
 #[test]
 fn list_json_has_reference_image_names() {
-    let out = sforge().arg("--tasks-dir").arg(fixtures()).args(["list", "--json"]).output().unwrap();
+    let out = sforge()
+        .arg("--tasks-dir")
+        .arg(fixtures())
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let demo = &items[0]["images"];
@@ -88,59 +123,98 @@ fn list_of_an_empty_benchmark() {
 fn missing_benchmark_yaml() {
     let dir = scratch_tasks();
     std::fs::remove_file(dir.path().join("BENCHMARK.yaml")).unwrap();
-    assert_error(sforge().arg("--tasks-dir").arg(dir.path()).arg("list"), &["BENCHMARK.yaml", "not found", "--tasks-dir"]);
+    assert_error(
+        sforge().arg("--tasks-dir").arg(dir.path()).arg("list"),
+        &["BENCHMARK.yaml", "not found", "--tasks-dir"],
+    );
 }
 
 #[test]
 fn unknown_base_image() {
     let dir = scratch_tasks();
     let path = dir.path().join("demo.json");
-    let text = std::fs::read_to_string(&path).unwrap().replace("\"base_image\": \"python\"", "\"base_image\": \"rust\"");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"base_image\": \"python\"", "\"base_image\": \"rust\"");
     std::fs::write(&path, text).unwrap();
-    assert_error(sforge().arg("--tasks-dir").arg(dir.path()).arg("list"), &["demo.json", "`base_image`", "\"rust\"", "available: python"]);
+    assert_error(
+        sforge().arg("--tasks-dir").arg(dir.path()).arg("list"),
+        &["demo.json", "`base_image`", "\"rust\"", "available: python"],
+    );
 }
 
 #[test]
 fn mismatched_image_tag() {
     let dir = scratch_tasks();
     let path = dir.path().join("tagged.json");
-    let text = std::fs::read_to_string(&path).unwrap().replace("c7e495b992c5", "ffffffffffff");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("c7e495b992c5", "ffffffffffff");
     std::fs::write(&path, text).unwrap();
-    assert_error(sforge().arg("--tasks-dir").arg(dir.path()).arg("list"), &["tagged.json", "`judge.image_tag`", "ffffffffffff", "c7e495b992c5"]);
+    assert_error(
+        sforge().arg("--tasks-dir").arg(dir.path()).arg("list"),
+        &[
+            "tagged.json",
+            "`judge.image_tag`",
+            "ffffffffffff",
+            "c7e495b992c5",
+        ],
+    );
 }
 
 #[test]
 fn malformed_json_and_yaml() {
     let dir = scratch_tasks();
     std::fs::write(dir.path().join("demo.json"), "{\"task_id\": \"demo\",").unwrap();
-    assert_error(sforge().arg("--tasks-dir").arg(dir.path()).arg("list"), &["demo.json", "invalid JSON", "line"]);
+    assert_error(
+        sforge().arg("--tasks-dir").arg(dir.path()).arg("list"),
+        &["demo.json", "invalid JSON", "line"],
+    );
     let dir = scratch_tasks();
     std::fs::write(dir.path().join("BENCHMARK.yaml"), "name: [unclosed\n").unwrap();
-    assert_error(sforge().arg("--tasks-dir").arg(dir.path()).arg("list"), &["BENCHMARK.yaml", "invalid YAML", "line"]);
+    assert_error(
+        sforge().arg("--tasks-dir").arg(dir.path()).arg("list"),
+        &["BENCHMARK.yaml", "invalid YAML", "line"],
+    );
 }
 
 #[test]
 fn missing_required_field_says_what_to_add() {
     let dir = scratch_tasks();
     let path = dir.path().join("demo.json");
-    let text = std::fs::read_to_string(&path).unwrap().replace("\"cwd\": \"/home/workspace/demo\",", "");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"cwd\": \"/home/workspace/demo\",", "");
     std::fs::write(&path, text).unwrap();
-    assert_error(sforge().arg("--tasks-dir").arg(dir.path()).arg("list"), &["demo.json", "`cwd`", "missing"]);
+    assert_error(
+        sforge().arg("--tasks-dir").arg(dir.path()).arg("list"),
+        &["demo.json", "`cwd`", "missing"],
+    );
 }
 
 #[test]
 fn bad_numbers_in_env() {
     assert_error(
-        sforge().env("SFORGE_WORK_CPU_LIMIT", "2.5").arg("--tasks-dir").arg(fixtures()).arg("config"),
+        sforge()
+            .env("SFORGE_WORK_CPU_LIMIT", "2.5")
+            .arg("--tasks-dir")
+            .arg(fixtures())
+            .arg("config"),
         &["SFORGE_WORK_CPU_LIMIT", "2.5", "whole number"],
     );
-    assert_error(sforge().env("SFORGE_AGENT_TIMEOUT", "soon").arg("config"), &["SFORGE_AGENT_TIMEOUT", "seconds"]);
+    assert_error(
+        sforge().env("SFORGE_AGENT_TIMEOUT", "soon").arg("config"),
+        &["SFORGE_AGENT_TIMEOUT", "seconds"],
+    );
 }
 
 #[test]
 fn unknown_task_for_config() {
     assert_error(
-        sforge().arg("--tasks-dir").arg(fixtures()).args(["config", "--task", "nope"]),
+        sforge()
+            .arg("--tasks-dir")
+            .arg(fixtures())
+            .args(["config", "--task", "nope"]),
         &["task 'nope' not found at", "nope.json"],
     );
 }
@@ -148,8 +222,14 @@ fn unknown_task_for_config() {
 #[test]
 fn usage_errors_exit_2() {
     sforge().assert().code(2);
-    sforge().args(["config", "--backend", "podman"]).assert().code(2);
-    sforge().args(["config", "--disable-internet", "--enable-internet"]).assert().code(2);
+    sforge()
+        .args(["config", "--backend", "podman"])
+        .assert()
+        .code(2);
+    sforge()
+        .args(["config", "--disable-internet", "--enable-internet"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -169,19 +249,37 @@ fn config_shows_winner_and_source_for_every_field() {
         .env("SFORGE_LOG_DIR", dir.path().join("logs"))
         .arg("--tasks-dir")
         .arg(fixtures())
-        .args(["config", "--json", "--task", "tagged", "--judge-cpu-limit", "3", "--experiment"])
+        .args([
+            "config",
+            "--json",
+            "--task",
+            "tagged",
+            "--judge-cpu-limit",
+            "3",
+            "--experiment",
+        ])
         .arg(&exp)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(!stdout.contains("sk-very-secret") && !stdout.contains("hunter2"), "{stdout}");
+    assert!(
+        !stdout.contains("sk-very-secret") && !stdout.contains("hunter2"),
+        "{stdout}"
+    );
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let s = &doc["settings"];
     let check = |name: &str, value: serde_json::Value, source: &str| {
         assert_eq!(s[name]["value"], value, "{name}");
         let got = s[name]["source"].as_str().unwrap();
-        assert!(got.contains(source), "{name}: source {got:?} lacks {source:?}");
+        assert!(
+            got.contains(source),
+            "{name}: source {got:?} lacks {source:?}"
+        );
     };
     check("work_cpu_limit", 4.into(), "(defaults.work_cpu_limit)");
     check("judge_cpu_limit", 3.into(), "flag --judge-cpu-limit");
@@ -189,23 +287,76 @@ fn config_shows_winner_and_source_for_every_field() {
     check("judge_mem_limit", "6g".into(), "(tasks.tagged.mem_limit)");
     check("internet", true.into(), "(tasks.tagged.internet)");
     check("agent", "codex".into(), "(defaults.agent)");
-    check("agent_model", "from-exp-env".into(), "(env.SFORGE_AGENT_MODEL)");
-    check("agent_api_base_url", "https://llm.example".into(), "(model.api_base_url)");
+    check(
+        "agent_model",
+        "from-exp-env".into(),
+        "(env.SFORGE_AGENT_MODEL)",
+    );
+    check(
+        "agent_api_base_url",
+        "https://llm.example".into(),
+        "(model.api_base_url)",
+    );
     check("agent_api_key", "***".into(), "env SFORGE_AGENT_API_KEY");
-    check("https_proxy", "http://bob:***@proxy:3128".into(), "env HTTPS_PROXY");
-    check("log_dir", dir.path().join("logs").display().to_string().into(), "env SFORGE_LOG_DIR");
+    check(
+        "https_proxy",
+        "http://bob:***@proxy:3128".into(),
+        "env HTTPS_PROXY",
+    );
+    check(
+        "log_dir",
+        dir.path().join("logs").display().to_string().into(),
+        "env SFORGE_LOG_DIR",
+    );
     check("eval_interval", 300.into(), "default");
     check("backend", "docker".into(), "default");
-    // Every field of the configuration record is shown.
-    for field in [
-        "http_proxy", "https_proxy", "no_proxy", "pypi_index_url", "maven_mirror_url", "go_proxy",
-        "nodejs_mirror_url", "npm_registry_url", "apt_mirror_url", "agent_api_key", "agent_api_base_url",
-        "agent_model", "agent_timeout", "agent_extra_env", "claude_cache_opt", "judge_extra_env", "git_user",
-        "git_token", "work_cpu_limit", "work_mem_limit", "judge_cpu_limit", "judge_mem_limit", "extra_hosts",
-        "registry", "backend", "k8s_namespace", "k8s_node_selector", "k8s_image_registry", "k8s_kubeconfig",
-        "log_dir", "tasks_dir",
-    ] {
-        assert!(s.get(field).is_some(), "missing {field}");
+}
+
+/// The fields of SForge 1.0's configuration record (REFERENCE §2.1).
+const RECORD_FIELDS: [&str; 31] = [
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "pypi_index_url",
+    "maven_mirror_url",
+    "go_proxy",
+    "nodejs_mirror_url",
+    "npm_registry_url",
+    "apt_mirror_url",
+    "agent_api_key",
+    "agent_api_base_url",
+    "agent_model",
+    "agent_timeout",
+    "agent_extra_env",
+    "claude_cache_opt",
+    "judge_extra_env",
+    "git_user",
+    "git_token",
+    "work_cpu_limit",
+    "work_mem_limit",
+    "judge_cpu_limit",
+    "judge_mem_limit",
+    "extra_hosts",
+    "registry",
+    "backend",
+    "k8s_namespace",
+    "k8s_node_selector",
+    "k8s_image_registry",
+    "k8s_kubeconfig",
+    "log_dir",
+    "tasks_dir",
+];
+
+#[test]
+fn config_shows_every_field_of_the_record() {
+    let out = sforge().args(["config", "--json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for field in RECORD_FIELDS {
+        let entry = &doc["settings"][field];
+        assert!(
+            entry.get("value").is_some() && entry["source"].is_string(),
+            "missing {field}"
+        );
     }
 }
 
@@ -216,6 +367,10 @@ fn config_table_masks_secrets() {
         .arg("config")
         .assert()
         .success()
-        .stdout(contains("git_token").and(contains("***")).and(contains("ghp_secret").not()))
+        .stdout(
+            contains("git_token")
+                .and(contains("***"))
+                .and(contains("ghp_secret").not()),
+        )
         .stdout(contains("SETTING").and(contains("SOURCE")));
 }

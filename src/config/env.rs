@@ -144,6 +144,7 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         extra_hosts: r.parsed("SFORGE_EXTRA_HOSTS", parse::host_list)?,
         registry: r.text(&["SFORGE_REGISTRY"]),
         backend: r.parsed("SFORGE_BACKEND", Backend::parse)?,
+        docker: r.parsed("SFORGE_DOCKER", |t| Ok(t.trim().to_owned()))?,
         k8s_namespace: r.parsed("SFORGE_K8S_NAMESPACE", |t| Ok(t.trim().to_owned()))?,
         k8s_node_selector: r.parsed("SFORGE_K8S_NODE_SELECTOR", |t| Ok(parse::kv_list(t)))?,
         k8s_image_registry: r.parsed("SFORGE_K8S_IMAGE_REGISTRY", |t| Ok(t.trim().to_owned()))?,

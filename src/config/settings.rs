@@ -184,6 +184,8 @@ settings! {
     extra_hosts: Vec<HostEntry> = Vec::new();
     registry: Option<String> = None;
     backend: Backend = Backend::Docker;
+    /// The docker client to run (a name on PATH or a path).
+    docker: String = "docker".to_owned();
     // Kubernetes.
     k8s_namespace: String = "default".to_owned();
     k8s_node_selector: BTreeMap<String, String> = BTreeMap::new();

@@ -189,12 +189,14 @@ fn judge_spec(f: &Fields<'_>) -> Result<JudgeSpec, TaskError> {
         None | Some("pass_rate_first") => Selection::PassRateFirst,
         Some("score_first") => Selection::ScoreFirst,
         Some("valid_then_score") => Selection::ValidThenScore,
-        Some(other) => return Err(f.invalid(
-            "selection",
-            format!(
+        Some(other) => {
+            return Err(f.invalid(
+                "selection",
+                format!(
                 "unknown policy {other:?}; use pass_rate_first, score_first or valid_then_score"
             ),
-        )),
+            ))
+        }
     };
     let rescale = f.opt_raw("rescale").cloned();
     if let Some(r) = &rescale {

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Prepares this machine for sforge's tests: Debian's Docker Engine, iptables and registry, a
+# running dockerd, and the local test images (no image registry is reachable from CI machines,
+# so the images are made from Debian packages). Idempotent: a ready machine takes seconds.
+#
+# Environment (all optional):
+#   SFORGE_DEBIAN_MIRROR  Debian mirror for debootstrap (default: the one apt already uses)
+#   SFORGE_DOCKERD_LOG    dockerd log file when this script starts the daemon
+set -euo pipefail
+
+readonly BUSYBOX_IMAGE="sforge-test/busybox:latest"
+readonly DEBIAN_IMAGE="debian:bookworm-slim"
+readonly DEBIAN_SUITE="bookworm"
+# python3/pytest run the example tasks' graders; git, curl and jq are what the base Dockerfile and
+# sforge-submit need; sudo and ca-certificates mirror what the task images expect.
+readonly DEBOOTSTRAP_INCLUDE="python3,python3-pytest,git,curl,jq,sudo,ca-certificates"
+readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry)
+readonly DOCKERD_WAIT_SECONDS=60
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Root needs no prefix; anyone else needs passwordless sudo (never prompt: CI has no terminal).
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || die "not root and no sudo: run this script as root"
+  SUDO=(sudo -n)
+fi
+
+# Temporary directories are removed on any exit; --one-file-system keeps rm away from a /proc or
+# /sys that a failed debootstrap left mounted inside its target.
+TMP_DIRS=()
+cleanup() {
+  local dir mount
+  for dir in "${TMP_DIRS[@]}"; do
+    [[ -d $dir ]] || continue
+    # Deepest mounts first.
+    while read -r mount; do
+      "${SUDO[@]}" umount -l "$mount" 2>/dev/null || true
+    done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+    "${SUDO[@]}" rm -rf --one-file-system "$dir"
+  done
+}
+trap cleanup EXIT
+# Turn Ctrl-C and SIGTERM into an exit so the EXIT trap cleans up (e.g. a half-made rootfs).
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+is_installed() {
+  [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == ii* ]]
+}
+
+install_packages() {
+  local missing=() pkg
+  for pkg in "${PACKAGES[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    log "packages present: ${PACKAGES[*]}"
+    return
+  fi
+  log "installing ${missing[*]}"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Debian's 20.10 client speaks BuildKit without a buildx plugin, unlike the docker 28 client that
+# may come first on PATH, so prefer it.
+pick_docker() {
+  if [[ -n ${SFORGE_DOCKER:-} ]]; then
+    DOCKER_BIN=$SFORGE_DOCKER
+  elif [[ -x /usr/bin/docker ]]; then
+    DOCKER_BIN=/usr/bin/docker
+  else
+    DOCKER_BIN=docker
+  fi
+}
+
+daemon_answers() {
+  timeout 10 "${SUDO[@]}" "$DOCKER_BIN" info >/dev/null 2>&1
+}
+
+# Via /proc, not kill -0: a daemon started through sudo cannot be signalled by us, and an exited
+# child lingers as a zombie until this script ends.
+is_alive() {
+  local state=""
+  [[ -r /proc/$1/stat ]] && read -r _ _ state _ <"/proc/$1/stat" && [[ $state != Z ]]
+}
+
+start_dockerd() {
+  if daemon_answers; then
+    log "docker engine answers"
+    return
+  fi
+  local log_file=${SFORGE_DOCKERD_LOG:-}
+  if [[ -z $log_file ]]; then
+    if [[ -w /var/log ]]; then log_file=/var/log/sforge-dockerd.log; else log_file=/tmp/sforge-dockerd.log; fi
+  fi
+  local pid=""
+  # A dockerd that is still starting must not get a twin.
+  if pidof dockerd >/dev/null 2>&1 || pgrep -x dockerd >/dev/null 2>&1; then
+    log "dockerd is running but not answering yet; waiting"
+  else
+    log "starting dockerd (log: $log_file)"
+    # setsid + nohup: the daemon must outlive this script and CI's process group.
+    "${SUDO[@]}" setsid nohup dockerd >>"$log_file" 2>&1 </dev/null &
+    pid=$!
+    disown
+  fi
+  local waited=0
+  until daemon_answers; do
+    if [[ -n $pid ]] && ! is_alive "$pid"; then
+      tail -n 30 "$log_file" >&2 2>/dev/null || true
+      die "dockerd exited during start-up (log: $log_file)"
+    fi
+    if ((waited >= DOCKERD_WAIT_SECONDS)); then
+      tail -n 30 "$log_file" >&2 2>/dev/null || true
+      die "docker engine did not answer within ${DOCKERD_WAIT_SECONDS}s (log: $log_file)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  log "docker engine answers after ${waited}s"
+}
+
+# After the daemon is up: use the client directly when the socket lets us, else through sudo.
+pick_docker_prefix() {
+  DOCKER=("$DOCKER_BIN")
+  if ! timeout 10 "$DOCKER_BIN" info >/dev/null 2>&1; then
+    DOCKER=("${SUDO[@]}" "$DOCKER_BIN")
+  fi
+}
+
+image_exists() {
+  "${DOCKER[@]}" image inspect "$1" >/dev/null 2>&1
+}
+
+# Sets TMP_DIR (not printed: a command substitution would lose the TMP_DIRS update).
+new_tmp_dir() {
+  TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sforge-setup.XXXXXX")
+  TMP_DIRS+=("$TMP_DIR")
+}
+
+build_busybox_image() {
+  if image_exists "$BUSYBOX_IMAGE"; then
+    log "image $BUSYBOX_IMAGE exists"
+    return
+  fi
+  log "building $BUSYBOX_IMAGE from Debian's busybox-static"
+  local ctx root applet
+  new_tmp_dir
+  ctx=$TMP_DIR
+  root=$ctx/rootfs
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  # One relative symlink per applet, like `busybox --install -s`, but inside the context.
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -s busybox "$root/bin/$applet"
+  done
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+    >"$root/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
+  printf '%s\n' 'FROM scratch' 'COPY rootfs/ /' 'ENV PATH=/bin' 'CMD ["sh"]' >"$ctx/Dockerfile"
+  # The classic builder needs no buildx plugin and no registry for FROM scratch.
+  DOCKER_BUILDKIT=0 "${DOCKER[@]}" build -q -t "$BUSYBOX_IMAGE" "$ctx" >/dev/null
+  log "built $BUSYBOX_IMAGE"
+}
+
+# The mirror apt already uses for the main suite of this release (deb822 .sources files or
+# one-line .list files); CI machines may only reach that one.
+detect_mirror() {
+  if [[ -n ${SFORGE_DEBIAN_MIRROR:-} ]]; then
+    printf '%s\n' "$SFORGE_DEBIAN_MIRROR"
+    return
+  fi
+  local files=() mirror=""
+  shopt -s nullglob
+  files=(/etc/apt/sources.list.d/*.sources)
+  if [[ ${#files[@]} -gt 0 ]]; then
+    mirror=$(awk -v suite="$DEBIAN_SUITE" '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && enabled != "no" && uri != "")
+          { print uri; found = 1; exit }
+        types = ""; suites = ""; uri = ""; enabled = ""
+      }
+      /^[ \t]*$/ { flush(); next }
+      /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
+      /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+      /^URIs:/ { uri = $2 }
+      /^Enabled:/ { enabled = tolower($2) }
+      END { if (!found) flush() }
+    ' "${files[@]}")
+  fi
+  if [[ -z $mirror ]]; then
+    files=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
+    for f in "${files[@]}"; do
+      [[ -r $f ]] || continue
+      # "deb [options] URI SUITE COMPONENTS..."
+      mirror=$(sed -E 's/\[[^]]*\]//' "$f" |
+        awk -v suite="$DEBIAN_SUITE" '$1 == "deb" && $3 == suite { print $2; exit }')
+      [[ -z $mirror ]] || break
+    done
+  fi
+  shopt -u nullglob
+  printf '%s\n' "${mirror:-http://deb.debian.org/debian}"
+}
+
+build_debian_image() {
+  if image_exists "$DEBIAN_IMAGE"; then
+    # An image pulled from Docker Hub has the same tag but lacks what the tests need.
+    if "${DOCKER[@]}" run --rm --network none "$DEBIAN_IMAGE" python3 -c 'import pytest' >/dev/null 2>&1; then
+      log "image $DEBIAN_IMAGE exists"
+    else
+      log "warning: $DEBIAN_IMAGE exists but has no python3/pytest (not made by this script);" \
+        "remove it (docker rmi $DEBIAN_IMAGE) and rerun to replace it"
+    fi
+    return
+  fi
+  local mirror dir root
+  mirror=$(detect_mirror)
+  new_tmp_dir
+  dir=$TMP_DIR
+  root=$dir/rootfs
+  log "debootstrap $DEBIAN_SUITE (minbase + $DEBOOTSTRAP_INCLUDE) from $mirror; takes a minute or two"
+  if ! "${SUDO[@]}" debootstrap --variant=minbase --include="$DEBOOTSTRAP_INCLUDE" \
+    "$DEBIAN_SUITE" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1; then
+    tail -n 30 "$dir/debootstrap.log" >&2
+    die "debootstrap failed"
+  fi
+  # Slim like the official image: no package lists or downloaded archives.
+  "${SUDO[@]}" find "$root/var/lib/apt/lists" "$root/var/cache/apt" -type f -delete
+  log "importing the rootfs as $DEBIAN_IMAGE"
+  "${SUDO[@]}" tar --numeric-owner -C "$root" -c . |
+    "${DOCKER[@]}" import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
+  log "imported $DEBIAN_IMAGE"
+}
+
+main() {
+  install_packages
+  pick_docker
+  start_dockerd
+  pick_docker_prefix
+  build_busybox_image
+  build_debian_image
+  log "ready"
+}
+
+main "$@"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The project's single test command (README and CI call exactly this): prepares Docker and the
+# local test images, then runs every test with real engines required. Extra arguments go to
+# `cargo test` (for example a test name filter).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup.sh
+# Under SFORGE_TEST_REQUIRE_DOCKER=1 an engine-backed test that cannot reach Docker fails instead
+# of skipping, so a broken setup can never pass as green.
+SFORGE_TEST_REQUIRE_DOCKER=1 exec cargo test --locked "$@"

@@ -1,0 +1,205 @@
+//! Building one image: writes the context and `build_image.log` under
+//! `<log_dir>/build_images/<role>/<name>/`, passes git credentials as BuildKit secret files,
+//! and masks secret values in everything it logs or reports.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::docker::{major_version, Docker};
+use super::spec::BuildSpec;
+use crate::process::{Runner, Stream};
+
+/// Builds images with one docker client, logging under `log_dir`.
+pub struct ImageBuilder<'a> {
+    pub runner: &'a dyn Runner,
+    pub docker: Docker,
+    pub log_dir: PathBuf,
+}
+
+impl ImageBuilder<'_> {
+    /// Build `spec`; `echo` receives every (masked) output line, e.g. to show it on the console.
+    pub fn build(
+        &self,
+        spec: &BuildSpec,
+        no_cache: bool,
+        echo: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), String> {
+        let dir = spec.build_dir(&self.log_dir);
+        let log_path = dir.join("build_image.log");
+        let fail = |what: String| {
+            format!(
+                "Error building image {}: {what}. Check ({}) for more information.",
+                spec.image,
+                log_path.display()
+            )
+        };
+        write_context(spec, &dir)
+            .map_err(|e| fail(format!("cannot write the build context: {e}")))?;
+        let secrets = SecretFiles::write(&spec.secrets)
+            .map_err(|e| fail(format!("cannot write secret files: {e}")))?;
+        let mut log = BufWriter::new(File::create(&log_path).map_err(|e| fail(e.to_string()))?);
+        let masked = |line: &str| mask(&strip_ansi(line), &spec.secret_values());
+        let _ = write_log_header(&mut log, spec);
+        let cmd = self.docker.build(spec, &dir, no_cache, &secrets.files);
+        let mut tail: Vec<String> = Vec::new();
+        let result = self
+            .runner
+            .run_streaming_unchecked(&cmd, &mut |_: Stream, line: &str| {
+                let line = masked(line);
+                let _ = writeln!(log, "{line}");
+                echo(&line);
+                tail.push(line);
+                if tail.len() > 8 {
+                    tail.remove(0);
+                }
+            });
+        let _ = log.flush();
+        drop(secrets);
+        match result {
+            Ok(out) if out.success() => Ok(()),
+            Ok(out) => {
+                let status = out.status.code.map_or_else(
+                    || "was killed".to_owned(),
+                    |c| format!("exited with status {c}"),
+                );
+                Err(fail(format!("docker build {status}: {}", tail.join(" | "))))
+            }
+            Err(e) => Err(fail(mask(&e.to_string(), &spec.secret_values()))),
+        }
+    }
+
+    /// Fail early, with a fix, when secrets need BuildKit and this docker client has none.
+    pub fn check_buildkit(&self) -> Result<(), String> {
+        if self.runner.run(&self.docker.buildx_version()).is_ok() {
+            return Ok(());
+        }
+        let version = self
+            .runner
+            .run(&self.docker.client_version())
+            .map(|o| o.stdout_str().trim().to_owned())
+            .unwrap_or_default();
+        // Clients before 23 have BuildKit built in (DOCKER_BUILDKIT=1); later ones need buildx.
+        if major_version(&version).is_some_and(|m| m < 23) {
+            return Ok(());
+        }
+        Err(format!(
+            "BuildKit is unavailable: the docker client `{}` (version {}) has no buildx plugin, and git \
+             credentials (SFORGE_GIT_USER/SFORGE_GIT_TOKEN) can only be passed to builds as BuildKit secrets. \
+             Install the buildx plugin, or set SFORGE_DOCKER to a client with built-in BuildKit \
+             (for example /usr/bin/docker from Debian's docker.io)",
+            self.docker.program(),
+            if version.is_empty() { "unknown" } else { &version }
+        ))
+    }
+}
+
+fn write_context(spec: &BuildSpec, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in &spec.files {
+        std::fs::write(dir.join(name), text)?;
+    }
+    // Keep the log and records of earlier builds out of the context sent to the daemon.
+    std::fs::write(dir.join(".dockerignore"), "build_image.log\nimage.json\n")
+}
+
+fn write_log_header(log: &mut impl Write, spec: &BuildSpec) -> std::io::Result<()> {
+    for (name, text) in &spec.files {
+        writeln!(log, "===== {name} =====\n{text}")?;
+    }
+    writeln!(log, "===== build output =====")
+}
+
+/// Secret values in private temporary files, removed on drop.
+struct SecretFiles {
+    _dir: Option<tempfile::TempDir>,
+    files: Vec<(String, PathBuf)>,
+}
+
+impl SecretFiles {
+    fn write(secrets: &[(String, String)]) -> std::io::Result<Self> {
+        if secrets.is_empty() {
+            return Ok(SecretFiles {
+                _dir: None,
+                files: Vec::new(),
+            });
+        }
+        // tempfile creates the directory with mode 0700, so the files are private to this user.
+        let dir = tempfile::Builder::new()
+            .prefix("sforge-secrets-")
+            .tempdir()?;
+        let mut files = Vec::new();
+        for (id, value) in secrets {
+            let path = dir.path().join(id);
+            std::fs::write(&path, value)?;
+            files.push((id.clone(), path));
+        }
+        Ok(SecretFiles {
+            _dir: Some(dir),
+            files,
+        })
+    }
+}
+
+/// Replace every secret value by `***`.
+#[must_use]
+pub fn mask(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_owned(), |acc, s| {
+            acc.replace(s, crate::process::MASK)
+        })
+}
+
+/// Remove ANSI escape sequences (colours, cursor movement) from a line of build output.
+#[must_use]
+pub fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, then one final byte in '@'..='~'.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_and_ansi() {
+        assert_eq!(
+            mask("clone https://bot:ghp_x@h", &["ghp_x", ""]),
+            "clone https://bot:***@h"
+        );
+        assert_eq!(strip_ansi("\u{1b}[1;32mok\u{1b}[0m done"), "ok done");
+    }
+
+    #[test]
+    fn secret_files_are_private_and_removed() {
+        use std::os::unix::fs::PermissionsExt;
+        let files = SecretFiles::write(&[("git_token".into(), "t0k".into())]).unwrap();
+        let path = files.files[0].1.clone();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "t0k");
+        let mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "directory must not be readable by others");
+        drop(files);
+        assert!(!path.exists());
+    }
+}

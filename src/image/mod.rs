@@ -1,0 +1,16 @@
+//! Images: Dockerfile rendering, and building, pushing and pulling through the docker CLI.
+
+mod build;
+mod builder;
+mod docker;
+mod render;
+mod spec;
+mod templates;
+
+pub use build::{
+    build_tasks, image_digests, record_digests, BuildOptions, ImageResult, Outcome, TaskResult,
+};
+pub use builder::{mask, strip_ansi, ImageBuilder};
+pub use docker::{parse_image_list, Docker, ImageDigest};
+pub use render::{base_spec, task_spec};
+pub use spec::{BuildSpec, Role};

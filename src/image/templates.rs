@@ -1,0 +1,61 @@
+//! The embedded template set (`templates/`), rendered with minijinja in strict mode: a missing
+//! variable is an error, never an empty string.
+
+use std::sync::OnceLock;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+const TEMPLATES: [(&str, &str); 3] = [
+    (
+        "base.Dockerfile",
+        include_str!("../../templates/docker/base.Dockerfile.j2"),
+    ),
+    (
+        "task.Dockerfile",
+        include_str!("../../templates/docker/task.Dockerfile.j2"),
+    ),
+    (
+        "setup.sh",
+        include_str!("../../templates/docker/setup.sh.j2"),
+    ),
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(true);
+        for (name, text) in TEMPLATES {
+            // The templates are part of the binary; a syntax error is caught by the unit tests.
+            env.add_template(name, text)
+                .expect("embedded template must parse");
+        }
+        env
+    })
+}
+
+/// Render the embedded template `name` with `context`.
+pub fn render(name: &str, context: impl Serialize) -> Result<String, minijinja::Error> {
+    environment().get_template(name)?.render(context)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        for (name, _) in super::TEMPLATES {
+            assert!(super::environment().get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error() {
+        let err = super::render("setup.sh", minijinja::context! {}).unwrap_err();
+        assert!(err.to_string().contains("undefined"), "{err}");
+    }
+}

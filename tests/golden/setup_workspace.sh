@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euxo pipefail
+mkdir -p /home/workspace/demo
