@@ -1,6 +1,11 @@
 //! Command dispatch: turns parsed CLI arguments into work and an exit code.
 
+mod build;
+mod console;
 mod list;
+mod registry;
+mod render;
+mod selection;
 mod show_config;
 
 use std::path::PathBuf;
@@ -30,17 +35,21 @@ impl Context {
 /// Run the command; `Err` is printed by `main` and exits 1.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::from_process()?;
+    let no_run_flags = RunSettingsArgs::default();
+    let run_flags = match &cli.command {
+        Command::Config(args) => &args.run,
+        _ => &no_run_flags,
+    };
+    let resolver = Resolver::new(ctx.env, &ctx.cwd, &cli.global, run_flags)?;
+    let settings = resolver.global();
     let mut out = std::io::stdout().lock();
     match &cli.command {
-        Command::List(args) => {
-            let resolver =
-                Resolver::new(ctx.env, &ctx.cwd, &cli.global, &RunSettingsArgs::default())?;
-            list::run(&resolver.global(), args, &mut out)
-        }
-        Command::Config(args) => {
-            let resolver = Resolver::new(ctx.env, &ctx.cwd, &cli.global, &args.run)?;
-            show_config::run(&resolver, args, &mut out)
-        }
-    }?;
+        Command::Build(args) => return build::run(&settings, &cli.global, args),
+        Command::Pull(args) => return registry::run(&settings, args, registry::Direction::Pull),
+        Command::Push(args) => return registry::run(&settings, args, registry::Direction::Push),
+        Command::Render(args) => render::run(&settings, args, &mut out)?,
+        Command::List(args) => list::run(&settings, args, &mut out)?,
+        Command::Config(args) => show_config::run(&resolver, args, &mut out)?,
+    }
     Ok(ExitCode::SUCCESS)
 }

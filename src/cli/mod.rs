@@ -52,10 +52,83 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build the base, work and judge images of tasks (missing ones only, unless forced)
+    Build(BuildArgs),
+    /// Pull task images from a registry and tag them with their local names
+    Pull(RegistryArgs),
+    /// Tag task images for a registry and push them
+    Push(RegistryArgs),
+    /// Write every generated file of a task to a directory and print its docker commands
+    Render(RenderArgs),
     /// List the tasks of the benchmark in the tasks directory
     List(ListArgs),
     /// Show the fully resolved settings and where each value came from
     Config(Box<ConfigArgs>),
+}
+
+/// Which tasks a command works on.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct TaskSelection {
+    /// Task ids (file names in the tasks directory, without .json)
+    #[arg(long, num_args = 1.., value_name = "ID")]
+    pub task: Vec<String>,
+
+    /// Every task of the tasks directory, in file-name order
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub select: TaskSelection,
+
+    /// Rebuild work and judge images without cache (base images are kept if present)
+    #[arg(long)]
+    pub force_rebuild: bool,
+
+    /// Rebuild base images too, without cache (implies --force-rebuild)
+    #[arg(long)]
+    pub force_rebuild_with_base: bool,
+
+    /// Print the docker commands as a shell script instead of running them (existing images are
+    /// still looked up); the generated files are written as usual
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Images built at the same time [default: number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    #[command(flatten)]
+    pub select: TaskSelection,
+
+    /// Registry prefix: images are <REGISTRY>/<local name> there [env: SFORGE_REGISTRY]
+    #[arg(long, value_name = "REGISTRY")]
+    pub registry: Option<String>,
+
+    /// Print the docker commands as a shell script instead of running them
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Images transferred at the same time [default: 4]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The task to render
+    #[arg(long, value_name = "ID")]
+    pub task: String,
+
+    /// Directory to write the files to (created if missing)
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]

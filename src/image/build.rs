@@ -65,6 +65,18 @@ impl TaskResult {
     }
 }
 
+/// Progress of a build, for the console.
+pub trait BuildEvents: Sync {
+    /// A stage starts: 1 = base images, 2 = work and judge images.
+    fn stage(&self, _stage: u8) {}
+    /// One line of build output (secrets already masked).
+    fn line(&self, _line: &str) {}
+}
+
+/// Reports nothing.
+pub struct Quiet;
+impl BuildEvents for Quiet {}
+
 /// One image to consider: its name and how to build it (`None`: cannot be built here).
 struct Job {
     image: String,
@@ -81,8 +93,9 @@ pub fn build_tasks(
     tasks: &[Task],
     local: &BTreeSet<String>,
     opts: BuildOptions,
-    echo: &(dyn Fn(&str) + Sync),
+    events: &dyn BuildEvents,
 ) -> Vec<TaskResult> {
+    let echo = |line: &str| events.line(line);
     // Stage 1: each distinct base image once, whichever task names it first.
     let mut bases: BTreeMap<String, Job> = BTreeMap::new();
     for task in tasks {
@@ -99,8 +112,16 @@ pub fn build_tasks(
             image,
         });
     }
+    events.stage(1);
     let base_jobs: Vec<&Job> = bases.values().collect();
-    let base_outcomes = run_jobs(builder, &base_jobs, local, opts.force_base, opts.jobs, echo);
+    let base_outcomes = run_jobs(
+        builder,
+        &base_jobs,
+        local,
+        opts.force_base,
+        opts.jobs,
+        &echo,
+    );
     let base_outcome: BTreeMap<&str, &Outcome> = base_jobs
         .iter()
         .map(|j| j.image.as_str())
@@ -108,6 +129,7 @@ pub fn build_tasks(
         .collect();
 
     // Stage 2: work and judge images of every task.
+    events.stage(2);
     let mut jobs = Vec::new();
     for task in tasks {
         for role in [Role::Work, Role::Judge] {
@@ -121,7 +143,7 @@ pub fn build_tasks(
         }
     }
     let job_refs: Vec<&Job> = jobs.iter().collect();
-    let outcomes = run_jobs(builder, &job_refs, local, opts.force, opts.jobs, echo);
+    let outcomes = run_jobs(builder, &job_refs, local, opts.force, opts.jobs, &echo);
     let mut outcomes = outcomes.into_iter();
     tasks
         .iter()

@@ -118,20 +118,26 @@ struct SecretFiles {
 
 impl SecretFiles {
     fn write(secrets: &[(String, String)]) -> std::io::Result<Self> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         if secrets.is_empty() {
             return Ok(SecretFiles {
                 _dir: None,
                 files: Vec::new(),
             });
         }
-        // tempfile creates the directory with mode 0700, so the files are private to this user.
         let dir = tempfile::Builder::new()
             .prefix("sforge-secrets-")
             .tempdir()?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
         let mut files = Vec::new();
         for (id, value) in secrets {
             let path = dir.path().join(id);
-            std::fs::write(&path, value)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)?;
+            file.write_all(value.as_bytes())?;
             files.push((id.clone(), path));
         }
         Ok(SecretFiles {

@@ -3,14 +3,17 @@
 mod build;
 mod builder;
 mod docker;
+mod registry;
 mod render;
 mod spec;
 mod templates;
 
 pub use build::{
-    build_tasks, image_digests, record_digests, BuildOptions, ImageResult, Outcome, TaskResult,
+    build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
+    Quiet, TaskResult,
 };
 pub use builder::{mask, strip_ansi, ImageBuilder};
 pub use docker::{parse_image_list, Docker, ImageDigest};
+pub use registry::{default_backoff, Registry, Transfer};
 pub use render::{base_spec, task_spec};
 pub use spec::{BuildSpec, Role};

@@ -1,0 +1,178 @@
+//! `sforge build`: render and build missing images, with SForge 1.0's console lines.
+
+use std::process::ExitCode;
+
+use crate::app::console::Console;
+use crate::app::selection::select;
+use crate::cli::{BuildArgs, GlobalArgs};
+use crate::config::Settings;
+use crate::image::{
+    build_tasks, parse_image_list, record_digests, BuildEvents, BuildOptions, Docker, ImageBuilder,
+    Outcome, TaskResult,
+};
+use crate::parallel;
+use crate::process::{self, Runner};
+use crate::task::Catalog;
+
+pub fn run(settings: &Settings, global: &GlobalArgs, args: &BuildArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::open(&settings.tasks_dir.value)?;
+    let tasks = select(&catalog, &args.select)?;
+    let runner = process::runner(args.dry_run);
+    let docker = Docker::new(&settings.docker.value);
+    let console = Console::new(args.dry_run);
+    let local = local_images(runner.as_ref(), &docker, args.dry_run)?;
+    let builder = ImageBuilder {
+        runner: runner.as_ref(),
+        docker,
+        log_dir: settings.log_dir.value.clone(),
+    };
+    let opts = BuildOptions {
+        force: args.force_rebuild || args.force_rebuild_with_base,
+        force_base: args.force_rebuild_with_base,
+        jobs: args.jobs.map_or_else(parallel::default_jobs, usize::from),
+    };
+    let single = tasks.len() == 1;
+    let events = ConsoleEvents {
+        console: &console,
+        task: single.then(|| &tasks[0]),
+        stream: single && !global.silent,
+    };
+    if single {
+        console.say(&format!("Building images for task: {}", tasks[0].task_id));
+    } else {
+        console.say(&format!(
+            "Building images for {} tasks in parallel (up to {} at a time; verbose output is off, build logs are under {})...",
+            tasks.len(),
+            opts.jobs,
+            settings.log_dir.value.join("build_images").display()
+        ));
+    }
+    let results = build_tasks(
+        &builder,
+        settings,
+        &catalog.benchmark,
+        &tasks,
+        &local,
+        opts,
+        &events,
+    );
+    if !args.dry_run {
+        record_digests(&builder, &results);
+    }
+    if single {
+        report_single(&console, &results[0]);
+    } else {
+        report_many(&console, &results);
+    }
+    let failed = results.iter().any(|r| r.error().is_some());
+    console.say("Done.");
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The local image names (one docker call). In dry-run mode an unreachable daemon is not fatal.
+pub fn local_images(
+    runner: &dyn Runner,
+    docker: &Docker,
+    dry_run: bool,
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    match runner.run(&docker.list_images()) {
+        Ok(out) => Ok(parse_image_list(&out.stdout_str())),
+        Err(e) if dry_run => {
+            log::warn!("cannot list local images, assuming none exist: {e}");
+            Ok(std::collections::BTreeSet::new())
+        }
+        Err(e) => Err(anyhow::anyhow!(e)
+            .context("cannot list the local docker images (is the docker daemon running?)")),
+    }
+}
+
+struct ConsoleEvents<'a> {
+    console: &'a Console,
+    task: Option<&'a crate::task::Task>,
+    stream: bool,
+}
+
+impl BuildEvents for ConsoleEvents<'_> {
+    fn stage(&self, stage: u8) {
+        let Some(task) = self.task else { return };
+        match stage {
+            1 => self.console.say(&format!(
+                "[build] Stage 1/2: base image  ({})",
+                task.images.base
+            )),
+            _ => self.console.say("[build] Stage 2/2: work + judge images"),
+        }
+    }
+
+    fn line(&self, line: &str) {
+        if self.stream {
+            self.console.warn(&format!("    {line}"));
+        }
+    }
+}
+
+fn status(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Present => "present",
+        Outcome::Built => "built",
+        Outcome::Failed(_) => "FAILED",
+    }
+}
+
+fn report_single(console: &Console, r: &TaskResult) {
+    console.say(&format!(
+        "  work:  {}  ({})",
+        r.work.image,
+        status(&r.work.outcome)
+    ));
+    console.say(&format!(
+        "  judge: {}  ({})",
+        r.judge.image,
+        status(&r.judge.outcome)
+    ));
+    for (_, image) in r.images() {
+        if let Outcome::Failed(e) = &image.outcome {
+            console.warn(&format!("error: {e}"));
+        }
+    }
+    console.say(&format!(
+        "Base:  {}  ({})",
+        r.base.image,
+        status(&r.base.outcome)
+    ));
+    console.say(&format!("Work:  {}", r.work.image));
+    console.say(&format!("Judge: {}", r.judge.image));
+}
+
+fn report_many(console: &Console, results: &[TaskResult]) {
+    let (mut built, mut present, mut failed) = (0, 0, 0);
+    for r in results {
+        for (_, image) in r.images() {
+            match image.outcome {
+                Outcome::Built => built += 1,
+                Outcome::Present => present += 1,
+                Outcome::Failed(_) => failed += 1,
+            }
+        }
+        match r.error() {
+            Some(e) => console.warn(&format!("  [{}] FAILED: {e}", r.task_id)),
+            None => console.say(&format!(
+                "  [{}] OK  base={} work={} judge={}  ({})",
+                r.task_id,
+                r.base.image,
+                r.work.image,
+                r.judge.image,
+                r.images()
+                    .map(|(role, i)| format!("{role} {}", status(&i.outcome)))
+                    .join(", ")
+            )),
+        }
+    }
+    console.say(&format!(
+        "{built} built, {present} already present, {failed} failed (images counted per task)"
+    ));
+}
