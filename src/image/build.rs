@@ -220,7 +220,8 @@ fn run_jobs(
                 if let (false, Err(e)) = (spec.secrets.is_empty(), &buildkit) {
                     return Outcome::Failed(e.clone());
                 }
-                match builder.build(spec, job.no_cache, echo) {
+                let tagged = |line: &str| echo(&format!("[{}] {line}", spec.role));
+                match builder.build(spec, job.no_cache, &tagged) {
                     Ok(()) => Outcome::Built,
                     Err(e) => Outcome::Failed(e),
                 }
