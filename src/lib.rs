@@ -7,5 +7,6 @@ pub mod config;
 pub mod image;
 pub mod parallel;
 pub mod process;
+pub mod sandbox;
 pub mod task;
 pub mod yaml;

@@ -1,0 +1,180 @@
+//! The Docker sandbox: containers through the docker CLI. Environment values are handed to the
+//! client through its own environment (`-e NAME`), so they are never on a command line.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use super::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use crate::process::{Cmd, ProcessError, Runner};
+
+/// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
+/// it has no handler for, which is why a bare `sleep` or `tail -f` takes 10 s to stop).
+const KEEP_ALIVE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+
+pub struct DockerSandbox {
+    runner: Arc<dyn Runner>,
+    program: String,
+}
+
+impl DockerSandbox {
+    #[must_use]
+    pub fn new(runner: Arc<dyn Runner>, program: impl Into<String>) -> Self {
+        DockerSandbox {
+            runner,
+            program: program.into(),
+        }
+    }
+
+    fn cmd(&self) -> Cmd {
+        Cmd::new(&self.program)
+    }
+
+    /// `docker run -d …` for `spec` (pure, for tests and dry runs).
+    #[must_use]
+    pub fn run_cmd(&self, spec: &ContainerSpec) -> Cmd {
+        let mut cmd = self.cmd().args(["run", "-d", "--name", &spec.name]);
+        for (k, v) in &spec.labels {
+            cmd = cmd.args(["--label".to_owned(), format!("{k}={v}")]);
+        }
+        for (k, v) in &spec.env {
+            cmd = cmd.args(["-e", k]).secret_env(k, v);
+        }
+        let optional = [
+            ("--user", spec.user.clone()),
+            ("--workdir", spec.workdir.clone()),
+            ("--cpus", spec.cpu_limit.map(|c| c.to_string())),
+            ("--memory", spec.mem_limit.clone()),
+            ("--pids-limit", spec.pids_limit.map(|p| p.to_string())),
+        ];
+        for (flag, value) in optional {
+            if let Some(value) = value {
+                cmd = cmd.args([flag.to_owned(), value]);
+            }
+        }
+        for host in &spec.add_hosts {
+            cmd = cmd.args(["--add-host", host]);
+        }
+        for cap in &spec.cap_drop {
+            cmd = cmd.args(["--cap-drop", cap]);
+        }
+        cmd.args([spec.image.as_str(), "sh", "-c", KEEP_ALIVE])
+    }
+
+    /// `docker exec …` for `exec` (pure).
+    #[must_use]
+    pub fn exec_cmd(&self, name: &str, exec: &ExecSpec) -> Cmd {
+        let mut cmd = self.cmd().arg("exec");
+        if exec.stdin.is_some() {
+            cmd = cmd.arg("-i");
+        }
+        if let Some(user) = &exec.user {
+            cmd = cmd.args(["--user", user]);
+        }
+        if let Some(dir) = &exec.workdir {
+            cmd = cmd.args(["--workdir", dir]);
+        }
+        for (k, v) in &exec.env {
+            cmd = cmd.args(["-e", k]).secret_env(k, v);
+        }
+        cmd = cmd.arg(name).args(exec.argv.iter().cloned());
+        match &exec.stdin {
+            Some(bytes) => cmd.stdin_bytes(bytes.clone()),
+            None => cmd,
+        }
+    }
+
+    fn fail<'a>(
+        action: &'static str,
+        name: &'a str,
+    ) -> impl FnOnce(ProcessError) -> SandboxError + 'a {
+        move |source| SandboxError::Command {
+            action,
+            name: name.to_owned(),
+            source,
+        }
+    }
+}
+
+impl Sandbox for DockerSandbox {
+    fn start(&self, spec: &ContainerSpec) -> Result<(), SandboxError> {
+        self.runner
+            .run(&self.run_cmd(spec))
+            .map(drop)
+            .map_err(Self::fail("start", &spec.name))
+    }
+
+    fn exec(
+        &self,
+        name: &str,
+        exec: &ExecSpec,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<ExecResult, SandboxError> {
+        let started = Instant::now();
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let (done, finished) = mpsc::channel::<()>();
+        let watchdog = exec.timeout.map(|limit| {
+            let (runner, kill) = (Arc::clone(&self.runner), self.cmd().args(["kill", name]));
+            let flag = Arc::clone(&timed_out);
+            std::thread::spawn(move || {
+                if finished.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
+                    flag.store(true, Ordering::SeqCst);
+                    // Killing the container's PID 1 ends every process in it; the exec returns.
+                    let _ = runner.run(&kill);
+                }
+            })
+        });
+        let result = self
+            .runner
+            .run_streaming_unchecked(&self.exec_cmd(name, exec), &mut |_, line| on_line(line));
+        let _ = done.send(());
+        if let Some(handle) = watchdog {
+            let _ = handle.join();
+        }
+        let output = result.map_err(Self::fail("exec in", name))?;
+        Ok(ExecResult {
+            output,
+            timed_out: timed_out.load(Ordering::SeqCst),
+            elapsed: started.elapsed(),
+        })
+    }
+
+    fn copy_in(&self, name: &str, dir: &str, tar: Vec<u8>) -> Result<(), SandboxError> {
+        let cmd = self
+            .cmd()
+            .args(["cp".to_owned(), "-".to_owned(), format!("{name}:{dir}")])
+            .stdin_bytes(tar);
+        self.runner
+            .run(&cmd)
+            .map(drop)
+            .map_err(Self::fail("copy into", name))
+    }
+
+    fn copy_out(&self, name: &str, path: &str) -> Result<Vec<u8>, SandboxError> {
+        let cmd = self
+            .cmd()
+            .args(["cp".to_owned(), format!("{name}:{path}"), "-".to_owned()])
+            .read_only();
+        self.runner
+            .run(&cmd)
+            .map(|o| o.stdout)
+            .map_err(Self::fail("copy out of", name))
+    }
+
+    fn remove(&self, name: &str) -> Result<(), SandboxError> {
+        let cmd = self.cmd().args(["rm", "-f", "-v", name]);
+        let out = self
+            .runner
+            .run_unchecked(&cmd)
+            .map_err(Self::fail("remove", name))?;
+        if String::from_utf8_lossy(&out.stderr).contains("No such container") {
+            return Ok(());
+        }
+        ProcessError::check(&cmd, out)
+            .map(drop)
+            .map_err(Self::fail("remove", name))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! What a container is made of, and what to run in it: plain data for the backends.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The part a container plays in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Work,
+    Judge,
+}
+
+impl Role {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Work => "work",
+            Role::Judge => "judge",
+        }
+    }
+}
+
+/// A long-lived container.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub labels: BTreeMap<String, String>,
+    /// Environment of the container; values never appear on a command line.
+    pub env: Vec<(String, String)>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub cpu_limit: Option<u32>,
+    pub mem_limit: Option<String>,
+    pub pids_limit: Option<u32>,
+    /// `host:ip` entries for the container's hosts file (`host-gateway` allowed).
+    pub add_hosts: Vec<String>,
+    pub cap_drop: Vec<String>,
+}
+
+/// A command to run inside a container.
+#[derive(Debug, Clone, Default)]
+pub struct ExecSpec {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub stdin: Option<Vec<u8>>,
+    pub timeout: Option<Duration>,
+}
+
+/// The ownership labels every sforge resource carries.
+#[must_use]
+pub fn labels(run_id: &str, task_id: &str, role: Role, owner: &str) -> BTreeMap<String, String> {
+    [
+        ("app", "sforge"),
+        ("sforge.run-id", run_id),
+        ("sforge.task", task_id),
+        ("sforge.role", role.as_str()),
+        ("sforge.owner", owner),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
