@@ -4,9 +4,11 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod ids;
 pub mod image;
 pub mod parallel;
 pub mod process;
 pub mod sandbox;
 pub mod task;
+pub mod templates;
 pub mod yaml;

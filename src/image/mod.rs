@@ -6,7 +6,7 @@ mod docker;
 mod registry;
 mod render;
 mod spec;
-mod templates;
+
 
 pub use build::{
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,

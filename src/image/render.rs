@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::spec::{BuildSpec, Role};
-use super::templates;
+use crate::templates;
 use crate::config::Settings;
 use crate::task::{BaseImage, Task};
 
