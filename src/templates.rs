@@ -7,8 +7,14 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 const TEMPLATES: [(&str, &str); 4] = [
-    ("base.Dockerfile", include_str!("../templates/docker/base.Dockerfile.j2")),
-    ("task.Dockerfile", include_str!("../templates/docker/task.Dockerfile.j2")),
+    (
+        "base.Dockerfile",
+        include_str!("../templates/docker/base.Dockerfile.j2"),
+    ),
+    (
+        "task.Dockerfile",
+        include_str!("../templates/docker/task.Dockerfile.j2"),
+    ),
     ("setup.sh", include_str!("../templates/docker/setup.sh.j2")),
     ("eval.sh", include_str!("../templates/judge/eval.sh.j2")),
 ];

@@ -3,24 +3,23 @@
 use std::process::ExitCode;
 
 use crate::app::console::Console;
-use crate::app::selection::select;
+use crate::app::selection::ImageCommand;
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::image::{
-    build_tasks, parse_image_list, record_digests, BuildEvents, BuildOptions, Docker, ImageBuilder,
-    Outcome, TaskResult,
+    build_tasks, record_digests, BuildEvents, BuildOptions, ImageBuilder, Outcome, TaskResult,
 };
 use crate::parallel;
-use crate::process::{self, Runner};
-use crate::task::Catalog;
 
 pub fn run(settings: &Settings, global: &GlobalArgs, args: &BuildArgs) -> anyhow::Result<ExitCode> {
-    let catalog = Catalog::open(&settings.tasks_dir.value)?;
-    let tasks = select(&catalog, &args.select)?;
-    let runner = process::runner(args.dry_run);
-    let docker = Docker::new(&settings.docker.value);
-    let console = Console::new(args.dry_run);
-    let local = local_images(runner.as_ref(), &docker, args.dry_run)?;
+    let ImageCommand {
+        catalog,
+        tasks,
+        runner,
+        docker,
+        console,
+        local,
+    } = ImageCommand::prepare(settings, &args.select, args.dry_run)?;
     let builder = ImageBuilder {
         runner: runner.as_ref(),
         docker,
@@ -71,23 +70,6 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &BuildArgs) -> anyhow
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The local image names (one docker call). In dry-run mode an unreachable daemon is not fatal.
-pub fn local_images(
-    runner: &dyn Runner,
-    docker: &Docker,
-    dry_run: bool,
-) -> anyhow::Result<std::collections::BTreeSet<String>> {
-    match runner.run(&docker.list_images()) {
-        Ok(out) => Ok(parse_image_list(&out.stdout_str())),
-        Err(e) if dry_run => {
-            log::warn!("cannot list local images, assuming none exist: {e}");
-            Ok(std::collections::BTreeSet::new())
-        }
-        Err(e) => Err(anyhow::anyhow!(e)
-            .context("cannot list the local docker images (is the docker daemon running?)")),
-    }
 }
 
 struct ConsoleEvents<'a> {

@@ -3,15 +3,13 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use crate::app::build::local_images;
 use crate::app::console::Console;
-use crate::app::selection::select;
+use crate::app::selection::ImageCommand;
 use crate::cli::RegistryArgs;
 use crate::config::Settings;
-use crate::image::{default_backoff, Docker, Registry, Role, Transfer};
+use crate::image::{default_backoff, Registry, Role, Transfer};
 use crate::parallel;
-use crate::process;
-use crate::task::{Catalog, Task};
+use crate::task::Task;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -35,12 +33,14 @@ pub fn run(
         .or_else(|| settings.registry.value.clone())
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| anyhow::anyhow!("--registry or SFORGE_REGISTRY is required for {verb}"))?;
-    let catalog = Catalog::open(&settings.tasks_dir.value)?;
-    let tasks = select(&catalog, &args.select)?;
-    let runner = process::runner(args.dry_run);
-    let docker = Docker::new(&settings.docker.value);
-    let console = Console::new(args.dry_run);
-    let local = local_images(runner.as_ref(), &docker, args.dry_run)?;
+    let ImageCommand {
+        tasks,
+        runner,
+        docker,
+        console,
+        local,
+        ..
+    } = ImageCommand::prepare(settings, &args.select, args.dry_run)?;
     let registry = Registry {
         runner: runner.as_ref(),
         docker,

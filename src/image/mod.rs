@@ -7,7 +7,6 @@ mod registry;
 mod render;
 mod spec;
 
-
 pub use build::{
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
     Quiet, TaskResult,

@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::spec::{BuildSpec, Role};
-use crate::templates;
 use crate::config::Settings;
 use crate::task::{BaseImage, Task};
+use crate::templates;
 
 /// Environment variables docker treats as predefined build arguments for proxies.
 const PROXY_VARS: [(&str, &str); 3] = [

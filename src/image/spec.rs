@@ -1,35 +1,10 @@
 //! What to build: one image's role, name, generated files, build arguments and secrets.
 //! Pure values, rendered from the settings and the task (see `render.rs`).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::config::parse::HostEntry;
-
-/// The three kinds of images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Base,
-    Work,
-    Judge,
-}
-
-impl Role {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Base => "base",
-            Role::Work => "work",
-            Role::Judge => "judge",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::task::Role;
 
 /// Everything `docker build` needs for one image.
 #[derive(Debug, Clone)]

@@ -6,8 +6,9 @@ mod spec;
 
 use std::time::Duration;
 
+pub use crate::task::Role;
 pub use docker::DockerSandbox;
-pub use spec::{labels, ContainerSpec, ExecSpec, Role};
+pub use spec::{labels, ContainerSpec, ExecSpec};
 
 use crate::process::{Output, ProcessError};
 

@@ -3,22 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The part a container plays in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Work,
-    Judge,
-}
-
-impl Role {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Work => "work",
-            Role::Judge => "judge",
-        }
-    }
-}
+use crate::task::Role;
 
 /// A long-lived container.
 #[derive(Debug, Clone, Default)]

@@ -7,12 +7,14 @@ mod error;
 mod fields;
 mod hash;
 pub mod pyjson;
+mod role;
 mod spec;
 
 pub use benchmark::{BaseImage, Benchmark};
 pub use catalog::Catalog;
 pub use error::TaskError;
 pub use hash::{base_hash, image_hash};
+pub use role::Role;
 pub use spec::{
     ImageRef, ImageSource, JudgeSpec, ScoreDirection, Selection, Task, TaskImages, WorkSpec,
     PARSERS,
