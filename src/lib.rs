@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod ids;
 pub mod image;
+pub mod judge;
 pub mod parallel;
 pub mod process;
 pub mod sandbox;

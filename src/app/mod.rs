@@ -2,10 +2,12 @@
 
 mod build;
 mod console;
+mod eval;
 mod list;
 mod registry;
 mod render;
 mod selection;
+mod serve;
 mod show_config;
 
 use std::path::PathBuf;
@@ -35,18 +37,25 @@ impl Context {
 /// Run the command; `Err` is printed by `main` and exits 1.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::from_process()?;
-    let no_run_flags = RunSettingsArgs::default();
     let run_flags = match &cli.command {
-        Command::Config(args) => &args.run,
-        _ => &no_run_flags,
+        Command::Config(args) => args.run.clone(),
+        Command::Eval(args) => RunSettingsArgs {
+            backend: args.backend,
+            judge_cpu_limit: args.judge_cpu_limit,
+            judge_mem_limit: args.judge_mem_limit.clone(),
+            ..RunSettingsArgs::default()
+        },
+        _ => RunSettingsArgs::default(),
     };
-    let resolver = Resolver::new(ctx.env, &ctx.cwd, &cli.global, run_flags)?;
+    let resolver = Resolver::new(ctx.env.clone(), &ctx.cwd, &cli.global, &run_flags)?;
     let settings = resolver.global();
     let mut out = std::io::stdout().lock();
     match &cli.command {
         Command::Build(args) => return build::run(&settings, &cli.global, args),
         Command::Pull(args) => return registry::run(&settings, args, registry::Direction::Pull),
         Command::Push(args) => return registry::run(&settings, args, registry::Direction::Push),
+        Command::Eval(args) => return eval::run(&settings, &cli.global, args),
+        Command::Serve(args) => return serve::run(&settings, &ctx.env, args),
         Command::Render(args) => render::run(&settings, args, &mut out)?,
         Command::List(args) => list::run(&settings, args, &mut out)?,
         Command::Config(args) => show_config::run(&resolver, args, &mut out)?,

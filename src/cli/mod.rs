@@ -60,6 +60,10 @@ pub enum Command {
     Push(RegistryArgs),
     /// Write every generated file of a task to a directory and print its docker commands
     Render(RenderArgs),
+    /// Grade an archive for a task in a fresh judge container, without a judge server
+    Eval(EvalArgs),
+    /// Run the judge server that grades submissions over HTTP
+    Serve(ServeArgs),
     /// List the tasks of the benchmark in the tasks directory
     List(ListArgs),
     /// Show the fully resolved settings and where each value came from
@@ -151,4 +155,59 @@ pub struct ConfigArgs {
 
     #[command(flatten)]
     pub run: RunSettingsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The task to grade against
+    #[arg(long, value_name = "ID")]
+    pub task: String,
+
+    /// The submission: a .tar.gz of files relative to the task's cwd, or - to read it from stdin
+    #[arg(long, value_name = "PATH")]
+    pub archive: PathBuf,
+
+    /// Run id for the log directory and the judge container [default: 12 random hex digits]
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+
+    /// Seconds the evaluation may take [default: the task's judge.eval_timeout]
+    #[arg(long, value_name = "N")]
+    pub timeout: Option<u64>,
+
+    /// CPU limit of the judge container (whole CPUs)
+    #[arg(long, value_name = "N")]
+    pub judge_cpu_limit: Option<u32>,
+
+    /// Memory limit of the judge container, e.g. 8g
+    #[arg(long, value_name = "SIZE")]
+    pub judge_mem_limit: Option<String>,
+
+    /// Print the full report as JSON
+    #[arg(long)]
+    pub json: bool,
+
+    /// Container backend [env: SFORGE_BACKEND] [default: docker]
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub backend: Option<BackendArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+
+    /// Port to listen on
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Judge containers grading at the same time; more submissions wait in a FIFO queue
+    /// [default: half the CPUs, at least 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub judge_concurrency: Option<u16>,
+
+    /// Largest accepted submission upload, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub max_upload_mib: u64,
 }

@@ -1,0 +1,156 @@
+//! `sforge eval`: grade an archive locally in a fresh judge container, without a judge server.
+//! Exit 0 when graded (whatever the score), 1 when the harness could not grade.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::cli::{EvalArgs, GlobalArgs};
+use crate::config::{Backend, Settings};
+use crate::ids::random_hex;
+use crate::judge::{Judge, JudgeLimits, Limits, Report, Submission};
+use crate::process::{self, Runner};
+use crate::sandbox::DockerSandbox;
+use crate::task::Catalog;
+
+pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    if settings.backend.value != Backend::Docker {
+        anyhow::bail!(
+            "sforge eval supports only the docker backend in this version (backend {} from {})",
+            settings.backend.value,
+            settings.backend.source
+        );
+    }
+    let catalog = Catalog::open(&settings.tasks_dir.value)?;
+    let task = catalog.task(&args.task)?;
+    let run_id = match &args.run_id {
+        Some(id) => id.clone(),
+        None => random_hex(12).context("cannot create a run id")?,
+    };
+    let staged = stage_archive(&args.archive)?;
+    let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
+    let runner: Arc<dyn Runner> = process::runner(false);
+    let judge = Judge {
+        settings: settings.clone(),
+        benchmark: catalog.benchmark.name.clone(),
+        sandbox: Arc::new(DockerSandbox::new(
+            Arc::clone(&runner),
+            settings.docker.value.clone(),
+        )),
+        runner,
+        owner: owner(),
+        archive_limits: Limits::default(),
+    };
+    let round = next_manual_round(&judge.submissions_dir(&run_id, &task.task_id));
+    let dir = judge.submission_dir(&run_id, &task.task_id, &round);
+    let mut out = std::io::stdout().lock();
+    let say: &mut dyn Write = if args.json {
+        &mut std::io::sink()
+    } else {
+        &mut out
+    };
+    writeln!(say, "Evaluating archive for task: {}", task.task_id)?;
+    writeln!(say, "Archive size: {size} bytes")?;
+    writeln!(say, "Run ID: {run_id}")?;
+    writeln!(say, "Log dir: {}\n", dir.display())?;
+    let submission = Submission {
+        task: &task,
+        run_id: &run_id,
+        submission_id: &run_id,
+        round: &round,
+        archive: staged.path(),
+        timeout: args.timeout,
+        limits: JudgeLimits {
+            cpu: settings.judge_cpu_limit.value,
+            mem: settings.judge_mem_limit.value.clone(),
+        },
+    };
+    let stream = !global.silent;
+    let report = judge.grade(&submission, &mut |line| {
+        if stream {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    });
+    match report {
+        Ok(report) if args.json => {
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                serde_json::to_string_pretty(&report)?
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(report) => {
+            print_results(&mut std::io::stdout().lock(), &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(anyhow::anyhow!(e).context(format!(
+            "cannot evaluate the archive (details in {})",
+            dir.join("run_instance.log").display()
+        ))),
+    }
+}
+
+/// The archive as a file: the given path, or stdin (`-`) saved to a temporary file.
+fn stage_archive(arg: &Path) -> anyhow::Result<Staged> {
+    if arg == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("cannot read the archive from stdin")?;
+        let file = tempfile::NamedTempFile::new().context("cannot create a temporary file")?;
+        std::fs::write(file.path(), bytes)?;
+        return Ok(Staged::Temp(file));
+    }
+    if !arg.is_file() {
+        anyhow::bail!("archive file not found: {}", arg.display());
+    }
+    Ok(Staged::Path(arg.to_owned()))
+}
+
+enum Staged {
+    Path(PathBuf),
+    Temp(tempfile::NamedTempFile),
+}
+
+impl Staged {
+    fn path(&self) -> &Path {
+        match self {
+            Staged::Path(p) => p,
+            Staged::Temp(f) => f.path(),
+        }
+    }
+}
+
+/// `manual-N` with the smallest N not used yet in the run's submissions directory.
+fn next_manual_round(dir: &Path) -> String {
+    (1..=u32::MAX)
+        .map(|n| format!("manual-{n}"))
+        .find(|round| !dir.join(round).exists())
+        .unwrap_or_else(|| "manual-1".to_owned())
+}
+
+/// The user running sforge, for the owner label.
+pub fn owner() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    writeln!(out, "Results:")?;
+    writeln!(out, "  Total tests: {}", r.total_tests)?;
+    writeln!(out, "  Passed:      {}", r.passed)?;
+    writeln!(out, "  Failed:      {}", r.failed)?;
+    writeln!(out, "  Errors:      {}", r.errors)?;
+    writeln!(out, "  Pass rate:   {:.2}%", r.pass_rate * 100.0)?;
+    if let Some(score) = r.score_0_100 {
+        writeln!(out, "  Score 0-100: {score:.2}")?;
+    }
+    writeln!(out, "  Runtime:     {:.2}s", r.runtime_seconds)?;
+    writeln!(out, "  Timed out:   {}", r.timed_out)
+}

@@ -1,0 +1,88 @@
+//! `sforge serve`: the judge server, grading with judge containers on the local Docker engine.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::app::eval::owner;
+use crate::cli::ServeArgs;
+use crate::config::{Backend, EnvMap, Settings};
+use crate::judge::server::{JudgeServer, ServerConfig};
+use crate::judge::{ContainerGrader, Judge, Limits, TaskPolicy};
+use crate::process::{self, Runner};
+use crate::sandbox::DockerSandbox;
+use crate::task::{Catalog, Task};
+
+pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if settings.backend.value != Backend::Docker {
+        anyhow::bail!(
+            "sforge serve supports only the docker backend in this version (backend {} from {})",
+            settings.backend.value,
+            settings.backend.source
+        );
+    }
+    let catalog = Catalog::open(&settings.tasks_dir.value)?;
+    let tasks: HashMap<String, Task> = catalog
+        .all_tasks()?
+        .into_iter()
+        .map(|t| (t.task_id.clone(), t))
+        .collect();
+    let addr: SocketAddr = (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .with_context(|| format!("invalid --host {:?}", args.host))?
+        .next()
+        .with_context(|| format!("--host {:?} resolves to no address", args.host))?;
+    let mut config = ServerConfig::new(
+        addr,
+        settings.log_dir.value.clone(),
+        tasks.keys().cloned().collect(),
+    );
+    config.admin_secret = env
+        .get("SFORGE_JUDGE_ADMIN_SECRET")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    config.judge_concurrency = args
+        .judge_concurrency
+        .map_or_else(default_concurrency, usize::from);
+    config.max_upload_bytes = args.max_upload_mib.saturating_mul(1 << 20);
+    let runner: Arc<dyn Runner> = process::runner(false);
+    let judge = Judge {
+        settings: settings.clone(),
+        benchmark: catalog.benchmark.name.clone(),
+        sandbox: Arc::new(DockerSandbox::new(
+            Arc::clone(&runner),
+            settings.docker.value.clone(),
+        )),
+        runner,
+        owner: owner(),
+        archive_limits: Limits::default(),
+    };
+    let grader = Arc::new(ContainerGrader {
+        judge,
+        tasks: tasks.clone(),
+    });
+    let policy = Arc::new(TaskPolicy { tasks });
+    let concurrency = config.judge_concurrency;
+    let server = JudgeServer::start(config, grader, policy)
+        .with_context(|| format!("cannot start the judge server on {addr}"))?;
+    let handle = server.shutdown_handle();
+    ctrlc::set_handler(move || handle.shutdown()).context("cannot install the Ctrl-C handler")?;
+    println!(
+        "Starting SForge judge server on port {}",
+        server.addr().port()
+    );
+    log::info!(
+        "listening on {}, grading up to {concurrency} submissions at once",
+        server.addr()
+    );
+    server.wait();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Half the CPUs (grading is usually CPU-heavy), at least one.
+fn default_concurrency() -> usize {
+    (crate::parallel::default_jobs() / 2).max(1)
+}

@@ -1,0 +1,283 @@
+//! Grading one submission: a fresh judge container, the archive sanitised on the host and copied
+//! into `cwd`, `eval.sh` run under a deadline, the output parsed, the container removed.
+//! Failures of the harness itself are [`JudgeError`]s, never a zero score.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::archive::{sanitize, Limits, Rules};
+use super::container::{judge_container, JudgeLimits};
+use super::grading::{self, Report};
+use super::judge_image::ensure_judge_image;
+use crate::config::Settings;
+use crate::process::Runner;
+use crate::sandbox::{ExecSpec, Sandbox};
+use crate::task::Task;
+use crate::templates;
+
+/// An infrastructure failure: the submission could not be graded (it is not a zero).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct JudgeError(pub String);
+
+/// What grading needs from its surroundings.
+pub struct Judge {
+    pub settings: Settings,
+    pub benchmark: String,
+    pub sandbox: Arc<dyn Sandbox>,
+    /// For image queries and on-demand judge image builds.
+    pub runner: Arc<dyn Runner>,
+    pub owner: String,
+    pub archive_limits: Limits,
+}
+
+/// One submission to grade.
+pub struct Submission<'a> {
+    pub task: &'a Task,
+    pub run_id: &'a str,
+    pub submission_id: &'a str,
+    pub round: &'a str,
+    /// The uploaded archive (`.tar.gz`; empty file = no changes).
+    pub archive: &'a Path,
+    /// Overrides the task's `eval_timeout` (seconds).
+    pub timeout: Option<u64>,
+    pub limits: JudgeLimits,
+}
+
+impl Judge {
+    /// `<log_dir>/runs/<run>/<task>/submissions/`.
+    #[must_use]
+    pub fn submissions_dir(&self, run_id: &str, task_id: &str) -> PathBuf {
+        self.settings
+            .log_dir
+            .value
+            .join("runs")
+            .join(run_id)
+            .join(task_id)
+            .join("submissions")
+    }
+
+    /// `<log_dir>/runs/<run>/<task>/submissions/<round>/`.
+    #[must_use]
+    pub fn submission_dir(&self, run_id: &str, task_id: &str, round: &str) -> PathBuf {
+        self.settings
+            .log_dir
+            .value
+            .join("runs")
+            .join(run_id)
+            .join(task_id)
+            .join("submissions")
+            .join(round)
+    }
+
+    /// Grade `sub`; `echo` receives the evaluation output as it arrives.
+    pub fn grade(
+        &self,
+        sub: &Submission<'_>,
+        echo: &mut dyn FnMut(&str),
+    ) -> Result<Report, JudgeError> {
+        let dir = self.submission_dir(sub.run_id, &sub.task.task_id, sub.round);
+        fs::create_dir_all(&dir)
+            .map_err(|e| JudgeError(format!("cannot create {}: {e}", dir.display())))?;
+        let log = RunLog::open(&dir.join("run_instance.log"));
+        log.line(&format!(
+            "grading {} of task {} (run {})",
+            sub.round, sub.task.task_id, sub.run_id
+        ));
+        ensure_judge_image(self, sub.task, &log)?;
+        let name =
+            super::container::container_name(&self.benchmark, &sub.task.task_id, sub.submission_id);
+        let result = self.grade_in_container(sub, &dir, &name, &log, echo);
+        if let Err(e) = self.sandbox.remove(&name) {
+            log.line(&format!("warning: {e}"));
+        }
+        log.line(&match &result {
+            Ok(r) => format!(
+                "done: {} ({} passed of {})",
+                r.summary.as_deref().unwrap_or(""),
+                r.passed,
+                r.total_tests
+            ),
+            Err(e) => format!("error: {e}"),
+        });
+        result
+    }
+
+    fn grade_in_container(
+        &self,
+        sub: &Submission<'_>,
+        dir: &Path,
+        name: &str,
+        log: &RunLog,
+        echo: &mut dyn FnMut(&str),
+    ) -> Result<Report, JudgeError> {
+        let task = sub.task;
+        let rules = Rules {
+            submit_paths: &task.submit_paths,
+            submit_exclude: &task.submit_exclude,
+        };
+        let archive = fs::File::open(sub.archive)
+            .map_err(|e| JudgeError(format!("cannot read the archive: {e}")))?;
+        let _ = fs::copy(sub.archive, dir.join("submission.tar.gz"));
+        let sanitized = match sanitize(archive, &rules, &self.archive_limits) {
+            Ok(s) => s,
+            // A malformed or oversized archive is the submitter's problem: graded, invalid.
+            Err(e) => return Ok(rejected(sub, dir, &e.to_string())),
+        };
+        for (entry, reason) in sanitized.rejected.iter().take(20) {
+            log.line(&format!("rejected {entry}: {reason}"));
+        }
+        let _ = fs::write(dir.join("allowed_files.txt"), sanitized.accepted.join("\n"));
+        let spec = judge_container(
+            &self.settings,
+            &self.benchmark,
+            task,
+            sub.run_id,
+            sub.submission_id,
+            &sub.limits,
+            &self.owner,
+        );
+        retry_once(log, "start the judge container", || {
+            let _ = self.sandbox.remove(name);
+            self.sandbox.start(&spec)
+        })?;
+        if !sanitized.accepted.is_empty() {
+            let tar = sanitized.tar;
+            retry_once(log, "copy the submission", || {
+                self.sandbox.copy_in(name, &task.cwd, tar.clone())
+            })?;
+        }
+        let script = templates::render(
+            "eval.sh",
+            minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },
+        )
+        .map_err(|e| JudgeError(format!("cannot render eval.sh: {e}")))?;
+        let _ = fs::write(dir.join("eval.sh"), &script);
+        retry_once(log, "copy eval.sh", || {
+            self.sandbox
+                .copy_in(name, "/tmp", single_file_tar("eval.sh", &script))
+        })?;
+        let timeout = sub.timeout.unwrap_or(task.judge.eval_timeout);
+        let exec = ExecSpec {
+            argv: vec!["/bin/bash".into(), "/tmp/eval.sh".into()],
+            user: Some("root".into()),
+            workdir: Some(task.cwd.clone()),
+            timeout: Some(Duration::from_secs(timeout)),
+            ..ExecSpec::default()
+        };
+        let submitted_at = epoch_seconds();
+        let mut raw = String::new();
+        let result = self
+            .sandbox
+            .exec(name, &exec, &mut |line| {
+                raw.push_str(line);
+                raw.push('\n');
+                echo(line);
+            })
+            .map_err(|e| JudgeError(format!("cannot run the evaluation: {e}")))?;
+        if result.timed_out {
+            log.line(&format!(
+                "evaluation timed out after {timeout}s; grading the partial output"
+            ));
+        }
+        let _ = fs::write(dir.join("test_output.txt"), &raw);
+        let mut report = grading::grade(
+            &task.judge.parser,
+            &raw,
+            &task.task_id,
+            sub.submission_id,
+            result.timed_out,
+            result.elapsed.as_secs_f64(),
+        )
+        .map_err(|e| JudgeError(format!("cannot grade: {e}")))?;
+        report.submitted_at = Some(submitted_at);
+        finish(task, dir, report)
+    }
+}
+
+/// A graded, invalid report for an archive that was refused as a whole.
+fn rejected(sub: &Submission<'_>, dir: &Path, reason: &str) -> Report {
+    let mut report = grading::rejected(
+        &sub.task.task_id,
+        sub.submission_id,
+        &format!("Submission rejected: {reason}"),
+    );
+    report.submitted_at = Some(epoch_seconds());
+    finish(sub.task, dir, report.clone()).unwrap_or(report)
+}
+
+/// Rescale, write `report.json`.
+fn finish(task: &Task, dir: &Path, mut report: Report) -> Result<Report, JudgeError> {
+    if let Some(spec) = &task.judge.rescale {
+        report.score_0_100 = grading::rescale(spec, report.score)
+            .map_err(|e| JudgeError(format!("cannot rescale the score: {e}")))?;
+    }
+    let json = serde_json::to_string_pretty(&report).map_err(|e| JudgeError(e.to_string()))?;
+    fs::write(dir.join("report.json"), json + "\n")
+        .map_err(|e| JudgeError(format!("cannot write report.json: {e}")))?;
+    Ok(report)
+}
+
+/// Run `op`; on failure log it and try once more (for steps that are safe to repeat).
+fn retry_once<T, E: std::fmt::Display>(
+    log: &RunLog,
+    what: &str,
+    mut op: impl FnMut() -> Result<T, E>,
+) -> Result<T, JudgeError> {
+    match op() {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            log.line(&format!("cannot {what} ({first}); retrying once"));
+            op().map_err(|e| JudgeError(format!("cannot {what}: {e}")))
+        }
+    }
+}
+
+fn single_file_tar(name: &str, text: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(text.len() as u64);
+    header.set_mode(0o755);
+    header.set_mtime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    header.set_cksum();
+    // Appending to an in-memory buffer cannot fail.
+    let _ = builder.append_data(&mut header, name, text.as_bytes());
+    builder.into_inner().unwrap_or_default()
+}
+
+fn epoch_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `run_instance.log` of one submission (best effort: grading never fails because of it).
+pub(crate) struct RunLog(std::sync::Mutex<Option<fs::File>>);
+
+impl RunLog {
+    fn open(path: &Path) -> Self {
+        RunLog(std::sync::Mutex::new(
+            fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok(),
+        ))
+    }
+
+    pub(crate) fn line(&self, text: &str) {
+        log::debug!("{text}");
+        if let Ok(mut guard) = self.0.lock() {
+            if let Some(file) = guard.as_mut() {
+                let _ = writeln!(file, "{:.3} {text}", epoch_seconds());
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The grading interface the server is given: jobs it hands to a [`Grader`], the outcomes it
+//! records, and the selection [`Policy`] it asks for the best entry of a history.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One accepted submission, handed to a [`Grader`] by a worker thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradeJob {
+    pub submission_id: String,
+    pub task_id: String,
+    pub run_id: String,
+    /// `agent-N` or `auto-N`.
+    pub round: String,
+    /// The uploaded archive. The server deletes it after [`Grader::grade`] returns, so a grader
+    /// that wants to keep it copies or moves it.
+    pub archive: PathBuf,
+    pub judge_cpu_limit: Option<u32>,
+    pub judge_mem_limit: Option<String>,
+}
+
+/// What grading produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GradeOutcome {
+    /// The report as `/result` shows it, and the fields copied into the history entry.
+    Completed(Value, HistoryFields),
+    /// An infrastructure failure (never a zero score): the reason shown as `error`.
+    Error(String),
+}
+
+/// The grading fields a completed history entry carries (REFERENCE §6.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryFields {
+    pub pass_rate: f64,
+    pub score: Option<f64>,
+    pub passed: u64,
+    pub failed: u64,
+    pub total_tests: u64,
+    pub valid: bool,
+    pub summary: Option<String>,
+}
+
+/// Grades one submission; called from the bounded pool of grading workers.
+pub trait Grader: Send + Sync {
+    fn grade(&self, job: &GradeJob) -> GradeOutcome;
+}
+
+/// The best entry of a history, as `/history` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best {
+    pub best_score: Option<f64>,
+    pub best_pass_rate: f64,
+    pub best_round: String,
+}
+
+/// The task's selection policy (REFERENCE §7.6).
+pub trait Policy: Send + Sync {
+    /// Best over `entries` (already filtered for the view) for this task.
+    fn best(&self, task_id: &str, entries: &[Value]) -> Best;
+}

@@ -1,0 +1,223 @@
+//! The judge HTTP server (`sforge serve`): the SForge 1.0 wire API on blocking `tiny_http`, with
+//! a journaled state that survives restarts and a bounded pool of grading workers.
+
+mod error;
+mod grading;
+mod http;
+mod journal;
+mod limits;
+mod multipart;
+mod queue;
+mod records;
+mod register;
+mod results;
+mod routes;
+mod secret;
+mod service;
+mod state;
+mod views;
+
+use std::collections::HashSet;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use grading::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy};
+pub use journal::JOURNAL_FILE;
+pub use secret::{read_admin_secret, state_dir};
+
+use queue::JobQueue;
+use routes::Context;
+use service::{Judge, Options};
+
+/// Everything `sforge serve` decides about the judge server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port (see [`RunningServer::addr`]).
+    pub addr: SocketAddr,
+    /// The state lives in `<log_dir>/judge/` (journal, admin secret, uploads).
+    pub log_dir: PathBuf,
+    /// Task ids that may be registered and submitted for.
+    pub known_tasks: HashSet<String>,
+    /// `SFORGE_JUDGE_ADMIN_SECRET`, read by the caller; else the persisted random secret.
+    pub admin_secret: Option<String>,
+    /// Gradings running at once (`--judge-concurrency`).
+    pub judge_concurrency: usize,
+    /// Threads serving HTTP requests.
+    pub http_threads: usize,
+    /// Largest accepted submit body, in bytes (413 beyond).
+    pub max_upload_bytes: u64,
+    /// Completed reports kept in memory; older ones are re-read from the journal.
+    pub result_cache: usize,
+    /// fsync the journal after every record.
+    pub fsync: bool,
+    /// How long shutdown waits for running gradings before leaving them to the next start.
+    pub shutdown_grace: Duration,
+}
+
+impl ServerConfig {
+    /// Defaults: 2 graders, 8 HTTP threads, 256 MiB uploads, 256 cached reports, fsync on,
+    /// 10 minutes of shutdown grace.
+    #[must_use]
+    pub fn new(addr: SocketAddr, log_dir: PathBuf, known_tasks: HashSet<String>) -> Self {
+        Self {
+            addr,
+            log_dir,
+            known_tasks,
+            admin_secret: None,
+            judge_concurrency: 2,
+            http_threads: 8,
+            max_upload_bytes: 256 << 20,
+            result_cache: 256,
+            fsync: true,
+            shutdown_grace: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Starts judge servers.
+#[derive(Debug)]
+pub struct JudgeServer;
+
+impl JudgeServer {
+    /// Opens (and replays) the state under `config.log_dir`, re-queues unfinished submissions,
+    /// binds `config.addr` and starts the HTTP and grading threads.
+    ///
+    /// # Errors
+    /// The state directory, journal or admin secret cannot be read or created, or the address
+    /// cannot be bound.
+    #[allow(clippy::needless_pass_by_value)] // the server owns what it is given
+    pub fn start(
+        config: ServerConfig,
+        grader: Arc<dyn Grader>,
+        policy: Arc<dyn Policy>,
+    ) -> io::Result<RunningServer> {
+        let (judge, pending) = Judge::open(Options {
+            log_dir: config.log_dir.clone(),
+            known_tasks: config.known_tasks.clone(),
+            admin_secret: config.admin_secret.clone(),
+            fsync: config.fsync,
+            result_cache: config.result_cache,
+        })?;
+        let judge = Arc::new(judge);
+        let queue = Arc::new(JobQueue::default());
+        for job in pending {
+            queue.push(job);
+        }
+        let listener = TcpListener::bind(config.addr)?;
+        let addr = listener.local_addr()?;
+        let server =
+            Arc::new(tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?);
+        let workers = queue::spawn_workers(config.judge_concurrency, &queue, &judge, &grader)?;
+        let ctx = Arc::new(Context {
+            judge: judge.clone(),
+            queue: queue.clone(),
+            policy,
+            max_upload: config.max_upload_bytes,
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let http = http::spawn_http(config.http_threads, &server, &ctx, &stop)?;
+        log::info!(
+            "judge server listening on {addr}, state in {}",
+            config.log_dir.display()
+        );
+        Ok(RunningServer {
+            addr,
+            handle: ShutdownHandle {
+                server,
+                stop,
+                threads: http.len(),
+            },
+            http,
+            workers,
+            queue,
+            judge,
+            grace: config.shutdown_grace,
+        })
+    }
+}
+
+/// Stops a running server's HTTP side from any thread (a signal handler, for example).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    server: Arc<tiny_http::Server>,
+    stop: Arc<AtomicBool>,
+    threads: usize,
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("stopping", &self.stop.load(Ordering::SeqCst))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShutdownHandle {
+    /// Stops accepting requests; [`RunningServer::wait`] then winds the graders down.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for _ in 0..self.threads {
+            self.server.unblock();
+        }
+    }
+}
+
+/// A started judge server.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    handle: ShutdownHandle,
+    http: Vec<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+    queue: Arc<JobQueue>,
+    judge: Arc<Judge>,
+    grace: Duration,
+}
+
+impl RunningServer {
+    /// The bound address (with the real port when port 0 was asked for).
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that stops the server from another thread.
+    #[must_use]
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Graceful stop: no new requests, running gradings finish (up to the grace period),
+    /// queued ones stay journaled and are graded at the next start.
+    pub fn shutdown(self) {
+        self.handle.shutdown();
+        self.wait();
+    }
+
+    /// Blocks until the server is stopped through a [`ShutdownHandle`], then winds down as
+    /// [`RunningServer::shutdown`] does.
+    pub fn wait(self) {
+        for thread in self.http {
+            let _ = thread.join();
+        }
+        self.queue.close();
+        if self.queue.wait_idle(self.grace) {
+            for thread in self.workers {
+                let _ = thread.join();
+            }
+        } else {
+            log::warn!("judge: gradings still running after the grace period; they will be graded again at the next start");
+            self.judge.detach();
+        }
+        let pending = self.queue.len();
+        if pending > 0 {
+            log::info!("judge: {pending} queued submission(s) left for the next start");
+        }
+        log::info!("judge server on {} stopped", self.addr);
+    }
+}

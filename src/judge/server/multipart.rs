@@ -1,0 +1,238 @@
+//! Reads the `multipart/form-data` body of `POST /submit` with `multer`, driven by a blocking
+//! executor: the body is read in chunks, the `archive` part is streamed to a spool file, and the
+//! whole body is capped at the upload limit.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tempfile::TempPath;
+
+use super::service::UPLOAD_PREFIX;
+
+/// Read size for the request body.
+const CHUNK: usize = 64 * 1024;
+/// Largest accepted text field (token, kind, admin secret).
+const MAX_TEXT: usize = 64 * 1024;
+
+/// The fields of a submit form; an empty text field counts as absent (as in `FastAPI`).
+#[derive(Debug, Default)]
+pub struct SubmitForm {
+    pub token: Option<String>,
+    pub kind: Option<String>,
+    pub admin_secret: Option<String>,
+    pub archive: Option<TempPath>,
+    /// `archive` was sent as a text field instead of a file.
+    pub archive_is_text: bool,
+}
+
+/// Why a form could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    #[error("request body exceeds the upload limit")]
+    TooLarge,
+    #[error("malformed multipart body: {0}")]
+    Malformed(#[from] multer::Error),
+    #[error("could not spool the upload: {0}")]
+    Spool(#[from] io::Error),
+}
+
+/// A request body that can be read from a worker thread (`tiny_http`'s own reader is not `Send`,
+/// but its `Request` is).
+pub trait Body: Send {
+    fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl Body for tiny_http::Request {
+    fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.as_reader().read(buf)
+    }
+}
+
+/// The request body as a stream of chunks, counting bytes against `limit`.
+struct BodyStream<'a, B: Body + ?Sized> {
+    body: &'a mut B,
+    limit: u64,
+    read: u64,
+    too_large: bool,
+}
+
+impl<B: Body + ?Sized> Stream for BodyStream<'_, B> {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut buf = vec![0u8; CHUNK];
+        let n = loop {
+            match self.body.read_body(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Some(Err(e))),
+                Ok(n) => break n,
+            }
+        };
+        if n == 0 {
+            return Poll::Ready(None);
+        }
+        self.read += n as u64;
+        if self.read > self.limit {
+            self.too_large = true;
+            return Poll::Ready(Some(Err(io::Error::other("upload limit exceeded"))));
+        }
+        buf.truncate(n);
+        Poll::Ready(Some(Ok(Bytes::from(buf))))
+    }
+}
+
+/// Parses a submit form from `body` with Content-Type `content_type`, spooling the archive into
+/// `spool_dir`. A body that is not `multipart/form-data` yields an empty form.
+pub fn read_submit_form<B: Body + ?Sized>(
+    body: &mut B,
+    content_type: Option<&str>,
+    limit: u64,
+    spool_dir: &Path,
+) -> Result<SubmitForm, FormError> {
+    let Some(content_type) = content_type.filter(|ct| is_multipart(ct)) else {
+        return Ok(SubmitForm::default());
+    };
+    let boundary = multer::parse_boundary(content_type)?;
+    let mut stream = BodyStream {
+        body,
+        limit,
+        read: 0,
+        too_large: false,
+    };
+    let mut form = SubmitForm::default();
+    let parsed = {
+        let mut multipart = multer::Multipart::new(&mut stream, boundary);
+        futures_executor::block_on(read_fields(&mut multipart, spool_dir, &mut form))
+    };
+    match parsed {
+        Err(_) if stream.too_large => Err(FormError::TooLarge),
+        Err(e) => Err(e),
+        Ok(()) => Ok(form),
+    }
+}
+
+fn is_multipart(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .get(..19)
+        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+}
+
+async fn read_fields(
+    multipart: &mut multer::Multipart<'_>,
+    spool_dir: &Path,
+    form: &mut SubmitForm,
+) -> Result<(), FormError> {
+    while let Some(mut field) = multipart.next_field().await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field.file_name().is_some();
+        match name.as_str() {
+            "archive" if is_file => {
+                form.archive = Some(spool(&mut field, spool_dir).await?);
+                form.archive_is_text = false;
+            }
+            "archive" => {
+                form.archive_is_text = !text(&mut field).await?.is_empty();
+                form.archive = None;
+            }
+            "token" => form.token = non_empty(text(&mut field).await?),
+            "kind" => form.kind = non_empty(text(&mut field).await?),
+            "admin_secret" => form.admin_secret = non_empty(text(&mut field).await?),
+            _ => while field.chunk().await?.is_some() {},
+        }
+    }
+    Ok(())
+}
+
+fn non_empty(text: String) -> Option<String> {
+    Some(text).filter(|t| !t.is_empty())
+}
+
+async fn text(field: &mut multer::Field<'_>) -> Result<String, FormError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_TEXT {
+            return Err(FormError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn spool(field: &mut multer::Field<'_>, dir: &Path) -> Result<TempPath, FormError> {
+    let mut file = tempfile::Builder::new()
+        .prefix(UPLOAD_PREFIX)
+        .tempfile_in(dir)?;
+    while let Some(chunk) = field.chunk().await? {
+        file.write_all(&chunk)?;
+    }
+    file.as_file().sync_data()?;
+    Ok(file.into_temp_path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+    use std::io::Read;
+
+    const CT: &str = "multipart/form-data; boundary=XyZ";
+
+    struct Slice<'a>(&'a [u8]);
+
+    impl Body for Slice<'_> {
+        fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+
+    fn body(parts: &[(&str, Option<&str>, &str)]) -> Vec<u8> {
+        let mut out = String::new();
+        for (name, file, value) in parts {
+            let file = file
+                .map(|f| format!("; filename=\"{f}\""))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{value}\r\n"
+            );
+        }
+        (out + "--XyZ--\r\n").into_bytes()
+    }
+
+    fn parse(bytes: &[u8], limit: u64) -> Result<SubmitForm, FormError> {
+        let dir = std::env::temp_dir();
+        read_submit_form(&mut Slice(bytes), Some(CT), limit, &dir)
+    }
+
+    #[test]
+    fn reads_fields_and_spools_archive() {
+        let b = body(&[
+            ("token", None, "t1"),
+            ("kind", None, ""),
+            ("archive", Some("a.tgz"), "DATA"),
+        ]);
+        let form = parse(&b, 1 << 20).unwrap();
+        assert_eq!(form.token.as_deref(), Some("t1"));
+        assert_eq!(form.kind, None);
+        assert_eq!(std::fs::read(form.archive.unwrap()).unwrap(), b"DATA");
+    }
+
+    #[test]
+    fn text_archive_and_limits_and_garbage_are_reported() {
+        let form = parse(&body(&[("archive", None, "x")]), 1 << 20).unwrap();
+        assert!(form.archive_is_text && form.archive.is_none());
+        let big = body(&[("archive", Some("a"), &"x".repeat(300_000))]);
+        assert!(matches!(parse(&big, 100_000), Err(FormError::TooLarge)));
+        assert!(matches!(
+            parse(b"garbage", 100),
+            Err(FormError::Malformed(_))
+        ));
+        let plain = read_submit_form(&mut Slice(b"a=b"), Some("text/plain"), 9, Path::new("."));
+        assert!(plain.unwrap().token.is_none());
+    }
+}

@@ -1,0 +1,167 @@
+//! Routing and the handlers of the `/api/v1` endpoints (REFERENCE §6.2). Game routes come later.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tiny_http::{Method, Request};
+
+use super::error::{invalid, missing, ApiError};
+use super::grading::Policy;
+use super::multipart::{self, FormError};
+use super::queue::JobQueue;
+use super::records::Kind;
+use super::register::parse_register;
+use super::service::Judge;
+use super::views;
+
+/// Largest accepted JSON body for `/register`.
+const MAX_JSON: u64 = 1 << 20;
+
+/// What the handlers share.
+pub struct Context {
+    pub judge: Arc<Judge>,
+    pub queue: Arc<JobQueue>,
+    pub policy: Arc<dyn Policy>,
+    pub max_upload: u64,
+}
+
+/// Dispatches one request; returns the status and JSON body.
+pub fn dispatch(ctx: &Context, req: &mut Request, path: &str, query: &str) -> (u16, Value) {
+    let method = req.method().clone();
+    let outcome = match (&method, path) {
+        (Method::Post, "/api/v1/register") => register(ctx, req),
+        (Method::Post, "/api/v1/submit") => submit(ctx, req),
+        (Method::Get, "/api/v1/history") => history(ctx, query),
+        (Method::Get, _) if result_id(path).is_some() => {
+            views::result(&ctx.judge, result_id(path).unwrap_or_default())
+        }
+        _ if is_route(path) => Err(ApiError::new(405, "Method Not Allowed")),
+        _ => Err(ApiError::new(404, "Not Found")),
+    };
+    match outcome {
+        Ok(body) => (200, body),
+        Err(e) => (e.status, e.body()),
+    }
+}
+
+fn result_id(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/v1/result/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+fn is_route(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/register" | "/api/v1/submit" | "/api/v1/history"
+    ) || result_id(path).is_some()
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        413,
+        format!("Request body too large: the limit is {limit} bytes"),
+    )
+}
+
+fn register(ctx: &Context, req: &mut Request) -> Result<Value, ApiError> {
+    if req.body_length().is_some_and(|n| n as u64 > MAX_JSON) {
+        return Err(too_large(MAX_JSON));
+    }
+    let mut body = Vec::new();
+    req.as_reader()
+        .take(MAX_JSON + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| ApiError::new(400, format!("Could not read the request body: {e}")))?;
+    if body.len() as u64 > MAX_JSON {
+        return Err(too_large(MAX_JSON));
+    }
+    let (reg, secret) = parse_register(&body)?;
+    let token = ctx.judge.register(reg, &secret)?;
+    Ok(json!({ "token": token }))
+}
+
+fn submit(ctx: &Context, req: &mut Request) -> Result<Value, ApiError> {
+    if req.body_length().is_some_and(|n| n as u64 > ctx.max_upload) {
+        return Err(too_large(ctx.max_upload));
+    }
+    let content_type = req
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Content-Type"))
+        .map(|h| h.value.as_str().to_owned());
+    let form = multipart::read_submit_form(
+        req,
+        content_type.as_deref(),
+        ctx.max_upload,
+        ctx.judge.uploads_dir(),
+    )
+    .map_err(|e| match e {
+        FormError::TooLarge => too_large(ctx.max_upload),
+        FormError::Malformed(why) => {
+            log::info!("submit: {why}");
+            ApiError::new(400, "There was an error parsing the body")
+        }
+        FormError::Spool(e) => ApiError::internal("could not store the upload", &e),
+    })?;
+    let (token, archive) = match (form.token, form.archive) {
+        (Some(token), Some(archive)) => (token, archive),
+        (token, _) => return Err(form_errors(token.is_none(), form.archive_is_text)),
+    };
+    let kind = Kind::parse(form.kind.as_deref().unwrap_or("agent"))
+        .ok_or_else(|| ApiError::new(400, "kind must be 'agent' or 'auto'"))?;
+    if kind == Kind::Auto
+        && !ctx
+            .judge
+            .is_admin(form.admin_secret.as_deref().unwrap_or(""))
+    {
+        return Err(ApiError::new(
+            403,
+            "admin_secret required for auto submissions",
+        ));
+    }
+    let admitted = ctx.judge.admit(&token, kind, archive)?;
+    let body = json!({
+        "submission_id": admitted.job.submission_id,
+        "round_id": admitted.job.round,
+        "status": "queued",
+        "remaining_submissions": admitted.remaining,
+    });
+    ctx.queue.push(admitted.job);
+    Ok(body)
+}
+
+/// `FastAPI`'s 422 for a submit form without `token` or a file `archive`.
+fn form_errors(token_missing: bool, archive_is_text: bool) -> ApiError {
+    let mut errors = Vec::new();
+    if token_missing {
+        errors.push(missing(&["body", "token"]));
+    }
+    if archive_is_text {
+        let msg = "Value error, Expected UploadFile, received: <class 'str'>";
+        errors.push(invalid(
+            "value_error",
+            &["body", "archive"],
+            msg,
+            &Value::Null,
+        ));
+    } else {
+        errors.push(missing(&["body", "archive"]));
+    }
+    ApiError::validation(errors)
+}
+
+fn history(ctx: &Context, query: &str) -> Result<Value, ApiError> {
+    let mut token = None;
+    let mut admin_secret = String::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "token" => token = Some(value.into_owned()),
+            "admin_secret" => admin_secret = value.into_owned(),
+            _ => {}
+        }
+    }
+    let token = token.ok_or_else(|| ApiError::validation(vec![missing(&["query", "token"])]))?;
+    let admin = ctx.judge.is_admin(&admin_secret);
+    views::history(&ctx.judge, ctx.policy.as_ref(), &token, admin)
+}
