@@ -247,3 +247,348 @@ impl Drop for TestContainer {
             .status();
     }
 }
+
+/// The small local image (made by `scripts/setup.sh`) that tests tag under image names they
+/// need to exist without building them.
+pub const BUSYBOX_IMAGE: &str = "sforge-test/busybox:latest";
+
+/// Every local `repository:tag` whose repository belongs to the benchmark `name`: it starts with
+/// `<name>.`, or a registry prefix is followed by `/<name>.` (the remote references of push/pull).
+#[must_use]
+pub fn images_of(name: &str) -> Vec<String> {
+    let output = run_ok(
+        docker().args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]),
+        None,
+    );
+    let own = format!("{name}.");
+    let remote = format!("/{name}.");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|image| image.starts_with(&own) || image.contains(&remote))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether the local image `image` exists.
+#[must_use]
+pub fn image_exists(image: &str) -> bool {
+    docker()
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The ID (`sha256:…`) of the local image `image`; panics when it does not exist.
+#[must_use]
+pub fn image_id(image: &str) -> String {
+    let output = run_ok(
+        docker().args(["image", "inspect", "--format", "{{.Id}}", image]),
+        None,
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Removes every local tag of the benchmark `name` (see [`images_of`]); best effort, for drop
+/// guards. Returns the tags still present afterwards.
+pub fn remove_images_of(name: &str) -> Vec<String> {
+    let quiet = |cmd: &mut Command| {
+        let _ = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    };
+    let tags = images_of(name);
+    if !tags.is_empty() {
+        quiet(docker().args(["image", "rm"]).args(&tags));
+    }
+    // A tag still used by a (leftover) container needs force.
+    let left = images_of(name);
+    if !left.is_empty() {
+        quiet(docker().args(["image", "rm", "--force"]).args(&left));
+    }
+    images_of(name)
+}
+
+/// The three image names of one task, as `sforge list --json` reports them.
+#[derive(Debug, Clone)]
+pub struct TaskImages {
+    pub base: String,
+    pub work: String,
+    pub judge: String,
+}
+
+impl TaskImages {
+    #[must_use]
+    pub fn all(&self) -> [&str; 3] {
+        [&self.base, &self.work, &self.judge]
+    }
+}
+
+/// The longest an `sforge` command of a test may run (building the example base image from an
+/// empty cache takes a few minutes); quick commands set a shorter limit with `.timeout()`.
+pub const SFORGE_TIMEOUT: Duration = Duration::from_secs(900);
+/// The limit for commands that build nothing (`list`, `render`, `--dry-run`, push/pull of tiny
+/// images).
+pub const QUICK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A copy of the example benchmark (`tasks/`) in a temporary directory under a unique benchmark
+/// name, so every image it makes is in a test-only namespace; with a log directory beside it.
+/// On drop (also while a failing test unwinds) every local image of that namespace is removed.
+pub struct TestBenchmark {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl TestBenchmark {
+    /// Copies `tasks/` and renames the benchmark to `unique_name(prefix)`.
+    #[must_use]
+    pub fn new(prefix: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("sforge-test-bench-")
+            .tempdir()
+            .expect("create a temporary directory");
+        let bench = Self {
+            dir,
+            name: unique_name(prefix),
+        };
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+        copy_tree(&source, &bench.tasks_dir());
+        let yaml_path = bench.tasks_dir().join("BENCHMARK.yaml");
+        let yaml = std::fs::read_to_string(&yaml_path).expect("read BENCHMARK.yaml");
+        let mut renamed = 0;
+        let text: Vec<String> = yaml
+            .lines()
+            .map(|line| {
+                if line.starts_with("name:") {
+                    renamed += 1;
+                    format!("name: {}", bench.name)
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect();
+        assert_eq!(renamed, 1, "BENCHMARK.yaml must have one top-level name");
+        std::fs::write(&yaml_path, text.join("\n") + "\n").expect("write BENCHMARK.yaml");
+        bench
+    }
+
+    /// The benchmark name: the prefix of every image name of this copy.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The temporary directory holding `tasks/` and `logs/` (free for other test files).
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    #[must_use]
+    pub fn tasks_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("tasks")
+    }
+
+    #[must_use]
+    pub fn log_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    /// The task file `<id>.json`, parsed.
+    #[must_use]
+    pub fn task(&self, id: &str) -> serde_json::Value {
+        let path = self.tasks_dir().join(format!("{id}.json"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    }
+
+    /// Writes (or replaces) the task file `<task_id>.json`.
+    pub fn write_task(&self, task: &serde_json::Value) {
+        let id = task["task_id"].as_str().expect("task_id is a string");
+        let text = serde_json::to_string_pretty(task).expect("serialise the task");
+        std::fs::write(self.tasks_dir().join(format!("{id}.json")), text).expect("write task");
+    }
+
+    /// `sforge` with a minimal environment (`PATH`, `HOME`, `SFORGE_DOCKER` = the tests' client),
+    /// so the developer's proxies and `SFORGE_*` settings cannot leak in, and with this
+    /// benchmark's tasks and log directories.
+    #[must_use]
+    pub fn sforge(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("sforge").expect("the sforge binary");
+        cmd.env_clear();
+        for var in ["PATH", "HOME"] {
+            if let Some(value) = std::env::var_os(var) {
+                cmd.env(var, value);
+            }
+        }
+        // A hang (e.g. a deadlock) fails the test instead of blocking the whole run.
+        cmd.timeout(SFORGE_TIMEOUT)
+            .env("SFORGE_DOCKER", docker_bin())
+            .arg("--tasks-dir")
+            .arg(self.tasks_dir())
+            .arg("--log-dir")
+            .arg(self.log_dir());
+        cmd
+    }
+
+    /// The image names of task `id` (from `sforge list --json`).
+    #[must_use]
+    pub fn images(&self, id: &str) -> TaskImages {
+        let output = self
+            .sforge()
+            .args(["list", "--json"])
+            .output()
+            .expect("run sforge");
+        assert!(
+            output.status.success(),
+            "sforge list --json failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let tasks: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("sforge list --json prints JSON");
+        let task = tasks
+            .as_array()
+            .and_then(|tasks| tasks.iter().find(|task| task["task_id"] == id))
+            .unwrap_or_else(|| panic!("sforge list --json has no task {id}"));
+        let name = |role: &str| {
+            task["images"][role]
+                .as_str()
+                .unwrap_or_else(|| panic!("task {id} has no images.{role}"))
+                .to_owned()
+        };
+        TaskImages {
+            base: name("base"),
+            work: name("work"),
+            judge: name("judge"),
+        }
+    }
+}
+
+impl Drop for TestBenchmark {
+    fn drop(&mut self) {
+        if !docker_available() {
+            return;
+        }
+        let left = remove_images_of(&self.name);
+        if !left.is_empty() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: could not remove test images {left:?}"
+            );
+        }
+    }
+}
+
+/// Copies the directory tree `src` to `dest` (created), files and directories only.
+pub fn copy_tree(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap_or_else(|err| panic!("{}: {err}", dest.display()));
+    for entry in std::fs::read_dir(src).unwrap_or_else(|err| panic!("{}: {err}", src.display())) {
+        let entry = entry.expect("directory entry");
+        let target = dest.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|err| panic!("{}: {err}", target.display()));
+        }
+    }
+}
+
+/// Every regular file under `dir`, recursively.
+#[must_use]
+pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => files.extend(files_under(&path)),
+            Ok(kind) if kind.is_file() => files.push(path),
+            _ => {}
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Prints a loud notice that the running test is skipped because of `reason`. When
+/// `required_in_ci` and `SFORGE_TEST_REQUIRE_DOCKER=1` (what `scripts/setup.sh` provides must be
+/// there), panics instead.
+pub fn skip(reason: &str, required_in_ci: bool) {
+    let test = current_test_name();
+    let required = std::env::var(REQUIRE_DOCKER_ENV).is_ok_and(|value| value == "1");
+    assert!(
+        !(required_in_ci && required),
+        "{test}: {reason}, and {REQUIRE_DOCKER_ENV}=1 requires it. Run scripts/setup.sh."
+    );
+    let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED {test}: {reason}.\n");
+}
+
+/// What one `sforge` run did, with its output as text.
+#[derive(Debug)]
+pub struct SforgeRun {
+    pub line: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl SforgeRun {
+    /// Runs `cmd` (an `sforge` command) to completion.
+    pub fn of(cmd: &mut assert_cmd::Command) -> Self {
+        let line = format!("{cmd:?}");
+        let output = cmd.output().expect("run sforge");
+        Self {
+            line,
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with the command and its output unless it exited with `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "exit status of sforge\n{self}");
+        self
+    }
+
+    /// Panics with the command and its output unless stdout or stderr contains `needle`.
+    pub fn expect_output(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle) || self.stderr.contains(needle),
+            "expected {needle:?} in the output of sforge\n{self}"
+        );
+        self
+    }
+
+    /// Panics unless stdout contains `needle`.
+    pub fn expect_stdout(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "expected {needle:?} on stdout\n{self}"
+        );
+        self
+    }
+}
+
+impl std::fmt::Display for SforgeRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let killed = if self.code.is_none() {
+            " (killed: timed out, or a signal; a hang such as a deadlock?)"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "command: {}\nexit: {:?}{killed}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.line, self.code, self.stdout, self.stderr
+        )
+    }
+}
