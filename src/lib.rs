@@ -9,6 +9,7 @@ pub mod image;
 pub mod judge;
 pub mod parallel;
 pub mod process;
+pub mod run;
 pub mod sandbox;
 pub mod task;
 pub mod templates;

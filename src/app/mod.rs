@@ -6,6 +6,9 @@ mod eval;
 mod list;
 mod registry;
 mod render;
+mod run;
+mod run_judge;
+mod run_setup;
 mod selection;
 mod serve;
 mod show_config;
@@ -39,6 +42,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::from_process()?;
     let run_flags = match &cli.command {
         Command::Config(args) => args.run.clone(),
+        Command::Run(args) => args.settings.clone(),
         Command::Eval(args) => RunSettingsArgs {
             backend: args.backend,
             judge_cpu_limit: args.judge_cpu_limit,
@@ -54,6 +58,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => return build::run(&settings, &cli.global, args),
         Command::Pull(args) => return registry::run(&settings, args, registry::Direction::Pull),
         Command::Push(args) => return registry::run(&settings, args, registry::Direction::Push),
+        Command::Run(args) => return run::run(&resolver, &cli.global, args),
         Command::Eval(args) => return eval::run(&settings, &cli.global, args),
         Command::Serve(args) => return serve::run(&settings, &ctx.env, args),
         Command::Render(args) => render::run(&settings, args, &mut out)?,

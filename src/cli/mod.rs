@@ -60,6 +60,8 @@ pub enum Command {
     Push(RegistryArgs),
     /// Write every generated file of a task to a directory and print its docker commands
     Render(RenderArgs),
+    /// Run an agent on tasks in Work containers, graded by the judge
+    Run(Box<RunArgs>),
     /// Grade an archive for a task in a fresh judge container, without a judge server
     Eval(EvalArgs),
     /// Run the judge server that grades submissions over HTTP
@@ -210,4 +212,34 @@ pub struct ServeArgs {
     /// Largest accepted submission upload, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_upload_mib: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Tasks to run (several run in parallel); or list them in an --experiment file
+    #[arg(long, num_args = 1.., value_name = "ID")]
+    pub task: Vec<String>,
+
+    /// Run id: the name of the run's log directory [default: 12 random hex digits]
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+
+    /// With --agent script: the shell script to run as the agent inside the Work container
+    #[arg(long, value_name = "PATH")]
+    pub agent_script: Option<PathBuf>,
+
+    /// Do not grade the final code as one last auto round when the agent stops
+    #[arg(long)]
+    pub no_final_eval: bool,
+
+    /// Tasks in flight at once [default: all of them]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: Option<u16>,
+
+    /// Seconds between TERM and KILL when the agent's time is up
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub grace: u64,
+
+    #[command(flatten)]
+    pub settings: RunSettingsArgs,
 }

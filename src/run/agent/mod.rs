@@ -1,0 +1,253 @@
+//! The agents `sforge run` can drive (claude-code, codex, script) as plain data: install steps,
+//! environment, run/resume command lines, stop hooks, plus the in-container texts they rely on
+//! (`sforge-submit`, the prompt). Nothing here starts a process.
+
+mod claude_code;
+mod codex;
+mod env;
+mod hook;
+mod prompt;
+mod script;
+mod submit;
+mod templates;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod submit_tests;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use env::{judge_host, work_env, WorkEnv, WorkEnvInput};
+pub use prompt::{render_prompt, PromptInput};
+pub use script::{agent_script_file, AGENT_SCRIPT_PATH};
+pub use submit::{render_submit_script, SUBMIT_SCRIPT_PATH};
+
+/// Where the prompt is copied inside the Work container; the run command reads it from there,
+/// so the prompt never appears on a command line.
+pub const PROMPT_FILE: &str = "/tmp/agent_prompt.md";
+/// Time limit of each install step.
+pub const INSTALL_STEP_TIMEOUT: Duration = Duration::from_secs(600);
+/// The agent timeout when neither the CLI nor the configuration gives one.
+pub const DEFAULT_AGENT_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Node.js release installed for the npm-based agents.
+pub const NODE_VERSION: &str = "v20.18.0";
+
+/// Errors of agent selection and text generation.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("Unknown agent: '{0}'. Available: claude-code, codex, script")]
+    Unknown(String),
+    #[error("--agent script needs --agent-script PATH (the script to run as the agent)")]
+    ScriptMissing,
+    #[error("--agent-script is only used with --agent script (the agent is '{0}')")]
+    ScriptUnused(String),
+    #[error("cannot render the agent template {name}: {source}")]
+    Template {
+        name: &'static str,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// An agent CLI that runs inside the Work container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    ClaudeCode,
+    Codex,
+    /// A user-supplied bash script run as the agent (no LLM).
+    Script,
+}
+
+/// Who runs an install step inside the container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum User {
+    Root,
+    /// The image's `agent` user (the Work container default).
+    Agent,
+}
+
+/// One install command: `/bin/bash -c <script>` as `user`, with the container environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallStep {
+    pub script: String,
+    pub user: User,
+}
+
+/// A file to copy into the container before the steps that use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerFile {
+    pub path: String,
+    pub contents: String,
+    pub mode: u32,
+}
+
+/// What installing a stop hook takes: files to copy (as root), then steps to run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StopHook {
+    pub files: Vec<ContainerFile>,
+    pub steps: Vec<InstallStep>,
+}
+
+/// The run-time choices that change an agent's command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The effective model, if any.
+    pub model: Option<String>,
+    /// Whether the task may reach the internet.
+    pub internet: bool,
+    /// `SFORGE_CLAUDE_CACHE_OPT` (claude-code only).
+    pub cache_opt: bool,
+}
+
+impl InstallStep {
+    fn new(script: impl Into<String>, user: User) -> Self {
+        Self {
+            script: script.into(),
+            user,
+        }
+    }
+
+    /// `["/bin/bash", "-c", script]`, for a backend that can pick the exec user.
+    #[must_use]
+    pub fn argv(&self) -> Vec<String> {
+        vec!["/bin/bash".into(), "-c".into(), self.script.clone()]
+    }
+
+    /// The same command for a backend that always execs as `agent` (k8s): root steps go through
+    /// `sudo -E`, which keeps the container environment.
+    #[must_use]
+    pub fn argv_as_agent(&self) -> Vec<String> {
+        match self.user {
+            User::Agent => self.argv(),
+            User::Root => ["sudo", "-E"]
+                .into_iter()
+                .map(String::from)
+                .chain(self.argv())
+                .collect(),
+        }
+    }
+}
+
+impl FromStr for Agent {
+    type Err = AgentError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|agent| agent.name() == name)
+            .ok_or_else(|| AgentError::Unknown(name.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Agent {
+    /// Every agent, in the order help texts list them.
+    pub const ALL: [Agent; 3] = [Agent::ClaudeCode, Agent::Codex, Agent::Script];
+
+    /// The `--agent` name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Codex => "codex",
+            Agent::Script => "script",
+        }
+    }
+
+    /// Check that `--agent-script` is given exactly when the agent is `script`.
+    pub fn check_script_flag(self, has_script: bool) -> Result<(), AgentError> {
+        match (self, has_script) {
+            (Agent::Script, false) => Err(AgentError::ScriptMissing),
+            (Agent::ClaudeCode | Agent::Codex, true) => {
+                Err(AgentError::ScriptUnused(self.name().to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The install commands, in order (§5.6 of the reference).
+    #[must_use]
+    pub fn install_steps(self) -> Vec<InstallStep> {
+        match self {
+            Agent::ClaudeCode => claude_code::install_steps(),
+            Agent::Codex => codex::install_steps(),
+            Agent::Script => Vec::new(),
+        }
+    }
+
+    /// The variable that receives the API key, if the agent takes one.
+    #[must_use]
+    pub fn api_key_env(self) -> Option<&'static str> {
+        match self {
+            Agent::ClaudeCode => Some("ANTHROPIC_AUTH_TOKEN"),
+            Agent::Codex => Some("OPENAI_API_KEY"),
+            Agent::Script => None,
+        }
+    }
+
+    /// The variable that receives the API base URL.
+    #[must_use]
+    pub fn api_base_env(self) -> Option<&'static str> {
+        match self {
+            Agent::ClaudeCode => Some("ANTHROPIC_BASE_URL"),
+            Agent::Codex => Some("OPENAI_BASE_URL"),
+            Agent::Script => None,
+        }
+    }
+
+    /// The variable that receives the model.
+    #[must_use]
+    pub fn model_env(self) -> Option<&'static str> {
+        match self {
+            Agent::ClaudeCode => Some("ANTHROPIC_MODEL"),
+            Agent::Codex => Some("CODEX_MODEL"),
+            Agent::Script => None,
+        }
+    }
+
+    /// The API the agent talks to when no base URL is configured (for the isolation allow-list).
+    #[must_use]
+    pub fn default_api_base_url(self) -> Option<&'static str> {
+        match self {
+            Agent::ClaudeCode => Some("https://api.anthropic.com"),
+            Agent::Codex => Some("https://api.openai.com"),
+            Agent::Script => None,
+        }
+    }
+
+    /// The command line that starts the agent, for `/bin/bash -c` in the task `cwd`.
+    #[must_use]
+    pub fn run_command(self, options: &RunOptions) -> String {
+        match self {
+            Agent::ClaudeCode => claude_code::run_command(options),
+            Agent::Codex => codex::run_command(options),
+            Agent::Script => script::command(),
+        }
+    }
+
+    /// The command line that continues a stopped agent.
+    #[must_use]
+    pub fn resume_command(self, options: &RunOptions) -> String {
+        match self {
+            Agent::ClaudeCode => claude_code::resume_command(options),
+            Agent::Codex => codex::resume_command(options),
+            Agent::Script => script::command(),
+        }
+    }
+
+    /// The stop hook that keeps the agent working until its deadline, if the agent has one.
+    pub fn stop_hook(self) -> Result<Option<StopHook>, AgentError> {
+        match self {
+            Agent::ClaudeCode => claude_code::stop_hook().map(Some),
+            Agent::Codex => codex::stop_hook().map(Some),
+            Agent::Script => Ok(None),
+        }
+    }
+}

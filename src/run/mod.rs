@@ -1,0 +1,13 @@
+//! The run lifecycle (`sforge run`): an agent in a Work container against the judge.
+
+mod agent_exec;
+mod autoeval;
+pub mod judge_client;
+pub mod outputs;
+pub mod plan;
+pub mod task_run;
+mod workspace;
+
+pub use agent_exec::{AgentExec, AgentOutcome};
+pub use plan::{AgentPlan, ContainerFile, InstallStep};
+pub use task_run::{RunLog, RunShared, TaskRun};

@@ -1,0 +1,419 @@
+//! One task of a run, end to end: images, Work container, tools, prompt, registration, the agent
+//! under its deadline with auto-eval, the final round, the judge's history, and cleanup.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::agent_exec::{AgentExec, AgentOutcome};
+use super::autoeval::{AutoEval, AutoEvalJob};
+use super::judge_client::{JudgeClient, Registration};
+use super::outputs::{local_timestamp, write_json, FinalResult};
+use super::plan::{AgentPlan, ContainerFile};
+use super::workspace::snapshot;
+use crate::config::Settings;
+use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
+use crate::task::Task;
+
+/// What every task of a run shares.
+pub struct RunShared {
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub sandbox: Arc<dyn Sandbox>,
+    pub client: JudgeClient,
+    pub shutdown: Arc<AtomicBool>,
+    pub owner: String,
+    /// Echo the agent's output on stdout.
+    pub stream: bool,
+    pub final_eval: bool,
+    /// Seconds between TERM and KILL at the deadline.
+    pub grace: Duration,
+}
+
+/// One task to run.
+pub struct TaskRun<'a> {
+    pub shared: &'a RunShared,
+    pub task: &'a Task,
+    pub settings: &'a Settings,
+    pub agent: &'a AgentPlan,
+    /// Container environment without the token (see [`TaskRun::run`]).
+    pub env: Vec<(String, String)>,
+    /// The prompt text.
+    pub prompt: String,
+    /// Extra files (sforge-submit, hooks) besides the agent's own.
+    pub tools: Vec<ContainerFile>,
+}
+
+impl TaskRun<'_> {
+    fn dir(&self) -> PathBuf {
+        self.shared.run_dir.join(&self.task.task_id)
+    }
+
+    fn container(&self) -> String {
+        format!("sforge.run.{}.{}", self.task.task_id, self.shared.run_id)
+    }
+
+    /// Run the task; the result is always returned (errors are recorded in it), and the container
+    /// is removed whatever happened.
+    pub fn run(&self, log: &RunLog) -> FinalResult {
+        let mut result = FinalResult {
+            agent: self.agent.name.clone(),
+            task: self.task.task_id.clone(),
+            run_id: self.shared.run_id.clone(),
+            model: self.settings.agent_model.value.clone(),
+            ..FinalResult::default()
+        };
+        let outcome = self.phases(log, &mut result);
+        if let Err(e) = &outcome {
+            log.line(&format!("ERROR: {e}"));
+            result.error = Some(e.clone());
+        }
+        let started = Instant::now();
+        if let Err(e) = self.shared.sandbox.remove(&self.container()) {
+            log.line(&format!("warning: {e}"));
+        }
+        add_phase(&mut result.phase_seconds, "cleanup", started);
+        result
+    }
+
+    fn phases(&self, log: &RunLog, result: &mut FinalResult) -> Result<(), String> {
+        let t = Instant::now();
+        self.create(log)?;
+        add_phase(&mut result.phase_seconds, "create", t);
+        let t = Instant::now();
+        self.install(log)?;
+        add_phase(&mut result.phase_seconds, "install", t);
+        let budget = Duration::from_secs(
+            self.settings
+                .agent_timeout
+                .value
+                .unwrap_or(self.agent.default_timeout),
+        );
+        let deadline = epoch() + budget.as_secs_f64();
+        let registration = Registration {
+            judge_cpu_limit: self.settings.judge_cpu_limit.value,
+            judge_mem_limit: self.settings.judge_mem_limit.value.clone(),
+            max_agent_submissions: self.settings.max_submissions.value,
+            submission_cooldown: self.settings.submission_cooldown.value,
+            deadline: Some(deadline),
+        };
+        let token =
+            self.shared
+                .client
+                .register(&self.task.task_id, &self.shared.run_id, &registration)?;
+        log.line("registered with the judge");
+        let t = Instant::now();
+        let agent = self.run_agent(log, &token, budget, deadline)?;
+        add_phase(&mut result.phase_seconds, "agent", t);
+        result.runtime_seconds = agent.runtime_seconds;
+        result.timed_out = agent.timed_out;
+        result.interrupted = agent.interrupted;
+        result.resume_count = agent.resume_count;
+        let t = Instant::now();
+        self.finalise(log, &token, result)?;
+        add_phase(&mut result.phase_seconds, "finalise", t);
+        match agent.stopped_because {
+            Some(reason) if !agent.timed_out && agent.last_exit_code != Some(0) => {
+                Err(format!("the agent stopped: {reason}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn create(&self, log: &RunLog) -> Result<(), String> {
+        let name = self.container();
+        let _ = self.shared.sandbox.remove(&name);
+        let spec = ContainerSpec {
+            name: name.clone(),
+            image: self.task.images.work.to_string(),
+            labels: labels(
+                &self.shared.run_id,
+                &self.task.task_id,
+                Role::Work,
+                &self.shared.owner,
+            ),
+            env: self.env.clone(),
+            cpu_limit: self.settings.work_cpu_limit.value,
+            mem_limit: self.settings.work_mem_limit.value.clone(),
+            pids_limit: Some(8192),
+            add_hosts: vec!["host.docker.internal:host-gateway".into()],
+            ..ContainerSpec::default()
+        };
+        self.shared
+            .sandbox
+            .start(&spec)
+            .map_err(|e| e.to_string())?;
+        log.line(&format!("work container {name} started"));
+        Ok(())
+    }
+
+    fn install(&self, log: &RunLog) -> Result<(), String> {
+        let name = self.container();
+        let mut output = String::new();
+        for step in &self.agent.install {
+            let spec = ExecSpec {
+                argv: vec!["/bin/bash".into(), "-c".into(), step.script.clone()],
+                user: step.as_root.then(|| "root".to_owned()),
+                ..ExecSpec::default()
+            };
+            let mut text = String::new();
+            let r = self.shared.sandbox.exec(&name, &spec, &mut |l| {
+                text.push_str(l);
+                text.push('\n');
+            });
+            let r = r.map_err(|e| e.to_string())?;
+            if !r.output.success() {
+                return Err(format!(
+                    "Install command failed (exit {:?}): {}\n{text}",
+                    r.output.status.code, step.script
+                ));
+            }
+            output.push_str(&text);
+        }
+        let _ = fs::write(self.dir().join("install_output.txt"), output);
+        let mut files: Vec<&ContainerFile> = self.agent.files.iter().chain(&self.tools).collect();
+        let prompt = ContainerFile {
+            path: "/tmp/agent_prompt.md".into(),
+            content: self.prompt.clone().into_bytes(),
+            mode: 0o644,
+            root: true,
+            local_copy: Some("agent_prompt.md".into()),
+        };
+        files.push(&prompt);
+        for file in files {
+            self.place(file)?;
+        }
+        log.line("agent and tools installed");
+        Ok(())
+    }
+
+    /// Copy one file into the container (and keep its local copy in the log directory).
+    fn place(&self, file: &ContainerFile) -> Result<(), String> {
+        if let Some(local) = &file.local_copy {
+            let _ = fs::write(self.dir().join(local), &file.content);
+        }
+        let path = Path::new(&file.path);
+        let (dir, base) = (
+            path.parent().unwrap_or(Path::new("/")),
+            path.file_name().unwrap_or_default(),
+        );
+        let mut header = tar::Header::new_gnu();
+        header.set_size(file.content.len() as u64);
+        header.set_mode(file.mode);
+        let (uid, gid) = if file.root { (0, 0) } else { (1000, 1000) };
+        header.set_uid(uid);
+        header.set_gid(gid);
+        header.set_mtime(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        );
+        header.set_cksum();
+        let mut builder = tar::Builder::new(Vec::new());
+        builder
+            .append_data(&mut header, base, file.content.as_slice())
+            .map_err(|e| e.to_string())?;
+        let tar = builder.into_inner().map_err(|e| e.to_string())?;
+        let name = self.container();
+        let mkdir = ExecSpec {
+            argv: vec!["mkdir".into(), "-p".into(), dir.display().to_string()],
+            user: Some("root".into()),
+            ..ExecSpec::default()
+        };
+        self.shared
+            .sandbox
+            .exec(&name, &mkdir, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        self.shared
+            .sandbox
+            .copy_in(&name, &dir.display().to_string(), tar)
+            .map_err(|e| e.to_string())
+    }
+
+    fn run_agent(
+        &self,
+        log: &RunLog,
+        token: &str,
+        budget: Duration,
+        deadline: f64,
+    ) -> Result<AgentOutcome, String> {
+        let dir = self.dir();
+        let _ = fs::write(
+            dir.join("started_at"),
+            format!("{}\n{}\n", local_timestamp(), epoch()),
+        );
+        let interval = self.settings.eval_interval.value;
+        let auto = (interval > 0 && !self.settings.disable_auto_eval.value).then(|| {
+            AutoEval::start(AutoEvalJob {
+                interval: Duration::from_secs(interval),
+                sandbox: Arc::clone(&self.shared.sandbox),
+                container: self.container(),
+                task: self.task.clone(),
+                client: self.shared.client.clone(),
+                token: token.to_owned(),
+                ticks_log: dir.join("auto_eval_ticks.log"),
+            })
+        });
+        let mut env = self.env.clone();
+        env.push(("SFORGE_TOKEN".into(), token.to_owned()));
+        env.push(("SFORGE_DEADLINE".into(), format!("{deadline:.0}")));
+        let exec = AgentExec {
+            sandbox: Arc::clone(&self.shared.sandbox),
+            container: &self.container(),
+            cwd: &self.task.cwd,
+            user: "agent",
+            env,
+            grace: self.shared.grace,
+            shutdown: Arc::clone(&self.shared.shutdown),
+        };
+        let mut out = AgentOutput::open(&dir.join("agent_output.txt"), self.shared.stream)?;
+        let resume = (!self.settings.disable_auto_resume.value)
+            .then_some(())
+            .and(self.agent.resume_cmd.as_deref());
+        log.line(&format!("agent started with {}s budget", budget.as_secs()));
+        let outcome = exec.run(&self.agent.run_cmd, resume, budget, &mut out);
+        if let Some(auto) = auto {
+            auto.stop();
+        }
+        let outcome = outcome?;
+        log.line(&format!(
+            "agent finished: runtime {:.1}s, timed_out {}, interrupted {}, resumes {}{}",
+            outcome.runtime_seconds,
+            outcome.timed_out,
+            outcome.interrupted,
+            outcome.resume_count,
+            outcome
+                .stopped_because
+                .as_deref()
+                .map(|r| format!(", stopped because {r}"))
+                .unwrap_or_default()
+        ));
+        Ok(outcome)
+    }
+
+    fn finalise(&self, log: &RunLog, token: &str, result: &mut FinalResult) -> Result<(), String> {
+        let dir = self.dir();
+        let name = self.container();
+        let archive = snapshot(&*self.shared.sandbox, &name, self.task).unwrap_or_else(|e| {
+            log.line(&format!("warning: cannot take the final archive: {e}"));
+            Vec::new()
+        });
+        result.archive_size_bytes = archive.len() as u64;
+        let _ = fs::write(dir.join("final_archive.tar.gz"), &archive);
+        if let Ok(state) = self
+            .shared
+            .sandbox
+            .copy_out(&name, "/tmp/sforge_state.json")
+        {
+            let _ = fs::write(
+                dir.join("evolve_state.json"),
+                first_file(&state).unwrap_or_else(|| b"{}".to_vec()),
+            );
+        }
+        if self.shared.final_eval && !archive.is_empty() {
+            match self.shared.client.submit(token, &archive, "auto") {
+                Ok(s) => log.line(&format!("final round {} submitted", s.round_id)),
+                Err(e) => log.line(&format!(
+                    "warning: the final round could not be submitted: {e}"
+                )),
+            }
+        }
+        let history = self.drain(log, token)?;
+        write_json(&dir.join("run_history.json"), &history).map_err(|e| e.to_string())?;
+        result.apply_history(&history);
+        Ok(())
+    }
+
+    /// Wait (bounded) until the judge has graded everything of this run; the final history.
+    fn drain(&self, log: &RunLog, token: &str) -> Result<serde_json::Value, String> {
+        let until = Instant::now() + Duration::from_secs(900);
+        loop {
+            let history = self.shared.client.history(token)?;
+            let pending = history["entries"].as_array().map_or(0, |e| {
+                e.iter()
+                    .filter(|x| matches!(x["status"].as_str(), Some("running" | "queued")))
+                    .count()
+            });
+            if pending == 0 || Instant::now() >= until {
+                if pending > 0 {
+                    log.line("drain timed out after 15 min; some reports may be missing");
+                }
+                return Ok(history);
+            }
+            log.line(&format!("draining {pending} pending judge evals..."));
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+fn first_file(tar: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(tar);
+    let mut entry = archive.entries().ok()?.next()?.ok()?;
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+fn add_phase(phases: &mut BTreeMap<String, f64>, name: &str, started: Instant) {
+    phases.insert(
+        name.to_owned(),
+        (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    );
+}
+
+fn epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `agent_output.txt`, optionally echoed on stdout.
+struct AgentOutput {
+    file: fs::File,
+    echo: bool,
+}
+
+impl AgentOutput {
+    fn open(path: &Path, echo: bool) -> Result<Self, String> {
+        let file =
+            fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(AgentOutput { file, echo })
+    }
+}
+
+impl Write for AgentOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.echo {
+            let _ = std::io::stdout().write_all(buf);
+        }
+        self.file.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// `run_agent.log`: the harness's own log of one task.
+pub struct RunLog(std::sync::Mutex<Option<fs::File>>);
+
+impl RunLog {
+    #[must_use]
+    pub fn create(path: &Path) -> Self {
+        RunLog(std::sync::Mutex::new(fs::File::create(path).ok()))
+    }
+
+    pub fn line(&self, text: &str) {
+        log::info!("{text}");
+        if let Ok(mut guard) = self.0.lock() {
+            if let Some(file) = guard.as_mut() {
+                let _ = writeln!(file, "{} - INFO - {text}", local_timestamp());
+            }
+        }
+    }
+}
