@@ -24,6 +24,7 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &BuildArgs) -> anyhow
         runner: runner.as_ref(),
         docker,
         log_dir: settings.log_dir.value.clone(),
+        dry_run: args.dry_run,
     };
     let opts = BuildOptions {
         force: args.force_rebuild || args.force_rebuild_with_base,

@@ -53,7 +53,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     };
     let resolver = Resolver::new(ctx.env.clone(), &ctx.cwd, &cli.global, &run_flags)?;
     let settings = resolver.global();
-    let mut out = std::io::stdout().lock();
     match &cli.command {
         Command::Build(args) => return build::run(&settings, &cli.global, args),
         Command::Pull(args) => return registry::run(&settings, args, registry::Direction::Pull),
@@ -61,9 +60,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => return run::run(&resolver, &cli.global, args),
         Command::Eval(args) => return eval::run(&settings, &cli.global, args),
         Command::Serve(args) => return serve::run(&settings, &ctx.env, args),
-        Command::Render(args) => render::run(&settings, args, &mut out)?,
-        Command::List(args) => list::run(&settings, args, &mut out)?,
-        Command::Config(args) => show_config::run(&resolver, args, &mut out)?,
+        Command::Render(args) => render::run(&settings, args, &mut std::io::stdout().lock())?,
+        Command::List(args) => list::run(&settings, args, &mut std::io::stdout().lock())?,
+        Command::Config(args) => show_config::run(&resolver, args, &mut std::io::stdout().lock())?,
     }
     Ok(ExitCode::SUCCESS)
 }

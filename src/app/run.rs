@@ -100,24 +100,7 @@ pub fn run(resolver: &Resolver, global: &GlobalArgs, args: &RunArgs) -> anyhow::
                 Duration::from_millis(100).min(delay.saturating_sub(start.elapsed())),
             );
         }
-        let dir = run_dir.join(&task.task_id);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let log = RunLog::create(&dir.join("run_agent.log"));
-        let s = &per_task[i];
-        let env = work_env(s, task, &run_id);
-        let (prompt, tools) = super::run_setup::prompt_and_tools(s, task);
-        let run = TaskRun {
-            shared: &shared,
-            task,
-            settings: s,
-            agent: &plans[i],
-            env,
-            prompt,
-            tools,
-        };
-        let result = run.run(&log);
-        let _ = write_json(&dir.join("final_result.json"), &result);
-        Ok(result)
+        run_one(&shared, task, &per_task[i], &plans[i])
     });
     judge.stop();
     let interrupted = shutdown.load(Ordering::SeqCst);
@@ -129,6 +112,33 @@ pub fn run(resolver: &Resolver, global: &GlobalArgs, args: &RunArgs) -> anyhow::
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Run one task and write its `final_result.json`.
+fn run_one(
+    shared: &RunShared,
+    task: &Task,
+    s: &Settings,
+    plan: &crate::run::AgentPlan,
+) -> Result<FinalResult, String> {
+    let dir = shared.run_dir.join(&task.task_id);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let log = RunLog::create(&dir.join("run_agent.log"));
+    let env = work_env(s, task).map_err(|e| format!("{e:#}"))?;
+    let (prompt, tools) =
+        super::run_setup::prompt_and_tools(s, task).map_err(|e| format!("{e:#}"))?;
+    let run = TaskRun {
+        shared,
+        task,
+        settings: s,
+        agent: plan,
+        env,
+        prompt,
+        tools,
+    };
+    let result = run.run(&log);
+    let _ = write_json(&dir.join("final_result.json"), &result);
+    Ok(result)
 }
 
 fn write_configs(
@@ -175,6 +185,7 @@ fn ensure_images(
         runner,
         docker,
         log_dir: settings.log_dir.value.clone(),
+        dry_run: false,
     };
     let opts = BuildOptions {
         force: false,

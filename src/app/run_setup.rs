@@ -6,60 +6,103 @@ use serde_json::{json, Value};
 
 use crate::cli::RunArgs;
 use crate::config::{redacted_entries, Settings};
+use crate::run::agent::{
+    agent_script_file, render_prompt, submit_script_file, work_env as agent_env, Agent,
+    PromptInput, RunOptions, WorkEnvInput, DEFAULT_AGENT_TIMEOUT,
+};
 use crate::run::{AgentPlan, ContainerFile};
 use crate::task::Task;
 
-/// The agent named by the settings.
+/// The agent named by the settings, with everything it needs for this task.
 pub fn agent_plan(settings: &Settings, args: &RunArgs) -> anyhow::Result<AgentPlan> {
-    match settings.agent.value.as_deref() {
-        None => anyhow::bail!("--agent is required"),
-        Some("script") => {
-            let path = args
-                .agent_script
-                .as_ref()
-                .context("--agent script needs --agent-script PATH")?;
-            let script = std::fs::read(path)
-                .with_context(|| format!("cannot read the agent script {}", path.display()))?;
-            Ok(AgentPlan::script(script))
-        }
-        Some(other) => anyhow::bail!("Unknown agent: '{other}'. Available: script"),
+    let name = settings
+        .agent
+        .value
+        .as_deref()
+        .context("--agent is required")?;
+    let agent: Agent = name.parse()?;
+    agent.check_script_flag(args.agent_script.is_some())?;
+    let options = RunOptions {
+        model: settings.agent_model.value.clone(),
+        internet: settings.internet.value,
+        cache_opt: settings.claude_cache_opt.value,
+    };
+    let mut files = Vec::new();
+    let mut post_install = Vec::new();
+    if let Some(path) = &args.agent_script {
+        let script = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the agent script {}", path.display()))?;
+        files.push(agent_script_file(script));
     }
-}
-
-/// The Work container's environment (without the token, which the agent's exec adds).
-#[must_use]
-pub fn work_env(settings: &Settings, task: &Task, _run_id: &str) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = Vec::new();
-    for (upper, lower, value) in [
-        ("HTTP_PROXY", "http_proxy", &settings.http_proxy.value),
-        ("HTTPS_PROXY", "https_proxy", &settings.https_proxy.value),
-        ("NO_PROXY", "no_proxy", &settings.no_proxy.value),
-    ] {
-        if let Some(v) = value {
-            env.push((upper.into(), v.clone()));
-            env.push((lower.into(), v.clone()));
+    if !settings.disable_stop_hook.value {
+        if let Some(hook) = agent.stop_hook()? {
+            files.extend(hook.files);
+            post_install.extend(hook.steps);
         }
     }
-    for (k, v) in &settings.agent_extra_env.value {
-        env.retain(|(name, _)| name != k);
-        env.push((k.clone(), v.clone()));
-    }
-    env.push(("SFORGE_JUDGE_URL".into(), settings.judge_url.value.clone()));
-    env.push(("SFORGE_PATCH_DIR".into(), task.cwd.clone()));
-    env.push(("SFORGE_SUBMIT_PATHS".into(), task.submit_paths.join(" ")));
-    let excludes: Vec<String> = task
-        .submit_exclude
-        .iter()
-        .map(|e| format!("--exclude={e}"))
-        .collect();
-    env.push(("SFORGE_SUBMIT_EXCLUDE_FLAGS".into(), excludes.join(" ")));
-    env
+    Ok(AgentPlan {
+        name: agent.name().to_owned(),
+        install: agent.install_steps(),
+        files,
+        post_install,
+        run_cmd: agent.run_command(&options),
+        // A script runs once: when it exits, the agent is done.
+        resume_cmd: (agent != Agent::Script).then(|| agent.resume_command(&options)),
+        default_timeout: DEFAULT_AGENT_TIMEOUT.as_secs(),
+    })
 }
 
-/// The prompt and the in-container tools.
-#[must_use]
-pub fn prompt_and_tools(_settings: &Settings, task: &Task) -> (String, Vec<ContainerFile>) {
-    (format!("{}\n", task.work.agent_query), Vec::new())
+/// The Work container's environment (the token and deadline are added when the agent starts).
+pub fn work_env(settings: &Settings, task: &Task) -> anyhow::Result<Vec<(String, String)>> {
+    let name = settings
+        .agent
+        .value
+        .as_deref()
+        .context("--agent is required")?;
+    let input = WorkEnvInput {
+        agent: name.parse()?,
+        http_proxy: settings.http_proxy.value.clone(),
+        https_proxy: settings.https_proxy.value.clone(),
+        no_proxy: settings.no_proxy.value.clone(),
+        api_key: settings.agent_api_key.value.clone(),
+        api_base_url: settings.agent_api_base_url.value.clone(),
+        model: settings.agent_model.value.clone(),
+        nodejs_mirror_url: settings.nodejs_mirror_url.value.clone(),
+        npm_registry_url: settings.npm_registry_url.value.clone(),
+        agent_extra_env: settings.agent_extra_env.value.clone().into_iter().collect(),
+        cache_opt: settings.claude_cache_opt.value,
+        judge_url: settings.judge_url.value.clone(),
+        token: String::new(),
+        patch_dir: task.cwd.clone(),
+        submit_paths: task.submit_paths.clone(),
+        submit_exclude: task.submit_exclude.clone(),
+        game_server_url: None,
+        deadline: None,
+    };
+    Ok(agent_env(&input).vars)
+}
+
+/// The prompt and the in-container tools (`sforge-submit`).
+pub fn prompt_and_tools(
+    settings: &Settings,
+    task: &Task,
+) -> anyhow::Result<(String, Vec<ContainerFile>)> {
+    let prompt = render_prompt(&PromptInput {
+        agent_query: task.work.agent_query.clone(),
+        submit_paths: task.submit_paths.clone(),
+        auto_eval: settings.eval_interval.value > 0 && !settings.disable_auto_eval.value,
+        max_submissions: settings.max_submissions.value,
+        cooldown_seconds: settings.submission_cooldown.value,
+        internet: settings.internet.value,
+        time_budget_minutes: Some(
+            settings
+                .agent_timeout
+                .value
+                .unwrap_or(DEFAULT_AGENT_TIMEOUT.as_secs())
+                / 60,
+        ),
+    })?;
+    Ok((prompt, vec![submit_script_file()?]))
 }
 
 /// The per-task `run_config.json`: effective settings (secrets redacted) with their sources.

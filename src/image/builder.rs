@@ -15,6 +15,8 @@ pub struct ImageBuilder<'a> {
     pub runner: &'a dyn Runner,
     pub docker: Docker,
     pub log_dir: PathBuf,
+    /// Dry run: no secret files are written; the printed command says where to put them.
+    pub dry_run: bool,
 }
 
 impl ImageBuilder<'_> {
@@ -36,12 +38,27 @@ impl ImageBuilder<'_> {
         };
         write_context(spec, &dir)
             .map_err(|e| fail(format!("cannot write the build context: {e}")))?;
-        let secrets = SecretFiles::write(&spec.secrets)
-            .map_err(|e| fail(format!("cannot write secret files: {e}")))?;
+        let secrets = if self.dry_run {
+            SecretFiles::placeholders(&spec.secrets, &dir)
+        } else {
+            SecretFiles::write(&spec.secrets)
+                .map_err(|e| fail(format!("cannot write secret files: {e}")))?
+        };
         let mut log = BufWriter::new(File::create(&log_path).map_err(|e| fail(e.to_string()))?);
         let masked = |line: &str| mask(&strip_ansi(line), &spec.secret_values());
         let _ = write_log_header(&mut log, spec);
-        let cmd = self.docker.build(spec, &dir, no_cache, &secrets.files);
+        let mut cmd = self.docker.build(spec, &dir, no_cache, &secrets.files);
+        if self.dry_run && !secrets.files.is_empty() {
+            let paths: Vec<String> = secrets
+                .files
+                .iter()
+                .map(|(_, p)| p.display().to_string())
+                .collect();
+            cmd = cmd.note(format!(
+                "BuildKit reads the git credentials from {}: create them (mode 600) first",
+                paths.join(" and ")
+            ));
+        }
         let mut tail: Vec<String> = Vec::new();
         let result = self
             .runner
@@ -117,6 +134,15 @@ struct SecretFiles {
 }
 
 impl SecretFiles {
+    /// Paths for a printed command only (nothing is written).
+    fn placeholders(secrets: &[(String, String)], dir: &Path) -> Self {
+        let files = secrets
+            .iter()
+            .map(|(id, _)| (id.clone(), dir.join(format!(".secret_{id}"))))
+            .collect();
+        SecretFiles { _dir: None, files }
+    }
+
     fn write(secrets: &[(String, String)]) -> std::io::Result<Self> {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         if secrets.is_empty() {

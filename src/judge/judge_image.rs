@@ -24,6 +24,7 @@ pub(crate) fn ensure_judge_image(
         runner: judge.runner.as_ref(),
         docker: docker.clone(),
         log_dir: judge.settings.log_dir.value.clone(),
+        dry_run: false,
     };
     let quiet = |_: &str| {};
     if !exists(&task.images.base.to_string()) {

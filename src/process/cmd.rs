@@ -51,6 +51,7 @@ pub struct Cmd {
     cwd: Option<PathBuf>,
     mutates: bool,
     timeout: Option<Duration>,
+    note: Option<String>,
 }
 
 impl Cmd {
@@ -65,6 +66,7 @@ impl Cmd {
             cwd: None,
             mutates: true,
             timeout: None,
+            note: None,
         }
     }
 
@@ -207,6 +209,19 @@ impl Cmd {
         self.mutates
     }
 
+    /// A remark for whoever replays the command (printed as a comment by dry runs).
+    #[must_use]
+    pub fn note(mut self, text: impl Into<String>) -> Self {
+        self.note = Some(text.into());
+        self
+    }
+
+    /// The remark, if any.
+    #[must_use]
+    pub fn get_note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
     /// The time limit, if any.
     #[must_use]
     pub fn get_timeout(&self) -> Option<Duration> {
@@ -248,6 +263,7 @@ impl fmt::Debug for Cmd {
             .field("cwd", &self.cwd)
             .field("mutates", &self.mutates)
             .field("timeout", &self.timeout)
+            .field("note", &self.note)
             .finish()
     }
 }

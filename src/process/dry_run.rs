@@ -88,6 +88,13 @@ impl Runner for DryRunRunner {
 /// The script text for one command, ending in a newline.
 #[must_use]
 pub fn script_text(cmd: &Cmd) -> String {
+    match cmd.get_note() {
+        Some(note) => format!("# {note}\n{}", command_text(cmd)),
+        None => command_text(cmd),
+    }
+}
+
+fn command_text(cmd: &Cmd) -> String {
     let line = cmd.to_script_line();
     let Some(stdin) = cmd.get_stdin() else {
         return format!("{line}\n");

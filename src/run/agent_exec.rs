@@ -194,17 +194,21 @@ fn watch(
     }
 }
 
-/// Signal the agent's process group, and with KILL every process of the agent user too.
+/// Signal the agent's process group, and with KILL every process of the agent user too (pkill
+/// is not in minimal images, so the processes are found through /proc).
 fn signal_group(sandbox: &dyn Sandbox, name: &str, signal: &str) {
     let mut script =
-        format!("pgid=$(cat {PGID_FILE} 2>/dev/null) && kill -{signal} -- -\"$pgid\" 2>/dev/null;");
+        format!("pgid=$(cat {PGID_FILE} 2>/dev/null) && kill -{signal} -- \"-$pgid\" 2>/dev/null;");
     if signal == "KILL" {
-        script.push_str(" pkill -KILL -u agent 2>/dev/null;");
+        script.push_str(
+            " for p in /proc/[0-9]*; do [ \"$(stat -c %U \"$p\" 2>/dev/null)\" = agent ] && kill -KILL \"${p#/proc/}\" 2>/dev/null; done;",
+        );
     }
     script.push_str(" true");
-    // No exec timeout here: the Docker sandbox kills the whole container when one passes.
+    // bash: its kill understands `--` and process groups. No exec timeout here: the Docker
+    // sandbox kills the whole container when one passes.
     let spec = ExecSpec {
-        argv: vec!["sh".into(), "-c".into(), script],
+        argv: vec!["bash".into(), "-c".into(), script],
         user: Some("root".into()),
         ..ExecSpec::default()
     };

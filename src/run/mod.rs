@@ -1,5 +1,6 @@
 //! The run lifecycle (`sforge run`): an agent in a Work container against the judge.
 
+pub mod agent;
 mod agent_exec;
 mod autoeval;
 pub mod judge_client;
@@ -9,5 +10,5 @@ pub mod task_run;
 mod workspace;
 
 pub use agent_exec::{AgentExec, AgentOutcome};
-pub use plan::{AgentPlan, ContainerFile, InstallStep};
+pub use plan::{AgentPlan, ContainerFile, InstallStep, User};
 pub use task_run::{RunLog, RunShared, TaskRun};

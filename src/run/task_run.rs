@@ -13,7 +13,7 @@ use super::agent_exec::{AgentExec, AgentOutcome};
 use super::autoeval::{AutoEval, AutoEvalJob};
 use super::judge_client::{JudgeClient, Registration};
 use super::outputs::{local_timestamp, write_json, FinalResult};
-use super::plan::{AgentPlan, ContainerFile};
+use super::plan::{AgentPlan, ContainerFile, InstallStep, User};
 use super::workspace::snapshot;
 use crate::config::Settings;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
@@ -152,33 +152,15 @@ impl TaskRun<'_> {
     }
 
     fn install(&self, log: &RunLog) -> Result<(), String> {
-        let name = self.container();
         let mut output = String::new();
         for step in &self.agent.install {
-            let spec = ExecSpec {
-                argv: vec!["/bin/bash".into(), "-c".into(), step.script.clone()],
-                user: step.as_root.then(|| "root".to_owned()),
-                ..ExecSpec::default()
-            };
-            let mut text = String::new();
-            let r = self.shared.sandbox.exec(&name, &spec, &mut |l| {
-                text.push_str(l);
-                text.push('\n');
-            });
-            let r = r.map_err(|e| e.to_string())?;
-            if !r.output.success() {
-                return Err(format!(
-                    "Install command failed (exit {:?}): {}\n{text}",
-                    r.output.status.code, step.script
-                ));
-            }
-            output.push_str(&text);
+            output.push_str(&self.step(step)?);
         }
         let _ = fs::write(self.dir().join("install_output.txt"), output);
         let mut files: Vec<&ContainerFile> = self.agent.files.iter().chain(&self.tools).collect();
         let prompt = ContainerFile {
             path: "/tmp/agent_prompt.md".into(),
-            content: self.prompt.clone().into_bytes(),
+            content: self.prompt.clone(),
             mode: 0o644,
             root: true,
             local_copy: Some("agent_prompt.md".into()),
@@ -187,8 +169,41 @@ impl TaskRun<'_> {
         for file in files {
             self.place(file)?;
         }
+        for step in &self.agent.post_install {
+            self.step(step)?;
+        }
         log.line("agent and tools installed");
         Ok(())
+    }
+
+    /// One install step; its output, or the error with the output.
+    fn step(&self, step: &InstallStep) -> Result<String, String> {
+        let name = self.container();
+        let spec = ExecSpec {
+            argv: vec!["/bin/bash".into(), "-c".into(), step.script.clone()],
+            user: Some(
+                if step.user == User::Root {
+                    "root"
+                } else {
+                    "agent"
+                }
+                .to_owned(),
+            ),
+            ..ExecSpec::default()
+        };
+        let mut text = String::new();
+        let r = self.shared.sandbox.exec(&name, &spec, &mut |l| {
+            text.push_str(l);
+            text.push('\n');
+        });
+        let r = r.map_err(|e| e.to_string())?;
+        if !r.output.success() {
+            return Err(format!(
+                "Install command failed (exit {:?}): {}\n{text}",
+                r.output.status.code, step.script
+            ));
+        }
+        Ok(text)
     }
 
     /// Copy one file into the container (and keep its local copy in the log directory).
@@ -215,7 +230,7 @@ impl TaskRun<'_> {
         header.set_cksum();
         let mut builder = tar::Builder::new(Vec::new());
         builder
-            .append_data(&mut header, base, file.content.as_slice())
+            .append_data(&mut header, base, file.content.as_bytes())
             .map_err(|e| e.to_string())?;
         let tar = builder.into_inner().map_err(|e| e.to_string())?;
         let name = self.container();

@@ -592,3 +592,109 @@ impl std::fmt::Display for SforgeRun {
         )
     }
 }
+
+// ---- Judge tests (`judge_e2e.rs`, `hostile_archives.rs`): archives, shared fixtures, judge
+// containers.
+
+/// A `.tar.gz` of the files and directories under `dir`, named relative to it (as
+/// `sforge-submit` packs a task's `cwd`).
+#[must_use]
+pub fn tar_gz_of_dir(dir: &Path) -> Vec<u8> {
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut builder = tar::Builder::new(encoder);
+    builder.follow_symlinks(false);
+    builder
+        .append_dir_all(".", dir)
+        .unwrap_or_else(|err| panic!("cannot pack {}: {err}", dir.display()));
+    builder
+        .into_inner()
+        .and_then(flate2::write::GzEncoder::finish)
+        .expect("finish the archive")
+}
+
+/// A test fixture shared by the tests of one binary that run at the same time: the first caller
+/// makes it (the others wait), and it is dropped (its cleanup runs) when the last test holding it
+/// finishes. A test starting after that makes a fresh one. `slot` is a `static` of the caller.
+pub fn shared_fixture<T>(
+    slot: &'static std::sync::Mutex<std::sync::Weak<T>>,
+    make: impl FnOnce() -> T,
+) -> std::sync::Arc<T> {
+    let mut guard = slot
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(fixture) = guard.upgrade() {
+        return fixture;
+    }
+    let fixture = std::sync::Arc::new(make());
+    *guard = std::sync::Arc::downgrade(&fixture);
+    fixture
+}
+
+/// Names of the containers (any state) matching all `filters` (`docker ps --filter` values such
+/// as `label=sforge.run-id=abc`).
+#[must_use]
+pub fn containers_matching(filters: &[&str]) -> Vec<String> {
+    let mut cmd = docker();
+    cmd.args(["ps", "-a", "--format", "{{.Names}}"]);
+    for filter in filters {
+        cmd.args(["--filter", filter]);
+    }
+    let output = run_ok(&mut cmd, None);
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Force-removes every container whose name starts with `<name>.` (the containers of the
+/// benchmark `name`); best effort, for drop guards. Returns the names that were found.
+pub fn remove_containers_of(name: &str) -> Vec<String> {
+    let prefix = format!("{name}.");
+    let found: Vec<String> = containers_matching(&[&format!("name=^{name}\\.")])
+        .into_iter()
+        .filter(|container| container.starts_with(&prefix))
+        .collect();
+    if !found.is_empty() {
+        let _ = docker()
+            .args(["rm", "-f", "-v"])
+            .args(&found)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    found
+}
+
+impl TestBenchmark {
+    /// Like [`TestBenchmark::sforge`], as a plain `std::process::Command` for processes the test
+    /// starts and stops itself (`sforge serve`), with `log_dir` as the log directory (one per
+    /// server: a server re-grades the unfinished submissions it finds in its journal).
+    #[must_use]
+    pub fn sforge_process(&self, log_dir: &Path) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sforge"));
+        cmd.env_clear();
+        for var in ["PATH", "HOME"] {
+            if let Some(value) = std::env::var_os(var) {
+                cmd.env(var, value);
+            }
+        }
+        cmd.env("SFORGE_DOCKER", docker_bin())
+            .arg("--tasks-dir")
+            .arg(self.tasks_dir())
+            .arg("--log-dir")
+            .arg(log_dir);
+        cmd
+    }
+
+    /// `<log_dir>/runs/<run>/<task>/submissions/<round>/`: the files of one graded submission.
+    #[must_use]
+    pub fn submission_dir(&self, run_id: &str, task_id: &str, round: &str) -> std::path::PathBuf {
+        self.log_dir()
+            .join("runs")
+            .join(run_id)
+            .join(task_id)
+            .join("submissions")
+            .join(round)
+    }
+}

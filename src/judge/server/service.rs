@@ -64,6 +64,28 @@ pub struct Judge {
     known_tasks: HashSet<String>,
     uploads: PathBuf,
     journal_path: PathBuf,
+    /// Held while this judge owns the state directory (released on detach).
+    dir_lock: Mutex<Option<fs::File>>,
+}
+
+/// Take the state directory's lock, so that two servers never grade the same submissions.
+fn lock_state_dir(dir: &std::path::Path) -> io::Result<fs::File> {
+    fs::create_dir_all(dir)?;
+    let path = dir.join("lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(io::Error::other(format!(
+            "another judge server already uses {} (its lock is {}); give this one another --log-dir",
+            dir.display(),
+            path.display()
+        ))),
+        Err(fs::TryLockError::Error(e)) => Err(e),
+    }
 }
 
 /// Seconds since the epoch.
@@ -78,6 +100,7 @@ impl Judge {
     /// Opens the state directory, replays the journal and returns the jobs to grade again.
     pub fn open(opts: Options) -> io::Result<(Self, Vec<GradeJob>)> {
         let dir = secret::state_dir(&opts.log_dir);
+        let lock = lock_state_dir(&dir)?;
         let admin_secret = secret::load_or_create(&opts.log_dir, opts.admin_secret.as_deref())?;
         let uploads = dir.join("uploads");
         fs::create_dir_all(&uploads)?;
@@ -97,6 +120,7 @@ impl Judge {
             known_tasks: opts.known_tasks,
             uploads,
             journal_path,
+            dir_lock: Mutex::new(Some(lock)),
         };
         let pending = judge.recover();
         Ok((judge, pending))
@@ -261,6 +285,10 @@ impl Judge {
     /// Stops journaling results: the next start grades the unfinished submissions again.
     pub fn detach(&self) {
         self.lock().detached = true;
+        // Late results are dropped from now on, so a new server may take over the directory.
+        if let Ok(mut lock) = self.dir_lock.lock() {
+            lock.take();
+        }
     }
 
     pub(super) fn with_inner<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
@@ -289,5 +317,18 @@ fn remove_stale_uploads(dir: &Path) {
         {
             let _ = fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    #[test]
+    fn one_server_per_state_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = super::lock_state_dir(dir.path()).unwrap();
+        let err = super::lock_state_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("another judge server already uses"), "{err}");
+        drop(first);
+        assert!(super::lock_state_dir(dir.path()).is_ok());
     }
 }

@@ -79,11 +79,13 @@ pub(super) fn resume_command(options: &RunOptions) -> String {
 pub(super) fn stop_hook() -> Result<StopHook, AgentError> {
     Ok(StopHook {
         files: vec![
-            hook::script_file("claude-code", HOOK_SCRIPT)?,
+            hook::script_file("claude-code", HOOK_SCRIPT, "_stop-hook.sh")?,
             ContainerFile {
                 path: SETTINGS_FILE.to_owned(),
-                contents: hook::stop_hooks_json(HOOK_SCRIPT, &[]),
+                content: hook::stop_hooks_json(HOOK_SCRIPT, &[]),
                 mode: 0o644,
+                root: false,
+                local_copy: Some("_claude_settings.json".to_owned()),
             },
         ],
         steps: vec![InstallStep::new(

@@ -78,17 +78,24 @@ pub(super) fn stop_hook() -> Result<StopHook, AgentError> {
             config_file => CONFIG_FILE,
         },
     )?;
-    let file = |path: &str, contents: String, mode: u32| ContainerFile {
+    let file = |path: &str, content: String, mode: u32, local: &str| ContainerFile {
         path: path.to_owned(),
-        contents,
+        content,
         mode,
+        root: true,
+        local_copy: Some(local.to_owned()),
     };
     Ok(StopHook {
         files: vec![
-            hook::script_file("codex", HOOK_SCRIPT)?,
-            file(HOOKS_FILE, hooks, 0o644),
-            file(APPEND_FILE, "[features]\nhooks = true\n".to_owned(), 0o644),
-            file(ENABLE_SCRIPT, enable, 0o755),
+            hook::script_file("codex", HOOK_SCRIPT, "_codex-stop-hook.sh")?,
+            file(HOOKS_FILE, hooks, 0o644, "_codex_hooks.json"),
+            file(
+                APPEND_FILE,
+                "[features]\nhooks = true\n".to_owned(),
+                0o644,
+                "_codex_config_append.toml",
+            ),
+            file(ENABLE_SCRIPT, enable, 0o755, "_codex-hooks-enable.sh"),
         ],
         steps: vec![InstallStep::new(
             format!("chmod a+x {HOOK_SCRIPT} && bash {ENABLE_SCRIPT}"),

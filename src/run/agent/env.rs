@@ -138,7 +138,10 @@ fn finish(env: EnvList) -> WorkEnv {
         .filter(|(name, value)| is_secret_name(name) || has_password(value))
         .map(|(name, _)| name.clone())
         .collect();
-    WorkEnv { vars: env.0, secret }
+    WorkEnv {
+        vars: env.0,
+        secret,
+    }
 }
 
 /// The host name of a URL such as `http://host.docker.internal:8080/x` (IPv6 without brackets).

@@ -120,7 +120,7 @@ fn hook_files() {
     for agent in [Agent::ClaudeCode, Agent::Codex] {
         for file in agent.stop_hook().unwrap().unwrap().files {
             let base = file.path.rsplit('/').next().unwrap();
-            assert_golden(&format!("{agent}.{base}"), &file.contents);
+            assert_golden(&format!("{agent}.{base}"), &file.content);
         }
     }
 }
@@ -169,7 +169,10 @@ fn prompt_without_auto_eval_or_cooldown() {
     };
     let text = render_prompt(&input).unwrap();
     assert!(!text.contains("background"), "{text}");
-    assert!(!text.contains("apart"), "a zero cooldown is not mentioned: {text}");
+    assert!(
+        !text.contains("apart"),
+        "a zero cooldown is not mentioned: {text}"
+    );
     assert_golden("prompt.no-auto-eval.md", &text);
 }
 
@@ -181,5 +184,7 @@ fn prompt_without_submit_paths_or_limits() {
     };
     let text = render_prompt(&input).unwrap();
     assert!(!text.contains("### Submitted Files") && !text.contains("### Submission Limits"));
-    assert!(text.ends_with("\n---\n\nImplement `solve()` in src/solver.py.\n\nKeep the public API.\n"));
+    assert!(
+        text.ends_with("\n---\n\nImplement `solve()` in src/solver.py.\n\nKeep the public API.\n")
+    );
 }

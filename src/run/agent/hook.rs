@@ -7,12 +7,18 @@ use serde_json::{json, Value};
 
 use super::{templates, AgentError, ContainerFile};
 
-/// The hook script for `agent`, installed at `path` with mode 0755.
-pub(super) fn script_file(agent: &str, path: &str) -> Result<ContainerFile, AgentError> {
+/// The hook script for `agent`, installed at `path` with mode 0755 (local copy `local_copy`).
+pub(super) fn script_file(
+    agent: &str,
+    path: &str,
+    local_copy: &str,
+) -> Result<ContainerFile, AgentError> {
     Ok(ContainerFile {
         path: path.to_owned(),
-        contents: templates::render("stop-hook.sh", context! { agent })?,
+        content: templates::render("stop-hook.sh", context! { agent })?,
         mode: 0o755,
+        root: true,
+        local_copy: Some(local_copy.to_owned()),
     })
 }
 

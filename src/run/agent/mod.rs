@@ -12,7 +12,13 @@ mod submit;
 mod templates;
 
 #[cfg(test)]
+mod env_tests;
+#[cfg(test)]
+mod fake_judge;
+#[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod script_tests;
 #[cfg(test)]
 mod submit_tests;
 
@@ -22,7 +28,7 @@ use std::time::Duration;
 pub use env::{judge_host, work_env, WorkEnv, WorkEnvInput};
 pub use prompt::{render_prompt, PromptInput};
 pub use script::{agent_script_file, AGENT_SCRIPT_PATH};
-pub use submit::{render_submit_script, SUBMIT_SCRIPT_PATH};
+pub use submit::{render_submit_script, submit_script_file, STATE_FILE, SUBMIT_SCRIPT_PATH};
 
 /// Where the prompt is copied inside the Work container; the run command reads it from there,
 /// so the prompt never appears on a command line.
@@ -79,8 +85,12 @@ pub struct InstallStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerFile {
     pub path: String,
-    pub contents: String,
+    pub content: String,
     pub mode: u32,
+    /// Owned by root (else by the agent user).
+    pub root: bool,
+    /// Name of the local copy in the task's log directory (REFERENCE §5.14).
+    pub local_copy: Option<String>,
 }
 
 /// What installing a stop hook takes: files to copy (as root), then steps to run.

@@ -13,10 +13,12 @@ pub(super) fn command() -> String {
 
 /// The `--agent-script` contents as a file to copy into the container (mode 0755).
 #[must_use]
-pub fn agent_script_file(contents: impl Into<String>) -> ContainerFile {
+pub fn agent_script_file(content: impl Into<String>) -> ContainerFile {
     ContainerFile {
         path: AGENT_SCRIPT_PATH.to_owned(),
-        contents: contents.into(),
+        content: content.into(),
         mode: 0o755,
+        root: true,
+        local_copy: Some("_agent-script.sh".to_owned()),
     }
 }

@@ -31,7 +31,9 @@ pub fn render_submit_script() -> Result<String, AgentError> {
 pub fn submit_script_file() -> Result<ContainerFile, AgentError> {
     Ok(ContainerFile {
         path: SUBMIT_SCRIPT_PATH.to_owned(),
-        contents: render_submit_script()?,
+        content: render_submit_script()?,
         mode: 0o755,
+        root: true,
+        local_copy: Some("_sforge-submit.sh".to_owned()),
     })
 }

@@ -1,0 +1,940 @@
+//! The judge end to end on the real Docker engine, through the `sforge` binary: `sforge eval` grades
+//! the example solutions as documented (files, stdin, empty archives, timeouts, infrastructure
+//! errors), and a real `sforge serve` grades multipart uploads, survives a restart, reports
+//! infrastructure errors as errors, and never runs more judge containers than allowed.
+//!
+//! Every test works on a copy of `tasks/` under a unique benchmark name (plus a few test-only
+//! tasks), built once and shared by the tests that run at the same time; its images and
+//! containers are removed when the last of them finishes.
+
+// Tests observe the system directly (docker, kill), independent of the product's process gateway.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{SforgeRun, TestBenchmark};
+
+/// A task whose evaluation prints one passing test, then sleeps 30 s and prints another.
+const SLEEPY: &str = "sleepy";
+/// A task whose evaluation sleeps one second and prints one passing test.
+const QUICK: &str = "quick";
+/// A task whose evaluation takes four seconds and prints one passing test.
+const SLOW: &str = "slow";
+/// A task whose judge image has only an `image_tag` (nothing to build) and is not local.
+const UNBUILDABLE: &str = "unbuildable";
+const UNBUILDABLE_TAG: &str = "0123456789ab";
+
+/// The shared benchmark; its drop removes its containers, then (`bench`) its images.
+struct Fixture {
+    bench: TestBenchmark,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if support::docker_available() {
+            support::remove_containers_of(self.bench.name());
+        }
+    }
+}
+
+static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
+
+/// The benchmark with the example tasks and the test-only ones, every buildable image built.
+fn fixture() -> Arc<Fixture> {
+    support::shared_fixture(&FIXTURE, || {
+        let bench = TestBenchmark::new("sforge-test-judge");
+        let print_passed = |name: &str| format!("echo 'tests/test_e2e.py::{name} PASSED'");
+        bench.write_task(&test_task(
+            SLEEPY,
+            &format!(
+                "{}; sleep 30; {}",
+                print_passed("test_before"),
+                print_passed("test_after")
+            ),
+            None,
+        ));
+        bench.write_task(&test_task(
+            QUICK,
+            &format!("sleep 1; {}", print_passed("test_quick")),
+            None,
+        ));
+        bench.write_task(&test_task(
+            SLOW,
+            &format!("sleep 4; {}", print_passed("test_slow")),
+            None,
+        ));
+        bench.write_task(&test_task(
+            UNBUILDABLE,
+            &print_passed("test_never"),
+            Some(UNBUILDABLE_TAG),
+        ));
+        let mut build = bench.sforge();
+        build.args(["--silent", "build"]);
+        for task in [
+            "coin_change",
+            "text_utils",
+            "tour_planner",
+            SLEEPY,
+            QUICK,
+            SLOW,
+        ] {
+            build.args(["--task", task]);
+        }
+        SforgeRun::of(&mut build).expect_code(0);
+        Fixture { bench }
+    })
+}
+
+/// A small `pytest_v` task on the example's `python` base; its judge image is built from
+/// `setup_cmds`, or has only `image_tag` when given.
+fn test_task(id: &str, eval_cmd: &str, image_tag: Option<&str>) -> Value {
+    let cwd = format!("/home/workspace/{id}");
+    let mut judge = json!({
+        "eval_cmd": eval_cmd,
+        "eval_timeout": 120,
+        "parser": "pytest_v",
+        "score_direction": "maximize",
+        "selection": "pass_rate_first",
+    });
+    match image_tag {
+        Some(tag) => judge["image_tag"] = json!(tag),
+        None => judge["setup_cmds"] = json!([format!("mkdir -p {cwd}")]),
+    }
+    json!({
+        "task_id": id,
+        "name": format!("Judge test task {id}"),
+        "base_image": "python",
+        "platform": "linux/amd64",
+        "cwd": cwd,
+        "submit_paths": ["."],
+        "submit_exclude": ["tests/"],
+        "internet": true,
+        "work": {
+            "setup_cmds": [format!("mkdir -p {cwd}")],
+            "agent_query": "Nothing to do: this task exercises the judge.",
+        },
+        "judge": judge,
+    })
+}
+
+/// The example solution `tasks/solutions/<task>/<kind>/` as a submission archive.
+fn solution(bench: &TestBenchmark, task: &str, kind: &str) -> Vec<u8> {
+    support::tar_gz_of_dir(&bench.tasks_dir().join("solutions").join(task).join(kind))
+}
+
+/// A submission that changes nothing the graders look at.
+fn harmless_archive(bench: &TestBenchmark) -> Vec<u8> {
+    let dir = bench.root().join("harmless");
+    std::fs::create_dir_all(&dir).expect("create the harmless submission");
+    std::fs::write(dir.join("notes.txt"), "nothing to grade\n").expect("write notes.txt");
+    support::tar_gz_of_dir(&dir)
+}
+
+/// Writes `archive` beside the benchmark and returns its path.
+fn archive_file(bench: &TestBenchmark, run_id: &str, archive: &[u8]) -> std::path::PathBuf {
+    let path = bench.root().join(format!("{run_id}.tar.gz"));
+    std::fs::write(&path, archive).expect("write the archive");
+    path
+}
+
+/// `sforge eval --json` of `archive` for `task` as run `run_id`, with `extra` arguments.
+fn eval_json(
+    bench: &TestBenchmark,
+    task: &str,
+    run_id: &str,
+    archive: &[u8],
+    extra: &[&str],
+) -> (SforgeRun, Value) {
+    let path = archive_file(bench, run_id, archive);
+    let run = SforgeRun::of(
+        bench
+            .sforge()
+            .args([
+                "--silent", "eval", "--json", "--task", task, "--run-id", run_id,
+            ])
+            .arg("--archive")
+            .arg(&path)
+            .args(extra),
+    );
+    run.expect_code(0);
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not the JSON report ({err})\n{run}"));
+    (run, report)
+}
+
+/// Panics unless no container of run `run_id` is left.
+fn assert_no_judge_container(run_id: &str) {
+    let left = support::containers_matching(&[&format!("label=sforge.run-id={run_id}")]);
+    assert!(left.is_empty(), "judge containers left behind: {left:?}");
+}
+
+fn number(report: &Value, field: &str) -> f64 {
+    report[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("report field {field} is not a number: {report:#}"))
+}
+
+fn assert_close(report: &Value, field: &str, want: f64, tolerance: f64) {
+    let got = number(report, field);
+    assert!(
+        (got - want).abs() <= tolerance,
+        "{field} is {got}, expected {want} (± {tolerance})\n{report:#}"
+    );
+}
+
+/// What an example solution must grade as.
+struct Expected {
+    kind: &'static str,
+    pass_rate: f64,
+    score: Option<f64>,
+    score_0_100: Option<f64>,
+    passed_of: Option<(u64, u64)>,
+}
+
+/// Grades each solution of `task` with `sforge eval --json` and checks the report, the files of
+/// the round and that the judge container is gone.
+fn check_solutions(task: &str, expected: &[Expected]) {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    for want in expected {
+        let run_id = support::unique_name("e2e-sol");
+        let archive = solution(bench, task, want.kind);
+        let (run, report) = eval_json(bench, task, &run_id, &archive, &[]);
+        let context = format!("{task} {} solution\n{run}", want.kind);
+        assert_eq!(report["valid"], true, "{context}");
+        assert_eq!(report["timed_out"], false, "{context}");
+        assert_close(&report, "pass_rate", want.pass_rate, 1e-6);
+        if let Some(score) = want.score {
+            assert_close(&report, "score", score, 0.006);
+        }
+        if let Some(score) = want.score_0_100 {
+            assert_close(&report, "score_0_100", score, 0.006);
+        }
+        if let Some((passed, total)) = want.passed_of {
+            assert_eq!(report["passed"], passed, "{context}");
+            assert_eq!(report["total_tests"], total, "{context}");
+        }
+        let dir = bench.submission_dir(&run_id, task, "manual-1");
+        for file in [
+            "report.json",
+            "test_output.txt",
+            "submission.tar.gz",
+            "eval.sh",
+        ] {
+            assert!(
+                dir.join(file).is_file(),
+                "{} is missing\n{context}",
+                dir.join(file).display()
+            );
+        }
+        let saved: Value = serde_json::from_slice(
+            &std::fs::read(dir.join("report.json")).expect("read report.json"),
+        )
+        .expect("report.json is JSON");
+        assert_eq!(saved["pass_rate"], report["pass_rate"], "{context}");
+        assert_eq!(saved["score_0_100"], report["score_0_100"], "{context}");
+        assert_eq!(
+            std::fs::read(dir.join("submission.tar.gz")).expect("read submission.tar.gz"),
+            archive,
+            "submission.tar.gz is not the archive as submitted"
+        );
+        assert_no_judge_container(&run_id);
+    }
+}
+
+#[test]
+fn eval_grades_text_utils_solutions() {
+    check_solutions(
+        "text_utils",
+        &[
+            Expected {
+                kind: "full",
+                pass_rate: 1.0,
+                score: None,
+                score_0_100: None,
+                passed_of: Some((7, 7)),
+            },
+            Expected {
+                kind: "partial",
+                pass_rate: 5.0 / 7.0,
+                score: None,
+                score_0_100: None,
+                passed_of: Some((5, 7)),
+            },
+        ],
+    );
+}
+
+#[test]
+fn eval_grades_coin_change_solutions() {
+    check_solutions(
+        "coin_change",
+        &[
+            Expected {
+                kind: "full",
+                pass_rate: 1.0,
+                score: Some(100.0),
+                score_0_100: Some(100.0),
+                passed_of: None,
+            },
+            Expected {
+                kind: "partial",
+                pass_rate: 0.8,
+                score: Some(61.67),
+                score_0_100: Some(61.67),
+                passed_of: None,
+            },
+        ],
+    );
+}
+
+#[test]
+fn eval_grades_tour_planner_solutions() {
+    check_solutions(
+        "tour_planner",
+        &[
+            Expected {
+                kind: "full",
+                pass_rate: 1.0,
+                score: Some(127.799),
+                score_0_100: Some(100.0),
+                passed_of: None,
+            },
+            Expected {
+                kind: "partial",
+                pass_rate: 1.0,
+                score: Some(140.583),
+                // (154.232 - 140.583) / (154.232 - 127.799) * 100
+                score_0_100: Some(51.64),
+                passed_of: None,
+            },
+        ],
+    );
+}
+
+#[test]
+fn eval_reads_the_archive_from_stdin_and_prints_results() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-stdin");
+    let archive = solution(bench, "text_utils", "full");
+    let run = SforgeRun::of(
+        bench
+            .sforge()
+            .args([
+                "--silent",
+                "eval",
+                "--task",
+                "text_utils",
+                "--run-id",
+                &run_id,
+            ])
+            .args(["--archive", "-"])
+            .write_stdin(archive.clone()),
+    );
+    run.expect_code(0)
+        .expect_stdout("Evaluating archive for task: text_utils")
+        .expect_stdout(&format!("Archive size: {} bytes", archive.len()))
+        .expect_stdout(&format!("Run ID: {run_id}"))
+        .expect_stdout("Log dir:")
+        .expect_stdout("Results:")
+        .expect_stdout("100.00%");
+    let passed = run
+        .stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Passed:"))
+        .unwrap_or_else(|| panic!("no Passed line\n{run}"));
+    assert_eq!(passed.trim(), "7", "{run}");
+    let dir = bench.submission_dir(&run_id, "text_utils", "manual-1");
+    assert_eq!(
+        std::fs::read(dir.join("submission.tar.gz")).expect("read submission.tar.gz"),
+        archive
+    );
+    // A second evaluation in the same run is the next manual round.
+    let (_, report) = eval_json(bench, "text_utils", &run_id, &archive, &[]);
+    assert_eq!(report["passed"], 7);
+    let second = bench.submission_dir(&run_id, "text_utils", "manual-2");
+    assert!(second.join("report.json").is_file(), "no manual-2 round");
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn eval_of_a_missing_archive_file_fails() {
+    // Needs no engine: the archive is read before anything else happens.
+    let bench = TestBenchmark::new("sforge-test-judge");
+    let missing = bench.root().join("no-such-archive.tar.gz");
+    SforgeRun::of(
+        bench
+            .sforge()
+            .args(["eval", "--task", "text_utils", "--archive"])
+            .arg(&missing)
+            .timeout(support::QUICK_TIMEOUT),
+    )
+    .expect_code(1)
+    .expect_output("archive file not found");
+}
+
+#[test]
+fn eval_of_an_empty_archive_grades_the_skeleton() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-empty");
+    let (run, report) = eval_json(bench, "text_utils", &run_id, &[], &[]);
+    assert_eq!(report["valid"], true, "{run}");
+    assert_eq!(report["total_tests"], 7, "{run}");
+    assert_eq!(report["passed"], 0, "{run}");
+    assert_eq!(report["failed"], 7, "{run}");
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn eval_timeout_grades_the_partial_output() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-timeout");
+    let started = Instant::now();
+    let (run, report) = eval_json(bench, SLEEPY, &run_id, &[], &["--timeout", "2"]);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "a 2-second timeout took {elapsed:?}\n{run}"
+    );
+    assert_eq!(report["timed_out"], true, "{run}");
+    assert_eq!(
+        report["passed"], 1,
+        "the output before the timeout is graded\n{run}"
+    );
+    assert_eq!(report["total_tests"], 1, "{run}");
+    let output = std::fs::read_to_string(
+        bench
+            .submission_dir(&run_id, SLEEPY, "manual-1")
+            .join("test_output.txt"),
+    )
+    .expect("read test_output.txt");
+    assert!(output.contains("test_before PASSED"), "{output}");
+    assert!(!output.contains("test_after PASSED"), "{output}");
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn eval_without_a_judge_image_is_an_infrastructure_error() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-noimage");
+    let image = format!("{}.judge.{UNBUILDABLE}:{UNBUILDABLE_TAG}", bench.name());
+    let path = archive_file(bench, &run_id, &harmless_archive(bench));
+    let run = SforgeRun::of(
+        bench
+            .sforge()
+            .args([
+                "--silent",
+                "eval",
+                "--json",
+                "--task",
+                UNBUILDABLE,
+                "--run-id",
+                &run_id,
+            ])
+            .arg("--archive")
+            .arg(&path),
+    );
+    run.expect_code(1)
+        .expect_output(&image)
+        .expect_output("sforge pull");
+    assert!(
+        run.stdout.trim().is_empty(),
+        "no report may be printed for an infrastructure error\n{run}"
+    );
+    let report = bench
+        .submission_dir(&run_id, UNBUILDABLE, "manual-1")
+        .join("report.json");
+    assert!(
+        !report.exists(),
+        "an infrastructure error wrote a report\n{run}"
+    );
+    assert_no_judge_container(&run_id);
+}
+
+// ---- `sforge serve` ----
+
+/// A running `sforge serve` on 127.0.0.1 (port chosen by the system); killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(bench: &TestBenchmark, log_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = bench
+            .sforge_process(log_dir)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sforge serve");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let sink = Arc::clone(&stderr);
+        thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                sink.lock().unwrap().push_str(&text);
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(port) = line.strip_prefix("Starting SForge judge server on port ") {
+                    let _ = tx.send(port.trim().parse::<u16>());
+                }
+            }
+        });
+        let mut server = Self {
+            child,
+            port: 0,
+            stderr,
+        };
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(port)) if port != 0 => server.port = port,
+            other => panic!(
+                "sforge serve did not announce its port ({other:?}); stderr:\n{}",
+                server.stderr()
+            ),
+        }
+        server
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}/api/v1", self.port)
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// SIGTERM; panics unless the server exits successfully within 10 seconds.
+    fn terminate(self) {
+        self.terminate_within(Duration::from_secs(10));
+    }
+
+    /// SIGTERM; panics unless the server exits successfully within `limit`.
+    fn terminate_within(mut self, limit: Duration) {
+        let pid = self.child.id().to_string();
+        support::run_ok(
+            std::process::Command::new("kill").args(["-TERM", &pid]),
+            None,
+        );
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for sforge serve") {
+                assert!(
+                    status.success(),
+                    "sforge serve exited with {status} on SIGTERM; stderr:\n{}",
+                    self.stderr()
+                );
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sforge serve still runs {limit:?} after SIGTERM; stderr:\n{}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build()
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
+    let response = match result {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(err) => panic!("transport error: {err}"),
+    };
+    let status = response.status();
+    let text = response.into_string().expect("read the response");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is not JSON: {text}"));
+    (status, body)
+}
+
+fn get(url: &str) -> (u16, Value) {
+    reply(agent().get(url).call())
+}
+
+fn register(server: &Server, secret: &str, task: &str, run_id: &str, extra: &Value) -> String {
+    let mut body = json!({ "task_id": task, "run_id": run_id, "admin_secret": secret });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let (status, reply) = reply(
+        agent()
+            .post(&format!("{}/register", server.base()))
+            .set("Content-Type", "application/json")
+            .send_string(&body.to_string()),
+    );
+    assert_eq!(status, 200, "register: {reply}");
+    let token = reply["token"].as_str().expect("a token").to_owned();
+    assert!(
+        token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "token {token:?}"
+    );
+    token
+}
+
+/// `POST /submit` as `multipart/form-data`; returns the reply on 200 and panics otherwise.
+fn submit(server: &Server, token: &str, kind: &str, admin: &str, archive: &[u8]) -> Value {
+    const BOUNDARY: &str = "sforge-e2e-boundary-7d1f0c";
+    let mut body = Vec::new();
+    for (name, value) in [("token", token), ("kind", kind), ("admin_secret", admin)] {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+        .expect("write to a Vec");
+    }
+    write!(
+        body,
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"archive\"; \
+         filename=\"submission.tar.gz\"\r\nContent-Type: application/gzip\r\n\r\n"
+    )
+    .expect("write to a Vec");
+    body.extend_from_slice(archive);
+    write!(body, "\r\n--{BOUNDARY}--\r\n").expect("write to a Vec");
+    let (status, reply) = reply(
+        agent()
+            .post(&format!("{}/submit", server.base()))
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .send_bytes(&body),
+    );
+    assert_eq!(status, 200, "submit ({kind}): {reply}");
+    assert_eq!(reply["status"], "queued", "{reply}");
+    reply
+}
+
+/// Polls `/result/{id}` until the submission is completed or failed (`limit` at most).
+fn finished(server: &Server, id: &str, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (status, reply) = get(&format!("{}/result/{id}", server.base()));
+        assert_eq!(status, 200, "result of {id}: {reply}");
+        if reply["status"] == "completed" || reply["status"] == "error" {
+            return reply;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} not finished after {limit:?}: {reply}\nserver stderr:\n{}",
+            server.stderr()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Submits and waits for a completed grading; returns (round, report).
+fn graded(
+    server: &Server,
+    token: &str,
+    kind: &str,
+    admin: &str,
+    archive: &[u8],
+) -> (String, Value) {
+    let accepted = submit(server, token, kind, admin, archive);
+    let id = accepted["submission_id"].as_str().expect("a submission id");
+    let result = finished(server, id, Duration::from_secs(180));
+    assert_eq!(result["status"], "completed", "{result}");
+    assert!(result["error"].is_null(), "{result}");
+    let round = accepted["round_id"].as_str().expect("a round").to_owned();
+    (round, result["report"].clone())
+}
+
+fn history(server: &Server, token: &str, admin: &str) -> Value {
+    let (status, reply) = get(&format!(
+        "{}/history?token={token}&admin_secret={admin}",
+        server.base()
+    ));
+    assert_eq!(status, 200, "history: {reply}");
+    reply
+}
+
+fn rounds(history: &Value) -> Vec<String> {
+    history["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("history without entries: {history}"))
+        .iter()
+        .map(|entry| entry["round"].as_str().unwrap_or("?").to_owned())
+        .collect()
+}
+
+/// The admin secret `sforge serve` keeps under the log directory (0600).
+fn admin_secret(log_dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = log_dir.join("judge").join("admin_secret");
+    let mode = std::fs::metadata(&path)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{} has mode {mode:o}", path.display());
+    let secret = std::fs::read_to_string(&path).expect("read the admin secret");
+    secret.trim().to_owned()
+}
+
+#[test]
+fn serve_grades_submissions_and_keeps_them_across_a_restart() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-serve");
+    // Each server its own state: a server re-grades the unfinished submissions of its journal.
+    let log_dir = bench.root().join(format!("logs-{run_id}"));
+    let partial = solution(bench, "text_utils", "partial");
+    let full = solution(bench, "text_utils", "full");
+
+    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "2"]);
+    let secret = admin_secret(&log_dir);
+    let token = register(&server, &secret, "text_utils", &run_id, &json!({}));
+
+    let (round, report) = graded(&server, &token, "agent", "", &partial);
+    assert_eq!(round, "agent-1");
+    assert_eq!(
+        (&report["passed"], &report["total_tests"]),
+        (&json!(5), &json!(7))
+    );
+    assert!(
+        report.get("raw_output").is_none() && report.get("score_0_100").is_none(),
+        "/result must drop raw_output and score_0_100: {report}"
+    );
+    // An auto submission (admin only) that beats the agent's: hidden from the agent's view.
+    let (round, report) = graded(&server, &token, "auto", &secret, &full);
+    assert_eq!(round, "auto-1");
+    assert_eq!(report["passed"], 7, "{report:#}");
+    let agent_view = history(&server, &token, "");
+    assert_eq!(rounds(&agent_view), ["agent-1"], "{agent_view:#}");
+    assert_eq!(agent_view["best_round"], "agent-1", "{agent_view:#}");
+    assert_close(&agent_view, "best_pass_rate", 5.0 / 7.0, 1e-6);
+    assert_eq!(agent_view["auto_submissions"], 0, "{agent_view:#}");
+    let admin_view = history(&server, &token, &secret);
+    assert_eq!(rounds(&admin_view), ["agent-1", "auto-1"], "{admin_view:#}");
+    assert_eq!(admin_view["best_round"], "auto-1", "{admin_view:#}");
+    assert_eq!(admin_view["auto_submissions"], 1, "{admin_view:#}");
+
+    let (round, _) = graded(&server, &token, "agent", "", &full);
+    assert_eq!(round, "agent-2");
+    let before = history(&server, &token, "");
+    assert_eq!(before["best_round"], "agent-2", "{before:#}");
+    assert_close(&before, "best_pass_rate", 1.0, 1e-9);
+    assert_eq!(before["agent_submissions"], 2, "{before:#}");
+    for round in ["agent-1", "agent-2", "auto-1"] {
+        let dir = log_dir
+            .join("runs")
+            .join(&run_id)
+            .join("text_utils")
+            .join("submissions")
+            .join(round);
+        for file in ["report.json", "test_output.txt", "submission.tar.gz"] {
+            assert!(
+                dir.join(file).is_file(),
+                "{}/{file} is missing",
+                dir.display()
+            );
+        }
+    }
+    assert_no_judge_container(&run_id);
+    server.terminate();
+
+    // Same log directory: the token, the counters and the history survive.
+    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "2"]);
+    assert_eq!(admin_secret(&log_dir), secret, "the admin secret changed");
+    let after = history(&server, &token, "");
+    assert_eq!(after, before, "the history changed across the restart");
+    let (round, report) = graded(&server, &token, "agent", "", &partial);
+    assert_eq!(round, "agent-3", "the round counter restarted");
+    assert_eq!(report["passed"], 5);
+    let last = history(&server, &token, &secret);
+    assert_eq!(
+        rounds(&last),
+        ["agent-1", "auto-1", "agent-2", "agent-3"],
+        "{last:#}"
+    );
+    assert_eq!(last["agent_submissions"], 3, "{last:#}");
+    server.terminate();
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn serve_reports_infrastructure_errors_as_errors() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-serve-error");
+    // Each server its own state: a server re-grades the unfinished submissions of its journal.
+    let log_dir = bench.root().join(format!("logs-{run_id}"));
+    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "1"]);
+    let secret = admin_secret(&log_dir);
+    let token = register(&server, &secret, UNBUILDABLE, &run_id, &json!({}));
+    let accepted = submit(&server, &token, "agent", "", &harmless_archive(bench));
+    let id = accepted["submission_id"].as_str().expect("a submission id");
+    let result = finished(&server, id, Duration::from_secs(120));
+    assert_eq!(
+        result["status"], "error",
+        "not graded as an error: {result}"
+    );
+    assert!(
+        result["report"].is_null(),
+        "an error carries no report: {result}"
+    );
+    let reason = result["error"].as_str().unwrap_or_default();
+    let image = format!("{}.judge.{UNBUILDABLE}:{UNBUILDABLE_TAG}", bench.name());
+    assert!(
+        reason.contains(&image) && reason.contains("sforge pull"),
+        "the error does not name the image and the fix: {result}"
+    );
+    server.terminate();
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn serve_runs_at_most_judge_concurrency_judge_containers() {
+    const SUBMISSIONS: usize = 20;
+    const CONCURRENCY: usize = 2;
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-conc");
+    // Each server its own state: a server re-grades the unfinished submissions of its journal.
+    let log_dir = bench.root().join(format!("logs-{run_id}"));
+    let server = Server::start(
+        bench,
+        &log_dir,
+        &["--judge-concurrency", &CONCURRENCY.to_string()],
+    );
+    let secret = admin_secret(&log_dir);
+    let token = register(
+        &server,
+        &secret,
+        QUICK,
+        &run_id,
+        &json!({ "max_agent_submissions": 100, "submission_cooldown": 0 }),
+    );
+    let archive = harmless_archive(bench);
+    let mut pending: Vec<String> = (0..SUBMISSIONS)
+        .map(|_| {
+            let reply = submit(&server, &token, "agent", "", &archive);
+            reply["submission_id"].as_str().expect("an id").to_owned()
+        })
+        .collect();
+    let run_filter = format!("label=sforge.run-id={run_id}");
+    let mut peak = 0;
+    let mut results = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !pending.is_empty() {
+        let running = support::containers_matching(&["label=sforge.role=judge", &run_filter]);
+        assert!(
+            running.len() <= CONCURRENCY,
+            "{} judge containers at once (limit {CONCURRENCY}): {running:?}",
+            running.len()
+        );
+        peak = peak.max(running.len());
+        let mut still = Vec::new();
+        for id in pending {
+            let (status, reply) = get(&format!("{}/result/{id}", server.base()));
+            assert_eq!(status, 200, "{reply}");
+            if reply["status"] == "completed" || reply["status"] == "error" {
+                results.push(reply);
+            } else {
+                still.push(id);
+            }
+        }
+        pending = still;
+        assert!(
+            Instant::now() < deadline,
+            "{} submissions unfinished after 300 s; server stderr:\n{}",
+            pending.len(),
+            server.stderr()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    for result in &results {
+        assert_eq!(result["status"], "completed", "{result}");
+        assert_eq!(result["report"]["passed"], 1, "{result}");
+    }
+    assert_eq!(
+        peak, CONCURRENCY,
+        "never saw {CONCURRENCY} judge containers at once: grading is not concurrent"
+    );
+    server.terminate();
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn serve_stops_on_sigterm_during_a_grading_and_loses_nothing() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-sigterm");
+    // Each server its own state: a server re-grades the unfinished submissions of its journal.
+    let log_dir = bench.root().join(format!("logs-{run_id}"));
+    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "1"]);
+    let secret = admin_secret(&log_dir);
+    let token = register(&server, &secret, SLOW, &run_id, &json!({}));
+    let accepted = submit(&server, &token, "agent", "", &harmless_archive(bench));
+    let id = accepted["submission_id"]
+        .as_str()
+        .expect("a submission id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while support::containers_matching(&[&format!("label=sforge.run-id={run_id}")]).is_empty() {
+        assert!(Instant::now() < deadline, "the grading never started");
+        thread::sleep(Duration::from_millis(50));
+    }
+    // The grading in flight (four seconds of evaluation) may finish first; no longer.
+    server.terminate_within(Duration::from_secs(20));
+    assert_no_judge_container(&run_id);
+
+    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "1"]);
+    let result = finished(&server, &id, Duration::from_secs(120));
+    assert_eq!(result["status"], "completed", "{result}");
+    assert_eq!(result["report"]["passed"], 1, "{result}");
+    let history = history(&server, &token, "");
+    assert_eq!(rounds(&history), ["agent-1"], "{history:#}");
+    assert_eq!(history["entries"][0]["status"], "completed", "{history:#}");
+    server.terminate();
+    assert_no_judge_container(&run_id);
+}
