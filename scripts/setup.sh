@@ -14,7 +14,8 @@ readonly DEBIAN_SUITE="bookworm"
 # python3/pytest run the example tasks' graders; git, curl and jq are what the base Dockerfile and
 # sforge-submit need; sudo and ca-certificates mirror what the task images expect.
 readonly DEBOOTSTRAP_INCLUDE="python3,python3-pytest,git,curl,jq,sudo,ca-certificates"
-readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry)
+# curl, jq and shellcheck: the host-side tests of the in-container sforge-submit script.
+readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry curl jq shellcheck)
 readonly DOCKERD_WAIT_SECONDS=60
 
 log() { printf 'setup: %s\n' "$*" >&2; }

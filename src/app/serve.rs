@@ -48,6 +48,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
         .judge_concurrency
         .map_or_else(default_concurrency, usize::from);
     config.max_upload_bytes = args.max_upload_mib.saturating_mul(1 << 20);
+    config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace);
     let runner: Arc<dyn Runner> = process::runner(false);
     let judge = Judge {
         settings: settings.clone(),

@@ -212,6 +212,11 @@ pub struct ServeArgs {
     /// Largest accepted submission upload, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_upload_mib: u64,
+
+    /// On Ctrl-C/SIGTERM, seconds to let running gradings finish; unfinished ones are graded
+    /// again at the next start
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub shutdown_grace: u64,
 }
 
 #[derive(Debug, Args)]
