@@ -17,7 +17,8 @@ use super::run_setup::{agent_plan, run_config, work_env};
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::{Resolver, Settings};
 use crate::image::{
-    build_tasks, parse_image_list, BuildOptions, Docker, ImageBuilder, Outcome, Quiet,
+    build_tasks, image_digests, parse_image_list, BuildOptions, Docker, ImageBuilder, ImageDigest,
+    Outcome, Quiet,
 };
 use crate::parallel;
 use crate::process::{self, Runner};
@@ -50,10 +51,15 @@ pub fn run(resolver: &Resolver, global: &GlobalArgs, args: &RunArgs) -> anyhow::
     let run_dir = settings.log_dir.value.join("runs").join(&run_id);
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
-    write_configs(resolver, &run_dir, &run_id, &tasks, &per_task)?;
-
-    let runner: Arc<dyn Runner> = process::runner(false);
-    let build_errors = ensure_images(&settings, &catalog, &tasks, runner.as_ref())?;
+    let runner: Arc<dyn Runner> = process::runner(args.dry_run);
+    let (build_errors, digests) =
+        ensure_images(&settings, &catalog, &tasks, runner.as_ref(), args.dry_run)?;
+    write_configs(resolver, &run_dir, &run_id, &tasks, &per_task, &digests)?;
+    if args.dry_run {
+        return dry_run(
+            &settings, &run_id, &run_dir, &tasks, &per_task, &plans, runner,
+        );
+    }
     let shutdown = Arc::new(AtomicBool::new(false));
     install_signal_handler(&shutdown)?;
     let judge: JudgeHandle = ensure_judge(&settings, &catalog, &tasks)?;
@@ -114,6 +120,51 @@ pub fn run(resolver: &Resolver, global: &GlobalArgs, args: &RunArgs) -> anyhow::
     })
 }
 
+/// `run --dry-run`: the docker commands of every task as a script on stdout, files written.
+fn dry_run(
+    settings: &Settings,
+    run_id: &str,
+    run_dir: &std::path::Path,
+    tasks: &[Task],
+    per_task: &[Settings],
+    plans: &[crate::run::AgentPlan],
+    runner: Arc<dyn Runner>,
+) -> anyhow::Result<ExitCode> {
+    let shared = RunShared {
+        run_id: run_id.to_owned(),
+        run_dir: run_dir.to_owned(),
+        sandbox: Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
+        client: crate::run::judge_client::JudgeClient::new(
+            &super::run_judge::host_url(&settings.judge_url.value),
+            "",
+        ),
+        shutdown: Arc::new(AtomicBool::new(false)),
+        owner: owner(),
+        stream: false,
+        final_eval: false,
+        grace: Duration::from_secs(10),
+    };
+    for ((task, s), plan) in tasks.iter().zip(per_task).zip(plans) {
+        let dir = run_dir.join(&task.task_id);
+        std::fs::create_dir_all(&dir)?;
+        let log = RunLog::create(&dir.join("run_agent.log"));
+        let env = work_env(s, task)?;
+        let (prompt, tools) = super::run_setup::prompt_and_tools(s, task)?;
+        let run = TaskRun {
+            shared: &shared,
+            task,
+            settings: s,
+            agent: plan,
+            env,
+            prompt,
+            tools,
+        };
+        run.plan(&log).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    eprintln!("Dry run: files written under {}", run_dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Run one task and write its `final_result.json`.
 fn run_one(
     shared: &RunShared,
@@ -147,12 +198,20 @@ fn write_configs(
     run_id: &str,
     tasks: &[Task],
     per_task: &[Settings],
+    digests: &[ImageDigest],
 ) -> anyhow::Result<()> {
     let mut map = serde_json::Map::new();
     for (task, s) in tasks.iter().zip(per_task) {
         let dir = run_dir.join(&task.task_id);
         std::fs::create_dir_all(&dir)?;
-        let config = run_config(s, task);
+        let mut config = run_config(s, task);
+        let pinned: Vec<&ImageDigest> = digests
+            .iter()
+            .filter(|d| {
+                d.image == task.images.work.to_string() || d.image == task.images.judge.to_string()
+            })
+            .collect();
+        config["image_digests"] = serde_json::to_value(pinned)?;
         write_json(&dir.join("run_config.json"), &config)?;
         map.insert(task.task_id.clone(), config);
     }
@@ -167,25 +226,32 @@ fn write_configs(
     Ok(())
 }
 
-/// Build missing images (one listing of local images); failures per task id.
+/// Build missing images (one listing of local images): failures per task id, and the IDs and
+/// digests of the work and judge images, pinned in `run_config.json`.
 fn ensure_images(
     settings: &Settings,
     catalog: &Catalog,
     tasks: &[Task],
     runner: &dyn Runner,
-) -> anyhow::Result<BTreeMap<String, String>> {
+    dry_run: bool,
+) -> anyhow::Result<(BTreeMap<String, String>, Vec<ImageDigest>)> {
     let docker = Docker::new(&settings.docker.value);
-    let local = parse_image_list(
-        &runner
-            .run(&docker.list_images())
-            .context("cannot list the local docker images (is the docker daemon running?)")?
-            .stdout_str(),
-    );
+    let local = match runner.run(&docker.list_images()) {
+        Ok(out) => parse_image_list(&out.stdout_str()),
+        Err(e) if dry_run => {
+            log::warn!("cannot list local images, assuming none exist: {e}");
+            std::collections::BTreeSet::new()
+        }
+        Err(e) => {
+            return Err(anyhow::anyhow!(e)
+                .context("cannot list the local docker images (is the docker daemon running?)"))
+        }
+    };
     let builder = ImageBuilder {
         runner,
         docker,
         log_dir: settings.log_dir.value.clone(),
-        dry_run: false,
+        dry_run,
     };
     let opts = BuildOptions {
         force: false,
@@ -208,10 +274,17 @@ fn ensure_images(
             }
         }
     }
-    Ok(results
+    let names: Vec<String> = tasks
+        .iter()
+        .flat_map(|t| [t.images.work.to_string(), t.images.judge.to_string()])
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let digests = image_digests(&builder, &refs).unwrap_or_default();
+    let errors = results
         .iter()
         .filter_map(|r| r.error().map(|e| (r.task_id.clone(), e.to_owned())))
-        .collect())
+        .collect();
+    Ok((errors, digests))
 }
 
 fn install_signal_handler(shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {

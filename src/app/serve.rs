@@ -11,8 +11,8 @@ use crate::app::eval::owner;
 use crate::cli::ServeArgs;
 use crate::config::{Backend, EnvMap, Settings};
 use crate::judge::server::{JudgeServer, ServerConfig};
-use crate::judge::{ContainerGrader, Judge, Limits, TaskPolicy};
-use crate::process::{self, Runner};
+use crate::judge::{ContainerGrader, Judge, Limits, TaskPolicy, GRADER_LABEL};
+use crate::process::{self, Cmd, Runner};
 use crate::sandbox::DockerSandbox;
 use crate::task::{Catalog, Task};
 
@@ -50,6 +50,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
     config.max_upload_bytes = args.max_upload_mib.saturating_mul(1 << 20);
     config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace);
     let runner: Arc<dyn Runner> = process::runner(false);
+    let cleanup_runner = Arc::clone(&runner);
     let judge = Judge {
         settings: settings.clone(),
         benchmark: catalog.benchmark.name.clone(),
@@ -80,7 +81,22 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
         server.addr()
     );
     server.wait();
+    remove_own_judge_containers(cleanup_runner.as_ref(), &settings.docker.value);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Gradings cut short by the shutdown grace left their containers: remove them (the journal
+/// grades those submissions again at the next start).
+fn remove_own_judge_containers(runner: &dyn Runner, docker: &str) {
+    let filter = format!("label={GRADER_LABEL}={}", std::process::id());
+    let list = Cmd::new(docker)
+        .args(["ps", "-aq", "--filter", &filter])
+        .read_only();
+    let Ok(out) = runner.run(&list) else { return };
+    let ids = out.stdout_lines();
+    if !ids.is_empty() {
+        let _ = runner.run(&Cmd::new(docker).args(["rm", "-f", "-v"]).args(ids));
+    }
 }
 
 /// Half the CPUs (grading is usually CPU-heavy), at least one.

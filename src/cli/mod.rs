@@ -237,6 +237,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_final_eval: bool,
 
+    /// Print the docker commands of the run as a shell script and write the prompt and scripts
+    /// to the run directory, without starting anything (no judge is contacted)
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Tasks in flight at once [default: all of them]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallel: Option<u16>,

@@ -9,6 +9,9 @@ use crate::task::Task;
 /// Judge URL given to judge containers that do not set one through the extra env.
 const DEFAULT_JUDGE_URL: &str = "http://host.docker.internal:8080";
 
+/// Label naming the process that grades in a judge container.
+pub const GRADER_LABEL: &str = "sforge.grader-pid";
+
 /// Limits for one grading: registration/flag values first, then the task's own.
 #[derive(Debug, Clone, Default)]
 pub struct JudgeLimits {
@@ -61,7 +64,12 @@ pub fn judge_container(
     ContainerSpec {
         name: container_name(benchmark, &task.task_id, submission_id),
         image: task.images.judge.to_string(),
-        labels: labels(run_id, &task.task_id, Role::Judge, owner),
+        labels: {
+            let mut labels = labels(run_id, &task.task_id, Role::Judge, owner);
+            // Lets the grading process remove its own containers when it stops mid-grading.
+            labels.insert(GRADER_LABEL.to_owned(), std::process::id().to_string());
+            labels
+        },
         env: judge_env(settings),
         user: Some("root".to_owned()),
         workdir: Some(task.cwd.clone()),

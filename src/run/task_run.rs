@@ -80,6 +80,33 @@ impl TaskRun<'_> {
         result
     }
 
+    /// Dry run (with a sandbox over a dry-run runner): the container, the install steps, the
+    /// files and the agent command are printed; the local copies of the files are written.
+    pub fn plan(&self, log: &RunLog) -> Result<(), String> {
+        self.create(log)?;
+        self.install(log)?;
+        let mut env = self.env.clone();
+        env.push((
+            "SFORGE_TOKEN".into(),
+            "<token from the judge's /api/v1/register>".into(),
+        ));
+        let spec = ExecSpec {
+            argv: vec!["bash".into(), "-c".into(), self.agent.run_cmd.clone()],
+            env,
+            user: Some("agent".into()),
+            workdir: Some(self.task.cwd.clone()),
+            ..ExecSpec::default()
+        };
+        self.shared
+            .sandbox
+            .exec(&self.container(), &spec, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        self.shared
+            .sandbox
+            .remove(&self.container())
+            .map_err(|e| e.to_string())
+    }
+
     fn phases(&self, log: &RunLog, result: &mut FinalResult) -> Result<(), String> {
         let t = Instant::now();
         self.create(log)?;

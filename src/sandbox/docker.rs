@@ -6,6 +6,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use super::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use crate::config::{is_secret_name, redact_url};
 use crate::process::{Cmd, ProcessError, Runner};
 
 /// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
@@ -38,7 +39,7 @@ impl DockerSandbox {
             cmd = cmd.args(["--label".to_owned(), format!("{k}={v}")]);
         }
         for (k, v) in &spec.env {
-            cmd = cmd.args(["-e", k]).secret_env(k, v);
+            cmd = pass_env(cmd.args(["-e", k]), k, v);
         }
         let optional = [
             ("--user", spec.user.clone()),
@@ -75,7 +76,7 @@ impl DockerSandbox {
             cmd = cmd.args(["--workdir", dir]);
         }
         for (k, v) in &exec.env {
-            cmd = cmd.args(["-e", k]).secret_env(k, v);
+            cmd = pass_env(cmd.args(["-e", k]), k, v);
         }
         cmd = cmd.arg(name).args(exec.argv.iter().cloned());
         match &exec.stdin {
@@ -173,6 +174,16 @@ impl Sandbox for DockerSandbox {
         ProcessError::check(&cmd, out)
             .map(drop)
             .map_err(Self::fail("remove", name))
+    }
+}
+
+/// Hand `k=v` to the docker client's environment; values that look secret are masked wherever
+/// the command is shown (they never appear on the command line either way).
+fn pass_env(cmd: Cmd, k: &str, v: &str) -> Cmd {
+    if is_secret_name(k) || redact_url(v) != v {
+        cmd.secret_env(k, v)
+    } else {
+        cmd.env(k, v)
     }
 }
 
