@@ -4,6 +4,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+#[cfg(test)]
+mod golden;
 pub mod ids;
 pub mod image;
 pub mod judge;

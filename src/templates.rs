@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 9] = [
     (
         "base.Dockerfile",
         include_str!("../templates/docker/base.Dockerfile.j2"),
@@ -17,6 +17,23 @@ const TEMPLATES: [(&str, &str); 4] = [
     ),
     ("setup.sh", include_str!("../templates/docker/setup.sh.j2")),
     ("eval.sh", include_str!("../templates/judge/eval.sh.j2")),
+    (
+        "sforge-submit.sh",
+        include_str!("../templates/agent/sforge-submit.sh.j2"),
+    ),
+    ("prompt.md", include_str!("../templates/agent/prompt.md.j2")),
+    (
+        "stop-hook.sh",
+        include_str!("../templates/agent/stop-hook.sh.j2"),
+    ),
+    (
+        "codex-hooks-enable.sh",
+        include_str!("../templates/agent/codex-hooks-enable.sh.j2"),
+    ),
+    (
+        "codex-config.sh",
+        include_str!("../templates/agent/codex-config.sh.j2"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -53,7 +70,9 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_an_error() {
-        let err = super::render("setup.sh", minijinja::context! {}).unwrap_err();
-        assert!(err.to_string().contains("undefined"), "{err}");
+        for (name, _) in super::TEMPLATES {
+            let err = super::render(name, minijinja::context! {}).unwrap_err();
+            assert!(err.to_string().contains("undefined"), "{name}: {err}");
+        }
     }
 }

@@ -4,16 +4,13 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::{Backend, Settings};
 use crate::ids::random_hex;
-use crate::judge::{Judge, JudgeLimits, Limits, Report, Submission};
-use crate::process::{self, Runner};
-use crate::sandbox::DockerSandbox;
+use crate::judge::{Judge, JudgeLimits, Report, Submission};
 use crate::task::Catalog;
 
 pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -32,18 +29,7 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow:
     };
     let staged = stage_archive(&args.archive)?;
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
-    let runner: Arc<dyn Runner> = process::runner(false);
-    let judge = Judge {
-        settings: settings.clone(),
-        benchmark: catalog.benchmark.name.clone(),
-        sandbox: Arc::new(DockerSandbox::new(
-            Arc::clone(&runner),
-            settings.docker.value.clone(),
-        )),
-        runner,
-        owner: owner(),
-        archive_limits: Limits::default(),
-    };
+    let judge = Judge::docker(settings, &catalog.benchmark.name, &owner());
     let round = next_manual_round(&judge.submissions_dir(&run_id, &task.task_id));
     let dir = judge.submission_dir(&run_id, &task.task_id, &round);
     let mut out = std::io::stdout().lock();

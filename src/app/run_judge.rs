@@ -9,10 +9,8 @@ use anyhow::Context as _;
 
 use crate::config::Settings;
 use crate::judge::server::{read_admin_secret, JudgeServer, RunningServer, ServerConfig};
-use crate::judge::{ContainerGrader, Judge, Limits, TaskPolicy};
-use crate::process::{self, Runner};
+use crate::judge::{ContainerGrader, Judge, TaskPolicy};
 use crate::run::judge_client::JudgeClient;
-use crate::sandbox::DockerSandbox;
 use crate::task::{Catalog, Task};
 
 /// The judge used by a run.
@@ -78,18 +76,7 @@ pub fn ensure_judge(
     config.admin_secret.clone_from(&env_secret);
     config.judge_concurrency = (crate::parallel::default_jobs() / 2).max(1);
     config.shutdown_grace = std::time::Duration::from_secs(30);
-    let runner: Arc<dyn Runner> = process::runner(false);
-    let judge = Judge {
-        settings: settings.clone(),
-        benchmark: catalog.benchmark.name.clone(),
-        sandbox: Arc::new(DockerSandbox::new(
-            Arc::clone(&runner),
-            settings.docker.value.clone(),
-        )),
-        runner,
-        owner: super::eval::owner(),
-        archive_limits: Limits::default(),
-    };
+    let judge = Judge::docker(settings, &catalog.benchmark.name, &super::eval::owner());
     let _ = tasks;
     let grader = Arc::new(ContainerGrader {
         judge,

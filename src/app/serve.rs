@@ -11,9 +11,8 @@ use crate::app::eval::owner;
 use crate::cli::ServeArgs;
 use crate::config::{Backend, EnvMap, Settings};
 use crate::judge::server::{JudgeServer, ServerConfig};
-use crate::judge::{ContainerGrader, Judge, Limits, TaskPolicy, GRADER_LABEL};
+use crate::judge::{ContainerGrader, Judge, TaskPolicy, GRADER_LABEL};
 use crate::process::{self, Cmd, Runner};
-use crate::sandbox::DockerSandbox;
 use crate::task::{Catalog, Task};
 
 pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -50,18 +49,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
     config.max_upload_bytes = args.max_upload_mib.saturating_mul(1 << 20);
     config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace);
     let runner: Arc<dyn Runner> = process::runner(false);
-    let cleanup_runner = Arc::clone(&runner);
-    let judge = Judge {
-        settings: settings.clone(),
-        benchmark: catalog.benchmark.name.clone(),
-        sandbox: Arc::new(DockerSandbox::new(
-            Arc::clone(&runner),
-            settings.docker.value.clone(),
-        )),
-        runner,
-        owner: owner(),
-        archive_limits: Limits::default(),
-    };
+    let judge = Judge::docker(settings, &catalog.benchmark.name, &owner());
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: tasks.clone(),
@@ -81,7 +69,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
         server.addr()
     );
     server.wait();
-    remove_own_judge_containers(cleanup_runner.as_ref(), &settings.docker.value);
+    remove_own_judge_containers(runner.as_ref(), &settings.docker.value);
     Ok(ExitCode::SUCCESS)
 }
 

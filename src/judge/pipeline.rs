@@ -48,6 +48,24 @@ pub struct Submission<'a> {
 }
 
 impl Judge {
+    /// Grading with judge containers on the local Docker engine (the docker client of the
+    /// settings), default archive limits.
+    #[must_use]
+    pub fn docker(settings: &Settings, benchmark: &str, owner: &str) -> Self {
+        let runner: Arc<dyn Runner> = crate::process::runner(false);
+        Judge {
+            settings: settings.clone(),
+            benchmark: benchmark.to_owned(),
+            sandbox: Arc::new(crate::sandbox::DockerSandbox::new(
+                Arc::clone(&runner),
+                settings.docker.value.clone(),
+            )),
+            runner,
+            owner: owner.to_owned(),
+            archive_limits: Limits::default(),
+        }
+    }
+
     /// `<log_dir>/runs/<run>/<task>/submissions/`.
     #[must_use]
     pub fn submissions_dir(&self, run_id: &str, task_id: &str) -> PathBuf {

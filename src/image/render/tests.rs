@@ -6,6 +6,7 @@ use std::path::Path;
 use super::*;
 use crate::config::parse::HostEntry;
 use crate::config::{Layer, Source, Sourced};
+use crate::golden::assert_golden;
 use crate::task::Catalog;
 
 fn task() -> Task {
@@ -47,22 +48,6 @@ fn full_settings() -> Settings {
         ..Layer::default()
     };
     Settings::merge(&[&layer])
-}
-
-fn assert_golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
-    );
 }
 
 #[test]

@@ -2,24 +2,11 @@
 //! files in `tests/golden/agent/`; review the diff before committing.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use super::*;
 
 pub(super) fn assert_golden(name: &str, actual: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/agent");
-    let path = dir.join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
-    );
+    crate::golden::assert_golden(&format!("agent/{name}"), actual);
 }
 
 /// The command-line variants every agent is checked with.

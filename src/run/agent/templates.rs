@@ -1,76 +1,10 @@
-//! The agent templates (`templates/agent/`), embedded and rendered with minijinja in strict mode,
-//! with the same settings as `crate::templates` (kept separate until the two sets are merged).
+//! Rendering of the agent templates (`templates/agent/`, embedded in `crate::templates`).
 
-use std::sync::OnceLock;
-
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::AgentError;
 
-pub(super) const TEMPLATES: [(&str, &str); 5] = [
-    (
-        "sforge-submit.sh",
-        include_str!("../../../templates/agent/sforge-submit.sh.j2"),
-    ),
-    (
-        "prompt.md",
-        include_str!("../../../templates/agent/prompt.md.j2"),
-    ),
-    (
-        "stop-hook.sh",
-        include_str!("../../../templates/agent/stop-hook.sh.j2"),
-    ),
-    (
-        "codex-hooks-enable.sh",
-        include_str!("../../../templates/agent/codex-hooks-enable.sh.j2"),
-    ),
-    (
-        "codex-config.sh",
-        include_str!("../../../templates/agent/codex-config.sh.j2"),
-    ),
-];
-
-fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| AutoEscape::None);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
-        env.set_keep_trailing_newline(true);
-        for (name, text) in TEMPLATES {
-            // The templates are part of the binary; a syntax error is caught by the unit tests.
-            env.add_template(name, text)
-                .expect("embedded template must parse");
-        }
-        env
-    })
-}
-
 /// Render the embedded agent template `name` with `context`.
 pub(super) fn render(name: &'static str, context: impl Serialize) -> Result<String, AgentError> {
-    environment()
-        .get_template(name)
-        .and_then(|template| template.render(context))
-        .map_err(|source| AgentError::Template { name, source })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_template_parses() {
-        for (name, _) in super::TEMPLATES {
-            assert!(super::environment().get_template(name).is_ok(), "{name}");
-        }
-    }
-
-    #[test]
-    fn a_missing_variable_is_an_error() {
-        for (name, _) in super::TEMPLATES {
-            let err = super::render(name, minijinja::context! {}).unwrap_err();
-            assert!(err.to_string().contains("undefined"), "{name}: {err}");
-        }
-    }
+    crate::templates::render(name, context).map_err(|source| AgentError::Template { name, source })
 }
