@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo build --locked --quiet
-export PATH="$PWD/target/debug:$PATH"
+export PATH="${CARGO_TARGET_DIR:-$PWD/target}/debug:$PATH"
 SFORGE_LOG_DIR="$(mktemp -d)"
 export SFORGE_LOG_DIR
 trap 'rm -rf "$SFORGE_LOG_DIR"' EXIT

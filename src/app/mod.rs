@@ -57,7 +57,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => return build::run(&settings, &cli.global, args),
         Command::Pull(args) => return registry::run(&settings, args, registry::Direction::Pull),
         Command::Push(args) => return registry::run(&settings, args, registry::Direction::Push),
-        Command::Run(args) => return run::run(&resolver, &cli.global, args),
+        Command::Run(args) => return run::run(&resolver, &ctx.env, &cli.global, args),
         Command::Eval(args) => return eval::run(&settings, &cli.global, args),
         Command::Serve(args) => return serve::run(&settings, &ctx.env, args),
         Command::Render(args) => render::run(&settings, args, &mut std::io::stdout().lock())?,

@@ -15,7 +15,7 @@ use super::eval::owner;
 use super::run_judge::{ensure_judge, JudgeHandle};
 use super::run_setup::{agent_plan, run_config, work_env};
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::config::{Resolver, Settings};
+use crate::config::{EnvMap, Resolver, Settings};
 use crate::image::{
     build_tasks, image_digests, parse_image_list, BuildOptions, Docker, ImageBuilder, ImageDigest,
     Outcome, Quiet,
@@ -27,7 +27,12 @@ use crate::run::{RunLog, RunShared, TaskRun};
 use crate::sandbox::DockerSandbox;
 use crate::task::{Catalog, Task};
 
-pub fn run(resolver: &Resolver, global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    resolver: &Resolver,
+    env: &EnvMap,
+    global: &GlobalArgs,
+    args: &RunArgs,
+) -> anyhow::Result<ExitCode> {
     let settings = resolver.global();
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let ids: Vec<String> = match (&args.task, resolver.experiment()) {
@@ -62,7 +67,7 @@ pub fn run(resolver: &Resolver, global: &GlobalArgs, args: &RunArgs) -> anyhow::
     }
     let shutdown = Arc::new(AtomicBool::new(false));
     install_signal_handler(&shutdown)?;
-    let judge: JudgeHandle = ensure_judge(&settings, &catalog, &tasks)?;
+    let judge: JudgeHandle = ensure_judge(&settings, env, &catalog)?;
     let shared = RunShared {
         run_id: run_id.clone(),
         run_dir: run_dir.clone(),

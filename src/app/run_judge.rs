@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::config::Settings;
+use crate::config::{EnvMap, Settings};
 use crate::judge::server::{read_admin_secret, JudgeServer, RunningServer, ServerConfig};
 use crate::judge::{ContainerGrader, Judge, TaskPolicy};
 use crate::run::judge_client::JudgeClient;
@@ -39,13 +39,14 @@ pub fn host_url(judge_url: &str) -> String {
 
 pub fn ensure_judge(
     settings: &Settings,
+    env: &EnvMap,
     catalog: &Catalog,
-    tasks: &[Task],
 ) -> anyhow::Result<JudgeHandle> {
     let base = host_url(&settings.judge_url.value);
-    let env_secret = std::env::var("SFORGE_JUDGE_ADMIN_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty());
+    let env_secret = env
+        .get("SFORGE_JUDGE_ADMIN_SECRET")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let probe = JudgeClient::new(&base, "");
     if probe.is_up() {
         let secret = match env_secret {
@@ -77,7 +78,6 @@ pub fn ensure_judge(
     config.judge_concurrency = (crate::parallel::default_jobs() / 2).max(1);
     config.shutdown_grace = std::time::Duration::from_secs(30);
     let judge = Judge::docker(settings, &catalog.benchmark.name, &super::eval::owner());
-    let _ = tasks;
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: all.clone(),
@@ -91,7 +91,7 @@ pub fn ensure_judge(
         None => read_admin_secret(&settings.log_dir.value)?
             .context("the embedded judge wrote no admin secret")?,
     };
-    println!("Started a judge for this run on port {port}");
+    eprintln!("Started a judge for this run on port {port}");
     Ok(JudgeHandle {
         client: JudgeClient::new(&base, &secret),
         embedded: Some(server),

@@ -133,7 +133,7 @@ impl AgentExec<'_> {
             let left = deadline.saturating_duration_since(Instant::now());
             let stop = match resume_cmd {
                 _ if left < Duration::from_secs(1) => Some("its time budget is used up".to_owned()),
-                None => Some("the agent exited and auto-resume is off".to_owned()),
+                None => Some("the agent exited and is not resumed (auto-resume is off, or the agent has no resume command)".to_owned()),
                 Some(_) if seg.elapsed < Duration::from_secs(1) => Some(format!(
                     "the agent exited after {:.1}s (exit code {:?}): likely a systematic failure",
                     seg.elapsed.as_secs_f64(),

@@ -144,9 +144,12 @@ impl TaskRun<'_> {
         self.finalise(log, &token, result)?;
         add_phase(&mut result.phase_seconds, "finalise", t);
         match agent.stopped_because {
-            Some(reason) if !agent.timed_out && agent.last_exit_code != Some(0) => {
-                Err(format!("the agent stopped: {reason}"))
-            }
+            Some(reason) if !agent.timed_out && agent.last_exit_code != Some(0) => Err(format!(
+                "the agent failed (exit code {}): {reason}",
+                agent
+                    .last_exit_code
+                    .map_or_else(|| "none".to_owned(), |c| c.to_string())
+            )),
             _ => Ok(()),
         }
     }
@@ -166,6 +169,9 @@ impl TaskRun<'_> {
             env: self.env.clone(),
             cpu_limit: self.settings.work_cpu_limit.value,
             mem_limit: self.settings.work_mem_limit.value.clone(),
+            // PID 1 (the keep-alive) runs as root so the agent cannot stop its own container;
+            // every exec names its user.
+            user: Some("root".into()),
             pids_limit: Some(8192),
             add_hosts: vec!["host.docker.internal:host-gateway".into()],
             ..ContainerSpec::default()
@@ -356,7 +362,11 @@ impl TaskRun<'_> {
                 first_file(&state).unwrap_or_else(|| b"{}".to_vec()),
             );
         }
-        if self.shared.final_eval && !archive.is_empty() {
+        let stopping = self
+            .shared
+            .shutdown
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if self.shared.final_eval && !archive.is_empty() && !stopping {
             match self.shared.client.submit(token, &archive, "auto") {
                 Ok(s) => log.line(&format!("final round {} submitted", s.round_id)),
                 Err(e) => log.line(&format!(
@@ -372,7 +382,17 @@ impl TaskRun<'_> {
 
     /// Wait (bounded) until the judge has graded everything of this run; the final history.
     fn drain(&self, log: &RunLog, token: &str) -> Result<serde_json::Value, String> {
-        let until = Instant::now() + Duration::from_secs(900);
+        // Interrupted runs do not wait for pending grades: the judge keeps them in its journal.
+        let patience = if self
+            .shared
+            .shutdown
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            0
+        } else {
+            900
+        };
+        let until = Instant::now() + Duration::from_secs(patience);
         loop {
             let history = self.shared.client.history(token)?;
             let pending = history["entries"].as_array().map_or(0, |e| {

@@ -1,0 +1,1027 @@
+//! `sforge run` end to end on the real Docker engine with the `script` agent: submissions and
+//! auto-eval rounds, the run directory, submission limits, real timeouts (TERM, then KILL, and a
+//! judge that refuses late submissions), crashes, SIGINT/SIGTERM, secrets, and staggered
+//! multi-task runs. Acceptance of issue 5.
+//!
+//! Every test works on a copy of `tasks/` under a unique benchmark name, built once and shared by
+//! the tests that run at the same time. Each run has its own log directory, run id and judge port
+//! (its judge is started by `sforge run` itself), and ends with no container of its run left.
+
+// Tests observe the system directly (docker, ps, kill), independent of the product's process
+// gateway.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use support::{SforgeRun, TestBenchmark};
+
+const TEXT_UTILS: &str = "text_utils";
+const COIN_CHANGE: &str = "coin_change";
+const TOUR_PLANNER: &str = "tour_planner";
+
+/// The longest one `sforge run` of these tests may take (the images are built beforehand).
+const RUN_LIMIT: Duration = Duration::from_secs(240);
+
+/// The shared benchmark; its drop removes its containers, then (`bench`) its images.
+struct Fixture {
+    bench: TestBenchmark,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if support::docker_available() {
+            support::remove_containers_of(self.bench.name());
+        }
+    }
+}
+
+static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
+
+/// The example benchmark with the images of its three tasks built (so that runs of concurrent
+/// tests do not build them at the same time).
+fn fixture() -> Arc<Fixture> {
+    support::shared_fixture(&FIXTURE, || {
+        let bench = TestBenchmark::new("sforge-test-run");
+        let mut build = bench.sforge();
+        build.args(["--silent", "build"]);
+        for task in [TEXT_UTILS, COIN_CHANGE, TOUR_PLANNER] {
+            build.args(["--task", task]);
+        }
+        SforgeRun::of(&mut build).expect_code(0);
+        Fixture { bench }
+    })
+}
+
+/// A local TCP port nothing listens on right now: the run's own judge starts there.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+fn epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
+}
+
+/// One `sforge run` of a test: its agent script, log directory, run id and judge port. On drop,
+/// every container labelled with its run id is removed (best effort, for failing tests).
+struct Case {
+    fixture: Arc<Fixture>,
+    dir: PathBuf,
+    run_id: String,
+    port: u16,
+}
+
+impl Case {
+    /// A run whose agent is the bash script `script`.
+    fn new(script: &str) -> Self {
+        let fixture = fixture();
+        let run_id = support::unique_name("run");
+        let dir = fixture.bench.root().join(format!("case-{run_id}"));
+        std::fs::create_dir_all(&dir).expect("create the case directory");
+        std::fs::write(dir.join("agent.sh"), script).expect("write the agent script");
+        Self {
+            fixture,
+            dir,
+            run_id,
+            port: free_port(),
+        }
+    }
+
+    fn log_dir(&self) -> PathBuf {
+        self.dir.join("logs")
+    }
+
+    /// `<log_dir>/runs/<run_id>`.
+    fn run_dir(&self) -> PathBuf {
+        self.log_dir().join("runs").join(&self.run_id)
+    }
+
+    fn task_dir(&self, task: &str) -> PathBuf {
+        self.run_dir().join(task)
+    }
+
+    /// `sforge run` of `tasks` with the script agent, this case's run id and judge, and `extra`.
+    fn command(&self, tasks: &[&str], extra: &[&str]) -> Command {
+        let mut cmd = self.fixture.bench.sforge_process(&self.log_dir());
+        cmd.args(["run", "--run-id", &self.run_id, "--agent", "script"])
+            .arg("--agent-script")
+            .arg(self.dir.join("agent.sh"))
+            .arg("--judge-url")
+            .arg(format!("http://host.docker.internal:{}", self.port));
+        for task in tasks {
+            cmd.args(["--task", task]);
+        }
+        cmd.args(extra);
+        cmd
+    }
+
+    /// Runs `sforge run` to completion (bounded by [`RUN_LIMIT`]).
+    fn run(&self, tasks: &[&str], extra: &[&str]) -> SforgeRun {
+        let mut cmd = assert_cmd::Command::from_std(self.command(tasks, extra));
+        cmd.timeout(RUN_LIMIT);
+        SforgeRun::of(&mut cmd)
+    }
+
+    /// Starts `sforge run` in the background, its output going to files of this case.
+    fn spawn(&self, mut cmd: Command) -> Running {
+        let line = support::describe(&cmd);
+        let stdout = self.dir.join("sforge.stdout");
+        let stderr = self.dir.join("sforge.stderr");
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).expect("create the stdout file"))
+            .stderr(std::fs::File::create(&stderr).expect("create the stderr file"));
+        let child = cmd.spawn().expect("start sforge run");
+        Running {
+            child: Some(child),
+            line,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// A file of the task's run directory, as text ("" when missing).
+    fn text(&self, task: &str, file: &str) -> String {
+        std::fs::read_to_string(self.task_dir(task).join(file)).unwrap_or_default()
+    }
+
+    /// A JSON file of the task's run directory.
+    fn json(&self, task: &str, file: &str) -> Value {
+        read_json(&self.task_dir(task).join(file))
+    }
+
+    /// Waits until the agent of `task` has written `marker` to its output, while `running` runs.
+    fn wait_for_agent_output(&self, task: &str, marker: &str, running: &mut Running) {
+        let until = Instant::now() + Duration::from_secs(120);
+        while !self.text(task, "agent_output.txt").contains(marker) {
+            if let Some(status) = running.exited() {
+                panic!(
+                    "sforge run exited ({status}) before the agent printed {marker:?}\n{}",
+                    running.finish()
+                );
+            }
+            assert!(
+                Instant::now() < until,
+                "the agent did not print {marker:?} within 2 minutes"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The containers (any state) labelled with this run's id.
+    fn containers(&self) -> Vec<String> {
+        support::containers_matching(&[&format!("label=sforge.run-id={}", self.run_id)])
+    }
+
+    /// Panics unless no container of this run is left.
+    fn assert_no_containers(&self) {
+        let left = self.containers();
+        assert!(
+            left.is_empty(),
+            "containers of run {} are left after sforge run: {left:?}",
+            self.run_id
+        );
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        if !support::docker_available() {
+            return;
+        }
+        let left = self.containers();
+        if !left.is_empty() {
+            let _ = support::docker()
+                .args(["rm", "-f", "-v"])
+                .args(&left)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// An `sforge run` in the background; killed on drop if still running.
+struct Running {
+    child: Option<Child>,
+    line: String,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Running {
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the child is running").id()
+    }
+
+    /// Its exit status once it has exited.
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        let child = self.child.as_mut().expect("the child is running");
+        child.try_wait().expect("wait for sforge run")
+    }
+
+    /// Sends `signal` (e.g. `INT`) to the process.
+    fn signal(&self, signal: &str) {
+        support::run_ok(
+            Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(self.pid().to_string()),
+            None,
+        );
+    }
+
+    /// Waits up to `limit` for the process to exit; panics (after killing it) when it does not.
+    fn wait(&mut self, limit: Duration) -> SforgeRun {
+        let until = Instant::now() + limit;
+        while self.exited().is_none() {
+            if Instant::now() >= until {
+                let _ = self.child.as_mut().map(Child::kill);
+                panic!(
+                    "sforge run did not exit within {limit:?}\n{}",
+                    self.finish()
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        self.finish()
+    }
+
+    /// Reaps the process and returns what it did.
+    fn finish(&mut self) -> SforgeRun {
+        let code = self
+            .child
+            .take()
+            .and_then(|mut child| child.wait().ok())
+            .and_then(|status| status.code());
+        SforgeRun {
+            line: self.line.clone(),
+            code,
+            stdout: std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}\n{text}", path.display()))
+}
+
+/// The rounds of a history (`run_history.json`), in its order.
+fn rounds(history: &Value) -> Vec<String> {
+    history["entries"]
+        .as_array()
+        .expect("the history has entries")
+        .iter()
+        .map(|entry| entry["round"].as_str().expect("round").to_owned())
+        .collect()
+}
+
+/// The history entry of `round`.
+fn entry<'a>(history: &'a Value, round: &str) -> &'a Value {
+    history["entries"]
+        .as_array()
+        .and_then(|entries| entries.iter().find(|entry| entry["round"] == round))
+        .unwrap_or_else(|| panic!("no round {round} in the history {history:#}"))
+}
+
+/// The contents of `name` in the `.tar.gz` archive at `path`.
+fn file_in_archive(path: &Path, name: &str) -> Option<String> {
+    let bytes = std::fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    for file in archive.entries().expect("a tar.gz archive") {
+        let mut file = file.expect("an archive entry");
+        let entry_path = file.path().expect("entry path").into_owned();
+        if entry_path.strip_prefix(".").unwrap_or(&entry_path) == Path::new(name) {
+            let mut text = String::new();
+            file.read_to_string(&mut text).expect("read the entry");
+            return Some(text);
+        }
+    }
+    None
+}
+
+/// The agent of the README quick start (`tasks/agents/<task>_solver.sh`).
+fn solver(task: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tasks/agents")
+        .join(format!("{task}_solver.sh"));
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// Submits twice (the quick start's `text_utils` solver), lingers through auto-evals and exits 0:
+/// every round is graded, the best follows `pass_rate_first`, the run directory is complete.
+#[test]
+fn run_grades_agent_auto_and_final_rounds_and_writes_the_run_directory() {
+    require_docker!();
+    let script = solver(TEXT_UTILS);
+    let lingering = script.replace(
+        "\nexit 0\n",
+        "\n# Linger through two auto-evals.\nsleep 5\nexit 0\n",
+    );
+    assert_ne!(lingering, script, "the solver ends with `exit 0`");
+    let case = Case::new(&lingering);
+    let run = case.run(&[TEXT_UTILS], &["--eval-interval", "2", "--timeout", "180"]);
+    run.expect_code(0)
+        .expect_output(&format!(
+            "Started a judge for this run on port {}",
+            case.port
+        ))
+        // The agent's output is echoed for a single-task run.
+        .expect_stdout("Round: agent-2")
+        .expect_stdout("Best pass rate: 100.00%");
+    let (history, ticks) = check_rounds(&case);
+    let result = check_final_result(&case, &history, ticks);
+    check_layout(&case, &history, &result);
+    case.assert_no_containers();
+}
+
+/// `agent-1` (5 of 7 tests), `agent-2` (all), at least two auto-eval ticks and the final round,
+/// all graded: the history and the number of ticks.
+fn check_rounds(case: &Case) -> (Value, usize) {
+    let history = case.json(TEXT_UTILS, "run_history.json");
+    let rounds = rounds(&history);
+    for round in ["agent-1", "agent-2", "auto-1", "auto-2"] {
+        assert!(
+            rounds.iter().any(|r| r == round),
+            "no {round} in {rounds:?}"
+        );
+    }
+    for round in &rounds {
+        assert_eq!(entry(&history, round)["status"], "completed", "{round}");
+    }
+    assert!(
+        (entry(&history, "agent-1")["pass_rate"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-9,
+        "the partial solution passes 5 of 7 tests: {history:#}"
+    );
+    assert_eq!(entry(&history, "agent-2")["pass_rate"], 1.0);
+    // The final round: one more `auto` round after the ticks of auto_eval_ticks.log.
+    let ticks = case.text(TEXT_UTILS, "auto_eval_ticks.log");
+    let tick_count = ticks.lines().filter(|l| l.contains("round=auto-")).count();
+    assert!(tick_count >= 2, "at least two auto-eval ticks: {ticks}");
+    let final_round = format!("auto-{}", tick_count + 1);
+    assert!(
+        case.text(TEXT_UTILS, "run_agent.log")
+            .contains(&format!("final round {final_round} submitted")),
+        "run_agent.log names the final round {final_round}:\n{}",
+        case.text(TEXT_UTILS, "run_agent.log")
+    );
+    assert_eq!(
+        rounds.iter().filter(|r| r.starts_with("auto-")).count(),
+        tick_count + 1,
+        "the ticks and the final round are graded: {rounds:?}"
+    );
+    assert_eq!(entry(&history, &final_round)["pass_rate"], 1.0);
+    (history, tick_count)
+}
+
+/// `final_result.json` of [`check_rounds`]'s run: the best as `pass_rate_first` picks it, the
+/// counts, the flags, the phases.
+fn check_final_result(case: &Case, history: &Value, tick_count: usize) -> Value {
+    let rounds = rounds(history);
+    // pass_rate_first: the best round is the first one (in submission order) reaching 1.0.
+    let first_perfect = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["pass_rate"].as_f64() == Some(1.0))
+        .map(|e| e["round"].clone())
+        .unwrap();
+    let result = case.json(TEXT_UTILS, "final_result.json");
+    assert_eq!(
+        result["best_round"], first_perfect,
+        "{result:#}\n{history:#}"
+    );
+    assert_eq!(result["best_pass_rate"], 1.0);
+    assert_eq!(
+        result["best_score"], 1.0,
+        "the pass rate stands in for a score"
+    );
+    assert_eq!(result["agent"], "script");
+    assert_eq!(result["task"], TEXT_UTILS);
+    assert_eq!(result["run_id"], case.run_id.as_str());
+    assert_eq!(result["model"], Value::Null);
+    assert_eq!(result["agent_submissions"], 2);
+    assert_eq!(result["auto_submissions"], tick_count + 1);
+    assert_eq!(result["total_rounds"], rounds.len());
+    assert_eq!(result["timed_out"], false);
+    assert_eq!(result["interrupted"], false);
+    assert_eq!(result["resume_count"], 0);
+    assert!(result.get("error").is_none(), "{result:#}");
+    let runtime = result["runtime_seconds"].as_f64().unwrap();
+    assert!(
+        (5.0..60.0).contains(&runtime),
+        "the agent lingered 5 s: {runtime}"
+    );
+    for phase in ["create", "install", "agent", "finalise"] {
+        assert!(
+            result["phase_seconds"][phase].as_f64().is_some(),
+            "phase_seconds.{phase}: {result:#}"
+        );
+    }
+    result
+}
+
+/// The run directory of [`check_rounds`]'s run has the layout of REFERENCE §5.14.
+fn check_layout(case: &Case, history: &Value, result: &Value) {
+    // The layout of REFERENCE §5.14 (script agent: no hook files; one task: no summary.json).
+    let dir = case.task_dir(TEXT_UTILS);
+    let rounds = rounds(history);
+    for file in [
+        "run_config.json",
+        "run_agent.log",
+        "install_output.txt",
+        "_sforge-submit.sh",
+        "agent_prompt.md",
+        "started_at",
+        "agent_output.txt",
+        "auto_eval_ticks.log",
+        "final_archive.tar.gz",
+        "evolve_state.json",
+        "run_history.json",
+        "final_result.json",
+    ] {
+        assert!(
+            dir.join(file).is_file(),
+            "{file} is missing in {}",
+            dir.display()
+        );
+    }
+    assert!(case.run_dir().join("run_config.json").is_file());
+    assert!(!case.run_dir().join("summary.json").exists());
+    assert!(!case.run_dir().join("experiment.yaml").exists());
+    for round in &rounds {
+        for file in [
+            "run_instance.log",
+            "submission.tar.gz",
+            "allowed_files.txt",
+            "eval.sh",
+            "test_output.txt",
+            "report.json",
+        ] {
+            let path = dir.join("submissions").join(round).join(file);
+            assert!(path.is_file(), "{} is missing", path.display());
+        }
+    }
+    let started_at = case.text(TEXT_UTILS, "started_at");
+    let lines: Vec<&str> = started_at.lines().collect();
+    assert_eq!(lines.len(), 2, "started_at: {started_at:?}");
+    assert_eq!(
+        lines[0].len(),
+        "YYYY-MM-DDTHH:MM:SS".len(),
+        "{started_at:?}"
+    );
+    let started: f64 = lines[1].parse().expect("epoch seconds");
+    assert!((epoch() - started).abs() < 600.0, "{started_at:?}");
+    assert!(case.text(TEXT_UTILS, "_sforge-submit.sh").starts_with("#!"));
+    assert!(case.text(TEXT_UTILS, "agent_prompt.md").contains("slugify"));
+    assert!(case
+        .text(TEXT_UTILS, "agent_output.txt")
+        .contains("Done: two submissions graded."));
+    let archive = dir.join("final_archive.tar.gz");
+    assert_eq!(
+        result["archive_size_bytes"],
+        std::fs::metadata(&archive).unwrap().len()
+    );
+    let full = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/solutions/text_utils/full/textkit.py"),
+    )
+    .unwrap();
+    assert_eq!(
+        file_in_archive(&archive, "textkit.py").as_deref(),
+        Some(full.as_str()),
+        "the final archive holds the agent's last code"
+    );
+    let config = case.json(TEXT_UTILS, "run_config.json");
+    assert_eq!(config["agent"], "script");
+    assert_eq!(config["eval_interval"], 2);
+    let unified = read_json(&case.run_dir().join("run_config.json"));
+    assert_eq!(unified["run_id"], case.run_id.as_str());
+    assert_eq!(unified["tasks"][TEXT_UTILS]["agent"], "script");
+    case.assert_no_containers();
+}
+
+/// The other quick-start solvers reach their full solution's grade with their second round.
+#[test]
+fn example_solvers_reach_the_best_grade_with_their_second_submission() {
+    require_docker!();
+    for task in [COIN_CHANGE, TOUR_PLANNER] {
+        let case = Case::new(&solver(task));
+        let run = case.run(&[task], &["--eval-interval", "0", "--timeout", "180"]);
+        run.expect_code(0);
+        let history = case.json(task, "run_history.json");
+        assert_eq!(
+            rounds(&history),
+            ["agent-1", "agent-2", "auto-1"],
+            "{task}: two agent rounds and the final round"
+        );
+        let (first, second) = (entry(&history, "agent-1"), entry(&history, "agent-2"));
+        let (first, second) = (first["score"].as_f64(), second["score"].as_f64());
+        let better = if case.fixture.bench.task(task)["judge"]["score_direction"] == "minimize" {
+            second < first
+        } else {
+            second > first
+        };
+        assert!(
+            better && first.is_some(),
+            "{task}: the full solution scores better than the partial one: {history:#}"
+        );
+        let result = case.json(task, "final_result.json");
+        assert_eq!(result["best_round"], "agent-2", "{task}: {result:#}");
+        assert_eq!(result["best_score"].as_f64(), second, "{task}: {result:#}");
+        assert!(result.get("error").is_none(), "{task}: {result:#}");
+        case.assert_no_containers();
+    }
+}
+
+/// A script that calls `sforge-submit` twice and records both exit codes in its output.
+const SUBMIT_TWICE: &str = r#"export SFORGE_SUBMIT_POLL_INTERVAL=1
+sforge-submit; echo "first submit exit=$?"
+sforge-submit; echo "second submit exit=$?"
+exit 0
+"#;
+
+/// The output of the second `sforge-submit` of [`SUBMIT_TWICE`], after checking both exit codes.
+fn second_submit_output(case: &Case) -> String {
+    let output = case.text(TEXT_UTILS, "agent_output.txt");
+    let first = output
+        .find("first submit exit=0")
+        .unwrap_or_else(|| panic!("the first submission succeeds:\n{output}"));
+    let second = output
+        .find("second submit exit=1")
+        .unwrap_or_else(|| panic!("the second submission exits 1:\n{output}"));
+    output[first..second].to_owned()
+}
+
+#[test]
+fn max_submissions_refuses_the_second_submission() {
+    require_docker!();
+    let case = Case::new(SUBMIT_TWICE);
+    let run = case.run(
+        &[TEXT_UTILS],
+        &[
+            "--max-submissions",
+            "1",
+            "--eval-interval",
+            "0",
+            "--no-final-eval",
+        ],
+    );
+    run.expect_code(0);
+    let second = second_submit_output(&case);
+    assert!(second.contains("SUBMISSION LIMIT REACHED"), "{second}");
+    let history = case.json(TEXT_UTILS, "run_history.json");
+    // --no-final-eval: no auto round at all.
+    assert_eq!(rounds(&history), ["agent-1"]);
+    let result = case.json(TEXT_UTILS, "final_result.json");
+    assert_eq!(result["agent_submissions"], 1);
+    assert_eq!(result["auto_submissions"], 0);
+    case.assert_no_containers();
+}
+
+#[test]
+fn submission_cooldown_refuses_the_second_submission() {
+    require_docker!();
+    let case = Case::new(SUBMIT_TWICE);
+    let run = case.run(
+        &[TEXT_UTILS],
+        // Long enough to outlast a slow grading of the first submission on a busy machine.
+        &["--submission-cooldown", "120", "--eval-interval", "0"],
+    );
+    run.expect_code(0);
+    let second = second_submit_output(&case);
+    assert!(second.contains("COOLDOWN"), "{second}");
+    assert!(!second.contains("SUBMISSION LIMIT REACHED"), "{second}");
+    // The final round is an auto round: no cooldown applies to it.
+    let history = case.json(TEXT_UTILS, "run_history.json");
+    assert_eq!(rounds(&history), ["agent-1", "auto-1"]);
+    case.assert_no_containers();
+}
+
+/// An agent that ignores TERM, loops, keeps background children, and tries to submit after its
+/// deadline (once within the grace period, once after it).
+const LOOPING: &str = r#"export SFORGE_SUBMIT_POLL_INTERVAL=1
+# Ignore TERM everywhere: only the KILL after the grace period stops this agent.
+trap '' TERM
+echo "agent uid=$(id -u)"
+# In the background: a slow grading must not keep the rest from starting.
+( sforge-submit > /dev/null 2>&1; echo "early submit exit=$?" ) &
+( while true; do date +%s > heartbeat.txt; sleep 0.2; done ) &
+( sleep $(( SFORGE_DEADLINE - $(date +%s) + 1 )); sforge-submit; echo "late submit exit=$?" ) &
+( sleep 40; echo "survivor woke up" ) &
+while true; do sleep 1; done
+"#;
+
+/// A process seen by `docker top`.
+struct Proc {
+    uid: String,
+    pid: u32,
+    ppid: u32,
+    line: String,
+}
+
+/// One look at the processes of a container: when, its init process (host pid), what ran.
+struct ProcessSample {
+    at: f64,
+    init: u32,
+    procs: Vec<Proc>,
+}
+
+impl ProcessSample {
+    /// The processes of user `uid`, except the container's keep-alive (its init process and the
+    /// `sleep 3600` it restarts whenever that is killed).
+    fn agent_processes(&self, uid: &str) -> Vec<&str> {
+        self.procs
+            .iter()
+            .filter(|p| p.uid == uid && p.pid != self.init)
+            .filter(|p| !(p.ppid == self.init && p.line.ends_with(" sleep 3600")))
+            .map(|p| p.line.as_str())
+            .collect()
+    }
+}
+
+/// Samples the processes of `container` (`docker top`) every 200 ms until `stop`, while the
+/// container exists.
+fn sample_processes(
+    container: String,
+    stop: Arc<AtomicBool>,
+) -> thread::JoinHandle<Vec<ProcessSample>> {
+    thread::spawn(move || {
+        let mut samples = Vec::new();
+        let mut init = None;
+        while !stop.load(Ordering::SeqCst) {
+            thread::sleep(Duration::from_millis(200));
+            if init.is_none() {
+                let output = support::run(
+                    support::docker().args(["inspect", "--format", "{{.State.Pid}}", &container]),
+                    None,
+                );
+                init = String::from_utf8_lossy(&output.stdout)
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|pid| *pid != 0);
+            }
+            let Some(init) = init else { continue };
+            let output = support::run(
+                support::docker().args(["top", &container, "-eo", "uid,pid,ppid,args"]),
+                None,
+            );
+            let at = epoch();
+            if !output.status.success() {
+                continue;
+            }
+            let procs = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let mut fields = line.split_whitespace();
+                    Some(Proc {
+                        uid: fields.next()?.to_owned(),
+                        pid: fields.next()?.parse().ok()?,
+                        ppid: fields.next()?.parse().ok()?,
+                        line: line.to_owned(),
+                    })
+                })
+                .collect();
+            samples.push(ProcessSample { at, init, procs });
+        }
+        samples
+    })
+}
+
+/// `--timeout` and `--grace` of the looping agent's run.
+const TIMEOUT: f64 = 20.0;
+const GRACE: f64 = 8.0;
+
+/// No process of the agent's user `uid` is left once the agent phase (started at `agent_start`,
+/// lasting `agent_phase` s) has ended with the KILL; meaningful only if `samples` saw the agent
+/// before and the container after that moment, which is checked too.
+fn assert_agent_processes_gone(
+    samples: &[ProcessSample],
+    uid: &str,
+    agent_start: f64,
+    agent_phase: f64,
+) {
+    // The agent phase ends once the KILL is done; the container is removed after finalisation.
+    let killed = agent_start + agent_phase + 0.3;
+    assert!(
+        samples
+            .iter()
+            .any(|s| s.at < agent_start + TIMEOUT && !s.agent_processes(uid).is_empty()),
+        "the sampler saw the agent's processes while it ran"
+    );
+    let after: Vec<&ProcessSample> = samples.iter().filter(|s| s.at > killed).collect();
+    assert!(
+        !after.is_empty(),
+        "no look at the container between the KILL and its removal (samples at {:?} s after the \
+         agent started; its phase took {agent_phase} s)",
+        samples
+            .iter()
+            .map(|s| s.at - agent_start)
+            .collect::<Vec<_>>()
+    );
+    for sample in after {
+        let left = sample.agent_processes(uid);
+        assert!(
+            left.is_empty(),
+            "processes of the agent (uid {uid}) remain {:.1} s after the agent started (its \
+             phase ended after {agent_phase} s):\n{}",
+            sample.at - agent_start,
+            left.join("\n")
+        );
+    }
+}
+
+/// The epoch seconds of `started_at` (its second line).
+fn started_epoch(case: &Case, task: &str) -> f64 {
+    case.text(task, "started_at")
+        .lines()
+        .nth(1)
+        .and_then(|line| line.parse().ok())
+        .unwrap_or_else(|| panic!("{task}: started_at has the epoch seconds"))
+}
+
+#[test]
+fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
+    require_docker!();
+    let case = Case::new(LOOPING);
+    let started = Instant::now();
+    let mut running = case.spawn(case.command(
+        &[TEXT_UTILS],
+        &["--timeout", "20", "--grace", "8", "--eval-interval", "0"],
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = sample_processes(
+        format!("sforge.run.{TEXT_UTILS}.{}", case.run_id),
+        Arc::clone(&stop),
+    );
+    let run = running.wait(RUN_LIMIT);
+    let wall = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let samples = watcher.join().expect("the sampler thread");
+    run.expect_code(0);
+
+    let result = case.json(TEXT_UTILS, "final_result.json");
+    assert_eq!(result["timed_out"], true, "{result:#}");
+    assert_eq!(result["interrupted"], false, "{result:#}");
+    let agent_phase = result["phase_seconds"]["agent"].as_f64().unwrap();
+    assert!(
+        (TIMEOUT + GRACE - 0.5..=TIMEOUT + GRACE + 2.0).contains(&agent_phase),
+        "the agent ignores TERM, so its phase ends with the KILL after the grace period: \
+         {agent_phase}\n{run}"
+    );
+    let agent_start = started_epoch(&case, TEXT_UTILS);
+    assert!(
+        wall < Duration::from_secs(60),
+        "the whole run ends soon after the timeout: {wall:?}\n{run}"
+    );
+
+    let output = case.text(TEXT_UTILS, "agent_output.txt");
+    let uid = output
+        .lines()
+        .find_map(|line| line.strip_prefix("agent uid="))
+        .unwrap_or_else(|| panic!("the agent prints its uid:\n{output}"))
+        .trim();
+    assert_agent_processes_gone(&samples, uid, agent_start, agent_phase);
+
+    // The early submission is graded, the one within the grace period is refused, the later one
+    // never happens.
+    assert!(output.contains("Run deadline has passed"), "{output}");
+    assert!(output.contains("late submit exit=1"), "{output}");
+    assert!(!output.contains("survivor woke up"), "{output}");
+    let history = case.json(TEXT_UTILS, "run_history.json");
+    let agent_rounds: Vec<String> = rounds(&history)
+        .into_iter()
+        .filter(|round| round.starts_with("agent-"))
+        .collect();
+    assert_eq!(
+        agent_rounds,
+        ["agent-1"],
+        "no agent round after the deadline"
+    );
+    assert_eq!(result["agent_submissions"], 1);
+    // The heartbeat child stopped: its last beat is before the end of the grace period.
+    let beat: f64 = file_in_archive(
+        &case.task_dir(TEXT_UTILS).join("final_archive.tar.gz"),
+        "heartbeat.txt",
+    )
+    .expect("the final archive holds the heartbeat")
+    .trim()
+    .parse()
+    .expect("epoch seconds");
+    assert!(
+        beat <= agent_start + TIMEOUT + GRACE + 1.0,
+        "the heartbeat went on {:.1} s after the agent started",
+        beat - agent_start
+    );
+    case.assert_no_containers();
+}
+
+#[test]
+fn crashing_agent_fails_the_run_and_results_are_still_written() {
+    require_docker!();
+    let case = Case::new("echo 'about to crash'\nexit 3\n");
+    let run = case.run(&[TEXT_UTILS], &["--eval-interval", "0", "--timeout", "120"]);
+    run.expect_code(1);
+    let result = case.json(TEXT_UTILS, "final_result.json");
+    let error = result["error"].as_str().unwrap_or_default();
+    assert!(
+        !error.is_empty(),
+        "final_result.json has an error: {result:#}"
+    );
+    assert_eq!(result["timed_out"], false);
+    assert_eq!(result["interrupted"], false);
+    assert_eq!(result["resume_count"], 0, "the script agent is not resumed");
+    assert!(case
+        .text(TEXT_UTILS, "agent_output.txt")
+        .contains("about to crash"));
+    // The final round still grades the (untouched) skeleton.
+    let history = case.json(TEXT_UTILS, "run_history.json");
+    assert_eq!(rounds(&history), ["auto-1"]);
+    assert!(case.task_dir(TEXT_UTILS).join("run_config.json").is_file());
+    assert!(case
+        .task_dir(TEXT_UTILS)
+        .join("final_archive.tar.gz")
+        .is_file());
+    case.assert_no_containers();
+}
+
+/// `sforge run` gets `signal` while the agent runs: it exits 130 within 10 s, reports the run as
+/// interrupted, and leaves no container.
+fn interrupt_with(signal: &str) {
+    let case = Case::new("echo agent-started\nwhile true; do sleep 1; done\n");
+    let mut running =
+        case.spawn(case.command(&[TEXT_UTILS], &["--timeout", "120", "--eval-interval", "0"]));
+    case.wait_for_agent_output(TEXT_UTILS, "agent-started", &mut running);
+    let sent = Instant::now();
+    running.signal(signal);
+    let run = running.wait(Duration::from_secs(30));
+    let took = sent.elapsed();
+    run.expect_code(130);
+    assert!(
+        took <= Duration::from_secs(10),
+        "sforge run took {took:?} to exit after SIG{signal}\n{run}"
+    );
+    let result = case.json(TEXT_UTILS, "final_result.json");
+    assert_eq!(result["interrupted"], true, "{result:#}");
+    assert_eq!(result["timed_out"], false, "{result:#}");
+    case.assert_no_containers();
+}
+
+#[test]
+fn sigint_interrupts_the_run_and_removes_its_containers() {
+    require_docker!();
+    interrupt_with("INT");
+}
+
+#[test]
+fn sigterm_interrupts_the_run_and_removes_its_containers() {
+    require_docker!();
+    interrupt_with("TERM");
+}
+
+#[test]
+fn api_key_is_in_no_argv_log_or_container_command_line() {
+    require_docker!();
+    let key = support::unique_name("sk-test-secret");
+    let case = Case::new("env | sort\necho agent-started\nsleep 6\n");
+    let mut cmd = case.command(&[TEXT_UTILS], &["--eval-interval", "3", "--timeout", "120"]);
+    cmd.env("SFORGE_AGENT_API_KEY", &key);
+    let mut running = case.spawn(cmd);
+    let container = format!("sforge.run.{TEXT_UTILS}.{}", case.run_id);
+    let mut argv_samples = 0;
+    let mut inspected = false;
+    while running.exited().is_none() {
+        let ps = support::run_ok(Command::new("ps").args(["-eo", "args"]), None);
+        let args = String::from_utf8_lossy(&ps.stdout);
+        assert!(
+            !args.contains(&key),
+            "the API key is in a process argv:\n{args}"
+        );
+        argv_samples += 1;
+        let inspect = support::run(
+            support::docker().args([
+                "inspect",
+                "--format",
+                "{{json .Path}} {{json .Args}} {{json .Config.Cmd}} {{json .Config.Entrypoint}}",
+                &container,
+            ]),
+            None,
+        );
+        if inspect.status.success() {
+            inspected = true;
+            let text = String::from_utf8_lossy(&inspect.stdout);
+            assert!(
+                !text.contains(&key),
+                "the API key is in docker inspect: {text}"
+            );
+        }
+        thread::sleep(Duration::from_millis(150));
+    }
+    let run = running.wait(Duration::from_secs(5));
+    run.expect_code(0);
+    assert!(argv_samples >= 5, "ps sampled {argv_samples} times only");
+    assert!(inspected, "the work container was never inspected");
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    let output = case.text(TEXT_UTILS, "agent_output.txt");
+    assert!(
+        output.contains("SFORGE_TOKEN="),
+        "the agent printed its env:\n{output}"
+    );
+    let files = support::files_under(&case.log_dir());
+    assert!(files.len() > 10, "the run wrote its files: {files:?}");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&key),
+            "the API key is in {}",
+            file.display()
+        );
+    }
+    // The settings carry the key, shown redacted.
+    let unified = read_json(&case.run_dir().join("run_config.json"));
+    assert_eq!(
+        unified["tasks"][TEXT_UTILS]["settings"]["agent_api_key"]["value"], "***",
+        "{unified:#}"
+    );
+    case.assert_no_containers();
+}
+
+#[test]
+fn stagger_spreads_the_task_starts_and_summarises_every_task() {
+    require_docker!();
+    let tasks = [TEXT_UTILS, COIN_CHANGE, TOUR_PLANNER];
+    let case = Case::new("echo \"agent in $PWD\"\nexit 0\n");
+    let run = case.run(
+        &tasks,
+        &[
+            "--stagger",
+            "6",
+            "--parallel",
+            "3",
+            "--eval-interval",
+            "0",
+            "--timeout",
+            "120",
+        ],
+    );
+    run.expect_code(0)
+        .expect_stdout("(staggered over 6s, 2.0s apart)")
+        .expect_stdout("=== Multi-task summary (3 tasks) ===");
+    let starts: Vec<f64> = tasks
+        .iter()
+        .map(|task| started_epoch(&case, task))
+        .collect();
+    for (i, start) in starts.iter().enumerate() {
+        // Task i starts i·S/n = 2i seconds after the first.
+        let offset = start - starts[0];
+        #[allow(clippy::cast_precision_loss, reason = "i < 3")]
+        let want = 2.0 * i as f64;
+        assert!(
+            (offset - want).abs() <= 1.5,
+            "{} started {offset:.2} s after the first, want {want} ± 1.5 s (starts {starts:?})",
+            tasks[i]
+        );
+    }
+    let summary = read_json(&case.run_dir().join("summary.json"));
+    assert_eq!(summary["run_id"], case.run_id.as_str());
+    let entries = summary["tasks"].as_array().expect("summary.tasks");
+    assert_eq!(entries.len(), 3, "{summary:#}");
+    for task in tasks {
+        let entry = entries
+            .iter()
+            .find(|entry| entry["task"] == task)
+            .unwrap_or_else(|| panic!("no {task} in {summary:#}"));
+        assert!(entry.get("error").is_none(), "{task}: {entry:#}");
+        assert_eq!(
+            entry["total_rounds"], 1,
+            "{task}: the final round: {entry:#}"
+        );
+        assert_eq!(*entry, case.json(task, "final_result.json"));
+    }
+    let unified = read_json(&case.run_dir().join("run_config.json"));
+    assert_eq!(unified["stagger"], 6);
+    case.assert_no_containers();
+}
