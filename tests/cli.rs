@@ -374,3 +374,51 @@ fn config_table_masks_secrets() {
         )
         .stdout(contains("SETTING").and(contains("SOURCE")));
 }
+
+#[test]
+fn run_dry_run_prints_the_plan_without_docker_or_secrets() {
+    let logs = tempfile::tempdir().unwrap();
+    let script = logs.path().join("agent.sh");
+    std::fs::write(&script, "echo hi\n").unwrap();
+    let out = sforge()
+        .env("SFORGE_DOCKER", "/nonexistent/docker")
+        .env("SFORGE_AGENT_API_KEY", "sk-never-printed")
+        .arg("--tasks-dir")
+        .arg(fixtures())
+        .arg("--log-dir")
+        .arg(logs.path())
+        .args([
+            "run",
+            "--dry-run",
+            "--task",
+            "demo",
+            "--agent",
+            "script",
+            "--run-id",
+            "dry",
+            "--agent-script",
+        ])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("#!/bin/sh\n"), "{stdout}");
+    for needle in [
+        "/nonexistent/docker build",
+        "/nonexistent/docker run -d --name sforge.run.demo.dry",
+        "bash /tmp/sforge-agent-script",
+        "/nonexistent/docker rm -f",
+    ] {
+        assert!(stdout.contains(needle), "{needle} missing:\n{stdout}");
+    }
+    assert!(!stdout.contains("sk-never-printed"));
+    let dir = logs.path().join("runs/dry/demo");
+    for file in ["agent_prompt.md", "_sforge-submit.sh", "run_config.json"] {
+        assert!(dir.join(file).is_file(), "{file} not written");
+    }
+}

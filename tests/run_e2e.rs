@@ -853,7 +853,14 @@ fn crashing_agent_fails_the_run_and_results_are_still_written() {
     );
     assert_eq!(result["timed_out"], false);
     assert_eq!(result["interrupted"], false);
-    assert_eq!(result["resume_count"], 0, "the script agent is not resumed");
+    assert_eq!(
+        result["resume_count"], 0,
+        "the crash guard stops resuming an agent that dies within a second"
+    );
+    assert!(
+        error.contains("exit code 3") && error.contains("systematic failure"),
+        "{error}"
+    );
     assert!(case
         .text(TEXT_UTILS, "agent_output.txt")
         .contains("about to crash"));

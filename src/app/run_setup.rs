@@ -46,8 +46,9 @@ pub fn agent_plan(settings: &Settings, args: &RunArgs) -> anyhow::Result<AgentPl
         files,
         post_install,
         run_cmd: agent.run_command(&options),
-        // A script runs once: when it exits, the agent is done.
-        resume_cmd: (agent != Agent::Script).then(|| agent.resume_command(&options)),
+        resume_cmd: Some(agent.resume_command(&options)),
+        // A script that exits 0 is done; one that fails is retried under the crash guard.
+        resume_after_success: agent != Agent::Script,
         default_timeout: DEFAULT_AGENT_TIMEOUT.as_secs(),
     })
 }

@@ -110,11 +110,13 @@ impl AgentExec<'_> {
         })
     }
 
-    /// The agent phase: `run_cmd`, then `resume_cmd` while time is left and the guards allow.
+    /// The agent phase: `run_cmd`, then `resume_cmd` while time is left and the guards allow
+    /// (after a successful exit only when `resume_after_success`).
     pub fn run(
         &self,
         run_cmd: &str,
         resume_cmd: Option<&str>,
+        resume_after_success: bool,
         budget: Duration,
         out: &mut dyn Write,
     ) -> Result<AgentOutcome, String> {
@@ -134,10 +136,12 @@ impl AgentExec<'_> {
             let stop = match resume_cmd {
                 _ if left < Duration::from_secs(1) => Some("its time budget is used up".to_owned()),
                 None => Some("the agent exited and is not resumed (auto-resume is off, or the agent has no resume command)".to_owned()),
+                Some(_) if !resume_after_success && seg.exit_code == Some(0) => {
+                    Some("the agent finished".to_owned())
+                }
                 Some(_) if seg.elapsed < Duration::from_secs(1) => Some(format!(
-                    "the agent exited after {:.1}s (exit code {:?}): likely a systematic failure",
+                    "the agent exited after {:.1}s: likely a systematic failure",
                     seg.elapsed.as_secs_f64(),
-                    seg.exit_code
                 )),
                 Some(_) if outcome.resume_count >= MAX_RESUMES => {
                     Some(format!("it was resumed {MAX_RESUMES} times"))

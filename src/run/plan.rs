@@ -15,6 +15,8 @@ pub struct AgentPlan {
     /// Bash command line; the prompt is read from `/tmp/agent_prompt.md` inside the container.
     pub run_cmd: String,
     pub resume_cmd: Option<String>,
+    /// Resume also after the agent exits successfully (LLM agents); a script that exits 0 is done.
+    pub resume_after_success: bool,
     /// Default budget when none is configured (seconds).
     pub default_timeout: u64,
 }

@@ -323,7 +323,13 @@ impl TaskRun<'_> {
             .then_some(())
             .and(self.agent.resume_cmd.as_deref());
         log.line(&format!("agent started with {}s budget", budget.as_secs()));
-        let outcome = exec.run(&self.agent.run_cmd, resume, budget, &mut out);
+        let outcome = exec.run(
+            &self.agent.run_cmd,
+            resume,
+            self.agent.resume_after_success,
+            budget,
+            &mut out,
+        );
         if let Some(auto) = auto {
             auto.stop();
         }
