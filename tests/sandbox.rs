@@ -89,6 +89,8 @@ fn start_exec_copy_and_remove() {
     entry.read_to_string(&mut text).unwrap();
     assert_eq!(text, "payload\n");
 
+    assert_eq!(sb.logs(&name).unwrap(), "", "the keep-alive prints nothing");
+
     let started = Instant::now();
     sb.remove(&name).unwrap();
     assert!(

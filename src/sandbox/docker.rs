@@ -162,6 +162,15 @@ impl Sandbox for DockerSandbox {
             .map_err(Self::fail("copy out of", name))
     }
 
+    fn logs(&self, name: &str) -> Result<String, SandboxError> {
+        let cmd = self.cmd().args(["logs", name]).read_only();
+        let out = self
+            .runner
+            .run(&cmd)
+            .map_err(Self::fail("read the logs of", name))?;
+        Ok(format!("{}{}", out.stdout_str(), out.stderr_str()))
+    }
+
     fn remove(&self, name: &str) -> Result<(), SandboxError> {
         let cmd = self.cmd().args(["rm", "-f", "-v", name]);
         let out = self

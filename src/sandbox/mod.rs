@@ -54,6 +54,9 @@ pub trait Sandbox: Send + Sync {
     /// A tar stream of `path` inside the container.
     fn copy_out(&self, name: &str, path: &str) -> Result<Vec<u8>, SandboxError>;
 
+    /// The container's own output (its main process's stdout and stderr).
+    fn logs(&self, name: &str) -> Result<String, SandboxError>;
+
     /// Remove the container and whatever runs in it; fine if it does not exist.
     fn remove(&self, name: &str) -> Result<(), SandboxError>;
 }
