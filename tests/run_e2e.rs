@@ -629,7 +629,7 @@ echo "agent uid=$(id -u)"
 ( sforge-submit > /dev/null 2>&1; echo "early submit exit=$?" ) &
 ( while true; do date +%s > heartbeat.txt; sleep 0.2; done ) &
 ( sleep $(( SFORGE_DEADLINE - $(date +%s) + 1 )); sforge-submit; echo "late submit exit=$?" ) &
-( sleep 40; echo "survivor woke up" ) &
+( sleep 60; echo "survivor woke up" ) &
 while true; do sleep 1; done
 "#;
 
@@ -713,7 +713,8 @@ fn sample_processes(
 
 /// `--timeout` and `--grace` of the looping agent's run.
 const TIMEOUT: f64 = 20.0;
-const GRACE: f64 = 8.0;
+/// Long enough for the judge to answer the late submission even on a loaded 2-core machine.
+const GRACE: f64 = 20.0;
 
 /// No process of the agent's user `uid` is left once the agent phase (started at `agent_start`,
 /// lasting `agent_phase` s) has ended with the KILL; meaningful only if `samples` saw the agent
@@ -770,7 +771,7 @@ fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
     let started = Instant::now();
     let mut running = case.spawn(case.command(
         &[TEXT_UTILS],
-        &["--timeout", "20", "--grace", "8", "--eval-interval", "0"],
+        &["--timeout", "20", "--grace", "20", "--eval-interval", "0"],
     ));
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = sample_processes(
@@ -794,7 +795,7 @@ fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
     );
     let agent_start = started_epoch(&case, TEXT_UTILS);
     assert!(
-        wall < Duration::from_secs(60),
+        wall < Duration::from_secs(90),
         "the whole run ends soon after the timeout: {wall:?}\n{run}"
     );
 
