@@ -59,7 +59,9 @@ pub fn run(
                 registry.push(image, &local)
             }
             Direction::Pull => {
-                console.say(&format!("[registry] Pulling {remote} ..."));
+                if !local.contains(image) {
+                    console.say(&format!("[registry] Pulling {remote} ..."));
+                }
                 registry.pull(image, &local)
             }
         };

@@ -56,8 +56,9 @@ impl AgentExec<'_> {
         out: &mut dyn Write,
     ) -> Result<Segment, String> {
         let started = Instant::now();
+        // The agent's stderr joins its stdout; setsid's own complaint about a killed child does not.
         let script = format!(
-            "exec setsid -w bash -c 'echo $$ > {PGID_FILE}; exec bash -c \"$SFORGE_AGENT_CMD\"' 2>&1"
+            "exec setsid -w bash -c 'echo $$ > {PGID_FILE}; exec bash -c \"$SFORGE_AGENT_CMD\" 2>&1' 2>/dev/null"
         );
         let mut env = self.env.clone();
         env.push(("SFORGE_AGENT_CMD".into(), cmd.to_owned()));
