@@ -704,6 +704,41 @@ fn rounds(history: &Value) -> Vec<String> {
 }
 
 /// The admin secret `sforge serve` keeps under the log directory (0600).
+/// A judge server with its own state directory (a server re-grades the unfinished submissions of
+/// its journal, so servers never share one) and one registration on it.
+struct Session {
+    run_id: String,
+    log_dir: std::path::PathBuf,
+    server: Server,
+    secret: String,
+    token: String,
+}
+
+fn session(
+    bench: &TestBenchmark,
+    prefix: &str,
+    concurrency: usize,
+    task: &str,
+    extra: &Value,
+) -> Session {
+    let run_id = support::unique_name(prefix);
+    let log_dir = bench.root().join(format!("logs-{run_id}"));
+    let server = Server::start(
+        bench,
+        &log_dir,
+        &["--judge-concurrency", &concurrency.to_string()],
+    );
+    let secret = admin_secret(&log_dir);
+    let token = register(&server, &secret, task, &run_id, extra);
+    Session {
+        run_id,
+        log_dir,
+        server,
+        secret,
+        token,
+    }
+}
+
 fn admin_secret(log_dir: &Path) -> String {
     use std::os::unix::fs::PermissionsExt;
     let path = log_dir.join("judge").join("admin_secret");
@@ -721,15 +756,15 @@ fn serve_grades_submissions_and_keeps_them_across_a_restart() {
     require_docker!();
     let fixture = fixture();
     let bench = &fixture.bench;
-    let run_id = support::unique_name("e2e-serve");
-    // Each server its own state: a server re-grades the unfinished submissions of its journal.
-    let log_dir = bench.root().join(format!("logs-{run_id}"));
     let partial = solution(bench, "text_utils", "partial");
     let full = solution(bench, "text_utils", "full");
-
-    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "2"]);
-    let secret = admin_secret(&log_dir);
-    let token = register(&server, &secret, "text_utils", &run_id, &json!({}));
+    let Session {
+        run_id,
+        log_dir,
+        server,
+        secret,
+        token,
+    } = session(bench, "e2e-serve", 2, "text_utils", &json!({}));
 
     let (round, report) = graded(&server, &token, "agent", "", &partial);
     assert_eq!(round, "agent-1");
@@ -803,12 +838,12 @@ fn serve_reports_infrastructure_errors_as_errors() {
     require_docker!();
     let fixture = fixture();
     let bench = &fixture.bench;
-    let run_id = support::unique_name("e2e-serve-error");
-    // Each server its own state: a server re-grades the unfinished submissions of its journal.
-    let log_dir = bench.root().join(format!("logs-{run_id}"));
-    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "1"]);
-    let secret = admin_secret(&log_dir);
-    let token = register(&server, &secret, UNBUILDABLE, &run_id, &json!({}));
+    let Session {
+        run_id,
+        server,
+        token,
+        ..
+    } = session(bench, "e2e-serve-error", 1, UNBUILDABLE, &json!({}));
     let accepted = submit(&server, &token, "agent", "", &harmless_archive(bench));
     let id = accepted["submission_id"].as_str().expect("a submission id");
     let result = finished(&server, id, Duration::from_secs(120));
@@ -837,20 +872,16 @@ fn serve_runs_at_most_judge_concurrency_judge_containers() {
     require_docker!();
     let fixture = fixture();
     let bench = &fixture.bench;
-    let run_id = support::unique_name("e2e-conc");
-    // Each server its own state: a server re-grades the unfinished submissions of its journal.
-    let log_dir = bench.root().join(format!("logs-{run_id}"));
-    let server = Server::start(
+    let Session {
+        run_id,
+        server,
+        token,
+        ..
+    } = session(
         bench,
-        &log_dir,
-        &["--judge-concurrency", &CONCURRENCY.to_string()],
-    );
-    let secret = admin_secret(&log_dir);
-    let token = register(
-        &server,
-        &secret,
+        "e2e-conc",
+        CONCURRENCY,
         QUICK,
-        &run_id,
         &json!({ "max_agent_submissions": 100, "submission_cooldown": 0 }),
     );
     let archive = harmless_archive(bench);
@@ -908,12 +939,13 @@ fn serve_stops_on_sigterm_during_a_grading_and_loses_nothing() {
     require_docker!();
     let fixture = fixture();
     let bench = &fixture.bench;
-    let run_id = support::unique_name("e2e-sigterm");
-    // Each server its own state: a server re-grades the unfinished submissions of its journal.
-    let log_dir = bench.root().join(format!("logs-{run_id}"));
-    let server = Server::start(bench, &log_dir, &["--judge-concurrency", "1"]);
-    let secret = admin_secret(&log_dir);
-    let token = register(&server, &secret, SLOW, &run_id, &json!({}));
+    let Session {
+        run_id,
+        log_dir,
+        server,
+        token,
+        ..
+    } = session(bench, "e2e-sigterm", 1, SLOW, &json!({}));
     let accepted = submit(&server, &token, "agent", "", &harmless_archive(bench));
     let id = accepted["submission_id"]
         .as_str()
