@@ -6,6 +6,7 @@
 # Environment (all optional):
 #   SFORGE_DEBIAN_MIRROR  Debian mirror for debootstrap (default: the one apt already uses)
 #   SFORGE_DOCKERD_LOG    dockerd log file when this script starts the daemon
+#   SFORGE_DOCKERD_ARGS   dockerd flags (default: IPv6 on the default bridge, fd00:5f0:e::/64)
 set -euo pipefail
 
 readonly BUSYBOX_IMAGE="sforge-test/busybox:latest"
@@ -104,7 +105,10 @@ start_dockerd() {
   else
     log "starting dockerd (log: $log_file)"
     # setsid + nohup: the daemon must outlive this script and CI's process group.
-    "${SUDO[@]}" setsid nohup dockerd >>"$log_file" 2>&1 </dev/null &
+    # IPv6 on the default bridge gives containers a global IPv6 address, so the isolation tests
+    # prove that IPv6 egress is blocked rather than merely absent.
+    "${SUDO[@]}" setsid nohup dockerd ${SFORGE_DOCKERD_ARGS:---ipv6 --fixed-cidr-v6 fd00:5f0:e::/64} \
+      >>"$log_file" 2>&1 </dev/null &
     pid=$!
     disown
   fi

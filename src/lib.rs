@@ -8,6 +8,7 @@ pub mod config;
 mod golden;
 pub mod ids;
 pub mod image;
+pub mod isolation;
 pub mod judge;
 pub mod parallel;
 pub mod process;

@@ -7,6 +7,7 @@ mod list;
 mod registry;
 mod render;
 mod run;
+mod run_isolation;
 mod run_judge;
 mod run_setup;
 mod selection;

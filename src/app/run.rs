@@ -57,6 +57,8 @@ pub fn run(
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     let runner: Arc<dyn Runner> = process::runner(args.dry_run);
+    let isolation =
+        super::run_isolation::prepare(&settings, &per_task, env, &runner, args.dry_run)?;
     let (build_errors, digests) =
         ensure_images(&settings, &catalog, &tasks, runner.as_ref(), args.dry_run)?;
     write_configs(resolver, &run_dir, &run_id, &tasks, &per_task, &digests)?;
@@ -81,6 +83,7 @@ pub fn run(
         stream: tasks.len() == 1 && !global.silent,
         final_eval: !args.no_final_eval,
         grace: Duration::from_secs(args.grace),
+        isolation,
     };
     let single = tasks.len() == 1;
     banner(
@@ -148,6 +151,7 @@ fn dry_run(
         stream: false,
         final_eval: false,
         grace: Duration::from_secs(10),
+        isolation: None,
     };
     for ((task, s), plan) in tasks.iter().zip(per_task).zip(plans) {
         let dir = run_dir.join(&task.task_id);
@@ -163,7 +167,11 @@ fn dry_run(
             env,
             prompt,
             tools,
+            egress: None,
         };
+        if !s.internet.value {
+            println!("# internet is off: after the install steps, an iptables chain SFORGE_<container id> allows only the judge and the API, then a self-check proves it");
+        }
         run.plan(&log).map_err(|e| anyhow::anyhow!(e))?;
     }
     eprintln!("Dry run: files written under {}", run_dir.display());
@@ -183,6 +191,7 @@ fn run_one(
     let env = work_env(s, task).map_err(|e| format!("{e:#}"))?;
     let (prompt, tools) =
         super::run_setup::prompt_and_tools(s, task).map_err(|e| format!("{e:#}"))?;
+    let egress = super::run_isolation::egress(s)?;
     let run = TaskRun {
         shared,
         task,
@@ -191,6 +200,7 @@ fn run_one(
         env,
         prompt,
         tools,
+        egress,
     };
     let result = run.run(&log);
     let _ = write_json(&dir.join("final_result.json"), &result);

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::cli::RunArgs;
 use crate::config::{redacted_entries, Settings};
+use crate::isolation::is_inherited_proxy;
 use crate::run::agent::{
     agent_script_file, render_prompt, submit_script_file, work_env as agent_env, Agent,
     PromptInput, RunOptions, WorkEnvInput, DEFAULT_AGENT_TIMEOUT,
@@ -60,11 +61,19 @@ pub fn work_env(settings: &Settings, task: &Task) -> anyhow::Result<Vec<(String,
         .value
         .as_deref()
         .context("--agent is required")?;
+    // An isolated container cannot use a proxy; one inherited from the shell is left out.
+    let proxy = |v: &crate::config::Sourced<Option<String>>| {
+        if !settings.internet.value && is_inherited_proxy(&v.source) {
+            None
+        } else {
+            v.value.clone()
+        }
+    };
     let input = WorkEnvInput {
         agent: name.parse()?,
-        http_proxy: settings.http_proxy.value.clone(),
-        https_proxy: settings.https_proxy.value.clone(),
-        no_proxy: settings.no_proxy.value.clone(),
+        http_proxy: proxy(&settings.http_proxy),
+        https_proxy: proxy(&settings.https_proxy),
+        no_proxy: proxy(&settings.no_proxy),
         api_key: settings.agent_api_key.value.clone(),
         api_base_url: settings.agent_api_base_url.value.clone(),
         model: settings.agent_model.value.clone(),

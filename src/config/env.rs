@@ -145,6 +145,8 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         registry: r.text(&["SFORGE_REGISTRY"]),
         backend: r.parsed("SFORGE_BACKEND", Backend::parse)?,
         docker: r.parsed("SFORGE_DOCKER", |t| Ok(t.trim().to_owned()))?,
+        iptables: r.parsed("SFORGE_IPTABLES", |t| Ok(t.trim().to_owned()))?,
+        ip6tables: r.parsed("SFORGE_IP6TABLES", |t| Ok(t.trim().to_owned()))?,
         k8s_namespace: r.parsed("SFORGE_K8S_NAMESPACE", |t| Ok(t.trim().to_owned()))?,
         k8s_node_selector: r.parsed("SFORGE_K8S_NODE_SELECTOR", |t| Ok(parse::kv_list(t)))?,
         k8s_image_registry: r.parsed("SFORGE_K8S_IMAGE_REGISTRY", |t| Ok(t.trim().to_owned()))?,

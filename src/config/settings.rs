@@ -206,6 +206,10 @@ settings! {
     submission_cooldown: Option<u64> = None;
     judge_url: String = DEFAULT_JUDGE_URL.to_owned();
     stagger: Option<u64> = None;
+    // Network isolation.
+    /// The iptables and ip6tables programs (`sudo -n` is put in front unless sforge runs as root).
+    iptables: String = "iptables".to_owned();
+    ip6tables: String = "ip6tables".to_owned();
 }
 
 /// The judge URL as seen from inside a Docker Work container.

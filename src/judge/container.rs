@@ -78,6 +78,7 @@ pub fn judge_container(
         pids_limit: Some(4096),
         add_hosts: vec!["host.docker.internal:host-gateway".to_owned()],
         cap_drop: Vec::new(),
+        sysctls: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ use super::outputs::{local_timestamp, write_json, FinalResult};
 use super::plan::{AgentPlan, ContainerFile, InstallStep, User};
 use super::workspace::snapshot;
 use crate::config::Settings;
+use crate::isolation::{owner_comment, AppliedIsolation, DockerIsolation, Egress};
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
@@ -32,6 +33,8 @@ pub struct RunShared {
     pub final_eval: bool,
     /// Seconds between TERM and KILL at the deadline.
     pub grace: Duration,
+    /// Firewall isolation for tasks with internet off (Docker backend).
+    pub isolation: Option<Arc<DockerIsolation>>,
 }
 
 /// One task to run.
@@ -46,6 +49,8 @@ pub struct TaskRun<'a> {
     pub prompt: String,
     /// Extra files (sforge-submit, hooks) besides the agent's own.
     pub tools: Vec<ContainerFile>,
+    /// What the Work container may reach when internet is off (`None`: internet on).
+    pub egress: Option<Egress>,
 }
 
 impl TaskRun<'_> {
@@ -67,12 +72,19 @@ impl TaskRun<'_> {
             model: self.settings.agent_model.value.clone(),
             ..FinalResult::default()
         };
-        let outcome = self.phases(log, &mut result);
+        let mut applied = None;
+        let outcome = self.phases(log, &mut result, &mut applied);
         if let Err(e) = &outcome {
             log.line(&format!("ERROR: {e}"));
             result.error = Some(e.clone());
         }
         let started = Instant::now();
+        if let (Some(applied), Some(isolation)) = (&applied, &self.shared.isolation) {
+            for warning in isolation.remove(applied) {
+                log.line(&format!("warning: {warning}"));
+            }
+            log.line(&format!("iptables chain {} removed", applied.plan.chain));
+        }
         if let Err(e) = self.shared.sandbox.remove(&self.container()) {
             log.line(&format!("warning: {e}"));
         }
@@ -107,13 +119,23 @@ impl TaskRun<'_> {
             .map_err(|e| e.to_string())
     }
 
-    fn phases(&self, log: &RunLog, result: &mut FinalResult) -> Result<(), String> {
+    fn phases(
+        &self,
+        log: &RunLog,
+        result: &mut FinalResult,
+        applied: &mut Option<AppliedIsolation>,
+    ) -> Result<(), String> {
         let t = Instant::now();
         self.create(log)?;
         add_phase(&mut result.phase_seconds, "create", t);
         let t = Instant::now();
         self.install(log)?;
         add_phase(&mut result.phase_seconds, "install", t);
+        if let Some(egress) = &self.egress {
+            let t = Instant::now();
+            self.isolate(log, egress, applied)?;
+            add_phase(&mut result.phase_seconds, "isolate", t);
+        }
         let budget = Duration::from_secs(
             self.settings
                 .agent_timeout
@@ -154,10 +176,35 @@ impl TaskRun<'_> {
         }
     }
 
+    /// Cut the container off (everything but the judge and the API) and prove it.
+    fn isolate(
+        &self,
+        log: &RunLog,
+        egress: &Egress,
+        applied: &mut Option<AppliedIsolation>,
+    ) -> Result<(), String> {
+        let isolation = self
+            .shared
+            .isolation
+            .as_ref()
+            .ok_or("internet is off but no isolation backend is available")?;
+        let comment = owner_comment(&self.shared.run_id, &self.task.task_id, &self.shared.owner);
+        isolation
+            .isolate(
+                &*self.shared.sandbox,
+                &self.container(),
+                egress,
+                &comment,
+                applied,
+                &|line| log.line(line),
+            )
+            .map_err(|e| e.to_string())
+    }
+
     fn create(&self, log: &RunLog) -> Result<(), String> {
         let name = self.container();
         let _ = self.shared.sandbox.remove(&name);
-        let spec = ContainerSpec {
+        let mut spec = ContainerSpec {
             name: name.clone(),
             image: self.task.images.work.to_string(),
             labels: labels(
@@ -176,6 +223,9 @@ impl TaskRun<'_> {
             add_hosts: vec!["host.docker.internal:host-gateway".into()],
             ..ContainerSpec::default()
         };
+        if let Some(egress) = &self.egress {
+            egress.adjust(&mut spec);
+        }
         self.shared
             .sandbox
             .start(&spec)

@@ -59,6 +59,9 @@ impl DockerSandbox {
         for cap in &spec.cap_drop {
             cmd = cmd.args(["--cap-drop", cap]);
         }
+        for (k, v) in &spec.sysctls {
+            cmd = cmd.args(["--sysctl".to_owned(), format!("{k}={v}")]);
+        }
         cmd.args([spec.image.as_str(), "sh", "-c", KEEP_ALIVE])
     }
 

@@ -21,6 +21,8 @@ pub struct ContainerSpec {
     /// `host:ip` entries for the container's hosts file (`host-gateway` allowed).
     pub add_hosts: Vec<String>,
     pub cap_drop: Vec<String>,
+    /// Kernel parameters of the container's namespaces (`--sysctl k=v`).
+    pub sysctls: Vec<(String, String)>,
 }
 
 /// A command to run inside a container.

@@ -1,0 +1,239 @@
+//! Isolation of Docker Work containers: preflight (iptables rights), the container's network
+//! settings, applying the chain, the self-check, removal, and the sweep of stale chains.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::endpoints::{resolve, Endpoint};
+use super::firewall::Firewall;
+use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
+use super::probe::{probe, Canary, Reach};
+use super::IsolationError;
+use crate::process::{Cmd, Runner};
+use crate::sandbox::{ContainerSpec, Sandbox};
+
+/// What an isolated Work container may reach.
+#[derive(Debug, Clone)]
+pub struct Egress {
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Egress {
+    /// The judge (as the container sees it) and, when there is one, the LLM API.
+    pub fn resolve(
+        judge_url: &str,
+        api_url: Option<&str>,
+        lookup: &dyn Fn(&str) -> std::io::Result<Vec<Ipv4Addr>>,
+    ) -> Result<Self, IsolationError> {
+        let mut endpoints = vec![resolve("judge", judge_url, lookup)?];
+        if let Some(api) = api_url {
+            endpoints.push(resolve("API", api, lookup)?);
+        }
+        Ok(Egress { endpoints })
+    }
+
+    /// Pin the endpoints' names, drop `NET_RAW` and disable unprivileged ICMP sockets.
+    pub fn adjust(&self, spec: &mut ContainerSpec) {
+        for e in &self.endpoints {
+            spec.add_hosts.extend(e.pins());
+        }
+        if !spec.cap_drop.iter().any(|c| c == "NET_RAW") {
+            spec.cap_drop.push("NET_RAW".into());
+        }
+        spec.sysctls
+            .push(("net.ipv4.ping_group_range".into(), "1 0".into()));
+    }
+
+    /// The judge's address as seen by the container.
+    fn judge(&self, gateway: Ipv4Addr) -> Option<SocketAddrV4> {
+        let judge = self.endpoints.iter().find(|e| e.role == "judge")?;
+        judge
+            .allowed(gateway)
+            .first()
+            .map(|a| SocketAddrV4::new(a.ip, a.port))
+    }
+}
+
+/// Rules that are in place for a container (remove them with [`DockerIsolation::remove`]).
+#[derive(Debug, Clone)]
+pub struct AppliedIsolation {
+    pub net: ContainerNet,
+    pub plan: ChainPlan,
+}
+
+/// Isolation on the Docker backend.
+pub struct DockerIsolation {
+    runner: Arc<dyn Runner>,
+    docker: String,
+    firewall: Firewall,
+    /// Test hook (`SFORGE_TEST_SKIP_ISOLATION_RULES`): rules are not applied, so the self-check
+    /// must fail the run.
+    skip_rules: bool,
+}
+
+impl DockerIsolation {
+    #[must_use]
+    pub fn new(
+        runner: Arc<dyn Runner>,
+        docker: &str,
+        firewall: Firewall,
+        skip_rules: bool,
+    ) -> Self {
+        DockerIsolation {
+            runner,
+            docker: docker.to_owned(),
+            firewall,
+            skip_rules,
+        }
+    }
+
+    /// Before any container starts: can sforge change the firewall?
+    pub fn preflight(&self) -> Result<(), IsolationError> {
+        self.firewall.check_rights()
+    }
+
+    /// Remove chains whose container no longer exists (left by a run that was killed).
+    pub fn sweep(&self) -> Result<Vec<String>, IsolationError> {
+        self.firewall.sweep(|| {
+            let cmd = Cmd::new(&self.docker)
+                .args(["ps", "-a", "-q", "--no-trunc"])
+                .read_only();
+            let out = self.runner.run(&cmd).map_err(|e| IsolationError::Inspect {
+                name: "(all)".into(),
+                detail: e.to_string(),
+            })?;
+            Ok(out
+                .stdout_str()
+                .lines()
+                .map(|id| id.trim().chars().take(12).collect())
+                .collect())
+        })
+    }
+
+    /// The container's addresses and bridge.
+    pub fn inspect(&self, name: &str) -> Result<ContainerNet, IsolationError> {
+        let fail = |detail: String| IsolationError::Inspect {
+            name: name.to_owned(),
+            detail,
+        };
+        let cmd = Cmd::new(&self.docker)
+            .args(["inspect", "--type", "container", "-f", "{{json .}}", name])
+            .read_only();
+        let out = self.runner.run(&cmd).map_err(|e| fail(e.to_string()))?;
+        let info: Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| fail(format!("bad JSON: {e}")))?;
+        let ns = &info["NetworkSettings"];
+        let (network, settings) = ns["Networks"]
+            .as_object()
+            .and_then(|n| n.iter().next())
+            .ok_or_else(|| fail("the container is on no network".into()))?;
+        let text = |key: &str| settings[key].as_str().unwrap_or_default().to_owned();
+        let ipv4 = text("IPAddress")
+            .parse()
+            .map_err(|_| fail("no IPv4 address (is the container running?)".into()))?;
+        let gateway = text("Gateway")
+            .parse()
+            .map_err(|_| fail("Cannot determine gateway IP for network isolation".into()))?;
+        let bridge = self.bridge(network).map_err(fail)?;
+        Ok(ContainerNet {
+            id: info["Id"].as_str().unwrap_or_default().to_owned(),
+            ipv4,
+            ipv6: text("GlobalIPv6Address").parse().ok(),
+            ipv6_link_local: link_local_from_mac(&text("MacAddress")),
+            gateway,
+            bridge,
+        })
+    }
+
+    fn bridge(&self, network: &str) -> Result<String, String> {
+        let cmd = Cmd::new(&self.docker)
+            .args(["network", "inspect", "-f", "{{json .Options}}", network])
+            .read_only();
+        let out = self.runner.run(&cmd).map_err(|e| e.to_string())?;
+        let options: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        Ok(match options["com.docker.network.bridge.name"].as_str() {
+            Some(name) => name.to_owned(),
+            None if network == "bridge" => "docker0".to_owned(),
+            None => format!("br-{}", network.chars().take(12).collect::<String>()),
+        })
+    }
+
+    /// Apply the rules for `name` and prove them: from inside, a canary on this host must be
+    /// reachable before and unreachable after, and the judge reachable after. `applied` is set
+    /// as soon as rules exist, so the caller removes them whatever happens.
+    pub fn isolate(
+        &self,
+        sandbox: &dyn Sandbox,
+        name: &str,
+        egress: &Egress,
+        comment: &str,
+        applied: &mut Option<AppliedIsolation>,
+        log: &dyn Fn(&str),
+    ) -> Result<(), IsolationError> {
+        let net = self.inspect(name)?;
+        let canary = Canary::start()?;
+        let canary_addr = SocketAddrV4::new(net.gateway, canary.port());
+        if let Reach::Closed(why) = probe(sandbox, name, canary_addr)? {
+            return Err(IsolationError::Probe(format!(
+                "before isolation the container could not reach a canary on this host at \
+                 {canary_addr} ({why}), so blocking could not be proven"
+            )));
+        }
+        let allowed: Vec<_> = egress
+            .endpoints
+            .iter()
+            .flat_map(|e| e.allowed(net.gateway))
+            .collect();
+        let plan = plan(&net, &allowed, self.firewall.parents(), comment);
+        if self.skip_rules {
+            log("TEST HOOK SFORGE_TEST_SKIP_ISOLATION_RULES: iptables rules NOT applied");
+        } else {
+            *applied = Some(AppliedIsolation {
+                net: net.clone(),
+                plan: plan.clone(),
+            });
+            self.firewall.apply(&plan)?;
+            log(&format!("iptables chain {} applied", plan.chain));
+        }
+        Self::verify(sandbox, name, egress, &net, &canary, canary_addr)?;
+        log(&format!(
+            "isolation self-check passed: judge reachable, canary {canary_addr} blocked"
+        ));
+        Ok(())
+    }
+
+    fn verify(
+        sandbox: &dyn Sandbox,
+        name: &str,
+        egress: &Egress,
+        net: &ContainerNet,
+        canary: &Canary,
+        canary_addr: SocketAddrV4,
+    ) -> Result<(), IsolationError> {
+        let before = canary.hits();
+        let judge = egress
+            .judge(net.gateway)
+            .ok_or_else(|| IsolationError::Probe("no judge endpoint".into()))?;
+        if let Reach::Closed(why) = probe(sandbox, name, judge)? {
+            return Err(IsolationError::Probe(format!(
+                "the judge at {judge} is not reachable from the isolated container ({why})"
+            )));
+        }
+        let reach = probe(sandbox, name, canary_addr)?;
+        if reach == Reach::Open || canary.hits() > before {
+            return Err(IsolationError::Leak(format!(
+                "the Work container reached {canary_addr} (a canary port on this host that is \
+                 not an allowed endpoint)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Remove the rules (warnings for what could not be removed).
+    #[must_use]
+    pub fn remove(&self, applied: &AppliedIsolation) -> Vec<String> {
+        self.firewall.remove(&applied.plan)
+    }
+}

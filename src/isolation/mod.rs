@@ -1,0 +1,55 @@
+//! Network isolation of Work containers when internet is off: iptables rule plans and their
+//! application on Docker, the endpoints that stay reachable, and the self-check that proves
+//! egress is blocked before the agent starts (and fails the run closed when it is not).
+
+mod docker;
+mod endpoints;
+mod firewall;
+mod plan;
+mod probe;
+mod proxies;
+
+pub use docker::{AppliedIsolation, DockerIsolation, Egress};
+pub use endpoints::{host_port, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME};
+pub use firewall::{is_root, Firewall};
+pub use plan::{
+    chain_id, chain_name, link_local_from_mac, owner_comment, plan, Allowed, ChainPlan,
+    ContainerNet, Family, Parents, Rule,
+};
+pub use probe::{probe, Canary, Reach};
+pub use proxies::{check_proxies, is_inherited_proxy};
+
+use crate::process::ProcessError;
+
+/// Why isolation could not be set up, or why it failed its self-check.
+#[derive(Debug, thiserror::Error)]
+pub enum IsolationError {
+    #[error(
+        "network isolation needs root or passwordless sudo for iptables, and `{command}` failed: \
+         {detail}\n  fix: run sforge as root, allow `sudo -n iptables` (and ip6tables) for this \
+         user, or run without --disable-internet"
+    )]
+    NoRights { command: String, detail: String },
+    #[error("cannot change the firewall: {0}")]
+    Firewall(Box<ProcessError>),
+    #[error("cannot use {url} as an allowed endpoint of an isolated container: {detail}")]
+    Endpoint { url: String, detail: String },
+    #[error("Failed to resolve hostname '{host}': {detail}")]
+    Resolve { host: String, detail: String },
+    #[error(
+        "network isolation cannot be combined with a proxy inside the Work container ({vars}); \
+         an isolated container reaches only the judge and the API.\n  fix: remove that proxy \
+         setting, run `sforge proxy --target <API URL>` on the host (it uses SFORGE_HTTPS_PROXY/HTTPS_PROXY \
+         itself) and point SFORGE_AGENT_API_BASE_URL at http://host.docker.internal:9090"
+    )]
+    ProxyConflict { vars: String },
+    #[error("cannot read the network settings of container {name}: {detail}")]
+    Inspect { name: String, detail: String },
+    #[error("isolation self-check could not run: {0}")]
+    Probe(String),
+    #[error(
+        "isolation self-check failed, egress is NOT blocked: {0}. The run stops before the agent \
+         starts."
+    )]
+    Leak(String),
+}

@@ -1,0 +1,280 @@
+//! iptables rule plans for one isolated Work container, as plain data: the chain, its rules and
+//! the jumps that send the container's traffic into it. Pure: golden-tested, applied elsewhere.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// IPv4 (`iptables`) or IPv6 (`ip6tables`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+/// Where a container sits on the Docker bridge, as `docker inspect` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerNet {
+    /// The full container id; the chain is named after its first 12 characters.
+    pub id: String,
+    pub ipv4: Ipv4Addr,
+    /// Global IPv6 address, when the network has IPv6.
+    pub ipv6: Option<Ipv6Addr>,
+    /// Link-local IPv6 address (derived from the MAC address), when known.
+    pub ipv6_link_local: Option<Ipv6Addr>,
+    /// The bridge's gateway on the host (what `host.docker.internal` means).
+    pub gateway: Ipv4Addr,
+    /// The bridge interface on the host, e.g. `docker0`.
+    pub bridge: String,
+}
+
+/// One TCP destination the container may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Allowed {
+    pub ip: Ipv4Addr,
+    pub port: u16,
+}
+
+/// One rule: `-A chain spec…` (or `-I chain spec…` for jumps placed first in a parent chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub family: Family,
+    pub chain: String,
+    /// Insert at the top (jumps) rather than append (the chain's own rules).
+    pub insert: bool,
+    pub spec: Vec<String>,
+}
+
+impl Rule {
+    /// `-A|-I chain spec…`
+    #[must_use]
+    pub fn add_args(&self) -> Vec<String> {
+        self.with(if self.insert { "-I" } else { "-A" })
+    }
+
+    /// `-C chain spec…` (exit 0 when the rule exists).
+    #[must_use]
+    pub fn check_args(&self) -> Vec<String> {
+        self.with("-C")
+    }
+
+    /// `-D chain spec…`
+    #[must_use]
+    pub fn delete_args(&self) -> Vec<String> {
+        self.with("-D")
+    }
+
+    fn with(&self, op: &str) -> Vec<String> {
+        let mut args = vec![op.to_owned(), self.chain.clone()];
+        args.extend(self.spec.iter().cloned());
+        args
+    }
+}
+
+/// The whole plan for one container: per family, its chain rules (in order) and its jumps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainPlan {
+    pub chain: String,
+    pub families: Vec<Family>,
+    /// The chain's own rules, in order, per family.
+    pub rules: Vec<Rule>,
+    /// Jumps from parent chains into the chain.
+    pub jumps: Vec<Rule>,
+}
+
+/// Which parent chains exist on the host (DOCKER-USER does not when Docker manages no iptables).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Parents {
+    pub docker_user_v4: bool,
+    pub docker_user_v6: bool,
+}
+
+/// `SFORGE_<first 12 characters of the container id>`.
+#[must_use]
+pub fn chain_name(container_id: &str) -> String {
+    let short: String = container_id.chars().take(12).collect();
+    format!("SFORGE_{short}")
+}
+
+/// Is `name` a chain sforge creates (and the 12-character id it belongs to)?
+#[must_use]
+pub fn chain_id(name: &str) -> Option<&str> {
+    let id = name.strip_prefix("SFORGE_")?;
+    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+/// The owner comment every rule carries (`iptables -S` shows whose rule it is).
+#[must_use]
+pub fn owner_comment(run_id: &str, task: &str, owner: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-@".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(60)
+            .collect()
+    };
+    format!(
+        "sforge run={} task={} role=work owner={}",
+        clean(run_id),
+        clean(task),
+        clean(owner)
+    )
+}
+
+/// The plan: IPv4 traffic of the container may only open TCP connections to `allowed` (replies
+/// to established connections pass); everything else, IPv6 included, is dropped.
+#[must_use]
+pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: &str) -> ChainPlan {
+    let chain = chain_name(&net.id);
+    let tag = |mut spec: Vec<String>| {
+        let target = spec.split_off(spec.len() - 2);
+        spec.extend(["-m", "comment", "--comment", comment].map(str::to_owned));
+        spec.extend(target);
+        spec
+    };
+    let rule = |family, parent: &str, insert, spec: &[&str]| Rule {
+        family,
+        chain: parent.to_owned(),
+        insert,
+        spec: tag(spec.iter().map(|s| (*s).to_owned()).collect()),
+    };
+    let mut rules = Vec::new();
+    let mut jumps = Vec::new();
+    let established = [
+        "-m",
+        "conntrack",
+        "--ctstate",
+        "ESTABLISHED,RELATED",
+        "-j",
+        "RETURN",
+    ];
+    let mut allowed: Vec<Allowed> = allowed.to_vec();
+    allowed.sort();
+    allowed.dedup();
+    rules.push(rule(Family::V4, &chain, false, &established));
+    for a in &allowed {
+        let (dst, port) = (format!("{}/32", a.ip), a.port.to_string());
+        rules.push(rule(
+            Family::V4,
+            &chain,
+            false,
+            &["-d", &dst, "-p", "tcp", "--dport", &port, "-j", "RETURN"],
+        ));
+    }
+    rules.push(rule(Family::V4, &chain, false, &["-j", "DROP"]));
+    let src4 = format!("{}/32", net.ipv4);
+    let bridge = net.bridge.as_str();
+    // Forwarded traffic (other hosts, other containers): DOCKER-USER runs first in FORWARD.
+    if parents.docker_user_v4 {
+        jumps.push(rule(
+            Family::V4,
+            "DOCKER-USER",
+            true,
+            &["-s", &src4, "-j", &chain],
+        ));
+    } else {
+        jumps.push(rule(
+            Family::V4,
+            "FORWARD",
+            true,
+            &["-i", bridge, "-s", &src4, "-j", &chain],
+        ));
+    }
+    // Traffic to the host itself (the judge, the proxy, anything else listening there).
+    jumps.push(rule(
+        Family::V4,
+        "INPUT",
+        true,
+        &["-i", bridge, "-s", &src4, "-j", &chain],
+    ));
+    let mut families = vec![Family::V4];
+    let sources6: Vec<String> = [net.ipv6, net.ipv6_link_local]
+        .into_iter()
+        .flatten()
+        .map(|ip| format!("{ip}/128"))
+        .collect();
+    if !sources6.is_empty() {
+        families.push(Family::V6);
+        rules.push(rule(Family::V6, &chain, false, &established));
+        rules.push(rule(Family::V6, &chain, false, &["-j", "DROP"]));
+        for src in &sources6 {
+            if parents.docker_user_v6 {
+                jumps.push(rule(
+                    Family::V6,
+                    "DOCKER-USER",
+                    true,
+                    &["-s", src, "-j", &chain],
+                ));
+            }
+            for parent in ["INPUT", "FORWARD"] {
+                jumps.push(rule(
+                    Family::V6,
+                    parent,
+                    true,
+                    &["-i", bridge, "-s", src, "-j", &chain],
+                ));
+            }
+        }
+    }
+    ChainPlan {
+        chain,
+        families,
+        rules,
+        jumps,
+    }
+}
+
+/// The link-local IPv6 address the kernel derives from a MAC address (modified EUI-64).
+#[must_use]
+pub fn link_local_from_mac(mac: &str) -> Option<Ipv6Addr> {
+    let bytes: Vec<u8> = mac
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).ok())
+        .collect::<Option<_>>()?;
+    let [m0, m1, m2, m3, m4, m5] = bytes.as_slice() else {
+        return None;
+    };
+    let words = [
+        0xfe80,
+        0,
+        0,
+        0,
+        u16::from_be_bytes([m0 ^ 0x02, *m1]),
+        u16::from_be_bytes([*m2, 0xff]),
+        u16::from_be_bytes([0xfe, *m3]),
+        u16::from_be_bytes([*m4, *m5]),
+    ];
+    Some(Ipv6Addr::from(words))
+}
+
+impl fmt::Display for ChainPlan {
+    /// The plan as the iptables commands that create it (one per line).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for family in &self.families {
+            let prog = match family {
+                Family::V4 => "iptables",
+                Family::V6 => "ip6tables",
+            };
+            writeln!(f, "{prog} -N {}", self.chain)?;
+            for rule in self.rules.iter().chain(&self.jumps) {
+                if rule.family == *family {
+                    let args: Vec<String> = rule.add_args();
+                    writeln!(
+                        f,
+                        "{prog} {}",
+                        shlex::try_join(args.iter().map(String::as_str)).unwrap_or_default()
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
