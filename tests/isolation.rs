@@ -643,3 +643,19 @@ fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn dry_run_shows_the_container_changes_and_the_allowed_endpoints() {
+    require_docker!();
+    let case = Case::new("#!/bin/bash\necho hi\n");
+    let mut cmd = case.command(&["--dry-run"]);
+    cmd.env("SFORGE_AGENT_API_BASE_URL", "http://10.9.8.7:9090");
+    let run = Case::run(cmd);
+    run.expect_code(0)
+        .expect_stdout("--cap-drop NET_RAW")
+        .expect_stdout("--sysctl 'net.ipv4.ping_group_range=1 0'")
+        .expect_stdout("#   judge host.docker.internal:")
+        .expect_stdout("#   API 10.9.8.7:9090 -> 10.9.8.7");
+    let chains = support::run_ok(Command::new("iptables").args(["-w", "-S"]), None);
+    assert!(!String::from_utf8_lossy(&chains.stdout).contains(&format!("run={} ", case.run_id)));
+}

@@ -167,11 +167,8 @@ fn dry_run(
             env,
             prompt,
             tools,
-            egress: None,
+            egress: super::run_isolation::egress(s).map_err(|e| anyhow::anyhow!(e))?,
         };
-        if !s.internet.value {
-            println!("# internet is off: after the install steps, an iptables chain SFORGE_<container id> allows only the judge and the API, then a self-check proves it");
-        }
         run.plan(&log).map_err(|e| anyhow::anyhow!(e))?;
     }
     eprintln!("Dry run: files written under {}", run_dir.display());

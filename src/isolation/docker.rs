@@ -1,12 +1,13 @@
 //! Isolation of Docker Work containers: preflight (iptables rights), the container's network
 //! settings, applying the chain, the self-check, removal, and the sweep of stale chains.
 
+use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::endpoints::{resolve, Endpoint};
+use super::endpoints::{resolve, Endpoint, Target};
 use super::firewall::Firewall;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::probe::{probe, Canary, Reach};
@@ -44,6 +45,27 @@ impl Egress {
         }
         spec.sysctls
             .push(("net.ipv4.ping_group_range".into(), "1 0".into()));
+    }
+
+    /// For `run --dry-run`: what the isolation of a task will do, as shell comments.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut text = String::from(
+            "# internet is off: after the install steps, iptables chain SFORGE_<container id> lets the\n\
+             # container open TCP connections only to these addresses (then a self-check proves it):\n",
+        );
+        for e in &self.endpoints {
+            let to = match &e.target {
+                Target::Gateway => "the bridge gateway".to_owned(),
+                Target::Addresses(ips) => ips
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let _ = writeln!(text, "#   {} {}:{} -> {to}", e.role, e.host, e.port);
+        }
+        text
     }
 
     /// The judge's address as seen by the container.

@@ -97,6 +97,9 @@ impl TaskRun<'_> {
     pub fn plan(&self, log: &RunLog) -> Result<(), String> {
         self.create(log)?;
         self.install(log)?;
+        if let Some(egress) = &self.egress {
+            println!("{}", egress.describe());
+        }
         let mut env = self.env.clone();
         env.push((
             "SFORGE_TOKEN".into(),
