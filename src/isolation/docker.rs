@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::endpoints::{resolve, Endpoint, Target};
 use super::firewall::Firewall;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
-use super::probe::{probe, Canary, Reach};
+use super::selfcheck::SelfCheck;
 use super::IsolationError;
 use crate::process::{Cmd, Runner};
 use crate::sandbox::{ContainerSpec, Sandbox};
@@ -69,7 +69,8 @@ impl Egress {
     }
 
     /// The judge's address as seen by the container.
-    fn judge(&self, gateway: Ipv4Addr) -> Option<SocketAddrV4> {
+    #[must_use]
+    pub fn judge(&self, gateway: Ipv4Addr) -> Option<SocketAddrV4> {
         let judge = self.endpoints.iter().find(|e| e.role == "judge")?;
         judge
             .allowed(gateway)
@@ -182,9 +183,8 @@ impl DockerIsolation {
         })
     }
 
-    /// Apply the rules for `name` and prove them: from inside, a canary on this host must be
-    /// reachable before and unreachable after, and the judge reachable after. `applied` is set
-    /// as soon as rules exist, so the caller removes them whatever happens.
+    /// Apply the rules for `name` and prove them (see [`SelfCheck`]). `applied` is set as soon
+    /// as rules exist, so the caller removes them whatever happens.
     pub fn isolate(
         &self,
         sandbox: &dyn Sandbox,
@@ -195,61 +195,38 @@ impl DockerIsolation {
         log: &dyn Fn(&str),
     ) -> Result<(), IsolationError> {
         let net = self.inspect(name)?;
-        let canary = Canary::start()?;
-        let canary_addr = SocketAddrV4::new(net.gateway, canary.port());
-        if let Reach::Closed(why) = probe(sandbox, name, canary_addr)? {
-            return Err(IsolationError::Probe(format!(
-                "before isolation the container could not reach a canary on this host at \
-                 {canary_addr} ({why}), so blocking could not be proven"
-            )));
-        }
+        let judge = egress
+            .judge(net.gateway)
+            .ok_or_else(|| IsolationError::Probe("no judge endpoint".into()))?;
         let allowed: Vec<_> = egress
             .endpoints
             .iter()
             .flat_map(|e| e.allowed(net.gateway))
             .collect();
         let plan = plan(&net, &allowed, self.firewall.parents(), comment);
-        if self.skip_rules {
-            log("TEST HOOK SFORGE_TEST_SKIP_ISOLATION_RULES: iptables rules NOT applied");
-        } else {
+        let check = SelfCheck {
+            sandbox,
+            container: name,
+            host_ip: net.gateway,
+            judge,
+            leak_hint: "",
+        };
+        let canary = check.run(&mut || {
+            if self.skip_rules {
+                log("TEST HOOK SFORGE_TEST_SKIP_ISOLATION_RULES: iptables rules NOT applied");
+                return Ok(());
+            }
             *applied = Some(AppliedIsolation {
                 net: net.clone(),
                 plan: plan.clone(),
             });
             self.firewall.apply(&plan)?;
             log(&format!("iptables chain {} applied", plan.chain));
-        }
-        Self::verify(sandbox, name, egress, &net, &canary, canary_addr)?;
+            Ok(())
+        })?;
         log(&format!(
-            "isolation self-check passed: judge reachable, canary {canary_addr} blocked"
+            "isolation self-check passed: judge {judge} reachable, canary {canary} blocked"
         ));
-        Ok(())
-    }
-
-    fn verify(
-        sandbox: &dyn Sandbox,
-        name: &str,
-        egress: &Egress,
-        net: &ContainerNet,
-        canary: &Canary,
-        canary_addr: SocketAddrV4,
-    ) -> Result<(), IsolationError> {
-        let before = canary.hits();
-        let judge = egress
-            .judge(net.gateway)
-            .ok_or_else(|| IsolationError::Probe("no judge endpoint".into()))?;
-        if let Reach::Closed(why) = probe(sandbox, name, judge)? {
-            return Err(IsolationError::Probe(format!(
-                "the judge at {judge} is not reachable from the isolated container ({why})"
-            )));
-        }
-        let reach = probe(sandbox, name, canary_addr)?;
-        if reach == Reach::Open || canary.hits() > before {
-            return Err(IsolationError::Leak(format!(
-                "the Work container reached {canary_addr} (a canary port on this host that is \
-                 not an allowed endpoint)"
-            )));
-        }
         Ok(())
     }
 

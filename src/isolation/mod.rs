@@ -8,6 +8,7 @@ mod firewall;
 mod plan;
 mod probe;
 mod proxies;
+mod selfcheck;
 
 pub use docker::{AppliedIsolation, DockerIsolation, Egress};
 pub use endpoints::{host_port, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME};
@@ -18,6 +19,7 @@ pub use plan::{
 };
 pub use probe::{probe, Canary, Reach};
 pub use proxies::{check_proxies, is_inherited_proxy};
+pub use selfcheck::SelfCheck;
 
 use crate::process::ProcessError;
 
