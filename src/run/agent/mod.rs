@@ -198,7 +198,8 @@ impl Agent {
         match self {
             Agent::ClaudeCode => Some("ANTHROPIC_AUTH_TOKEN"),
             Agent::Codex => Some("OPENAI_API_KEY"),
-            Agent::Script => None,
+            // Scripted agents that call an LLM find the key and base URL under sforge's names.
+            Agent::Script => Some("SFORGE_AGENT_API_KEY"),
         }
     }
 
@@ -208,7 +209,7 @@ impl Agent {
         match self {
             Agent::ClaudeCode => Some("ANTHROPIC_BASE_URL"),
             Agent::Codex => Some("OPENAI_BASE_URL"),
-            Agent::Script => None,
+            Agent::Script => Some("SFORGE_AGENT_API_BASE_URL"),
         }
     }
 
