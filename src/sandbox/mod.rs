@@ -2,12 +2,14 @@
 //! (Docker today, over the docker CLI). Every container carries sforge's ownership labels.
 
 mod docker;
+pub mod k8s;
 mod spec;
 
 use std::time::Duration;
 
 pub use crate::task::Role;
 pub use docker::DockerSandbox;
+pub use k8s::K8sSandbox;
 pub use spec::{labels, ContainerSpec, ExecSpec};
 
 use crate::process::{Output, ProcessError};
@@ -22,6 +24,9 @@ pub enum SandboxError {
         #[source]
         source: ProcessError,
     },
+    /// The backend refused or gave up (a pod that cannot start, a missing image, bad limits).
+    #[error("container {name}: {message}")]
+    Failed { name: String, message: String },
 }
 
 /// The result of a command run inside a container.
