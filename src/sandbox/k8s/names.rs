@@ -5,6 +5,10 @@ use sha2::{Digest, Sha256};
 
 /// Longest DNS-1123 label (pod, secret and policy names) and label value.
 pub const MAX_NAME: usize = 63;
+/// Longest pod name: leaves room for `sforge-iso-` so the policy and Secret names derived
+/// from it need no further cut.
+pub const MAX_POD: usize = MAX_NAME - POLICY_PREFIX.len();
+const POLICY_PREFIX: &str = "sforge-iso-";
 
 /// The first 8 hex digits of the SHA-256 of `text`.
 #[must_use]
@@ -46,18 +50,18 @@ pub fn dns_label(original: &str) -> String {
     if clean == original && clean.len() <= MAX_NAME {
         return clean;
     }
-    join_hashed(&clean, "", original)
+    join_hashed(&clean, "", original, MAX_NAME)
 }
 
 /// `<head cut to fit>-<hash>[-<tail>]`, at most 63 characters.
-fn join_hashed(head: &str, tail: &str, original: &str) -> String {
+fn join_hashed(head: &str, tail: &str, original: &str, max: usize) -> String {
     let hash = short_hash(original);
     let tail_part = if tail.is_empty() {
         String::new()
     } else {
         format!("-{tail}")
     };
-    let room = MAX_NAME.saturating_sub(hash.len() + 1 + tail_part.len());
+    let room = max.saturating_sub(hash.len() + 1 + tail_part.len());
     let head = cut(head, room);
     if head.is_empty() {
         format!("{hash}{tail_part}")
@@ -69,20 +73,24 @@ fn join_hashed(head: &str, tail: &str, original: &str) -> String {
 /// The pod name for a container name. `sforge.<role>.<task>.<run>` becomes
 /// `<role>-<task>-<hash>-<run>` and `<bench>.judge.<task>.<submission>` becomes
 /// `<bench>-judge-<task>-<hash>-<submission>`: only the middle is cut, so the run or submission
-/// id stays whole (unless it alone is too long to fit). Other names go through [`dns_label`].
+/// id stays whole (unless it alone is too long to fit). Other names are sanitised the same
+/// way. At most [`MAX_POD`] characters.
 #[must_use]
 pub fn pod_name(container: &str) -> String {
     let parts: Vec<&str> = container.split('.').collect();
     let (head, id) = match parts.as_slice() {
-        ["sforge", role, task, id] => (format!("{role}-{task}"), *id),
-        [bench, "judge", task, id] => (format!("{bench}-judge-{task}"), *id),
-        _ => return dns_label(container),
+        ["sforge", role, task, id] => (format!("{role}-{task}"), dns_chars(id)),
+        [bench, "judge", task, id] => (format!("{bench}-judge-{task}"), dns_chars(id)),
+        _ => (container.to_owned(), String::new()),
     };
-    let id_clean = dns_chars(id);
-    if id_clean.is_empty() || id_clean.len() > MAX_NAME / 2 {
-        return dns_label(container);
+    if id.len() > MAX_POD / 2 {
+        return join_hashed(&dns_chars(container), "", container, MAX_POD);
     }
-    join_hashed(&dns_chars(&head), &id_clean, container)
+    let clean = dns_chars(container);
+    if id.is_empty() && clean == container && clean.len() <= MAX_POD {
+        return clean;
+    }
+    join_hashed(&dns_chars(&head), &id, container, MAX_POD)
 }
 
 /// The Secret holding a pod's secret environment: `<pod>-env` (kept within 63 characters).
@@ -104,6 +112,7 @@ fn suffixed(pod: &str, prefix: &str, suffix: &str) -> String {
     }
     let head = format!("{prefix}{pod}");
     let room = MAX_NAME - suffix.len() - 9;
+    // Unreachable for pod names (at most MAX_POD long); kept for arbitrary input.
     format!("{}-{}{suffix}", cut(&head, room), short_hash(&name))
 }
 
@@ -159,7 +168,7 @@ mod tests {
     #[test]
     fn work_pod_names_keep_the_run_id_and_do_not_collide() {
         let name = pod_name("sforge.run.schemathesis_config_modernization.edgebench-001");
-        assert!(name.starts_with("run-schemathesis-config-modernization-"), "{name}");
+        assert!(name.starts_with("run-schemathesis-config-"), "{name}");
         assert!(name.ends_with("-edgebench-001"), "{name}");
         assert!(is_dns_label(&name), "{name}");
         // The reference cut task ids to 15 characters: these two collided.
@@ -173,7 +182,7 @@ mod tests {
     #[test]
     fn judge_pod_names_keep_the_whole_submission_id() {
         let name = pod_name("edgebench.judge.order_addition_permutation_optimization.abcdef123456");
-        assert_eq!(name.len(), MAX_NAME, "{name}");
+        assert_eq!(name.len(), MAX_POD, "{name}");
         assert!(name.ends_with("-abcdef123456"), "{name}");
         assert!(name.starts_with("edgebench-judge-order-addition"), "{name}");
         assert!(is_dns_label(&name));
@@ -185,14 +194,20 @@ mod tests {
     fn unusual_container_names_still_give_valid_labels() {
         for original in ["sforge.run.x.", "sforge.run..Z", "weird name!", "sforge.game.t.sid"] {
             let name = pod_name(original);
-            assert!(is_dns_label(&name), "{original} -> {name}");
+            assert!(is_dns_label(&name) && name.len() <= MAX_POD, "{original} -> {name}");
         }
+        assert_eq!(pod_name("plain-pod"), "plain-pod");
+        let long_id = pod_name(&format!("sforge.run.t.{}", "r".repeat(40)));
+        assert!(is_dns_label(&long_id) && long_id.len() <= MAX_POD, "{long_id}");
     }
 
     #[test]
     fn derived_names_stay_within_63() {
         let pod = pod_name(&format!("sforge.run.{}.r", "t".repeat(80)));
+        assert_eq!(secret_name(&pod), format!("{pod}-env"), "no second hash");
+        assert_eq!(policy_name(&pod), format!("sforge-iso-{pod}"));
         assert_eq!(secret_name("p"), "p-env");
+        assert!(is_dns_label(&secret_name(&"x".repeat(63))));
         assert_eq!(policy_name("p"), "sforge-iso-p");
         for name in [secret_name(&pod), policy_name(&pod)] {
             assert!(is_dns_label(&name), "{name}");
