@@ -29,19 +29,39 @@ fn assert_golden(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(actual, expected, "{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)");
+    assert_eq!(
+        actual, expected,
+        "{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
+    );
 }
 
 fn work_spec() -> ContainerSpec {
     ContainerSpec {
         name: "sforge.run.schemathesis_config_modernization.edgebench-001".to_owned(),
         image: "sforge-work-schemathesis_config_modernization:3f2a9c1e".to_owned(),
-        labels: labels("edgebench-001", "schemathesis_config_modernization", Role::Work, "alice"),
+        labels: labels(
+            "edgebench-001",
+            "schemathesis_config_modernization",
+            Role::Work,
+            "alice",
+        ),
         env: vec![
-            ("SFORGE_JUDGE_URL".to_owned(), "http://10.0.0.12:8080".to_owned()),
-            ("ANTHROPIC_API_KEY".to_owned(), "sk-ant-very-secret".to_owned()),
-            ("HTTPS_PROXY".to_owned(), "http://bob:hunter2@proxy:3128".to_owned()),
-            ("SFORGE_TOKEN".to_owned(), "0123456789abcdef0123456789abcdef".to_owned()),
+            (
+                "SFORGE_JUDGE_URL".to_owned(),
+                "http://10.0.0.12:8080".to_owned(),
+            ),
+            (
+                "ANTHROPIC_API_KEY".to_owned(),
+                "sk-ant-very-secret".to_owned(),
+            ),
+            (
+                "HTTPS_PROXY".to_owned(),
+                "http://bob:hunter2@proxy:3128".to_owned(),
+            ),
+            (
+                "SFORGE_TOKEN".to_owned(),
+                "0123456789abcdef0123456789abcdef".to_owned(),
+            ),
         ],
         ..ContainerSpec::default()
     }
@@ -49,8 +69,8 @@ fn work_spec() -> ContainerSpec {
 
 fn full_config() -> K8sConfig {
     let mut config = K8sConfig::example();
-    config.namespace = "sforge-runs".to_owned();
-    config.image_registry = "registry.example.com/sforge/".to_owned();
+    "sforge-runs".clone_into(&mut config.namespace);
+    "registry.example.com/sforge/".clone_into(&mut config.image_registry);
     config.node_selector = [("pool", "sforge"), ("kubernetes.io/arch", "amd64")]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -62,8 +82,16 @@ fn judge_spec() -> ContainerSpec {
     ContainerSpec {
         name: "edgebench.judge.order_addition_permutation_optimization.abcdef123456".to_owned(),
         image: "sforge-judge-order_addition_permutation_optimization:77aa01bb".to_owned(),
-        labels: labels("run-7", "order_addition_permutation_optimization", Role::Judge, "bob"),
-        env: vec![("SFORGE_JUDGE_URL".to_owned(), "http://10.0.0.12:8080".to_owned())],
+        labels: labels(
+            "run-7",
+            "order_addition_permutation_optimization",
+            Role::Judge,
+            "bob",
+        ),
+        env: vec![(
+            "SFORGE_JUDGE_URL".to_owned(),
+            "http://10.0.0.12:8080".to_owned(),
+        )],
         user: Some("root".to_owned()),
         workdir: Some("/testbed".to_owned()),
         cpu_limit: Some(4),
@@ -83,7 +111,10 @@ fn judge_spec() -> ContainerSpec {
 fn manifests() -> Vec<(&'static str, String)> {
     let plain = objects(&work_spec(), &K8sConfig::example()).unwrap();
     let full = objects(&judge_spec(), &full_config()).unwrap();
-    let secret = plain.secret.clone().expect("secret env values make a Secret");
+    let secret = plain
+        .secret
+        .clone()
+        .expect("secret env values make a Secret");
     let pod = pod_name(&work_spec().name);
     let policy = isolation_policy(
         &pod,
@@ -113,14 +144,20 @@ fn manifests_match_their_golden_files() {
 #[test]
 fn no_secret_value_is_in_any_printable_manifest() {
     for (name, yaml) in manifests() {
-        for secret in ["sk-ant-very-secret", "hunter2", "0123456789abcdef0123456789abcdef"] {
+        for secret in [
+            "sk-ant-very-secret",
+            "hunter2",
+            "0123456789abcdef0123456789abcdef",
+        ] {
             assert!(!yaml.contains(secret), "{name} shows a secret:\n{yaml}");
         }
     }
 }
 
 fn validator() -> Option<String> {
-    let found = Command::new("kubernetes-validate").arg("--version").output();
+    let found = Command::new("kubernetes-validate")
+        .arg("--version")
+        .output();
     match found {
         Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
         _ => None,
@@ -132,7 +169,10 @@ fn manifests_are_valid_for_kubernetes_1_27_and_1_33() {
     if validator().is_none() {
         let in_ci = std::env::var_os("CI").is_some()
             || std::env::var("SFORGE_TEST_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-        assert!(!in_ci, "kubernetes-validate is missing: run scripts/setup.sh");
+        assert!(
+            !in_ci,
+            "kubernetes-validate is missing: run scripts/setup.sh"
+        );
         eprintln!("\n!!!!! SKIPPED manifest validation: kubernetes-validate is missing (pip install kubernetes-validate, or scripts/setup.sh)\n");
         return;
     }
@@ -154,8 +194,14 @@ fn manifests_are_valid_for_kubernetes_1_27_and_1_33() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "invalid for Kubernetes {version}:\n{text}");
-        assert!(!text.contains("WARN") && !text.contains("ERROR"), "{version}: {text}");
+        assert!(
+            out.status.success(),
+            "invalid for Kubernetes {version}:\n{text}"
+        );
+        assert!(
+            !text.contains("WARN") && !text.contains("ERROR"),
+            "{version}: {text}"
+        );
     }
 }
 

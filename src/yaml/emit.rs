@@ -23,11 +23,7 @@ pub fn to_yaml(value: &Value) -> String {
 /// Several documents separated by `---` lines.
 #[must_use]
 pub fn to_yaml_documents(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(to_yaml)
-        .collect::<Vec<_>>()
-        .join("---\n")
+    values.iter().map(to_yaml).collect::<Vec<_>>().join("---\n")
 }
 
 fn is_block(value: &Value) -> bool {
@@ -99,11 +95,16 @@ fn inline(value: &Value) -> String {
 /// and no number under YAML 1.2 either (`1e3`); otherwise a JSON string, which is a valid YAML
 /// double-quoted scalar.
 fn string(s: &str) -> String {
-    let ordinary = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '/')
-        && s
-            .chars()
+    let ordinary = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '/')
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'));
-    if ordinary && s.parse::<f64>().is_err() && super::parse(s).is_ok_and(|v| v == Yaml::Str(s.to_owned())) {
+    if ordinary
+        && s.parse::<f64>().is_err()
+        && super::parse(s).is_ok_and(|v| v == Yaml::Str(s.to_owned()))
+    {
         s.to_owned()
     } else {
         serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
@@ -145,7 +146,10 @@ list:
 octal: "0755"
 odd: "it's: a \"test\"\nline"
 "#;
-        assert_eq!(yaml.replace("\"key with space\"", "key with space"), expected);
+        assert_eq!(
+            yaml.replace("\"key with space\"", "key with space"),
+            expected
+        );
         assert!(yaml.contains("\"key with space\": \"~\""), "{yaml}");
     }
 
@@ -155,6 +159,9 @@ odd: "it's: a \"test\"\nline"
         let back = crate::yaml::parse(&to_yaml(&value)).expect("valid YAML");
         let expected = crate::yaml::parse(&serde_json::to_string(&value).unwrap()).unwrap();
         assert_eq!(back, expected);
-        assert_eq!(to_yaml_documents(&[json!({"a": 1}), json!({"b": 2})]), "a: 1\n---\nb: 2\n");
+        assert_eq!(
+            to_yaml_documents(&[json!({"a": 1}), json!({"b": 2})]),
+            "a: 1\n---\nb: 2\n"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Pure construction of the Pod, Secret and NetworkPolicy for a container from its
+//! Pure construction of the Pod, Secret and `NetworkPolicy` for a container from its
 //! [`ContainerSpec`] and the cluster settings ([`K8sConfig`]).
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use super::config::K8sConfig;
 use super::manifest::{
     Capabilities, Container, EgressRule, EnvVar, EnvVarSource, HostAlias, IpBlock, KeyRef,
     LabelSelector, NetworkPolicy, NetworkPolicySpec, ObjectMeta, Peer, Pod, PodSpec, PolicyPort,
-    Resources, SecurityContext, Secret,
+    Resources, Secret, SecurityContext,
 };
 use super::names::{label_value, pod_name, policy_name, secret_name, short_hash};
 use super::units::{k8s_memory, MemoryError};

@@ -8,6 +8,8 @@
 //!   passwordless sudo); no switch when already that user;
 //! - copies run `tar` as root (`sudo -n` when needed), owner of extracted files root, like `docker cp`.
 
+use std::fmt::Write as _;
+
 use crate::sandbox::ExecSpec;
 
 /// Creates the private file `$1` (which must not exist yet) from stdin.
@@ -36,7 +38,10 @@ const KILL_ALL: &str =
 pub fn env_file(env: &[(String, String)]) -> String {
     let mut text = String::new();
     for (name, value) in env {
-        let valid = name.chars().next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
             && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
         if !valid {
             log::warn!("not passing environment variable {name:?}: not a shell variable name");
@@ -46,7 +51,7 @@ pub fn env_file(env: &[(String, String)]) -> String {
             |_| format!("'{}'", value.replace('\0', "").replace('\'', r"'\''")),
             std::borrow::Cow::into_owned,
         );
-        text.push_str(&format!("export {name}={quoted}\n"));
+        let _ = writeln!(text, "export {name}={quoted}");
     }
     text
 }
@@ -59,7 +64,9 @@ pub fn env_path() -> std::io::Result<String> {
 /// The argv that writes the env file at `path` (its text goes on stdin).
 #[must_use]
 pub fn write_env_argv(path: &str) -> Vec<String> {
-    ["sh", "-c", WRITE_ENV, "sh", path].map(str::to_owned).to_vec()
+    ["sh", "-c", WRITE_ENV, "sh", path]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// The argv of `exec` with the env file (if any) at `env_path`.
@@ -129,9 +136,22 @@ mod tests {
         assert_eq!(argv[..2], ["sh", "-c"]);
         assert_eq!(
             argv[3..],
-            ["sh", "/tmp/.sforge-env.abc", "agent", "/work dir", "echo", "hi there"]
+            [
+                "sh",
+                "/tmp/.sforge-env.abc",
+                "agent",
+                "/work dir",
+                "echo",
+                "hi there"
+            ]
         );
-        let plain = run_argv(&ExecSpec { argv: vec!["true".into()], ..ExecSpec::default() }, None);
+        let plain = run_argv(
+            &ExecSpec {
+                argv: vec!["true".into()],
+                ..ExecSpec::default()
+            },
+            None,
+        );
         assert_eq!(plain[3..], ["sh", "", "", "", "true"]);
     }
 

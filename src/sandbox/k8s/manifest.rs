@@ -1,6 +1,6 @@
 //! The Kubernetes objects sforge creates, as typed serde structs (`BTreeMap`s keep the output
 //! deterministic): the Pod of a container, the Secret holding its secret environment, and the
-//! egress NetworkPolicy that isolates it.
+//! egress `NetworkPolicy` that isolates it.
 
 use std::collections::BTreeMap;
 

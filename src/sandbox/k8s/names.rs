@@ -1,6 +1,8 @@
 //! Kubernetes names and label values from sforge's container names, without collisions: any name
 //! that sanitising or truncation changes carries 8 hex digits of the SHA-256 of the original.
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
 
 /// Longest DNS-1123 label (pod, secret and policy names) and label value.
@@ -16,8 +18,10 @@ pub fn short_hash(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(8), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// `text` lower-cased with every character outside `[a-z0-9-]` turned into `-`, runs of `-`
@@ -99,7 +103,7 @@ pub fn secret_name(pod: &str) -> String {
     suffixed(pod, "", "-env")
 }
 
-/// The isolation NetworkPolicy of a pod: `sforge-iso-<pod>` (kept within 63 characters).
+/// The isolation `NetworkPolicy` of a pod: `sforge-iso-<pod>` (kept within 63 characters).
 #[must_use]
 pub fn policy_name(pod: &str) -> String {
     suffixed(pod, "sforge-iso-", "")
@@ -159,7 +163,11 @@ mod tests {
         assert_eq!(dns_label("my-pod-1"), "my-pod-1");
         let hashed = dns_label("My_Pod");
         assert_eq!(hashed, format!("my-pod-{}", short_hash("My_Pod")));
-        assert_ne!(dns_label("a.b"), dns_label("a-b"), "sanitising must not collide");
+        assert_ne!(
+            dns_label("a.b"),
+            dns_label("a-b"),
+            "sanitising must not collide"
+        );
         assert!(is_dns_label(&dns_label("---")));
         assert!(is_dns_label(&dns_label(&"x".repeat(100))));
         assert_eq!(short_hash("abc"), "ba7816bf");
@@ -186,19 +194,31 @@ mod tests {
         assert!(name.ends_with("-abcdef123456"), "{name}");
         assert!(name.starts_with("edgebench-judge-order-addition"), "{name}");
         assert!(is_dns_label(&name));
-        let other = pod_name("edgebench.judge.order_addition_permutation_optimization.abcdef123457");
+        let other =
+            pod_name("edgebench.judge.order_addition_permutation_optimization.abcdef123457");
         assert_ne!(name, other);
     }
 
     #[test]
     fn unusual_container_names_still_give_valid_labels() {
-        for original in ["sforge.run.x.", "sforge.run..Z", "weird name!", "sforge.game.t.sid"] {
+        for original in [
+            "sforge.run.x.",
+            "sforge.run..Z",
+            "weird name!",
+            "sforge.game.t.sid",
+        ] {
             let name = pod_name(original);
-            assert!(is_dns_label(&name) && name.len() <= MAX_POD, "{original} -> {name}");
+            assert!(
+                is_dns_label(&name) && name.len() <= MAX_POD,
+                "{original} -> {name}"
+            );
         }
         assert_eq!(pod_name("plain-pod"), "plain-pod");
         let long_id = pod_name(&format!("sforge.run.t.{}", "r".repeat(40)));
-        assert!(is_dns_label(&long_id) && long_id.len() <= MAX_POD, "{long_id}");
+        assert!(
+            is_dns_label(&long_id) && long_id.len() <= MAX_POD,
+            "{long_id}"
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::build::{isolation_policy, objects, PodObjects};
 use super::config::K8sConfig;
-use super::exec::{env_file, env_path, kill_all_argv, run_argv, tar_argv, untar_argv, write_env_argv};
+use super::exec::{
+    env_file, env_path, kill_all_argv, run_argv, tar_argv, untar_argv, write_env_argv,
+};
 use super::kubectl::Kubectl;
 use super::manifest::yaml_of;
 use super::names::{pod_name, policy_name, secret_name};
@@ -86,10 +88,13 @@ impl K8sSandbox {
             .kubeconfig
             .as_deref()
             .unwrap_or("kubectl's default (~/.kube/config or KUBECONFIG)");
-        self.runner.run(&self.kubectl.cluster_info()).map(drop).map_err(|e| {
-            failed(
-                "cluster",
-                format!(
+        self.runner
+            .run(&self.kubectl.cluster_info())
+            .map(drop)
+            .map_err(|e| {
+                failed(
+                    "cluster",
+                    format!(
                     "kubectl cannot reach the cluster: {e}\nCheck: kubectl -n {ns} cluster-info. \
                      Likely causes: a wrong kubeconfig (using {kubeconfig}; set \
                      SFORGE_K8S_KUBECONFIG), an unreachable API server, or a wrong namespace \
@@ -97,8 +102,8 @@ impl K8sSandbox {
                      account must be allowed to create, query and delete pods, secrets and \
                      networkpolicies there: kubectl -n {ns} auth can-i create pods)."
                 ),
-            )
-        })
+                )
+            })
     }
 
     /// Applies the egress policy of the pod of `container`: TCP to `endpoints`, DNS to the
@@ -148,7 +153,9 @@ impl K8sSandbox {
                 &yaml_of(&secret.redacted()),
             );
             let cmd = self.kubectl.apply(&yaml_of(secret), true).note(note);
-            self.runner.run(&cmd).map_err(fail("create the secret of", name))?;
+            self.runner
+                .run(&cmd)
+                .map_err(fail("create the secret of", name))?;
         }
         let cmd = self
             .kubectl
@@ -183,7 +190,10 @@ impl K8sSandbox {
             match state {
                 PodState::Running => return Ok(()),
                 PodState::Failed(why) => {
-                    return Err(failed(name, format!("pod {pod}: {why} (details: {describe})")))
+                    return Err(failed(
+                        name,
+                        format!("pod {pod}: {why} (details: {describe})"),
+                    ))
                 }
                 PodState::Starting(now) if Instant::now() >= deadline => {
                     return Err(failed(
@@ -200,11 +210,17 @@ impl K8sSandbox {
     }
 
     /// Writes `exec`'s environment to a private file in the pod; returns its path.
-    fn ship_env(&self, pod: &str, name: &str, exec: &ExecSpec) -> Result<Option<String>, SandboxError> {
+    fn ship_env(
+        &self,
+        pod: &str,
+        name: &str,
+        exec: &ExecSpec,
+    ) -> Result<Option<String>, SandboxError> {
         if exec.env.is_empty() {
             return Ok(None);
         }
-        let path = env_path().map_err(|e| failed(name, format!("cannot pick an env file name: {e}")))?;
+        let path =
+            env_path().map_err(|e| failed(name, format!("cannot pick an env file name: {e}")))?;
         let cmd = self
             .kubectl
             .exec(pod, true, write_env_argv(&path))
@@ -219,7 +235,8 @@ impl K8sSandbox {
 
 impl Sandbox for K8sSandbox {
     fn start(&self, spec: &ContainerSpec) -> Result<(), SandboxError> {
-        let objects = objects(spec, self.config()).map_err(|e| failed(&spec.name, e.to_string()))?;
+        let objects =
+            objects(spec, self.config()).map_err(|e| failed(&spec.name, e.to_string()))?;
         let pod = objects.pod.metadata.name.clone();
         if let Some(check) = &self.image_check {
             let image = &objects.pod.spec.containers[0].image;
@@ -230,7 +247,10 @@ impl Sandbox for K8sSandbox {
                 self.wait_running(&pod, &spec.name)
             } else {
                 let wait = self.kubectl.wait_ready(&pod, self.config().start_timeout);
-                self.runner.run(&wait).map(drop).map_err(fail("start", &spec.name))
+                self.runner
+                    .run(&wait)
+                    .map(drop)
+                    .map_err(fail("start", &spec.name))
             }
         });
         if result.is_err() {
@@ -293,7 +313,10 @@ impl Sandbox for K8sSandbox {
             .kubectl
             .exec(&pod_name(name), true, untar_argv(dir))
             .stdin_bytes(tar);
-        self.runner.run(&cmd).map(drop).map_err(fail("copy into", name))
+        self.runner
+            .run(&cmd)
+            .map(drop)
+            .map_err(fail("copy into", name))
     }
 
     fn copy_out(&self, name: &str, path: &str) -> Result<Vec<u8>, SandboxError> {

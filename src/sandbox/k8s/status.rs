@@ -54,11 +54,17 @@ pub fn assess(pod: &Value, events: &Value, node_selector: &BTreeMap<String, Stri
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(": ");
-            return PodState::Failed(format!("the pod ended (phase {phase}) {why}").trim().to_owned());
+            return PodState::Failed(
+                format!("the pod ended (phase {phase}) {why}")
+                    .trim()
+                    .to_owned(),
+            );
         }
         _ => {}
     }
-    let image = pod["spec"]["containers"][0]["image"].as_str().unwrap_or("?");
+    let image = pod["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap_or("?");
     for cs in status["containerStatuses"].as_array().into_iter().flatten() {
         let waiting = &cs["state"]["waiting"];
         let reason = text(waiting, "reason");
@@ -67,13 +73,17 @@ pub fn assess(pod: &Value, events: &Value, node_selector: &BTreeMap<String, Stri
         }
     }
     let items = events["items"].as_array().map_or(&[][..], Vec::as_slice);
-    let scaling_up = items.iter().any(|e| text(e, "reason") == "TriggeredScaleUp");
+    let scaling_up = items
+        .iter()
+        .any(|e| text(e, "reason") == "TriggeredScaleUp");
     let unschedulable = status["conditions"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|c| text(c, "type") == "PodScheduled" && text(c, "status") == "False");
-    let failed_scheduling = items.iter().find(|e| text(e, "reason") == "FailedScheduling");
+    let failed_scheduling = items
+        .iter()
+        .find(|e| text(e, "reason") == "FailedScheduling");
     if !scaling_up {
         let message = match (unschedulable, failed_scheduling) {
             (Some(c), _) if text(c, "reason") == "Unschedulable" => Some(text(c, "message")),
@@ -122,10 +132,16 @@ mod tests {
     #[test]
     fn running_and_starting() {
         let none = BTreeMap::new();
-        assert_eq!(assess(&pod(&json!({"phase": "Running"})), &Value::Null, &none), PodState::Running);
+        assert_eq!(
+            assess(&pod(&json!({"phase": "Running"})), &Value::Null, &none),
+            PodState::Running
+        );
         let events = json!({"items": [{"reason": "Scheduled", "message": "assigned"}, {"reason": "Pulled", "message": "pulled x"}]});
         let state = assess(&pod(&json!({"phase": "Pending"})), &events, &none);
-        assert_eq!(state, PodState::Starting("phase Pending, last event Pulled: pulled x".into()));
+        assert_eq!(
+            state,
+            PodState::Starting("phase Pending, last event Pulled: pulled x".into())
+        );
     }
 
     #[test]
@@ -135,10 +151,20 @@ mod tests {
         let PodState::Failed(why) = assess(&pod(&status), &Value::Null, &BTreeMap::new()) else {
             panic!("must fail");
         };
-        assert!(why.contains("ImagePullBackOff") && why.contains("reg/x:1"), "{why}");
+        assert!(
+            why.contains("ImagePullBackOff") && why.contains("reg/x:1"),
+            "{why}"
+        );
         assert!(why.contains("sforge push"), "{why}");
         let events = json!({"items": [{"reason": "Failed", "message": "Error: ErrImagePull"}]});
-        assert!(matches!(assess(&pod(&json!({"phase": "Pending"})), &events, &BTreeMap::new()), PodState::Failed(_)));
+        assert!(matches!(
+            assess(
+                &pod(&json!({"phase": "Pending"})),
+                &events,
+                &BTreeMap::new()
+            ),
+            PodState::Failed(_)
+        ));
     }
 
     #[test]
@@ -149,17 +175,38 @@ mod tests {
         let PodState::Failed(why) = assess(&pod(&status), &Value::Null, &selector) else {
             panic!("must fail");
         };
-        assert!(why.contains("pool=gpu") && why.contains("didn't match"), "{why}");
-        let events = json!({"items": [{"reason": "TriggeredScaleUp", "message": "pod triggered scale-up"}]});
-        assert!(matches!(assess(&pod(&status), &events, &selector), PodState::Starting(_)));
+        assert!(
+            why.contains("pool=gpu") && why.contains("didn't match"),
+            "{why}"
+        );
+        let events =
+            json!({"items": [{"reason": "TriggeredScaleUp", "message": "pod triggered scale-up"}]});
+        assert!(matches!(
+            assess(&pod(&status), &events, &selector),
+            PodState::Starting(_)
+        ));
         let events = json!({"items": [{"reason": "FailedScheduling", "message": "0/3 nodes: Insufficient memory"}]});
-        let state = assess(&pod(&json!({"phase": "Pending"})), &events, &BTreeMap::new());
-        assert!(matches!(state, PodState::Failed(ref w) if w.contains("Insufficient memory") && w.contains("none")), "{state:?}");
+        let state = assess(
+            &pod(&json!({"phase": "Pending"})),
+            &events,
+            &BTreeMap::new(),
+        );
+        assert!(
+            matches!(state, PodState::Failed(ref w) if w.contains("Insufficient memory") && w.contains("none")),
+            "{state:?}"
+        );
     }
 
     #[test]
     fn terminal_phases_fail() {
-        let state = assess(&pod(&json!({"phase": "Failed", "reason": "Evicted", "message": "low memory"})), &Value::Null, &BTreeMap::new());
-        assert_eq!(state, PodState::Failed("the pod ended (phase Failed) Evicted: low memory".into()));
+        let state = assess(
+            &pod(&json!({"phase": "Failed", "reason": "Evicted", "message": "low memory"})),
+            &Value::Null,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            state,
+            PodState::Failed("the pod ended (phase Failed) Evicted: low memory".into())
+        );
     }
 }
