@@ -226,3 +226,48 @@ fn the_validator_refuses_unknown_fields() {
         .unwrap();
     assert!(!out.status.success(), "an unknown field must be refused");
 }
+
+#[test]
+fn render_with_the_k8s_backend_writes_valid_objects() {
+    let out = tempfile::tempdir().unwrap();
+    let tasks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let status = assert_cmd::Command::cargo_bin("sforge")
+        .unwrap()
+        .env("SFORGE_K8S_IMAGE_REGISTRY", "registry.example.com/sforge")
+        .arg("--tasks-dir")
+        .arg(&tasks)
+        .args(["render", "--task", "coin_change", "--backend", "k8s", "-o"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let dir = out.path().join("k8s");
+    let pod = std::fs::read_to_string(dir.join("work-pod.yaml")).unwrap();
+    assert!(
+        pod.contains("image: \"registry.example.com/sforge/sforge-demo.work.coin_change:"),
+        "{pod}"
+    );
+    let secret = std::fs::read_to_string(dir.join("work-secret.yaml")).unwrap();
+    assert!(secret.contains("SFORGE_TOKEN: \"***\""), "{secret}");
+    assert!(dir.join("judge-pod.yaml").is_file());
+    if validator().is_some() {
+        let check = Command::new("kubernetes-validate")
+            .args(["--strict", "--kubernetes-version", VERSIONS[0]])
+            .args([
+                dir.join("work-pod.yaml"),
+                dir.join("judge-pod.yaml"),
+                dir.join("work-secret.yaml"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}

@@ -150,7 +150,11 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         k8s_image_registry: r.parsed("SFORGE_K8S_IMAGE_REGISTRY", |t| Ok(t.trim().to_owned()))?,
         k8s_kubeconfig: r.text(&["SFORGE_K8S_KUBECONFIG"]),
         kubectl: r.parsed("SFORGE_KUBECTL", |t| Ok(t.trim().to_owned()))?,
-        k8s_dns_selector: r.parsed("SFORGE_K8S_DNS_SELECTOR", |t| Ok(t.trim().to_owned()))?,
+        k8s_dns_selector: r.parsed("SFORGE_K8S_DNS_SELECTOR", |t| {
+            crate::sandbox::k8s::DnsSelector::parse(t)
+                .map(|_| t.trim().to_owned())
+                .map_err(|e| format!("ns=<namespace>,<label>=<value>,… ({e})"))
+        })?,
         k8s_start_timeout: r.parsed("SFORGE_K8S_START_TIMEOUT", |t| {
             parse::whole::<u64>(t, "a whole number of seconds, e.g. 300")
         })?,

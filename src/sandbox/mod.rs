@@ -12,7 +12,23 @@ pub use docker::DockerSandbox;
 pub use k8s::K8sSandbox;
 pub use spec::{labels, ContainerSpec, ExecSpec};
 
-use crate::process::{Output, ProcessError};
+use std::sync::Arc;
+
+use crate::config::{Backend, Settings};
+use crate::process::{Output, ProcessError, Runner};
+
+/// The sandbox of the configured backend (`settings.backend`), running its commands with
+/// `runner` (a dry-run runner makes it print its plan).
+#[must_use]
+pub fn sandbox_for(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<dyn Sandbox> {
+    match settings.backend.value {
+        Backend::Docker => Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
+        Backend::K8s => Arc::new(K8sSandbox::new(
+            runner,
+            k8s::K8sConfig::from_settings(settings),
+        )),
+    }
+}
 
 /// Why a sandbox operation failed (always naming the container and the operation).
 #[derive(Debug, thiserror::Error)]

@@ -70,15 +70,18 @@ pub struct K8sConfig {
 }
 
 impl K8sConfig {
-    /// The backend's settings; a malformed DNS selector is named with the fix.
-    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        let dns = DnsSelector::parse(&settings.k8s_dns_selector.value).map_err(|e| {
-            format!(
-                "invalid k8s_dns_selector {:?} (from {}): {e}; expected e.g. {DEFAULT_DNS_SELECTOR}",
-                settings.k8s_dns_selector.value, settings.k8s_dns_selector.source
-            )
-        })?;
-        Ok(K8sConfig {
+    /// The backend's settings. The environment layer refuses a malformed DNS selector, so the
+    /// default here is only a safety net.
+    #[must_use]
+    pub fn from_settings(settings: &Settings) -> Self {
+        let dns = DnsSelector::parse(&settings.k8s_dns_selector.value).unwrap_or_else(|e| {
+            log::warn!(
+                "invalid k8s_dns_selector {:?} ({e}): using {DEFAULT_DNS_SELECTOR}",
+                settings.k8s_dns_selector.value
+            );
+            DnsSelector::parse(DEFAULT_DNS_SELECTOR).expect("the default parses")
+        });
+        K8sConfig {
             kubectl: settings.kubectl.value.clone(),
             namespace: settings.k8s_namespace.value.clone(),
             kubeconfig: settings.k8s_kubeconfig.value.clone(),
@@ -87,7 +90,7 @@ impl K8sConfig {
             dns,
             start_timeout: Duration::from_secs(settings.k8s_start_timeout.value),
             poll_interval: Duration::from_secs(2),
-        })
+        }
     }
 
     /// A configuration for tests and examples: namespace `default`, no registry.
@@ -127,7 +130,7 @@ mod tests {
     #[test]
     fn settings_feed_the_config() {
         let settings = Settings::merge(&[]);
-        let config = K8sConfig::from_settings(&settings).unwrap();
+        let config = K8sConfig::from_settings(&settings);
         assert_eq!(config, K8sConfig::example());
     }
 }

@@ -133,9 +133,14 @@ impl Kubectl {
     /// Deletes every pod, secret and policy of a run.
     #[must_use]
     pub fn delete_run(&self, run_id: &str) -> Cmd {
+        self.delete_selected(&format!("sforge.run-id={run_id}"))
+    }
+
+    /// Deletes every pod, secret and policy matching the label `selector` (`key=value`).
+    #[must_use]
+    pub fn delete_selected(&self, selector: &str) -> Cmd {
         self.base()
-            .args(["delete", "pods,secrets,networkpolicies", "-l"])
-            .arg(format!("sforge.run-id={run_id}"))
+            .args(["delete", "pods,secrets,networkpolicies", "-l", selector])
             .args(["--ignore-not-found", "--wait=true"])
             .timeout(Duration::from_secs(300))
     }
