@@ -18,6 +18,8 @@ readonly DEBOOTSTRAP_INCLUDE="python3,python3-pytest,git,curl,jq,sudo,ca-certifi
 # curl, jq and shellcheck: the host-side tests of the in-container sforge-submit script.
 readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry curl jq shellcheck)
 readonly DOCKERD_WAIT_SECONDS=60
+# Validates generated k8s manifests against the official schemas (1.22 to 1.33 in this release).
+readonly KUBERNETES_VALIDATE_VERSION="1.33.1"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -243,8 +245,30 @@ build_debian_image() {
   log "imported $DEBIAN_IMAGE"
 }
 
+# kubernetes-validate from PyPI, pinned; skipped when that version is already installed.
+install_kubernetes_validate() {
+  local have=""
+  if command -v kubernetes-validate >/dev/null 2>&1; then
+    have=$(kubernetes-validate --version 2>/dev/null || true)
+  fi
+  if [[ $have == *"$KUBERNETES_VALIDATE_VERSION"* ]]; then
+    log "kubernetes-validate $KUBERNETES_VALIDATE_VERSION present"
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || die "python3 is needed for kubernetes-validate"
+  log "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2 ||
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
+      "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2 ||
+    die "cannot install kubernetes-validate with pip"
+  command -v kubernetes-validate >/dev/null 2>&1 ||
+    die "kubernetes-validate is installed but not on PATH (add pip's script directory to PATH)"
+}
+
 main() {
   install_packages
+  install_kubernetes_validate
   pick_docker
   start_dockerd
   pick_docker_prefix

@@ -8,19 +8,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::{EvalArgs, GlobalArgs};
-use crate::config::{Backend, Settings};
+use crate::config::Settings;
 use crate::ids::random_hex;
 use crate::judge::{Judge, JudgeLimits, Report, Submission};
 use crate::task::Catalog;
 
 pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
-    if settings.backend.value != Backend::Docker {
-        anyhow::bail!(
-            "sforge eval supports only the docker backend in this version (backend {} from {})",
-            settings.backend.value,
-            settings.backend.source
-        );
-    }
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let task = catalog.task(&args.task)?;
     let run_id = match &args.run_id {
@@ -29,7 +22,7 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow:
     };
     let staged = stage_archive(&args.archive)?;
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
-    let judge = Judge::docker(settings, &catalog.benchmark.name, &owner());
+    let judge = Judge::from_settings(settings, &catalog.benchmark.name, &owner());
     let round = next_manual_round(&judge.submissions_dir(&run_id, &task.task_id));
     let dir = judge.submission_dir(&run_id, &task.task_id, &round);
     let mut out = std::io::stdout().lock();

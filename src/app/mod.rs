@@ -50,6 +50,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             judge_mem_limit: args.judge_mem_limit.clone(),
             ..RunSettingsArgs::default()
         },
+        Command::Render(args) => RunSettingsArgs {
+            backend: args.backend,
+            ..RunSettingsArgs::default()
+        },
         _ => RunSettingsArgs::default(),
     };
     let resolver = Resolver::new(ctx.env.clone(), &ctx.cwd, &cli.global, &run_flags)?;

@@ -16,13 +16,6 @@ use crate::process::{self, Cmd, Runner};
 use crate::task::{Catalog, Task};
 
 pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    if settings.backend.value != Backend::Docker {
-        anyhow::bail!(
-            "sforge serve supports only the docker backend in this version (backend {} from {})",
-            settings.backend.value,
-            settings.backend.source
-        );
-    }
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let tasks: HashMap<String, Task> = catalog
         .all_tasks()?
@@ -49,7 +42,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
     config.max_upload_bytes = args.max_upload_mib.saturating_mul(1 << 20);
     config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace);
     let runner: Arc<dyn Runner> = process::runner(false);
-    let judge = Judge::docker(settings, &catalog.benchmark.name, &owner());
+    let judge = Judge::from_settings(settings, &catalog.benchmark.name, &owner());
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: tasks.clone(),
@@ -69,7 +62,10 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
         server.addr()
     );
     server.wait();
-    remove_own_judge_containers(runner.as_ref(), &settings.docker.value);
+    match settings.backend.value {
+        Backend::Docker => remove_own_judge_containers(runner.as_ref(), &settings.docker.value),
+        Backend::K8s => remove_own_judge_pods(runner.as_ref(), settings),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,6 +80,16 @@ fn remove_own_judge_containers(runner: &dyn Runner, docker: &str) {
     let ids = out.stdout_lines();
     if !ids.is_empty() {
         let _ = runner.run(&Cmd::new(docker).args(["rm", "-f", "-v"]).args(ids));
+    }
+}
+
+/// The k8s counterpart: pods (with their secrets and policies) labelled with this process.
+fn remove_own_judge_pods(runner: &dyn Runner, settings: &Settings) {
+    let kubectl =
+        crate::sandbox::k8s::Kubectl::new(crate::sandbox::k8s::K8sConfig::from_settings(settings));
+    let selector = format!("{GRADER_LABEL}={}", std::process::id());
+    if let Err(e) = runner.run(&kubectl.delete_selected(&selector)) {
+        log::warn!("cannot remove the judge pods of this server: {e}");
     }
 }
 

@@ -135,6 +135,11 @@ pub struct RenderArgs {
     /// Directory to write the files to (created if missing)
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+
+    /// Container backend; k8s also writes the Pod, Secret (values shown as ***) and, for tasks
+    /// without internet, NetworkPolicy YAML to <DIR>/k8s [env: SFORGE_BACKEND] [default: docker]
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub backend: Option<BackendArg>,
 }
 
 #[derive(Debug, Args)]

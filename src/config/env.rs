@@ -151,6 +151,15 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         k8s_node_selector: r.parsed("SFORGE_K8S_NODE_SELECTOR", |t| Ok(parse::kv_list(t)))?,
         k8s_image_registry: r.parsed("SFORGE_K8S_IMAGE_REGISTRY", |t| Ok(t.trim().to_owned()))?,
         k8s_kubeconfig: r.text(&["SFORGE_K8S_KUBECONFIG"]),
+        kubectl: r.parsed("SFORGE_KUBECTL", |t| Ok(t.trim().to_owned()))?,
+        k8s_dns_selector: r.parsed("SFORGE_K8S_DNS_SELECTOR", |t| {
+            crate::sandbox::k8s::DnsSelector::parse(t)
+                .map(|_| t.trim().to_owned())
+                .map_err(|e| format!("ns=<namespace>,<label>=<value>,… ({e})"))
+        })?,
+        k8s_start_timeout: r.parsed("SFORGE_K8S_START_TIMEOUT", |t| {
+            parse::whole::<u64>(t, "a whole number of seconds, e.g. 300")
+        })?,
         log_dir: r.parsed("SFORGE_LOG_DIR", |t| Ok(PathBuf::from(t)))?,
         tasks_dir: r.parsed("SFORGE_TASKS_DIR", |t| Ok(PathBuf::from(t)))?,
         ..Layer::default()

@@ -191,6 +191,12 @@ settings! {
     k8s_node_selector: BTreeMap<String, String> = BTreeMap::new();
     k8s_image_registry: String = String::new();
     k8s_kubeconfig: Option<String> = None;
+    /// The kubectl client (a name on PATH or a path).
+    kubectl: String = "kubectl".to_owned();
+    /// Where cluster DNS runs (`ns=<namespace>,<label>=<value>,…`): the only DNS isolated pods reach.
+    k8s_dns_selector: String = "ns=kube-system,k8s-app=kube-dns".to_owned();
+    /// Seconds a pod may take to become Running.
+    k8s_start_timeout: u64 = 300;
     // Paths (absolute).
     log_dir: PathBuf = PathBuf::from("logs");
     tasks_dir: PathBuf = PathBuf::from("tasks");

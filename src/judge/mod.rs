@@ -10,7 +10,7 @@ pub mod server;
 mod service;
 
 pub use archive::Limits;
-pub use container::{container_name, judge_env, JudgeLimits, GRADER_LABEL};
+pub use container::{container_name, judge_container, judge_env, JudgeLimits, GRADER_LABEL};
 pub use grading::Report;
 pub use pipeline::{Judge, JudgeError, Submission};
 pub use service::{history_fields, ContainerGrader, TaskPolicy};

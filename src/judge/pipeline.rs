@@ -66,6 +66,21 @@ impl Judge {
         }
     }
 
+    /// Grading with judge containers on the configured backend (Docker or k8s), default
+    /// archive limits.
+    #[must_use]
+    pub fn from_settings(settings: &Settings, benchmark: &str, owner: &str) -> Self {
+        let runner: Arc<dyn Runner> = crate::process::runner(false);
+        Judge {
+            settings: settings.clone(),
+            benchmark: benchmark.to_owned(),
+            sandbox: crate::sandbox::sandbox_for(settings, Arc::clone(&runner)),
+            runner,
+            owner: owner.to_owned(),
+            archive_limits: Limits::default(),
+        }
+    }
+
     /// `<log_dir>/runs/<run>/<task>/submissions/`.
     #[must_use]
     pub fn submissions_dir(&self, run_id: &str, task_id: &str) -> PathBuf {
@@ -105,7 +120,11 @@ impl Judge {
             "grading {} of task {} (run {})",
             sub.round, sub.task.task_id, sub.run_id
         ));
-        ensure_judge_image(self, sub.task, &log)?;
+        // On k8s the cluster pulls the image from the registry; a missing one fails the pod
+        // start fast (ErrImagePull) instead of being built here.
+        if self.settings.backend.value == crate::config::Backend::Docker {
+            ensure_judge_image(self, sub.task, &log)?;
+        }
         let name =
             super::container::container_name(&self.benchmark, &sub.task.task_id, sub.submission_id);
         let result = self.grade_in_container(sub, &dir, &name, &log, echo);

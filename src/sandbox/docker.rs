@@ -11,7 +11,8 @@ use crate::process::{Cmd, ProcessError, Runner};
 
 /// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
 /// it has no handler for, which is why a bare `sleep` or `tail -f` takes 10 s to stop).
-const KEEP_ALIVE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+pub(super) const KEEP_ALIVE: &str =
+    "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
 
 pub struct DockerSandbox {
     runner: Arc<dyn Runner>,

@@ -2,15 +2,33 @@
 //! (Docker today, over the docker CLI). Every container carries sforge's ownership labels.
 
 mod docker;
+pub mod k8s;
 mod spec;
 
 use std::time::Duration;
 
 pub use crate::task::Role;
 pub use docker::DockerSandbox;
+pub use k8s::K8sSandbox;
 pub use spec::{labels, ContainerSpec, ExecSpec};
 
-use crate::process::{Output, ProcessError};
+use std::sync::Arc;
+
+use crate::config::{Backend, Settings};
+use crate::process::{Output, ProcessError, Runner};
+
+/// The sandbox of the configured backend (`settings.backend`), running its commands with
+/// `runner` (a dry-run runner makes it print its plan).
+#[must_use]
+pub fn sandbox_for(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<dyn Sandbox> {
+    match settings.backend.value {
+        Backend::Docker => Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
+        Backend::K8s => Arc::new(K8sSandbox::new(
+            runner,
+            k8s::K8sConfig::from_settings(settings),
+        )),
+    }
+}
 
 /// Why a sandbox operation failed (always naming the container and the operation).
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +40,9 @@ pub enum SandboxError {
         #[source]
         source: ProcessError,
     },
+    /// The backend refused or gave up (a pod that cannot start, a missing image, bad limits).
+    #[error("container {name}: {message}")]
+    Failed { name: String, message: String },
 }
 
 /// The result of a command run inside a container.

@@ -4,11 +4,13 @@
 mod checks;
 mod compose;
 mod construct;
+mod emit;
 mod python;
 mod resolve;
 #[cfg(test)]
 mod tests;
 
+pub use emit::{to_yaml, to_yaml_documents};
 pub use python::float_repr;
 
 /// A loaded YAML value, shaped like the Python object `yaml.safe_load` would return.
