@@ -104,6 +104,7 @@ fn judge_spec() -> ContainerSpec {
             "git-mirror.internal:10.1.2.3".to_owned(),
         ],
         cap_drop: vec!["NET_RAW".to_owned()],
+        sysctls: vec![("net.ipv4.ping_group_range".to_owned(), "1 0".to_owned())],
     }
 }
 

@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use super::config::K8sConfig;
 use super::manifest::{
     Capabilities, Container, EgressRule, EnvVar, EnvVarSource, HostAlias, IpBlock, KeyRef,
-    LabelSelector, NetworkPolicy, NetworkPolicySpec, ObjectMeta, Peer, Pod, PodSpec, PolicyPort,
-    Resources, Secret, SecurityContext,
+    LabelSelector, NetworkPolicy, NetworkPolicySpec, ObjectMeta, Peer, Pod, PodSecurityContext,
+    PodSpec, PolicyPort, Resources, Secret, SecurityContext, Sysctl,
 };
 use super::names::{label_value, pod_name, policy_name, secret_name, short_hash};
 use super::units::{k8s_memory, MemoryError};
@@ -107,6 +107,17 @@ pub fn objects(spec: &ContainerSpec, config: &K8sConfig) -> Result<PodObjects, M
             termination_grace_period_seconds: GRACE_SECONDS,
             node_selector: config.node_selector.clone(),
             host_aliases: host_aliases(&spec.add_hosts),
+            // `net.ipv4.ping_group_range` (what isolation sets) is one of Kubernetes' safe sysctls.
+            security_context: (!spec.sysctls.is_empty()).then(|| PodSecurityContext {
+                sysctls: spec
+                    .sysctls
+                    .iter()
+                    .map(|(name, value)| Sysctl {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+            }),
             containers: vec![container],
         },
     };

@@ -39,7 +39,21 @@ pub struct PodSpec {
     pub node_selector: Map,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_aliases: Vec<HostAlias>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<PodSecurityContext>,
     pub containers: Vec<Container>,
+}
+
+/// Pod-level security settings: namespaced kernel parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodSecurityContext {
+    pub sysctls: Vec<Sysctl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sysctl {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
