@@ -15,16 +15,17 @@ use super::eval::owner;
 use super::run_judge::{ensure_judge, JudgeHandle};
 use super::run_setup::{agent_plan, run_config, work_env};
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::config::{EnvMap, Resolver, Settings};
+use crate::config::{Backend, EnvMap, Resolver, Settings};
 use crate::image::{
     build_tasks, image_digests, parse_image_list, BuildOptions, Docker, ImageBuilder, ImageDigest,
     Outcome, Quiet,
 };
+use crate::isolation::Isolator;
 use crate::parallel;
 use crate::process::{self, Runner};
 use crate::run::outputs::{write_json, FinalResult};
 use crate::run::{RunLog, RunShared, TaskRun};
-use crate::sandbox::DockerSandbox;
+use crate::sandbox::{k8s_sandbox, DockerSandbox, Sandbox};
 use crate::task::{Catalog, Task};
 
 pub fn run(
@@ -57,14 +58,18 @@ pub fn run(
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     let runner: Arc<dyn Runner> = process::runner(args.dry_run);
-    let isolation =
-        super::run_isolation::prepare(&settings, &per_task, env, &runner, args.dry_run)?;
-    let (build_errors, digests) =
-        ensure_images(&settings, &catalog, &tasks, runner.as_ref(), args.dry_run)?;
+    let (sandbox, isolation, on_k8s) =
+        sandbox_and_isolation(&settings, &per_task, env, &runner, args.dry_run)?;
+    // On Kubernetes the images come from the registry (checked before each pod starts).
+    let (build_errors, digests) = if on_k8s {
+        (BTreeMap::new(), Vec::new())
+    } else {
+        ensure_images(&settings, &catalog, &tasks, runner.as_ref(), args.dry_run)?
+    };
     write_configs(resolver, &run_dir, &run_id, &tasks, &per_task, &digests)?;
     if args.dry_run {
         return dry_run(
-            &settings, &run_id, &run_dir, &tasks, &per_task, &plans, runner,
+            &settings, &run_id, &run_dir, &tasks, &per_task, &plans, sandbox,
         );
     }
     let shutdown = Arc::new(AtomicBool::new(false));
@@ -73,10 +78,7 @@ pub fn run(
     let shared = RunShared {
         run_id: run_id.clone(),
         run_dir: run_dir.clone(),
-        sandbox: Arc::new(DockerSandbox::new(
-            Arc::clone(&runner),
-            settings.docker.value.clone(),
-        )),
+        sandbox,
         client: judge.client.clone(),
         shutdown: Arc::clone(&shutdown),
         owner: owner(),
@@ -136,12 +138,12 @@ fn dry_run(
     tasks: &[Task],
     per_task: &[Settings],
     plans: &[crate::run::AgentPlan],
-    runner: Arc<dyn Runner>,
+    sandbox: Arc<dyn Sandbox>,
 ) -> anyhow::Result<ExitCode> {
     let shared = RunShared {
         run_id: run_id.to_owned(),
         run_dir: run_dir.to_owned(),
-        sandbox: Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
+        sandbox,
         client: crate::run::judge_client::JudgeClient::new(
             &super::run_judge::host_url(&settings.judge_url.value),
             "",
@@ -416,4 +418,47 @@ fn print_result(r: &FinalResult, dir: &std::path::Path) {
     if let Ok(text) = serde_json::to_string_pretty(r) {
         println!("{text}");
     }
+}
+
+/// The one backend of the run (mixing backends per task within one run is not supported).
+fn backend_of(per_task: &[Settings]) -> anyhow::Result<Backend> {
+    let first = per_task
+        .first()
+        .map_or(Backend::Docker, |s| s.backend.value);
+    if let Some(other) = per_task.iter().find(|s| s.backend.value != first) {
+        anyhow::bail!(
+            "the tasks of this run use different backends ({first} and {}); run them separately",
+            other.backend.value
+        );
+    }
+    Ok(first)
+}
+
+/// How tasks with internet off are isolated, when any is.
+type Isolation = Option<Arc<dyn Isolator>>;
+
+/// The run's sandbox, its isolation (when a task has internet off) and whether it is Kubernetes;
+/// the cluster and the firewall rights are checked here, before any container starts.
+fn sandbox_and_isolation(
+    settings: &Settings,
+    per_task: &[Settings],
+    env: &EnvMap,
+    runner: &Arc<dyn Runner>,
+    dry_run: bool,
+) -> anyhow::Result<(Arc<dyn Sandbox>, Isolation, bool)> {
+    let k8s =
+        (backend_of(per_task)? == Backend::K8s).then(|| k8s_sandbox(settings, Arc::clone(runner)));
+    if let (Some(k8s), false) = (&k8s, dry_run) {
+        k8s.preflight()?;
+    }
+    let sandbox: Arc<dyn Sandbox> = match &k8s {
+        Some(k8s) => Arc::clone(k8s) as Arc<dyn Sandbox>,
+        None => Arc::new(DockerSandbox::new(
+            Arc::clone(runner),
+            settings.docker.value.clone(),
+        )),
+    };
+    let on_k8s = k8s.is_some();
+    let isolation = super::run_isolation::prepare(settings, per_task, env, runner, dry_run, k8s)?;
+    Ok((sandbox, isolation, on_k8s))
 }

@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::config::{Backend, EnvMap, Settings};
-use crate::isolation::{check_proxies, is_root, system_lookup, DockerIsolation, Egress, Firewall};
+use crate::config::{EnvMap, Settings};
+use crate::isolation::{
+    check_proxies, is_root, system_lookup, DockerIsolation, Egress, Firewall, Isolator,
+    K8sIsolation,
+};
 use crate::process::Runner;
 use crate::run::agent::Agent;
+use crate::sandbox::K8sSandbox;
 
 /// Test hook: when set to 1, rules are not applied and the self-check must fail the run.
 pub const SKIP_RULES_HOOK: &str = "SFORGE_TEST_SKIP_ISOLATION_RULES";
@@ -21,22 +25,20 @@ pub fn prepare(
     env: &EnvMap,
     runner: &Arc<dyn Runner>,
     dry_run: bool,
-) -> anyhow::Result<Option<Arc<DockerIsolation>>> {
+    k8s: Option<Arc<K8sSandbox>>,
+) -> anyhow::Result<Option<Arc<dyn Isolator>>> {
     let isolated: Vec<&Settings> = per_task.iter().filter(|s| !s.internet.value).collect();
     if isolated.is_empty() {
         return Ok(None);
-    }
-    if let Some(s) = isolated.iter().find(|s| s.backend.value != Backend::Docker) {
-        anyhow::bail!(
-            "network isolation on the {} backend is not available yet; use --backend docker \
-             or run with --enable-internet",
-            s.backend.value
-        );
     }
     for s in &isolated {
         for var in check_proxies(s)? {
             log::warn!("{var} is not passed to isolated Work containers (internet is off)");
         }
+    }
+    // Kubernetes: a NetworkPolicy per pod; no iptables rights needed on this host.
+    if let Some(k8s) = k8s {
+        return Ok(Some(Arc::new(K8sIsolation::new(k8s))));
     }
     let firewall = Firewall::new(
         Arc::clone(runner),
@@ -59,7 +61,7 @@ pub fn prepare(
             );
         }
     }
-    Ok(Some(Arc::new(isolation)))
+    Ok(Some(Arc::new(isolation) as Arc<dyn Isolator>))
 }
 
 /// What the Work container of a task may reach (`None` when its internet is on).

@@ -77,7 +77,7 @@ pub fn ensure_judge(
     config.admin_secret.clone_from(&env_secret);
     config.judge_concurrency = (crate::parallel::default_jobs() / 2).max(1);
     config.shutdown_grace = std::time::Duration::from_secs(30);
-    let judge = Judge::docker(settings, &catalog.benchmark.name, &super::eval::owner());
+    let judge = Judge::from_settings(settings, &catalog.benchmark.name, &super::eval::owner());
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: all.clone(),
@@ -98,7 +98,9 @@ pub fn ensure_judge(
     })
 }
 
-/// The port of a local URL (`127.0.0.1`, `localhost`, `[::1]`); `None` for other hosts.
+/// The port of a URL whose host is this machine (`127.0.0.1`, `localhost`, `[::1]`, or an IP
+/// address of one of its interfaces, such as the Docker bridge's, which pods of a local
+/// cluster reach); `None` for other hosts.
 fn port_of(url: &str) -> Option<u16> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split('/').next()?;
@@ -106,7 +108,11 @@ fn port_of(url: &str) -> Option<u16> {
         Some((h, p)) => (h, p.parse().ok()?),
         None => (authority, 80),
     };
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]").then_some(port)
+    let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| std::net::TcpListener::bind((ip, 0)).is_ok());
+    local.then_some(port)
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use super::endpoints::{resolve, Endpoint, Target};
 use super::firewall::Firewall;
+use super::plan::owner_comment;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::selfcheck::SelfCheck;
-use super::IsolationError;
+use super::{Applied, IsolationError, Isolator, Owner};
 use crate::process::{Cmd, Runner};
 use crate::sandbox::{ContainerSpec, Sandbox};
 
@@ -79,7 +80,7 @@ impl Egress {
     }
 }
 
-/// Rules that are in place for a container (remove them with [`DockerIsolation::remove`]).
+/// An iptables chain in place for a container.
 #[derive(Debug, Clone)]
 pub struct AppliedIsolation {
     pub net: ContainerNet,
@@ -182,18 +183,21 @@ impl DockerIsolation {
             None => format!("br-{}", network.chars().take(12).collect::<String>()),
         })
     }
+}
 
+impl Isolator for DockerIsolation {
     /// Apply the rules for `name` and prove them (see [`SelfCheck`]). `applied` is set as soon
     /// as rules exist, so the caller removes them whatever happens.
-    pub fn isolate(
+    fn isolate(
         &self,
         sandbox: &dyn Sandbox,
         name: &str,
         egress: &Egress,
-        comment: &str,
-        applied: &mut Option<AppliedIsolation>,
+        owner: &Owner<'_>,
+        applied: &mut Option<Applied>,
         log: &dyn Fn(&str),
     ) -> Result<(), IsolationError> {
+        let comment = owner_comment(owner.run_id, owner.task, owner.owner);
         let net = self.inspect(name)?;
         let judge = egress
             .judge(net.gateway)
@@ -203,7 +207,7 @@ impl DockerIsolation {
             .iter()
             .flat_map(|e| e.allowed(net.gateway))
             .collect();
-        let plan = plan(&net, &allowed, self.firewall.parents(), comment);
+        let plan = plan(&net, &allowed, self.firewall.parents(), &comment);
         let check = SelfCheck {
             sandbox,
             container: name,
@@ -216,10 +220,10 @@ impl DockerIsolation {
                 log("TEST HOOK SFORGE_TEST_SKIP_ISOLATION_RULES: iptables rules NOT applied");
                 return Ok(());
             }
-            *applied = Some(AppliedIsolation {
+            *applied = Some(Applied::Chain(AppliedIsolation {
                 net: net.clone(),
                 plan: plan.clone(),
-            });
+            }));
             self.firewall.apply(&plan)?;
             log(&format!("iptables chain {} applied", plan.chain));
             Ok(())
@@ -230,9 +234,10 @@ impl DockerIsolation {
         Ok(())
     }
 
-    /// Remove the rules (warnings for what could not be removed).
-    #[must_use]
-    pub fn remove(&self, applied: &AppliedIsolation) -> Vec<String> {
-        self.firewall.remove(&applied.plan)
+    fn remove(&self, applied: &Applied) -> Vec<String> {
+        match applied {
+            Applied::Chain(chain) => self.firewall.remove(&chain.plan),
+            Applied::Policy { .. } => Vec::new(),
+        }
     }
 }

@@ -5,6 +5,7 @@
 mod docker;
 mod endpoints;
 mod firewall;
+mod k8s;
 mod plan;
 mod probe;
 mod proxies;
@@ -13,6 +14,7 @@ mod selfcheck;
 pub use docker::{AppliedIsolation, DockerIsolation, Egress};
 pub use endpoints::{host_port, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME};
 pub use firewall::{is_root, Firewall};
+pub use k8s::K8sIsolation;
 pub use plan::{
     chain_id, chain_name, link_local_from_mac, owner_comment, plan, Allowed, ChainPlan,
     ContainerNet, Family, Parents, Rule,
@@ -22,6 +24,42 @@ pub use proxies::{check_proxies, is_inherited_proxy};
 pub use selfcheck::SelfCheck;
 
 use crate::process::ProcessError;
+use crate::sandbox::Sandbox;
+
+/// Rules in place for one Work container, to be removed when it goes.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// An iptables chain and its jumps (Docker).
+    Chain(AppliedIsolation),
+    /// A `NetworkPolicy` for the pod of this container (Kubernetes).
+    Policy { container: String },
+}
+
+/// A backend's way of cutting a Work container off, proven by the [`SelfCheck`].
+pub trait Isolator: Send + Sync {
+    /// Apply the egress rules for `container` and prove them. `applied` is set as soon as
+    /// something exists that [`Isolator::remove`] must undo, whatever happens next.
+    fn isolate(
+        &self,
+        sandbox: &dyn Sandbox,
+        container: &str,
+        egress: &Egress,
+        owner: &Owner<'_>,
+        applied: &mut Option<Applied>,
+        log: &dyn Fn(&str),
+    ) -> Result<(), IsolationError>;
+
+    /// Remove what [`Isolator::isolate`] applied; problems come back as warnings.
+    fn remove(&self, applied: &Applied) -> Vec<String>;
+}
+
+/// Whose container it is (for rule comments and policy labels).
+pub struct Owner<'a> {
+    pub run_id: &'a str,
+    pub task: &'a str,
+    pub owner: &'a str,
+    pub labels: &'a std::collections::BTreeMap<String, String>,
+}
 
 /// Why isolation could not be set up, or why it failed its self-check.
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,7 @@ use super::outputs::{local_timestamp, write_json, FinalResult};
 use super::plan::{AgentPlan, ContainerFile, InstallStep, User};
 use super::workspace::snapshot;
 use crate::config::Settings;
-use crate::isolation::{owner_comment, AppliedIsolation, DockerIsolation, Egress};
+use crate::isolation::{Applied, Egress, Isolator, Owner};
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
@@ -33,8 +33,8 @@ pub struct RunShared {
     pub final_eval: bool,
     /// Seconds between TERM and KILL at the deadline.
     pub grace: Duration,
-    /// Firewall isolation for tasks with internet off (Docker backend).
-    pub isolation: Option<Arc<DockerIsolation>>,
+    /// How tasks with internet off are cut off (the backend's firewall or policy).
+    pub isolation: Option<Arc<dyn Isolator>>,
 }
 
 /// One task to run.
@@ -83,7 +83,10 @@ impl TaskRun<'_> {
             for warning in isolation.remove(applied) {
                 log.line(&format!("warning: {warning}"));
             }
-            log.line(&format!("iptables chain {} removed", applied.plan.chain));
+            match applied {
+                Applied::Chain(c) => log.line(&format!("iptables chain {} removed", c.plan.chain)),
+                Applied::Policy { .. } => log.line("NetworkPolicy removed"),
+            }
         }
         if let Err(e) = self.shared.sandbox.remove(&self.container()) {
             log.line(&format!("warning: {e}"));
@@ -126,7 +129,7 @@ impl TaskRun<'_> {
         &self,
         log: &RunLog,
         result: &mut FinalResult,
-        applied: &mut Option<AppliedIsolation>,
+        applied: &mut Option<Applied>,
     ) -> Result<(), String> {
         let t = Instant::now();
         self.create(log)?;
@@ -184,20 +187,31 @@ impl TaskRun<'_> {
         &self,
         log: &RunLog,
         egress: &Egress,
-        applied: &mut Option<AppliedIsolation>,
+        applied: &mut Option<Applied>,
     ) -> Result<(), String> {
         let isolation = self
             .shared
             .isolation
             .as_ref()
             .ok_or("internet is off but no isolation backend is available")?;
-        let comment = owner_comment(&self.shared.run_id, &self.task.task_id, &self.shared.owner);
+        let labels = labels(
+            &self.shared.run_id,
+            &self.task.task_id,
+            Role::Work,
+            &self.shared.owner,
+        );
+        let owner = Owner {
+            run_id: &self.shared.run_id,
+            task: &self.task.task_id,
+            owner: &self.shared.owner,
+            labels: &labels,
+        };
         isolation
             .isolate(
                 &*self.shared.sandbox,
                 &self.container(),
                 egress,
-                &comment,
+                &owner,
                 applied,
                 &|line| log.line(line),
             )

@@ -23,11 +23,17 @@ use crate::process::{Output, ProcessError, Runner};
 pub fn sandbox_for(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<dyn Sandbox> {
     match settings.backend.value {
         Backend::Docker => Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
-        Backend::K8s => Arc::new(K8sSandbox::new(
-            runner,
-            k8s::K8sConfig::from_settings(settings),
-        )),
+        Backend::K8s => k8s_sandbox(settings, runner),
     }
+}
+
+/// The Kubernetes sandbox of `settings` (its namespace, kubeconfig, registry…).
+#[must_use]
+pub fn k8s_sandbox(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<K8sSandbox> {
+    Arc::new(K8sSandbox::new(
+        runner,
+        k8s::K8sConfig::from_settings(settings),
+    ))
 }
 
 /// Why a sandbox operation failed (always naming the container and the operation).
