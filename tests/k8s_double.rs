@@ -378,3 +378,27 @@ fn serve_for_manual_probing() {
     eprintln!("KUBECONFIG={} KUBECACHEDIR={}", double.kubeconfig_path().display(), double.cache_dir().display());
     std::thread::sleep(std::time::Duration::from_secs(secs));
 }
+
+#[test]
+fn apply_succeeds_with_every_validation_setting() {
+    require_docker!();
+    for_each_kubectl(|kubectl| {
+        let cluster = Cluster::start(kubectl, Options::default());
+        for (index, flag) in ["--validate=true", "--validate=strict", "--validate=warn", "--validate=false"].into_iter().enumerate() {
+            let yaml = format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s{index}\nstringData:\n  key: value\n");
+            cluster.kubectl_ok(&["apply", flag, "-f", "-"], Some(yaml.as_bytes()));
+        }
+        let yaml = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n";
+        cluster.kubectl_ok(&["apply", "-f", "-"], Some(yaml.as_bytes()));
+        cluster.kubectl_ok(&["apply", "-f", "-"], Some(pod_yaml("p1", BUSYBOX_IMAGE, "").as_bytes()));
+        // Applying the same manifest again patches nothing and still succeeds.
+        cluster.kubectl_ok(&["apply", "-f", "-"], Some(yaml.as_bytes()));
+        let list = cluster.get_json(&["get", "secrets"]);
+        assert_eq!(list["items"].as_array().map(Vec::len), Some(4), "{list:#}");
+        // A changed manifest is patched in.
+        let changed = yaml.replace("  name: deny\n", "  name: deny\n  labels:\n    tier: judge\n");
+        cluster.kubectl_ok(&["apply", "-f", "-"], Some(changed.as_bytes()));
+        let policy = cluster.get_json(&["get", "networkpolicy", "deny"]);
+        assert_eq!(policy["metadata"]["labels"]["tier"], "judge", "{policy:#}");
+    });
+}

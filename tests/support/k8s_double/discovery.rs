@@ -32,9 +32,36 @@ pub fn document(path: &str, address: &str) -> Option<Value> {
             "authorization.k8s.io/v1",
             &[resource("selfsubjectaccessreviews", "SelfSubjectAccessReview", false, &[], &["create"])],
         ),
+        "/openapi/v3" => json!({"paths": {
+            "api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=sforge-double-1"},
+            "apis/networking.k8s.io/v1": {"serverRelativeURL": "/openapi/v3/apis/networking.k8s.io/v1?hash=sforge-double-1"},
+        }}),
+        "/openapi/v3/api/v1" => openapi_group(&[("/api/v1/namespaces/{namespace}/pods/{name}", "", "Pod"),
+            ("/api/v1/namespaces/{namespace}/secrets/{name}", "", "Secret"),
+            ("/api/v1/namespaces/{namespace}/events/{name}", "", "Event")]),
+        "/openapi/v3/apis/networking.k8s.io/v1" => openapi_group(&[(
+            "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}", "networking.k8s.io", "NetworkPolicy")]),
         _ => return None,
     };
     Some(doc)
+}
+
+/// A minimal OpenAPI v3 document of one group version: for each kind, the PATCH operation of its
+/// object path, declaring the `fieldValidation` query parameter. That tells kubectl that the
+/// server validates fields itself, so `kubectl apply` (default `--validate=true`, i.e. Strict)
+/// skips client-side schema validation and sends `fieldValidation=Strict` instead. The double
+/// does not validate: it stores what it gets.
+fn openapi_group(paths: &[(&str, &str, &str)]) -> Value {
+    let mut items = serde_json::Map::new();
+    for (path, group, kind) in paths {
+        let operation = json!({
+            "x-kubernetes-group-version-kind": {"group": group, "version": "v1", "kind": kind},
+            "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "OK"}}
+        });
+        items.insert((*path).to_owned(), json!({"patch": operation}));
+    }
+    json!({"openapi": "3.0.0", "info": {"title": "sforge k8s double", "version": "v1.33.0"}, "paths": items})
 }
 
 const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

@@ -10,9 +10,10 @@
 //!   pods (+ `exec`, `log`), secrets, events, services (always empty, for `kubectl cluster-info`),
 //!   namespaces; `networking.k8s.io/v1` networkpolicies; `authorization.k8s.io/v1`
 //!   selfsubjectaccessreviews (always allowed, for `kubectl auth can-i`).
-//! - No OpenAPI documents (`/openapi/v2` and `/openapi/v3` are 404). kubectl's default
-//!   `--validate=true` then cannot validate and `kubectl apply` FAILS; clients must pass
-//!   `--validate=false`. (Manifests are validated against the official schemas elsewhere.)
+//! - OpenAPI: only a minimal `/openapi/v3` (see `discovery.rs`) that declares server-side field
+//!   validation, so every `kubectl apply --validate=...` setting works (kubectl then sends
+//!   `fieldValidation=Strict` and skips client-side schema checks). The double does NOT validate
+//!   fields: manifests are checked against the official schemas elsewhere. `/openapi/v2` is 404.
 //! - Objects: create (POST), get, list and watch (`?watch=true`, label and field selectors,
 //!   `resourceVersion` replay), delete (pods get a `deletionTimestamp` and disappear once their
 //!   container is removed, honouring the grace period), merge-patch (PATCH is applied as an RFC 7386
