@@ -34,7 +34,11 @@ pub fn status(code: u16, reason: &str, message: &str) -> Response {
 }
 
 fn not_found(kind: Kind, name: &str) -> Response {
-    let mut response = status(404, "NotFound", &format!("{} \"{name}\" not found", kind.plural()));
+    let mut response = status(
+        404,
+        "NotFound",
+        &format!("{} \"{name}\" not found", kind.plural()),
+    );
     let mut body: Value = serde_json::from_slice(&response.body).expect("own JSON");
     body["details"] = json!({"name": name, "kind": kind.plural()});
     response.body = serde_json::to_vec(&body).expect("JSON");
@@ -50,7 +54,16 @@ pub fn handle(shared: &Arc<Shared>, request: &Request) -> Outcome {
     let (group, rest) = match segments.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),
         ["apis", group, "v1", rest @ ..] => (*group, rest),
-        _ => return Outcome::Respond(status(404, "NotFound", &format!("the server could not find the requested resource ({})", request.path))),
+        _ => {
+            return Outcome::Respond(status(
+                404,
+                "NotFound",
+                &format!(
+                    "the server could not find the requested resource ({})",
+                    request.path
+                ),
+            ))
+        }
     };
     match rest {
         ["selfsubjectaccessreviews"] if request.method == "POST" => Outcome::Respond(access_review(request)),
@@ -77,7 +90,8 @@ fn namespace_exists(shared: &Shared, ns: &str) -> bool {
 
 /// A 404 when namespace `ns` does not exist.
 fn namespace_checked(shared: &Shared, ns: &str) -> Option<Response> {
-    (!namespace_exists(shared, ns)).then(|| status(404, "NotFound", &format!("namespaces \"{ns}\" not found")))
+    (!namespace_exists(shared, ns))
+        .then(|| status(404, "NotFound", &format!("namespaces \"{ns}\" not found")))
 }
 
 fn namespace(shared: &Shared, ns: &str) -> Response {
@@ -91,11 +105,18 @@ fn namespace(shared: &Shared, ns: &str) -> Response {
 
 fn access_review(request: &Request) -> Response {
     let mut review: Value = serde_json::from_slice(&request.body).unwrap_or_else(|_| json!({}));
-    review["status"] = json!({"allowed": true, "reason": "the sforge k8s double allows everything"});
+    review["status"] =
+        json!({"allowed": true, "reason": "the sforge k8s double allows everything"});
     Response::json(201, &review)
 }
 
-fn resource(shared: &Arc<Shared>, request: &Request, kind: Kind, ns: Option<&str>, tail: &[&str]) -> Outcome {
+fn resource(
+    shared: &Arc<Shared>,
+    request: &Request,
+    kind: Kind,
+    ns: Option<&str>,
+    tail: &[&str],
+) -> Outcome {
     let respond = Outcome::Respond;
     match (request.method.as_str(), ns, tail) {
         ("GET", _, []) if request.flag("watch") => match Watch::from_request(request, kind, ns) {
@@ -104,27 +125,44 @@ fn resource(shared: &Arc<Shared>, request: &Request, kind: Kind, ns: Option<&str
         },
         ("GET", _, []) => respond(list(shared, request, kind, ns)),
         ("POST", Some(ns), []) => respond(create(shared, request, kind, ns)),
-        ("GET", Some(ns), [name]) => respond(
-            shared.store.get(kind, ns, name).map_or_else(|| not_found(kind, name), |object| Response::json(200, &object)),
-        ),
+        ("GET", Some(ns), [name]) => respond(shared.store.get(kind, ns, name).map_or_else(
+            || not_found(kind, name),
+            |object| Response::json(200, &object),
+        )),
         ("DELETE", Some(ns), [name]) => respond(delete(shared, request, kind, ns, name)),
         ("PATCH", Some(ns), [name]) => respond(patch(shared, request, kind, ns, name)),
-        ("GET", Some(ns), [name, "log"]) if kind == Kind::Pod => respond(pods::logs(shared, ns, name)),
-        ("GET" | "POST", Some(ns), [name, "exec"]) if kind == Kind::Pod => super::exec::accept(shared, request, ns, name),
-        _ => respond(status(405, "MethodNotAllowed", &format!("{} {} is not supported by the sforge k8s double", request.method, request.path))),
+        ("GET", Some(ns), [name, "log"]) if kind == Kind::Pod => {
+            respond(pods::logs(shared, ns, name))
+        }
+        ("GET" | "POST", Some(ns), [name, "exec"]) if kind == Kind::Pod => {
+            super::exec::accept(shared, request, ns, name)
+        }
+        _ => respond(status(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "{} {} is not supported by the sforge k8s double",
+                request.method, request.path
+            ),
+        )),
     }
 }
 
 fn list(shared: &Shared, request: &Request, kind: Kind, ns: Option<&str>) -> Response {
-    let selectors = Selector::labels(request.param("labelSelector").unwrap_or_default())
-        .and_then(|labels| Ok((labels, Selector::fields(request.param("fieldSelector").unwrap_or_default())?)));
+    let selectors =
+        Selector::labels(request.param("labelSelector").unwrap_or_default()).and_then(|labels| {
+            Ok((
+                labels,
+                Selector::fields(request.param("fieldSelector").unwrap_or_default())?,
+            ))
+        });
     let (labels, fields) = match selectors {
         Ok(selectors) => selectors,
         Err(message) => return status(400, "BadRequest", &message),
     };
-    let (items, rv) = shared
-        .store
-        .list(kind, ns, |object| labels.matches_labels(object) && fields.matches_fields(object));
+    let (items, rv) = shared.store.list(kind, ns, |object| {
+        labels.matches_labels(object) && fields.matches_fields(object)
+    });
     Response::json(
         200,
         &json!({
@@ -139,13 +177,24 @@ fn create(shared: &Arc<Shared>, request: &Request, kind: Kind, ns: &str) -> Resp
         Ok(object @ Value::Object(_)) => object,
         _ => return status(400, "BadRequest", "the request body is not a JSON object"),
     };
-    let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     if name.is_empty() {
-        return status(422, "Invalid", &format!("{} is invalid: metadata.name: Required value", kind.name()));
+        return status(
+            422,
+            "Invalid",
+            &format!("{} is invalid: metadata.name: Required value", kind.name()),
+        );
     }
     if let Some(body_ns) = object["metadata"]["namespace"].as_str() {
         if body_ns != ns {
-            return status(400, "BadRequest", "the namespace of the object does not match the namespace of the request");
+            return status(
+                400,
+                "BadRequest",
+                "the namespace of the object does not match the namespace of the request",
+            );
         }
     }
     match kind {
@@ -160,18 +209,28 @@ fn create(shared: &Arc<Shared>, request: &Request, kind: Kind, ns: &str) -> Resp
             }
             Response::json(201, &stored)
         }
-        Err(_) => status(409, "AlreadyExists", &format!("{} \"{name}\" already exists", kind.plural())),
+        Err(_) => status(
+            409,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", kind.plural()),
+        ),
     }
 }
 
 /// Moves `stringData` into base64 `data`, as the API server does on write.
 fn normalise_secret(secret: &mut Value) {
-    if let Some(Value::Object(plain)) = secret.as_object_mut().and_then(|map| map.remove("stringData")) {
+    if let Some(Value::Object(plain)) = secret
+        .as_object_mut()
+        .and_then(|map| map.remove("stringData"))
+    {
         let data = secret["data"].as_object().cloned().unwrap_or_default();
         let mut data = data;
         for (key, value) in plain {
             let text = value.as_str().unwrap_or_default();
-            data.insert(key, json!(base64::engine::general_purpose::STANDARD.encode(text)));
+            data.insert(
+                key,
+                json!(base64::engine::general_purpose::STANDARD.encode(text)),
+            );
         }
         secret["data"] = Value::Object(data);
     }
@@ -182,10 +241,10 @@ fn normalise_secret(secret: &mut Value) {
 
 fn delete(shared: &Arc<Shared>, request: &Request, kind: Kind, ns: &str, name: &str) -> Response {
     if kind != Kind::Pod {
-        return shared
-            .store
-            .remove(kind, ns, name)
-            .map_or_else(|_| not_found(kind, name), |object| Response::json(200, &object));
+        return shared.store.remove(kind, ns, name).map_or_else(
+            |_| not_found(kind, name),
+            |object| Response::json(200, &object),
+        );
     }
     let options: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let grace = request
@@ -206,8 +265,13 @@ fn patch(shared: &Shared, request: &Request, kind: Kind, ns: &str, name: &str) -
     if let Some(map) = patch.as_object_mut() {
         map.remove("status");
     }
-    let result = shared.store.update(kind, ns, name, |object| merge(object, &patch));
-    result.map_or_else(|_| not_found(kind, name), |object| Response::json(200, &object))
+    let result = shared
+        .store
+        .update(kind, ns, name, |object| merge(object, &patch));
+    result.map_or_else(
+        |_| not_found(kind, name),
+        |object| Response::json(200, &object),
+    )
 }
 
 /// RFC 7386 JSON merge patch (keys starting with `$` are strategic-merge directives: skipped).

@@ -26,27 +26,48 @@ pub fn document(path: &str, address: &str) -> Option<Value> {
         "/api/v1" => resource_list("v1", &core_resources()),
         "/apis/networking.k8s.io/v1" => resource_list(
             "networking.k8s.io/v1",
-            &[resource("networkpolicies", "NetworkPolicy", true, &["netpol"], ALL_VERBS)],
+            &[resource(
+                "networkpolicies",
+                "NetworkPolicy",
+                true,
+                &["netpol"],
+                ALL_VERBS,
+            )],
         ),
         "/apis/authorization.k8s.io/v1" => resource_list(
             "authorization.k8s.io/v1",
-            &[resource("selfsubjectaccessreviews", "SelfSubjectAccessReview", false, &[], &["create"])],
+            &[resource(
+                "selfsubjectaccessreviews",
+                "SelfSubjectAccessReview",
+                false,
+                &[],
+                &["create"],
+            )],
         ),
         "/openapi/v3" => json!({"paths": {
             "api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=sforge-double-1"},
             "apis/networking.k8s.io/v1": {"serverRelativeURL": "/openapi/v3/apis/networking.k8s.io/v1?hash=sforge-double-1"},
         }}),
-        "/openapi/v3/api/v1" => openapi_group(&[("/api/v1/namespaces/{namespace}/pods/{name}", "", "Pod"),
-            ("/api/v1/namespaces/{namespace}/secrets/{name}", "", "Secret"),
-            ("/api/v1/namespaces/{namespace}/events/{name}", "", "Event")]),
+        "/openapi/v3/api/v1" => openapi_group(&[
+            ("/api/v1/namespaces/{namespace}/pods/{name}", "", "Pod"),
+            (
+                "/api/v1/namespaces/{namespace}/secrets/{name}",
+                "",
+                "Secret",
+            ),
+            ("/api/v1/namespaces/{namespace}/events/{name}", "", "Event"),
+        ]),
         "/openapi/v3/apis/networking.k8s.io/v1" => openapi_group(&[(
-            "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}", "networking.k8s.io", "NetworkPolicy")]),
+            "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+            "networking.k8s.io",
+            "NetworkPolicy",
+        )]),
         _ => return None,
     };
     Some(doc)
 }
 
-/// A minimal OpenAPI v3 document of one group version: for each kind, the PATCH operation of its
+/// A minimal `OpenAPI` v3 document of one group version: for each kind, the PATCH operation of its
 /// object path, declaring the `fieldValidation` query parameter. That tells kubectl that the
 /// server validates fields itself, so `kubectl apply` (default `--validate=true`, i.e. Strict)
 /// skips client-side schema validation and sends `fieldValidation=Strict` instead. The double
@@ -64,7 +85,16 @@ fn openapi_group(paths: &[(&str, &str, &str)]) -> Value {
     json!({"openapi": "3.0.0", "info": {"title": "sforge k8s double", "version": "v1.33.0"}, "paths": items})
 }
 
-const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 fn core_resources() -> Vec<Value> {
     vec![
@@ -74,7 +104,13 @@ fn core_resources() -> Vec<Value> {
         resource("pods/status", "Pod", true, &[], &["get", "patch", "update"]),
         resource("secrets", "Secret", true, &[], ALL_VERBS),
         resource("events", "Event", true, &["ev"], ALL_VERBS),
-        resource("services", "Service", true, &["svc"], &["get", "list", "watch"]),
+        resource(
+            "services",
+            "Service",
+            true,
+            &["svc"],
+            &["get", "list", "watch"],
+        ),
         resource("namespaces", "Namespace", false, &["ns"], &["get", "list"]),
     ]
 }

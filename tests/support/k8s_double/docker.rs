@@ -30,7 +30,14 @@ pub fn run(docker: &str, args: &[&str]) -> Output {
 /// reference without its registry host. `None` when neither exists locally.
 #[must_use]
 pub fn resolve_image(docker: &str, image: &str) -> Option<String> {
-    let exists = |reference: &str| run(docker, &["image", "inspect", "--format", "{{.Id}}", reference]).status.success();
+    let exists = |reference: &str| {
+        run(
+            docker,
+            &["image", "inspect", "--format", "{{.Id}}", reference],
+        )
+        .status
+        .success()
+    };
     if exists(image) {
         return Some(image.to_owned());
     }
@@ -56,13 +63,22 @@ pub fn plan_run(id: &str, pod: &Value, image: &str, env: &[(String, String, bool
     let container = &pod["spec"]["containers"][0];
     let mut args: Vec<String> = ["run", "-d", "--name"].map(str::to_owned).to_vec();
     args.push(container_name(id, ns, name));
-    for label in [format!("{CONTAINER_LABEL}={id}"), crate::support::TEST_LABEL.to_owned(), format!("k8s-double.pod={ns}.{name}")] {
+    for label in [
+        format!("{CONTAINER_LABEL}={id}"),
+        crate::support::TEST_LABEL.to_owned(),
+        format!("k8s-double.pod={ns}.{name}"),
+    ] {
         args.extend(["--label".to_owned(), label]);
     }
     args.extend(["--hostname".to_owned(), name.chars().take(63).collect()]);
     for alias in pod["spec"]["hostAliases"].as_array().into_iter().flatten() {
         let ip = alias["ip"].as_str().unwrap_or_default();
-        for host in alias["hostnames"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for host in alias["hostnames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             args.push(format!("--add-host={host}:{ip}"));
         }
     }
@@ -79,9 +95,18 @@ pub fn plan_run(id: &str, pod: &Value, image: &str, env: &[(String, String, bool
         args.extend(["-w".to_owned(), dir.to_owned()]);
     }
     args.extend(resource_args(&container["resources"]["limits"]));
-    args.extend(security_args(&container["securityContext"], &pod["spec"]["securityContext"]));
+    args.extend(security_args(
+        &container["securityContext"],
+        &pod["spec"]["securityContext"],
+    ));
     let strings = |value: &Value| -> Vec<String> {
-        value.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
     };
     let command = strings(&container["command"]);
     if let Some((entry, rest)) = command.split_first() {
@@ -96,7 +121,11 @@ pub fn plan_run(id: &str, pod: &Value, image: &str, env: &[(String, String, bool
 
 fn resource_args(limits: &Value) -> Vec<String> {
     let mut args = Vec::new();
-    if let Some(cpu) = limits["cpu"].as_str().map(str::to_owned).or_else(|| limits["cpu"].as_f64().map(|n| n.to_string())) {
+    if let Some(cpu) = limits["cpu"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| limits["cpu"].as_f64().map(|n| n.to_string()))
+    {
         if let Some(cores) = parse_cpu(&cpu) {
             let available = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             #[allow(clippy::cast_precision_loss)]
@@ -113,11 +142,19 @@ fn resource_args(limits: &Value) -> Vec<String> {
 fn security_args(container: &Value, pod: &Value) -> Vec<String> {
     let mut args = Vec::new();
     for (field, flag) in [("drop", "--cap-drop"), ("add", "--cap-add")] {
-        for cap in container["capabilities"][field].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for cap in container["capabilities"][field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             args.push(format!("{flag}={cap}"));
         }
     }
-    if let Some(user) = container["runAsUser"].as_u64().or_else(|| pod["runAsUser"].as_u64()) {
+    if let Some(user) = container["runAsUser"]
+        .as_u64()
+        .or_else(|| pod["runAsUser"].as_u64())
+    {
         args.push(format!("--user={user}"));
     }
     args
@@ -136,9 +173,18 @@ pub fn parse_cpu(text: &str) -> Option<f64> {
 #[must_use]
 pub fn parse_memory(text: &str) -> Option<u64> {
     const UNITS: [(&str, u64); 12] = [
-        ("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40), ("Pi", 1 << 50), ("Ei", 1 << 60),
-        ("k", 1_000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000),
-        ("P", 1_000_000_000_000_000), ("E", 1_000_000_000_000_000_000),
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
+        ("Ei", 1 << 60),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+        ("E", 1_000_000_000_000_000_000),
     ];
     for (suffix, factor) in UNITS {
         if let Some(number) = text.strip_suffix(suffix) {
@@ -185,15 +231,21 @@ pub fn wait(docker: &str, container: &str) -> Option<i64> {
 /// The container's output, stdout and stderr interleaved as docker recorded them.
 #[must_use]
 pub fn logs(docker: &str, container: &str) -> Vec<u8> {
-    let Ok((mut reader, writer)) = std::io::pipe() else { return Vec::new() };
-    let Ok(err_writer) = writer.try_clone() else { return Vec::new() };
+    let Ok((mut reader, writer)) = std::io::pipe() else {
+        return Vec::new();
+    };
+    let Ok(err_writer) = writer.try_clone() else {
+        return Vec::new();
+    };
     let spawned = Command::new(docker)
         .args(["logs", container])
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(err_writer)
         .spawn();
-    let Ok(mut child) = spawned else { return Vec::new() };
+    let Ok(mut child) = spawned else {
+        return Vec::new();
+    };
     let mut text = Vec::new();
     let _ = reader.read_to_end(&mut text);
     let _ = child.wait();
@@ -212,7 +264,10 @@ pub fn stop_and_remove(docker: &str, container: &str, grace: u64) {
 pub fn remove_all(docker: &str, id: &str) {
     let filter = format!("label={CONTAINER_LABEL}={id}");
     let output = run(docker, &["ps", "-aq", "--filter", &filter]);
-    let ids: Vec<String> = String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_owned).collect();
+    let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     if !ids.is_empty() {
         let mut args = vec!["rm", "-f", "-v"];
         args.extend(ids.iter().map(String::as_str));

@@ -43,23 +43,39 @@ pub struct Session {
 /// Checks an exec request; an [`Outcome::Exec`] when it can be served.
 pub fn accept(shared: &Shared, request: &Request, ns: &str, name: &str) -> Outcome {
     let refuse = |code, reason, message: &str| Outcome::Respond(status(code, reason, message));
-    let is_websocket = request.header("upgrade").is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    let is_websocket = request
+        .header("upgrade")
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
     if !is_websocket {
         return refuse(400, "BadRequest", "the sforge k8s double serves exec only over WebSocket (kubectl >= 1.30, or KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true for 1.29); SPDY is not supported");
     }
     let offered = request.header("sec-websocket-protocol").unwrap_or_default();
-    let Some(protocol) = PROTOCOLS.into_iter().find(|want| offered.split(',').any(|have| have.trim() == *want)) else {
+    let Some(protocol) = PROTOCOLS
+        .into_iter()
+        .find(|want| offered.split(',').any(|have| have.trim() == *want))
+    else {
         return refuse(400, "BadRequest", &format!("none of the offered subprotocols {offered:?} is supported; the double speaks {PROTOCOLS:?}"));
     };
     let Some(pod) = shared.store.get(Kind::Pod, ns, name) else {
         return refuse(404, "NotFound", &format!("pods \"{name}\" not found"));
     };
-    if pod["status"]["containerStatuses"][0]["state"].get("running").is_none() {
-        return refuse(400, "BadRequest", &format!("container work in pod {name} is not running"));
+    if pod["status"]["containerStatuses"][0]["state"]
+        .get("running")
+        .is_none()
+    {
+        return refuse(
+            400,
+            "BadRequest",
+            &format!("container work in pod {name} is not running"),
+        );
     }
     let command = request.params("command");
     if command.is_empty() {
-        return refuse(400, "BadRequest", "you must specify at least one command for the container");
+        return refuse(
+            400,
+            "BadRequest",
+            "you must specify at least one command for the container",
+        );
     }
     Outcome::Exec(Session {
         container: docker::container_name(&shared.id, ns, name),
@@ -85,7 +101,11 @@ pub fn serve(shared: &Shared, mut stream: TcpStream, request: &Request, session:
         tungstenite::handshake::derive_accept_key(key.as_bytes()),
         session.protocol
     );
-    if stream.write_all(head.as_bytes()).and_then(|()| stream.flush()).is_err() {
+    if stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.flush())
+        .is_err()
+    {
         return;
     }
     let _ = stream.set_read_timeout(Some(POLL));
@@ -101,14 +121,21 @@ pub fn serve(shared: &Shared, mut stream: TcpStream, request: &Request, session:
     args.extend(session.command.iter().cloned());
     let spawned = Command::new(&shared.opts.docker)
         .args(&args)
-        .stdin(if session.stdin { Stdio::piped() } else { Stdio::null() })
+        .stdin(if session.stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
     let mut child = match spawned {
         Ok(child) => child,
         Err(err) => {
-            let _ = finish(&mut ws, &json!({"status": "Failure", "message": format!("cannot start docker: {err}")}));
+            let _ = finish(
+                &mut ws,
+                &json!({"status": "Failure", "message": format!("cannot start docker: {err}")}),
+            );
             return;
         }
     };
@@ -127,7 +154,12 @@ pub fn serve(shared: &Shared, mut stream: TcpStream, request: &Request, session:
 
 /// Moves messages both ways until the process's output ends; its exit code, or `None` when
 /// the client went away first.
-fn pump(ws: &mut WebSocket<TcpStream>, child: &mut Child, mut stdin: Option<Sender<Vec<u8>>>, outputs: &Receiver<Output>) -> Option<i32> {
+fn pump(
+    ws: &mut WebSocket<TcpStream>,
+    child: &mut Child,
+    mut stdin: Option<Sender<Vec<u8>>>,
+    outputs: &Receiver<Output>,
+) -> Option<i32> {
     let mut open_outputs = 2;
     while open_outputs > 0 {
         match ws.read() {
@@ -142,7 +174,8 @@ fn pump(ws: &mut WebSocket<TcpStream>, child: &mut Child, mut stdin: Option<Send
             },
             Ok(Message::Close(_)) => return None,
             Ok(_) => {}
-            Err(tungstenite::Error::Io(err)) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(tungstenite::Error::Io(err))
+                if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(_) => return None,
         }
         loop {
@@ -161,7 +194,11 @@ fn pump(ws: &mut WebSocket<TcpStream>, child: &mut Child, mut stdin: Option<Send
         let _ = ws.flush();
     }
     drop(stdin);
-    let code = child.wait().ok().and_then(|status| status.code()).unwrap_or(1);
+    let code = child
+        .wait()
+        .ok()
+        .and_then(|status| status.code())
+        .unwrap_or(1);
     Some(code)
 }
 
@@ -171,7 +208,10 @@ fn forward(pipe: Option<impl Read + Send + 'static>, channel: u8, sender: Sender
         if let Some(mut pipe) = pipe {
             let mut buffer = vec![0; 32 * 1024];
             while let Ok(count @ 1..) = pipe.read(&mut buffer) {
-                if sender.send(Output::Data(channel, buffer[..count].to_vec())).is_err() {
+                if sender
+                    .send(Output::Data(channel, buffer[..count].to_vec()))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -212,11 +252,16 @@ fn finish(ws: &mut WebSocket<TcpStream>, status: &serde_json::Value) -> tungsten
     message.extend(serde_json::to_vec(status).expect("JSON values serialise"));
     ws.send(Message::Binary(message.into()))?;
     // kubectl treats only a Normal close as the end of the streams.
-    ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }))?;
+    ws.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }))?;
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         match ws.read() {
-            Err(tungstenite::Error::Io(err)) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Err(tungstenite::Error::Io(err))
+                if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
                 let _ = ws.flush();
             }
             Err(_) => break,

@@ -65,7 +65,11 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Requ
         let before = head.len();
         reader.read_until(b'\n', &mut head)?;
         if head.len() == before {
-            return if head.is_empty() { Ok(None) } else { Err(invalid("truncated request head")) };
+            return if head.is_empty() {
+                Ok(None)
+            } else {
+                Err(invalid("truncated request head"))
+            };
         }
         if head.ends_with(b"\r\n\r\n") || head == b"\r\n" {
             if head == b"\r\n" {
@@ -88,12 +92,19 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Requ
     let headers: Vec<(String, String)> = parsed
         .headers
         .iter()
-        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     let mut request = Request {
         method: parsed.method.unwrap_or("GET").to_owned(),
         path: path.to_owned(),
-        query: form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+        query: form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect(),
         headers,
         body: Vec::new(),
     };
@@ -166,7 +177,11 @@ impl Response {
 
     #[must_use]
     pub fn text(status: u16, body: Vec<u8>) -> Self {
-        Self { status, content_type: "text/plain", body }
+        Self {
+            status,
+            content_type: "text/plain",
+            body,
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //!   pods (+ `exec`, `log`), secrets, events, services (always empty, for `kubectl cluster-info`),
 //!   namespaces; `networking.k8s.io/v1` networkpolicies; `authorization.k8s.io/v1`
 //!   selfsubjectaccessreviews (always allowed, for `kubectl auth can-i`).
-//! - OpenAPI: only a minimal `/openapi/v3` (see `discovery.rs`) that declares server-side field
+//! - `OpenAPI`: only a minimal `/openapi/v3` (see `discovery.rs`) that declares server-side field
 //!   validation, so every `kubectl apply --validate=...` setting works (kubectl then sends
 //!   `fieldValidation=Strict` and skips client-side schema checks). The double does NOT validate
 //!   fields: manifests are checked against the official schemas elsewhere. `/openapi/v2` is 404.
@@ -27,7 +27,7 @@
 //! - Exec over WebSocket only (`v5.channel.k8s.io`, `v4.channel.k8s.io`), which kubectl 1.30+ use by
 //!   default; kubectl 1.29 needs `KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true`, and SPDY-only clients
 //!   (1.27, 1.28) are refused with a 400 Status.
-//! - NetworkPolicies are stored and returned but NOT enforced: a pod can reach anything the Docker
+//! - Network policies are stored and returned but NOT enforced: a pod can reach anything the Docker
 //!   bridge reaches. The product's egress self-check must notice this.
 //! - Every request is logged to stderr when `K8S_DOUBLE_LOG=1`.
 //!
@@ -42,6 +42,7 @@ mod discovery;
 mod docker;
 mod exec;
 mod http;
+mod pod_status;
 mod pods;
 mod selector;
 mod server;
@@ -136,7 +137,12 @@ impl K8sDouble {
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_text(&shared)).expect("write the kubeconfig");
         let acceptor = server::spawn(listener, Arc::clone(&shared));
-        Self { shared, dir, kubeconfig, acceptor: Some(acceptor) }
+        Self {
+            shared,
+            dir,
+            kubeconfig,
+            acceptor: Some(acceptor),
+        }
     }
 
     /// The kubeconfig (server, context and default namespace) for `kubectl --kubeconfig`.
@@ -210,7 +216,11 @@ impl Drop for K8sDouble {
             .cloned()
             .collect();
         for runtime in runtimes {
-            drop(runtime.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            drop(
+                runtime
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
         }
         docker::remove_all(&self.shared.opts.docker, &self.shared.id);
     }

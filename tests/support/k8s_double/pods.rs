@@ -3,7 +3,6 @@
 //! then `ImagePullBackOff`), `docker run`, Running/Ready with the container's IP, and
 //! Succeeded/Failed with the exit code; events for each step; graceful deletion.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -13,7 +12,10 @@ use serde_json::{json, Value};
 
 use super::api::status;
 use super::http::Response;
-use super::store::{now_rfc3339, Kind, StoreError};
+use super::pod_status::{
+    condition, record, record_from, set_running, set_terminated, set_waiting, update, PodRef,
+};
+use super::store::{Kind, StoreError};
 use super::{docker, Shared};
 
 /// How long a pod shows `ErrImagePull` before `ImagePullBackOff`.
@@ -24,14 +26,6 @@ const BACKOFF_DELAY: Duration = Duration::from_millis(500);
 pub struct Runtime {
     container: Option<String>,
     deleted: bool,
-}
-
-/// Identifies one pod (its uid guards against a later pod of the same name).
-#[derive(Clone)]
-struct PodRef {
-    ns: String,
-    name: String,
-    uid: String,
 }
 
 /// Fills in what the API server defaults on create.
@@ -77,12 +71,22 @@ fn run_pod(shared: &Shared, pod_ref: &PodRef, pod: &Value, runtime: &Mutex<Runti
         Ok(env) => env,
         Err(message) => {
             set_waiting(shared, pod_ref, "CreateContainerConfigError", &message);
-            record(shared, pod_ref, "Warning", "Failed", &format!("Error: {message}"));
+            record(
+                shared,
+                pod_ref,
+                "Warning",
+                "Failed",
+                &format!("Error: {message}"),
+            );
             return;
         }
     };
-    let image = pod["spec"]["containers"][0]["image"].as_str().unwrap_or_default();
-    let Some(local) = pull(shared, pod_ref, image) else { return };
+    let image = pod["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap_or_default();
+    let Some(local) = pull(shared, pod_ref, image) else {
+        return;
+    };
     let plan = docker::plan_run(&shared.id, pod, &local, &env);
     let started = {
         let mut state = lock(runtime);
@@ -91,7 +95,11 @@ fn run_pod(shared: &Shared, pod_ref: &PodRef, pod: &Value, runtime: &Mutex<Runti
         }
         let started = docker::start(&shared.opts.docker, &plan);
         if started.is_ok() {
-            state.container = Some(docker::container_name(&shared.id, &pod_ref.ns, &pod_ref.name));
+            state.container = Some(docker::container_name(
+                &shared.id,
+                &pod_ref.ns,
+                &pod_ref.name,
+            ));
         }
         started
     };
@@ -99,12 +107,30 @@ fn run_pod(shared: &Shared, pod_ref: &PodRef, pod: &Value, runtime: &Mutex<Runti
         Ok(id) => id,
         Err(message) => {
             set_terminated(shared, pod_ref, 128, "StartError", &message, "");
-            record(shared, pod_ref, "Warning", "Failed", &format!("Error: {message}"));
+            record(
+                shared,
+                pod_ref,
+                "Warning",
+                "Failed",
+                &format!("Error: {message}"),
+            );
             return;
         }
     };
-    record(shared, pod_ref, "Normal", "Created", "Created container work");
-    record(shared, pod_ref, "Normal", "Started", "Started container work");
+    record(
+        shared,
+        pod_ref,
+        "Normal",
+        "Created",
+        "Created container work",
+    );
+    record(
+        shared,
+        pod_ref,
+        "Normal",
+        "Started",
+        "Started container work",
+    );
     set_running(shared, pod_ref, &container_id);
     if let Some(code) = docker::wait(&shared.opts.docker, &container_id) {
         let reason = if code == 0 { "Completed" } else { "Error" };
@@ -121,32 +147,69 @@ fn schedule(shared: &Shared, pod_ref: &PodRef, pod: &Value) -> bool {
     labels.insert("kubernetes.io/arch".into(), "amd64".into());
     let fits = pod["spec"]["nodeSelector"]
         .as_object()
-        .is_none_or(|wanted| wanted.iter().all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str()));
+        .is_none_or(|wanted| {
+            wanted
+                .iter()
+                .all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str())
+        });
     if !fits {
         let message = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. \
                        preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
         update(shared, pod_ref, |pod| {
-            pod["status"]["conditions"] = json!([condition("PodScheduled", false, Some(("Unschedulable", message)))]);
+            pod["status"]["conditions"] = json!([condition(
+                "PodScheduled",
+                false,
+                Some(("Unschedulable", message))
+            )]);
         });
-        record_from(shared, pod_ref, "default-scheduler", "Warning", "FailedScheduling", message);
+        record_from(
+            shared,
+            pod_ref,
+            "default-scheduler",
+            "Warning",
+            "FailedScheduling",
+            message,
+        );
         return false;
     }
     update(shared, pod_ref, |pod| {
         pod["spec"]["nodeName"] = json!(node);
         pod["status"]["conditions"] = json!([condition("PodScheduled", true, None)]);
     });
-    let message = format!("Successfully assigned {}/{} to {node}", pod_ref.ns, pod_ref.name);
-    record_from(shared, pod_ref, "default-scheduler", "Normal", "Scheduled", &message);
+    let message = format!(
+        "Successfully assigned {}/{} to {node}",
+        pod_ref.ns, pod_ref.name
+    );
+    record_from(
+        shared,
+        pod_ref,
+        "default-scheduler",
+        "Normal",
+        "Scheduled",
+        &message,
+    );
     true
 }
 
 /// The local image for `image`, or the pull failure states and events.
 fn pull(shared: &Shared, pod_ref: &PodRef, image: &str) -> Option<String> {
     if let Some(local) = docker::resolve_image(&shared.opts.docker, image) {
-        record(shared, pod_ref, "Normal", "Pulled", &format!("Container image \"{image}\" already present on machine"));
+        record(
+            shared,
+            pod_ref,
+            "Normal",
+            "Pulled",
+            &format!("Container image \"{image}\" already present on machine"),
+        );
         return Some(local);
     }
-    record(shared, pod_ref, "Normal", "Pulling", &format!("Pulling image \"{image}\""));
+    record(
+        shared,
+        pod_ref,
+        "Normal",
+        "Pulling",
+        &format!("Pulling image \"{image}\""),
+    );
     let failure = format!(
         "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found (the sforge k8s double only runs images of the local Docker engine)"
     );
@@ -157,27 +220,44 @@ fn pull(shared: &Shared, pod_ref: &PodRef, image: &str) -> Option<String> {
     let backoff = format!("Back-off pulling image \"{image}\"");
     set_waiting(shared, pod_ref, "ImagePullBackOff", &backoff);
     record(shared, pod_ref, "Normal", "BackOff", &backoff);
-    record(shared, pod_ref, "Warning", "Failed", "Error: ImagePullBackOff");
+    record(
+        shared,
+        pod_ref,
+        "Warning",
+        "Failed",
+        "Error: ImagePullBackOff",
+    );
     None
 }
 
 /// The container's environment: `(name, value, from a Secret)`, `envFrom` first, then `env`.
-fn resolve_env(shared: &Shared, ns: &str, container: &Value) -> Result<Vec<(String, String, bool)>, String> {
-    let secret_data = |name: &str, optional: bool| -> Result<Option<serde_json::Map<String, Value>>, String> {
-        match shared.store.get(Kind::Secret, ns, name) {
-            Some(secret) => Ok(Some(secret["data"].as_object().cloned().unwrap_or_default())),
-            None if optional => Ok(None),
-            None => Err(format!("secret \"{name}\" not found")),
-        }
-    };
+fn resolve_env(
+    shared: &Shared,
+    ns: &str,
+    container: &Value,
+) -> Result<Vec<(String, String, bool)>, String> {
+    let secret_data =
+        |name: &str, optional: bool| -> Result<Option<serde_json::Map<String, Value>>, String> {
+            match shared.store.get(Kind::Secret, ns, name) {
+                Some(secret) => Ok(Some(
+                    secret["data"].as_object().cloned().unwrap_or_default(),
+                )),
+                None if optional => Ok(None),
+                None => Err(format!("secret \"{name}\" not found")),
+            }
+        };
     let decode = |value: &Value| {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap_or_default()).unwrap_or_default();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.as_str().unwrap_or_default())
+            .unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
     };
     let mut env = Vec::new();
     for source in container["envFrom"].as_array().into_iter().flatten() {
         let reference = &source["secretRef"];
-        let Some(name) = reference["name"].as_str() else { continue };
+        let Some(name) = reference["name"].as_str() else {
+            continue;
+        };
         let prefix = source["prefix"].as_str().unwrap_or_default();
         for (key, value) in secret_data(name, reference["optional"] == true)?.unwrap_or_default() {
             env.push((format!("{prefix}{key}"), decode(&value), true));
@@ -195,118 +275,44 @@ fn resolve_env(shared: &Shared, ns: &str, container: &Value) -> Result<Vec<(Stri
                 None => return Err(format!("couldn't find key {key} in Secret {ns}/{secret}")),
             }
         } else {
-            env.push((name, var["value"].as_str().unwrap_or_default().to_owned(), false));
+            env.push((
+                name,
+                var["value"].as_str().unwrap_or_default().to_owned(),
+                false,
+            ));
         }
     }
     Ok(env)
 }
 
-fn condition(kind: &str, ok: bool, reason: Option<(&str, &str)>) -> Value {
-    let mut value = json!({"type": kind, "status": if ok { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": now_rfc3339()});
-    if let Some((reason, message)) = reason {
-        value["reason"] = json!(reason);
-        value["message"] = json!(message);
-    }
-    value
-}
-
-fn update(shared: &Shared, pod_ref: &PodRef, change: impl FnOnce(&mut Value)) {
-    let _ = shared.store.update_uid(Kind::Pod, &pod_ref.ns, &pod_ref.name, &pod_ref.uid, change);
-}
-
-fn container_status(pod: &Value, state: Value, ready: bool, container_id: &str) -> Value {
-    let mut status = json!({
-        "name": "work", "image": pod["spec"]["containers"][0]["image"], "imageID": "",
-        "ready": ready, "restartCount": 0, "started": state.get("running").is_some(), "state": state
-    });
-    if !container_id.is_empty() {
-        status["containerID"] = json!(format!("docker://{container_id}"));
-    }
-    status
-}
-
-fn set_waiting(shared: &Shared, pod_ref: &PodRef, reason: &str, message: &str) {
-    update(shared, pod_ref, |pod| {
-        let state = json!({"waiting": {"reason": reason, "message": message}});
-        pod["status"]["containerStatuses"] = json!([container_status(pod, state, false, "")]);
-        pod["status"]["conditions"] = json!([
-            condition("PodScheduled", true, None),
-            condition("Initialized", true, None),
-            condition("ContainersReady", false, Some(("ContainersNotReady", "containers with unready status: [work]"))),
-            condition("Ready", false, Some(("ContainersNotReady", "containers with unready status: [work]"))),
-        ]);
-    });
-}
-
-fn set_running(shared: &Shared, pod_ref: &PodRef, container_id: &str) {
-    let (ip, host_ip) = docker::addresses(&shared.opts.docker, container_id);
-    let now = now_rfc3339();
-    update(shared, pod_ref, |pod| {
-        let state = json!({"running": {"startedAt": now}});
-        let status = &mut pod["status"];
-        status["phase"] = json!("Running");
-        status["podIP"] = json!(ip);
-        status["podIPs"] = json!([{"ip": ip}]);
-        status["hostIP"] = json!(host_ip);
-        status["startTime"] = json!(now);
-        status["conditions"] = json!(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-            .map(|kind| condition(kind, true, None)));
-        let statuses = json!([container_status(pod, state, true, container_id)]);
-        pod["status"]["containerStatuses"] = statuses;
-    });
-}
-
-fn set_terminated(shared: &Shared, pod_ref: &PodRef, code: i64, reason: &str, message: &str, container_id: &str) {
-    update(shared, pod_ref, |pod| {
-        let started = pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"].clone();
-        let state = json!({"terminated": {"exitCode": code, "reason": reason, "message": message,
-            "startedAt": started, "finishedAt": now_rfc3339()}});
-        let statuses = json!([container_status(pod, state, false, container_id)]);
-        let status = &mut pod["status"];
-        status["phase"] = json!(if code == 0 { "Succeeded" } else { "Failed" });
-        status["containerStatuses"] = statuses;
-        status["conditions"] = json!([
-            condition("PodScheduled", true, None),
-            condition("Initialized", true, Some(("PodCompleted", ""))),
-            condition("ContainersReady", false, Some(("PodCompleted", ""))),
-            condition("Ready", false, Some(("PodCompleted", ""))),
-        ]);
-    });
-}
-
-fn record(shared: &Shared, pod_ref: &PodRef, kind: &str, reason: &str, message: &str) {
-    record_from(shared, pod_ref, "kubelet", kind, reason, message);
-}
-
-fn record_from(shared: &Shared, pod_ref: &PodRef, component: &str, kind: &str, reason: &str, message: &str) {
-    let now = now_rfc3339();
-    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-    let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed) + 1;
-    let event = json!({
-        "metadata": {"name": format!("{}.{seq:016x}", pod_ref.name)},
-        "involvedObject": {"kind": "Pod", "namespace": pod_ref.ns, "name": pod_ref.name, "uid": pod_ref.uid,
-            "apiVersion": "v1", "fieldPath": "spec.containers{work}"},
-        "reason": reason, "message": message, "type": kind, "count": 1,
-        "source": {"component": component, "host": shared.opts.node_name},
-        "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": component, "reportingInstance": ""
-    });
-    let _ = shared.store.create(Kind::Event, &pod_ref.ns, event);
-}
-
 /// Marks the pod as terminating and removes it (and its container) in the background within
 /// `grace` seconds (default: its `terminationGracePeriodSeconds`).
-pub fn delete(shared: &Arc<Shared>, ns: &str, name: &str, grace: Option<u64>) -> Result<Value, StoreError> {
-    let pod = shared.store.get(Kind::Pod, ns, name).ok_or(StoreError::NotFound)?;
+pub fn delete(
+    shared: &Arc<Shared>,
+    ns: &str,
+    name: &str,
+    grace: Option<u64>,
+) -> Result<Value, StoreError> {
+    let pod = shared
+        .store
+        .get(Kind::Pod, ns, name)
+        .ok_or(StoreError::NotFound)?;
     if !pod["metadata"]["deletionTimestamp"].is_null() {
         return Ok(pod);
     }
-    let grace = grace.or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_u64()).unwrap_or(30);
+    let grace = grace
+        .or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_u64())
+        .unwrap_or(30);
     let deadline = std::time::SystemTime::now() + Duration::from_secs(grace);
     let marked = shared.store.update(Kind::Pod, ns, name, |pod| {
-        pod["metadata"]["deletionTimestamp"] = json!(humantime::format_rfc3339_seconds(deadline).to_string());
+        pod["metadata"]["deletionTimestamp"] =
+            json!(humantime::format_rfc3339_seconds(deadline).to_string());
         pod["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
     })?;
-    let uid = pod["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
+    let uid = pod["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let runtime = lock(&shared.runtimes).get(&uid).cloned();
     let shared = Arc::clone(shared);
     let (ns, name) = (ns.to_owned(), name.to_owned());
@@ -331,8 +337,14 @@ pub fn logs(shared: &Shared, ns: &str, name: &str) -> Response {
     };
     let state = &pod["status"]["containerStatuses"][0]["state"];
     if state.get("running").is_none() && state.get("terminated").is_none() {
-        let reason = state["waiting"]["reason"].as_str().unwrap_or("ContainerCreating");
-        return status(400, "BadRequest", &format!("container \"work\" in pod \"{name}\" is waiting to start: {reason}"));
+        let reason = state["waiting"]["reason"]
+            .as_str()
+            .unwrap_or("ContainerCreating");
+        return status(
+            400,
+            "BadRequest",
+            &format!("container \"work\" in pod \"{name}\" is waiting to start: {reason}"),
+        );
     }
     let container = docker::container_name(&shared.id, ns, name);
     Response::text(200, docker::logs(&shared.opts.docker, &container))

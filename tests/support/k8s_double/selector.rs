@@ -35,7 +35,9 @@ impl Selector {
             .into_iter()
             .map(|part| match parse_label_requirement(&part)? {
                 req @ (Requirement::Equals(..) | Requirement::NotEquals(..)) => Ok(req),
-                _ => Err(format!("field selector {part:?}: only =, == and != are supported")),
+                _ => Err(format!(
+                    "field selector {part:?}: only =, == and != are supported"
+                )),
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { requirements })
@@ -102,7 +104,10 @@ fn split_top_level(text: &str) -> Vec<String> {
 
 fn parse_label_requirement(part: &str) -> Result<Requirement, String> {
     if let Some((key, value)) = part.split_once("!=") {
-        return Ok(Requirement::NotEquals(key.trim().into(), value.trim().into()));
+        return Ok(Requirement::NotEquals(
+            key.trim().into(),
+            value.trim().into(),
+        ));
     }
     if let Some((key, value)) = part.split_once("==").or_else(|| part.split_once('=')) {
         return Ok(Requirement::Equals(key.trim().into(), value.trim().into()));
@@ -121,7 +126,9 @@ fn parse_label_requirement(part: &str) -> Result<Requirement, String> {
         return match op.trim() {
             "in" => Ok(Requirement::In(key.into(), values)),
             "notin" => Ok(Requirement::NotIn(key.into(), values)),
-            other => Err(format!("label selector {part:?}: unknown operator {other:?}")),
+            other => Err(format!(
+                "label selector {part:?}: unknown operator {other:?}"
+            )),
         };
     }
     match part.strip_prefix('!') {
@@ -157,9 +164,15 @@ mod tests {
     #[test]
     fn field_selectors_follow_dotted_paths() {
         let event = json!({"involvedObject": {"name": "p1"}, "metadata": {"name": "p1.1"}});
-        assert!(Selector::fields("involvedObject.name=p1").unwrap().matches_fields(&event));
-        assert!(!Selector::fields("involvedObject.name=p2").unwrap().matches_fields(&event));
-        assert!(Selector::fields("metadata.name!=x").unwrap().matches_fields(&event));
+        assert!(Selector::fields("involvedObject.name=p1")
+            .unwrap()
+            .matches_fields(&event));
+        assert!(!Selector::fields("involvedObject.name=p2")
+            .unwrap()
+            .matches_fields(&event));
+        assert!(Selector::fields("metadata.name!=x")
+            .unwrap()
+            .matches_fields(&event));
         assert!(Selector::fields("a in (b)").is_err());
     }
 }

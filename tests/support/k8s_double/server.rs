@@ -33,7 +33,9 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     // Idle keep-alive connections wake up now and then to notice that the double stopped.
     let _ = stream.set_read_timeout(Some(IDLE_POLL));
-    let Ok(mut writer) = stream.try_clone() else { return };
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(stream);
     loop {
         if shared.stopping() {
@@ -53,7 +55,12 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
                 return;
             }
         };
-        let line = format!("{} {}?{}", request.method, request.path, query_text(&request));
+        let line = format!(
+            "{} {}?{}",
+            request.method,
+            request.path,
+            query_text(&request)
+        );
         match api::handle(shared, &request) {
             Outcome::Respond(response) => {
                 log(shared, &format!("{line} -> {}", response.status));
@@ -67,7 +74,10 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
                 return;
             }
             Outcome::Exec(session) => {
-                log(shared, &format!("{line} -> 101 (exec {:?})", session.command));
+                log(
+                    shared,
+                    &format!("{line} -> 101 (exec {:?})", session.command),
+                );
                 let _ = writer.flush();
                 drop(writer);
                 super::exec::serve(shared, reader.into_inner(), &request, &session);
@@ -85,7 +95,10 @@ fn wait_readable(reader: &mut BufReader<TcpStream>, shared: &Shared) -> bool {
             Ok([]) => return false,
             Ok(_) => return true,
             Err(err)
-                if matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
             {
                 if shared.stopping() {
                     return false;

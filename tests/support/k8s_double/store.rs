@@ -107,8 +107,16 @@ impl Store {
     }
 
     /// Stores a new object (metadata filled in) and returns it.
-    pub fn create(&self, kind: Kind, namespace: &str, mut object: Value) -> Result<Value, StoreError> {
-        let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    pub fn create(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        mut object: Value,
+    ) -> Result<Value, StoreError> {
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let mut inner = self.lock();
         let key = (kind, namespace.to_owned(), name);
         if inner.objects.contains_key(&key) {
@@ -139,7 +147,12 @@ impl Store {
 
     /// Every object of `kind` (in `namespace`, or all when `None`) accepted by `keep`, and the
     /// resourceVersion the list is consistent with.
-    pub fn list(&self, kind: Kind, namespace: Option<&str>, keep: impl Fn(&Value) -> bool) -> (Vec<Value>, u64) {
+    pub fn list(
+        &self,
+        kind: Kind,
+        namespace: Option<&str>,
+        keep: impl Fn(&Value) -> bool,
+    ) -> (Vec<Value>, u64) {
         let inner = self.lock();
         let items = inner
             .objects
@@ -153,16 +166,33 @@ impl Store {
     }
 
     /// Applies `change` to the stored object (a MODIFIED event) and returns the new version.
-    pub fn update(&self, kind: Kind, namespace: &str, name: &str, change: impl FnOnce(&mut Value)) -> Result<Value, StoreError> {
+    pub fn update(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<Value, StoreError> {
         let mut inner = self.lock();
         let key = (kind, namespace.to_owned(), name.to_owned());
-        let mut object = inner.objects.get(&key).cloned().ok_or(StoreError::NotFound)?;
+        let mut object = inner
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or(StoreError::NotFound)?;
         change(&mut object);
         Ok(commit(&mut inner, key, "MODIFIED", object))
     }
 
     /// Like [`Store::update`], but only while the object still has the uid `uid`.
-    pub fn update_uid(&self, kind: Kind, namespace: &str, name: &str, uid: &str, change: impl FnOnce(&mut Value)) -> Option<Value> {
+    pub fn update_uid(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Option<Value> {
         let mut inner = self.lock();
         let key = (kind, namespace.to_owned(), name.to_owned());
         let mut object = inner.objects.get(&key).cloned()?;
@@ -181,7 +211,13 @@ impl Store {
         inner.rv += 1;
         let mut object = object;
         object["metadata"]["resourceVersion"] = json!(inner.rv.to_string());
-        let change = Change { kind, namespace: key.1, rv: inner.rv, verb: "DELETED", object: object.clone() };
+        let change = Change {
+            kind,
+            namespace: key.1,
+            rv: inner.rv,
+            verb: "DELETED",
+            object: object.clone(),
+        };
         publish(&mut inner, change);
         Ok(object)
     }
@@ -220,13 +256,21 @@ fn commit(inner: &mut Inner, key: Key, verb: &'static str, mut object: Value) ->
     inner.rv += 1;
     object["metadata"]["resourceVersion"] = json!(inner.rv.to_string());
     inner.objects.insert(key.clone(), object.clone());
-    let change = Change { kind: key.0, namespace: key.1, rv: inner.rv, verb, object: object.clone() };
+    let change = Change {
+        kind: key.0,
+        namespace: key.1,
+        rv: inner.rv,
+        verb,
+        object: object.clone(),
+    };
     publish(inner, change);
     object
 }
 
 fn publish(inner: &mut Inner, change: Change) {
-    inner.watchers.retain(|watcher| watcher.send(change.clone()).is_ok());
+    inner
+        .watchers
+        .retain(|watcher| watcher.send(change.clone()).is_ok());
     inner.history.push(change);
 }
 

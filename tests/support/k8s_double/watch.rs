@@ -29,10 +29,17 @@ pub struct Watch {
 
 impl Watch {
     /// Reads the watch parameters; `Err` says which is malformed.
-    pub fn from_request(request: &Request, kind: Kind, namespace: Option<&str>) -> Result<Self, String> {
+    pub fn from_request(
+        request: &Request,
+        kind: Kind,
+        namespace: Option<&str>,
+    ) -> Result<Self, String> {
         let since = match request.param("resourceVersion").unwrap_or_default() {
             "" | "0" => None,
-            text => Some(text.parse().map_err(|_| format!("resourceVersion {text:?} is not a number"))?),
+            text => Some(
+                text.parse()
+                    .map_err(|_| format!("resourceVersion {text:?} is not a number"))?,
+            ),
         };
         let timeout = request
             .param("timeoutSeconds")
@@ -50,7 +57,10 @@ impl Watch {
 
     fn accepts(&self, change: &Change) -> bool {
         change.kind == self.kind
-            && self.namespace.as_ref().is_none_or(|ns| *ns == change.namespace)
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == change.namespace)
             && self.labels.matches_labels(&change.object)
             && self.fields.matches_fields(&change.object)
     }
