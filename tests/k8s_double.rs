@@ -188,7 +188,7 @@ fn apply_wait_get_exec_and_delete_a_pod_with_secret_env() {
             "    env:\n    - name: LITERAL\n      value: plain\n    - name: API_KEY\n      valueFrom:\n        secretKeyRef: {name: keys, key: API_KEY}\n\
              \x20   envFrom:\n    - secretRef: {name: keys}\n    workingDir: /tmp\n\
              \x20   resources:\n      limits: {cpu: 500m, memory: 64Mi}\n      requests: {cpu: 100m, memory: 32Mi}\n\
-             \x20   securityContext:\n      capabilities: {drop: [NET_RAW]}\n",
+             \x20   securityContext:\n      capabilities: {drop: [NET_RAW]}\n      runAsUser: 1234\n",
         );
         cluster.apply(&pod);
         cluster.apply(
@@ -223,6 +223,7 @@ fn apply_wait_get_exec_and_delete_a_pod_with_secret_env() {
             format!("{secret} two plain /tmp")
         );
         assert!(shell("cat /etc/hosts").contains("10.1.2.3\tjudge.sforge"));
+        assert_eq!(shell("id -u").trim(), "1234");
         assert_docker_config(&cluster, "p1", &secret);
         let policy = cluster.get_json(&["get", "networkpolicy", "p1-egress"]);
         assert_eq!(policy["spec"]["policyTypes"][0], "Egress", "{policy:#}");
@@ -318,6 +319,17 @@ fn exec_passes_stdin_and_separates_stdout_stderr_and_exit_codes() {
         let missing = cluster.kubectl(&["exec", "p1", "-c", "work", "--", "no-such-program"], None);
         // docker exec's code for a program it cannot start.
         assert_eq!(missing.status.code(), Some(126), "{missing:?}");
+        let started = Instant::now();
+        cluster.kubectl_ok(
+            &["delete", "pod", "p1", "--grace-period=1", "--wait=true"],
+            None,
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "delete took {:?}",
+            started.elapsed()
+        );
+        assert!(containers_matching(&[&cluster.double.container_filter()]).is_empty());
     });
 }
 

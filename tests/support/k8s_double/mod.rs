@@ -25,8 +25,12 @@
 //!   dropping the registry host) gives `ErrImagePull` then `ImagePullBackOff` and `Failed` events.
 //!   Secret values reach the container through the docker client's environment, never its argv.
 //! - Exec over WebSocket only (`v5.channel.k8s.io`, `v4.channel.k8s.io`), which kubectl 1.30+ use by
-//!   default; kubectl 1.29 needs `KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true`, and SPDY-only clients
-//!   (1.27, 1.28) are refused with a 400 Status.
+//!   default; kubectl 1.29 needs `KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true`; SPDY-only clients
+//!   (1.27, 1.28) are refused with a 400 Status. kubectl exits with the command's exit code; a
+//!   program that cannot start gives docker's 126 and its message on stdout. A client that leaves
+//!   early stops the `docker exec` client, not necessarily the process in the container.
+//! - kubectl 1.27 and 1.28 validate against `/openapi/v2` (not served): they need
+//!   `--validate=false` for `apply`. 1.29 to 1.33 work with every `--validate` setting.
 //! - Network policies are stored and returned but NOT enforced: a pod can reach anything the Docker
 //!   bridge reaches. The product's egress self-check must notice this.
 //! - Every request is logged to stderr when `K8S_DOUBLE_LOG=1`.
