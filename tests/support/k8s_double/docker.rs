@@ -274,3 +274,43 @@ pub fn remove_all(docker: &str, id: &str) {
         let _ = run(docker, &args);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_cpu, parse_memory, plan_run};
+    use serde_json::json;
+
+    #[test]
+    fn secret_values_stay_out_of_the_docker_argv() {
+        let pod = json!({
+            "metadata": {"namespace": "ns", "name": "p"},
+            "spec": {"containers": [{"name": "work", "command": ["sh", "-c"], "args": ["echo hi"]}]}
+        });
+        let env = [
+            ("KEY".to_owned(), "hunter2".to_owned(), true),
+            ("MODE".to_owned(), "plain".to_owned(), false),
+        ];
+        let plan = plan_run("d1", &pod, "img:1", &env);
+        assert!(
+            !plan.args.iter().any(|arg| arg.contains("hunter2")),
+            "{:?}",
+            plan.args
+        );
+        assert_eq!(plan.secret_env, [("KEY".to_owned(), "hunter2".to_owned())]);
+        let argv = plan.args.join(" ");
+        assert!(argv.contains("-e KEY -e MODE=plain"), "{argv}");
+        assert!(argv.ends_with("--entrypoint sh img:1 -c echo hi"), "{argv}");
+        assert!(argv.contains("--name d1-ns-p"), "{argv}");
+    }
+
+    #[test]
+    fn quantities_convert_like_kubernetes() {
+        assert_eq!(parse_memory("8Gi"), Some(8 << 30));
+        assert_eq!(parse_memory("512Mi"), Some(512 << 20));
+        assert_eq!(parse_memory("1G"), Some(1_000_000_000));
+        assert_eq!(parse_memory("1000"), Some(1000));
+        assert_eq!(parse_memory("lots"), None);
+        assert_eq!(parse_cpu("500m"), Some(0.5));
+        assert_eq!(parse_cpu("2"), Some(2.0));
+    }
+}
