@@ -11,6 +11,7 @@ pub mod image;
 pub mod judge;
 pub mod parallel;
 pub mod process;
+pub mod proxy;
 pub mod run;
 pub mod sandbox;
 pub mod task;
