@@ -1,6 +1,7 @@
 //! HTTP/1.1 framing of the proxy's front end: request heads parsed with `httparse`, request bodies
 //! read by `Content-Length` or chunked, and responses written with each chunk flushed at once.
 
+use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Read, Take, Write};
 use std::net::TcpStream;
 
@@ -215,10 +216,12 @@ pub fn write_head(
 ) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(head, "{name}: {value}\r\n");
     }
     match framing {
-        BodyFraming::Length(n) => head.push_str(&format!("Content-Length: {n}\r\n")),
+        BodyFraming::Length(n) => {
+            let _ = write!(head, "Content-Length: {n}\r\n");
+        }
         BodyFraming::Chunked => head.push_str("Transfer-Encoding: chunked\r\n"),
         BodyFraming::None | BodyFraming::Close => {}
     }

@@ -23,7 +23,7 @@ pub const ADMIN_HEADER: &str = "x-sforge-proxy-admin";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyHeader {
     /// `x-api-key: <key>` when the client sent its token in `x-api-key` (Anthropic style),
-    /// `Authorization: Bearer <key>` otherwise (OpenAI style).
+    /// `Authorization: Bearer <key>` otherwise (`OpenAI` style).
     Auto,
     /// `Authorization: Bearer <key>`.
     Authorization,

@@ -1,5 +1,5 @@
 //! Token metering: reads provider `usage` fields from responses as they pass through the proxy
-//! (Anthropic Messages and OpenAI Chat/Responses, JSON bodies and SSE streams), never holding back
+//! (Anthropic Messages and `OpenAI` Chat/Responses, JSON bodies and SSE streams), never holding back
 //! a byte from the client. Bounded: long SSE lines and large JSON bodies are skipped, not buffered.
 
 use serde_json::Value;
@@ -56,9 +56,9 @@ impl Partial {
     }
 }
 
-/// Reads one `usage` object: Anthropic and OpenAI Responses name the counts
-/// `input_tokens`/`output_tokens`, OpenAI Chat `prompt_tokens`/`completion_tokens`; cached input
-/// is `cache_read_input_tokens` (Anthropic) or `*_tokens_details.cached_tokens` (OpenAI).
+/// Reads one `usage` object: Anthropic and `OpenAI` Responses name the counts
+/// `input_tokens`/`output_tokens`, `OpenAI` Chat `prompt_tokens`/`completion_tokens`; cached input
+/// is `cache_read_input_tokens` (Anthropic) or `*_tokens_details.cached_tokens` (`OpenAI`).
 #[must_use]
 pub fn read_usage(usage: &Value) -> Partial {
     let num = |path: &[&str]| {

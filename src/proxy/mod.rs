@@ -164,6 +164,7 @@ impl RunningProxy {
 
     /// Blocks until shutdown, then waits up to the grace period for requests in flight.
     /// Returns how many connections were still busy when it gave up.
+    #[must_use]
     pub fn wait(self) -> usize {
         let _ = self.acceptor.join();
         let deadline = Instant::now() + self.grace;
