@@ -121,12 +121,21 @@ pub fn agent(
         .max_idle_connections_per_host(workers.max(8))
         .user_agent(concat!("sforge-proxy/", env!("CARGO_PKG_VERSION")));
     if let Some((url, origin)) = proxy {
-        let parsed = ureq::Proxy::new(url).map_err(|e| UpstreamError::Proxy {
+        let bad = |reason: String| UpstreamError::Proxy {
             url: url.to_owned(),
             origin,
-            reason: e.to_string(),
-        })?;
-        builder = builder.proxy(parsed);
+            reason,
+        };
+        let full = if url.contains("://") {
+            url.to_owned()
+        } else {
+            format!("http://{url}")
+        };
+        let parsed = url::Url::parse(&full).map_err(|e| bad(e.to_string()))?;
+        if parsed.scheme() != "http" || parsed.host_str().is_none() {
+            return Err(bad("only http://host:port proxies are supported".to_owned()));
+        }
+        builder = builder.proxy(ureq::Proxy::new(&full).map_err(|e| bad(e.to_string()))?);
     }
     Ok(builder.build())
 }
@@ -203,7 +212,17 @@ mod tests {
 
     #[test]
     fn agent_refuses_a_bad_proxy_url() {
-        let err = agent(Some(("http://h:notaport", "https_proxy")), 4).unwrap_err();
-        assert!(err.to_string().contains("https_proxy"), "{err}");
+        for bad in [
+            "http://h:notaport",
+            "https://h:1",
+            "socks5://h:1",
+            "http://",
+        ] {
+            let err = agent(Some((bad, "https_proxy")), 4)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("https_proxy") && err.contains(bad), "{err}");
+        }
+        assert!(agent(Some(("proxy.example.com:3128", "http_proxy")), 4).is_ok());
     }
 }

@@ -311,11 +311,16 @@ impl ProxyProcess {
         let pipe = child.stderr.take().unwrap();
         let sink = stderr.clone();
         thread::spawn(move || {
+            // The address comes first; the start-up banner ends with the SFORGE_AGENT_API_BASE_URL hint.
+            let mut addr = None;
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let _ = tx.send(rest.trim().parse::<SocketAddr>().unwrap());
-                }
                 let _ = writeln!(sink.lock().unwrap(), "{line}");
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    addr = Some(rest.trim().parse::<SocketAddr>().unwrap());
+                }
+                if line.contains("SFORGE_AGENT_API_BASE_URL") {
+                    let _ = tx.send(addr.take().unwrap());
+                }
             }
         });
         if let Ok(addr) = rx.recv_timeout(Duration::from_secs(30)) {
