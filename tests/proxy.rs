@@ -314,3 +314,41 @@ fn signals_stop_the_proxy_promptly_with_exit_0_and_free_the_port() {
 
 #[path = "proxy/keyless.rs"]
 mod keyless;
+
+#[test]
+fn shutdown_lets_a_stream_in_flight_finish() {
+    let upstream = FakeUpstream::start();
+    let mut proxy = ProxyProcess::start(&["--target", &upstream.url()], &[]);
+    let mut stream = TcpStream::connect(proxy.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .write_all(b"GET /sse/hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("data: first") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    proxy.send_signal("TERM");
+    // Shutdown has begun once the listener is gone; only then is the upstream released.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(proxy.addr).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy kept accepting"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        proxy.child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+    upstream.release();
+    stream.read_to_end(&mut seen).unwrap();
+    assert!(String::from_utf8_lossy(&seen).contains("data: second"));
+    assert_eq!(proxy.wait_exit(Duration::from_secs(10)), Some(0));
+}

@@ -347,13 +347,17 @@ impl ProxyProcess {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Sends a signal with `kill` and waits (bounded) for the exit code.
-    pub fn signal(&mut self, name: &str, within: Duration) -> Option<i32> {
+    /// Sends a signal with `kill`.
+    pub fn send_signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([format!("-{name}"), self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    /// Waits (bounded) for the exit code; `None` if still running (or killed by a signal).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -362,6 +366,12 @@ impl ProxyProcess {
             thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// Sends a signal and waits (bounded) for the exit code.
+    pub fn signal(&mut self, name: &str, within: Duration) -> Option<i32> {
+        self.send_signal(name);
+        self.wait_exit(within)
     }
 }
 
