@@ -42,13 +42,39 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ProxyArgs) -> anyhow::Resul
     let server = RunningProxy::start(config).context("cannot start the API proxy")?;
     let handle = server.shutdown_handle();
     ctrlc::set_handler(move || handle.shutdown()).context("cannot install the Ctrl-C handler")?;
+    print_banner(
+        &server,
+        &target,
+        upstream_proxy.as_ref(),
+        args,
+        keyless_on,
+        secret_file.as_deref(),
+    );
+    let unfinished = server.wait();
+    if unfinished > 0 {
+        eprintln!("Stopped the API proxy with {unfinished} connection(s) still busy after the grace period");
+    } else {
+        eprintln!("Stopped the API proxy");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The start-up banner on stderr: where it listens, where it forwards, how, and how to use it.
+fn print_banner(
+    server: &RunningProxy,
+    target: &crate::proxy::Target,
+    upstream_proxy: Option<&(String, &'static str)>,
+    args: &ProxyArgs,
+    keyless_on: bool,
+    secret_file: Option<&std::path::Path>,
+) {
     let port = server.addr().port();
     eprintln!("SForge API proxy listening on http://{}", server.addr());
     eprintln!("  target:   {}", target.base);
-    match &upstream_proxy {
+    match upstream_proxy {
         Some((url, origin)) => eprintln!(
             "  upstream: through {} (from {origin})",
-            redact_userinfo(url)
+            upstream::redact_userinfo(url)
         ),
         None => eprintln!("  upstream: direct (no HTTPS_PROXY/HTTP_PROXY applies to the target)"),
     }
@@ -57,7 +83,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ProxyArgs) -> anyhow::Resul
             "  keyless:  on (key from ${}; clients need a run token)",
             args.inject_key_from_env.as_deref().unwrap_or("")
         );
-        match &secret_file {
+        match secret_file {
             Some(path) => eprintln!("  admin secret written to {}", path.display()),
             None => eprintln!("  admin secret from SFORGE_PROXY_ADMIN_SECRET"),
         }
@@ -68,13 +94,6 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ProxyArgs) -> anyhow::Resul
         "Point the agents at it: SFORGE_AGENT_API_BASE_URL=http://host.docker.internal:{port}"
     );
     eprintln!("  (docker backend; with --disable-internet the Work container may reach exactly that address)");
-    let unfinished = server.wait();
-    if unfinished > 0 {
-        eprintln!("Stopped the API proxy with {unfinished} connection(s) still busy after the grace period");
-    } else {
-        eprintln!("Stopped the API proxy");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn keyless_mode(
@@ -100,16 +119,4 @@ fn keyless_mode(
         )
     })?;
     Ok((Keyless::new(key.to_owned(), header, secret), file))
-}
-
-/// A proxy URL without its `user:password@` part, for printing.
-fn redact_userinfo(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("***");
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

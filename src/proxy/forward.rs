@@ -112,21 +112,16 @@ fn build_request(shared: &Shared, head: &RequestHead) -> ureq::Request {
     request
 }
 
-/// Streams the upstream response to the client, flushing every piece as it arrives. An upstream
-/// failure after the head was sent aborts the client connection instead of corrupting it.
-fn relay(
+/// The response headers to send and the framing of the body towards the client: the upstream's
+/// `Content-Length` is kept, an unframed body is chunked for HTTP/1.1 clients (closed for 1.0).
+fn response_head(
     head: &RequestHead,
-    response: ureq::Response,
-    out: &mut TcpStream,
-    keep_alive: bool,
-    meter: &mut Meter,
-) -> io::Result<Exchange> {
+    response: &ureq::Response,
+) -> (Vec<(String, String)>, BodyFraming) {
     let status = response.status();
-    let mut names = response.headers_names();
-    names.dedup();
-    let mut seen = Vec::new();
     let mut upstream_headers = Vec::new();
-    for name in names {
+    let mut seen: Vec<String> = Vec::new();
+    for name in response.headers_names() {
         if seen.contains(&name) {
             continue;
         }
@@ -139,18 +134,34 @@ fn relay(
         .header("content-length")
         .filter(|_| !response.has("transfer-encoding"))
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let no_body =
-        head.method.eq_ignore_ascii_case("HEAD") || matches!(status, 100..=199 | 204 | 304);
-    let framing = match (no_body, upstream_length) {
+    let is_head = head.method.eq_ignore_ascii_case("HEAD");
+    let framing = match (
+        is_head || matches!(status, 100..=199 | 204 | 304),
+        upstream_length,
+    ) {
         (true, _) => BodyFraming::None,
         (false, Some(n)) => BodyFraming::Length(n),
         (false, None) if head.minor_version >= 1 => BodyFraming::Chunked,
         (false, None) => BodyFraming::Close,
     };
     let mut headers = forwardable_response_headers(&upstream_headers);
-    if let (true, Some(n)) = (head.method.eq_ignore_ascii_case("HEAD"), upstream_length) {
+    if let (true, Some(n)) = (is_head, upstream_length) {
         headers.push(("Content-Length".to_owned(), n.to_string()));
     }
+    (headers, framing)
+}
+
+/// Streams the upstream response to the client, flushing every piece as it arrives. An upstream
+/// failure after the head was sent aborts the client connection instead of corrupting it.
+fn relay(
+    head: &RequestHead,
+    response: ureq::Response,
+    out: &mut TcpStream,
+    keep_alive: bool,
+    meter: &mut Meter,
+) -> io::Result<Exchange> {
+    let status = response.status();
+    let (headers, framing) = response_head(head, &response);
     let reason = response.status_text().to_owned();
     http1::write_head(out, status, &reason, &headers, framing, keep_alive)?;
     let mut reader = response.into_reader();

@@ -94,7 +94,9 @@ impl RunningProxy {
                     .map(|(u, o)| (u.as_str(), *o)),
                 workers,
             )?,
-            via: config.upstream_proxy.map(|(u, _)| u),
+            via: config
+                .upstream_proxy
+                .map(|(u, _)| upstream::redact_userinfo(&u)),
             target: config.target,
             keyless: config.keyless,
         });
