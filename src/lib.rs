@@ -12,6 +12,7 @@ pub mod isolation;
 pub mod judge;
 pub mod parallel;
 pub mod process;
+pub mod proxy;
 pub mod run;
 pub mod sandbox;
 pub mod task;

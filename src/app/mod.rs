@@ -4,6 +4,7 @@ mod build;
 mod console;
 mod eval;
 mod list;
+mod proxy;
 mod registry;
 mod render;
 mod run;
@@ -65,6 +66,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => return run::run(&resolver, &ctx.env, &cli.global, args),
         Command::Eval(args) => return eval::run(&settings, &cli.global, args),
         Command::Serve(args) => return serve::run(&settings, &ctx.env, args),
+        Command::Proxy(args) => return proxy::run(&settings, &ctx.env, args),
         Command::Render(args) => render::run(&settings, args, &mut std::io::stdout().lock())?,
         Command::List(args) => list::run(&settings, args, &mut std::io::stdout().lock())?,
         Command::Config(args) => show_config::run(&resolver, args, &mut std::io::stdout().lock())?,

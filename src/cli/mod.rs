@@ -66,6 +66,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Run the judge server that grades submissions over HTTP
     Serve(ServeArgs),
+    /// Run the API reverse proxy on the host: containers reach the model API through it
+    Proxy(ProxyArgs),
     /// List the tasks of the benchmark in the tasks directory
     List(ListArgs),
     /// Show the fully resolved settings and where each value came from
@@ -221,6 +223,49 @@ pub struct ServeArgs {
     /// On Ctrl-C/SIGTERM, seconds to let running gradings finish; unfinished ones are graded
     /// again at the next start
     #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub shutdown_grace: u64,
+}
+
+/// `sforge proxy`: forwards every request to --target, streaming responses (SSE) as they come.
+/// Upstream HTTP proxy: SFORGE_HTTPS_PROXY > HTTPS_PROXY > https_proxy (and the HTTP variants),
+/// honouring SFORGE_NO_PROXY/NO_PROXY; none set means direct connections.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Upstream API base URL, for example https://api.anthropic.com (a path prefix is kept)
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+
+    /// Address to listen on
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+
+    /// Port to listen on
+    #[arg(long, default_value_t = 9090)]
+    pub port: u16,
+
+    /// Keyless mode: the name of the host environment variable holding the real API key. Clients
+    /// must then present a run token minted through the admin API (secret from
+    /// SFORGE_PROXY_ADMIN_SECRET, else generated into <log-dir>/proxy/admin_secret)
+    #[arg(long, value_name = "VAR")]
+    pub inject_key_from_env: Option<String>,
+
+    /// Keyless mode: the header carrying the real key upstream. auto: x-api-key when the client
+    /// sent its token in x-api-key (Anthropic style), else Authorization: Bearer (OpenAI style);
+    /// authorization: always Bearer; any other name: that header with the raw key
+    #[arg(
+        long,
+        value_name = "HEADER",
+        default_value = "auto",
+        requires = "inject_key_from_env"
+    )]
+    pub key_header: String,
+
+    /// Connections served at once; each streaming request holds one
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: u16,
+
+    /// On Ctrl-C/SIGTERM, seconds to let requests in flight finish
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub shutdown_grace: u64,
 }
 
