@@ -175,7 +175,10 @@ fn pump(
             Ok(Message::Close(_)) => return None,
             Ok(_) => {}
             Err(tungstenite::Error::Io(err))
-                if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                if matches!(
+                    err.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
             Err(_) => return None,
         }
         loop {
@@ -260,7 +263,10 @@ fn finish(ws: &mut WebSocket<TcpStream>, status: &serde_json::Value) -> tungsten
     while Instant::now() < deadline {
         match ws.read() {
             Err(tungstenite::Error::Io(err))
-                if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                if matches!(
+                    err.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
             {
                 let _ = ws.flush();
             }

@@ -97,7 +97,9 @@ fn wait_readable(reader: &mut BufReader<TcpStream>, shared: &Shared) -> bool {
             Err(err)
                 if matches!(
                     err.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
                 ) =>
             {
                 if shared.stopping() {

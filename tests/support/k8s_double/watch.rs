@@ -113,7 +113,10 @@ fn client_left(stream: &TcpStream) -> bool {
     let left = match stream.peek(&mut byte) {
         Ok(0) => true,
         Ok(_) => false,
-        Err(err) => err.kind() != std::io::ErrorKind::WouldBlock,
+        Err(err) => !matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+        ),
     };
     let _ = stream.set_nonblocking(false);
     left

@@ -1,0 +1,491 @@
+//! The Kubernetes backend end to end (issue 7): `sforge eval` and `sforge run --backend k8s`
+//! through the REAL kubectl (1.33 and 1.30) against the Kubernetes API test double, which runs
+//! pods as Docker containers. A run equals the Docker run in content; Ctrl-C leaves no pod, secret
+//! or policy; `--disable-internet` creates the policy and fails closed because the double does
+//! not enforce it; no API key is on any kubectl command line (recorded by a wrapper).
+
+// Tests observe the system directly (docker, kubectl, kill).
+#![allow(clippy::disallowed_methods)]
+
+#[path = "support/k8s_double/mod.rs"]
+mod k8s_double;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use k8s_double::{K8sDouble, Options};
+use serde_json::Value;
+use support::{SforgeRun, TestBenchmark};
+
+const TASK: &str = "text_utils";
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+const KUBECTL_VERSIONS: [&str; 2] = ["1.33", "1.30"];
+
+struct Fixture {
+    bench: TestBenchmark,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if support::docker_available() {
+            support::remove_containers_of(self.bench.name());
+        }
+    }
+}
+
+static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
+
+/// The example benchmark with the `text_utils` images built on the local engine (where the
+/// double's pods find them).
+fn fixture() -> Arc<Fixture> {
+    support::shared_fixture(&FIXTURE, || {
+        let bench = TestBenchmark::new("sforge-test-k8s");
+        let mut build = bench.sforge();
+        build.args(["--silent", "build", "--task", TASK]);
+        SforgeRun::of(&mut build).expect_code(0);
+        Fixture { bench }
+    })
+}
+
+/// The installed versioned kubectl binaries (both are required where the setup ran).
+fn kubectls() -> Vec<String> {
+    let found: Vec<String> = KUBECTL_VERSIONS
+        .iter()
+        .filter_map(|v| {
+            let name = format!("kubectl.{v}");
+            let sdk = Path::new("/usr/lib/google-cloud-sdk/bin").join(&name);
+            if sdk.exists() {
+                return Some(sdk.display().to_string());
+            }
+            which::which(&name).ok().map(|p| p.display().to_string())
+        })
+        .collect();
+    if found.len() < KUBECTL_VERSIONS.len() {
+        support::skip("kubectl.1.33 and kubectl.1.30 are not both installed", true);
+    }
+    found
+}
+
+/// A double, a kubectl wrapper that records every argv (and the YAML `apply` reads), and a
+/// directory for one sforge invocation's files.
+struct Cluster {
+    double: K8sDouble,
+    fixture: Arc<Fixture>,
+    dir: PathBuf,
+    wrapper: PathBuf,
+    kubectl: String,
+}
+
+impl Cluster {
+    fn start(kubectl: &str) -> Self {
+        let fixture = fixture();
+        let double = K8sDouble::start(Options::default());
+        let dir = fixture.bench.root().join(support::unique_name("k8s-case"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let wrapper = dir.join("kubectl-recorder");
+        // A test double around the real kubectl: logs its arguments, keeps what `apply` reads.
+        let script = format!(
+            "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '{log}'\nfor a in \"$@\"; do\n  if [ \"$a\" = apply ]; then\n    tee \"{dir}/apply-$(date +%s%N).yaml\" | '{real}' \"$@\"\n    exit\n  fi\ndone\nexec '{real}' \"$@\"\n",
+            log = dir.join("kubectl-argv.log").display(),
+            dir = dir.display(),
+            real = kubectl,
+        );
+        std::fs::write(&wrapper, script).unwrap();
+        make_executable(&wrapper);
+        Cluster {
+            double,
+            fixture,
+            dir,
+            wrapper,
+            kubectl: kubectl.to_owned(),
+        }
+    }
+
+    fn sforge(&self, log_dir: &str) -> Command {
+        let mut cmd = self.fixture.bench.sforge_process(&self.dir.join(log_dir));
+        cmd.env("SFORGE_K8S_KUBECONFIG", self.double.kubeconfig_path())
+            .env("SFORGE_KUBECTL", &self.wrapper)
+            .env("KUBECACHEDIR", self.double.cache_dir());
+        cmd
+    }
+
+    fn argv_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("kubectl-argv.log")).unwrap_or_default()
+    }
+
+    /// Everything `kubectl apply` read, concatenated.
+    fn applied_yaml(&self) -> String {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    }
+
+    /// Pods, secrets and policies left in the double's default namespace.
+    fn leftovers(&self) -> Vec<String> {
+        let out = support::run_ok(
+            self.double.kubectl(&self.kubectl).args([
+                "get",
+                "pods,secrets,networkpolicies",
+                "-o",
+                "json",
+            ]),
+            None,
+        );
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{}/{}", i["kind"], i["metadata"]["name"]))
+            .collect()
+    }
+
+    fn agent_script(&self, body: &str) -> PathBuf {
+        let path = self.dir.join("agent.sh");
+        std::fs::write(&path, body).unwrap();
+        path
+    }
+}
+
+/// A judge URL pods of the double reach: the Docker bridge gateway (this host).
+fn judge_url() -> String {
+    let out = support::run_ok(
+        support::docker().args([
+            "network",
+            "inspect",
+            "bridge",
+            "-f",
+            "{{(index .IPAM.Config 0).Gateway}}",
+        ]),
+        None,
+    );
+    let gateway = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://{gateway}:{port}")
+}
+
+fn solver() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/agents/text_utils_solver.sh");
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn run(cmd: Command) -> SforgeRun {
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.timeout(RUN_LIMIT);
+    SforgeRun::of(&mut cmd)
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The content of a `final_result.json` that must not depend on the backend.
+fn comparable(result: &Value) -> Value {
+    let mut result = result.clone();
+    let map = result.as_object_mut().unwrap();
+    for key in [
+        "run_id",
+        "runtime_seconds",
+        "phase_seconds",
+        "archive_size_bytes",
+    ] {
+        map.remove(key);
+    }
+    result
+}
+
+#[test]
+fn eval_on_k8s_grades_a_solution() {
+    require_docker!();
+    for kubectl in kubectls() {
+        let cluster = Cluster::start(&kubectl);
+        let archive = cluster.dir.join("solution.tar.gz");
+        let solution = cluster
+            .fixture
+            .bench
+            .tasks_dir()
+            .join("solutions")
+            .join(TASK)
+            .join("full");
+        std::fs::write(&archive, support::tar_gz_of_dir(&solution)).unwrap();
+        let mut cmd = cluster.sforge("logs");
+        cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
+            .arg(&archive);
+        run(cmd)
+            .expect_code(0)
+            .expect_output("Pass rate:   100.00%");
+        let argv = cluster.argv_log();
+        assert!(argv.contains(" apply "), "{argv}");
+        assert!(argv.contains(" exec "), "{argv}");
+        assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+    }
+}
+
+#[test]
+fn a_k8s_run_equals_the_docker_run_and_keeps_the_key_off_command_lines() {
+    require_docker!();
+    let key = support::unique_name("sk-k8s-secret");
+    let script = format!(
+        "echo \"key ${{SFORGE_AGENT_API_KEY:+present}}\"\n{}",
+        solver()
+    );
+    // The Docker run, once.
+    let docker = Cluster::start(&kubectls()[0]);
+    let agent = docker.agent_script(&script);
+    let mut cmd = docker.sforge("docker-logs");
+    cmd.args([
+        "run",
+        "--run-id",
+        "dockerrun",
+        "--agent",
+        "script",
+        "--task",
+        TASK,
+    ])
+    .arg("--agent-script")
+    .arg(&agent)
+    .args(["--timeout", "120"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cmd.args([
+        "--judge-url",
+        &format!("http://host.docker.internal:{port}"),
+    ]);
+    run(cmd).expect_code(0);
+    let expected = comparable(&read_json(
+        &docker
+            .dir
+            .join("docker-logs/runs/dockerrun")
+            .join(TASK)
+            .join("final_result.json"),
+    ));
+    assert_eq!(expected["best_pass_rate"], 1.0, "{expected}");
+
+    for kubectl in kubectls() {
+        let cluster = Cluster::start(&kubectl);
+        let agent = cluster.agent_script(&script);
+        let mut cmd = cluster.sforge("logs");
+        cmd.args([
+            "run",
+            "--backend",
+            "k8s",
+            "--run-id",
+            "k8srun",
+            "--agent",
+            "script",
+        ])
+        .args([
+            "--task",
+            TASK,
+            "--timeout",
+            "120",
+            "--judge-url",
+            &judge_url(),
+        ])
+        .arg("--agent-script")
+        .arg(&agent)
+        .env("SFORGE_AGENT_API_KEY", &key);
+        let outcome = run(cmd);
+        outcome.expect_code(0);
+        let task_dir = cluster.dir.join("logs/runs/k8srun").join(TASK);
+        let result = read_json(&task_dir.join("final_result.json"));
+        assert_eq!(comparable(&result), expected, "{kubectl}: {result:#}");
+        let output = std::fs::read_to_string(task_dir.join("agent_output.txt")).unwrap();
+        assert!(
+            output.contains("key present"),
+            "the key reached the agent: {output}"
+        );
+        let argv = cluster.argv_log();
+        assert!(argv.contains(" exec "), "{argv}");
+        assert!(
+            !argv.contains(&key),
+            "the API key is on a kubectl command line"
+        );
+        assert!(!outcome.stdout.contains(&key) && !outcome.stderr.contains(&key));
+        // The key went to the cluster only as a Secret read from stdin.
+        assert!(cluster.applied_yaml().contains("kind: Secret"));
+        assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_no_pod_secret_or_policy() {
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let agent = cluster.agent_script("echo AGENT WAITING\nsleep 300\n");
+    let mut cmd = cluster.sforge("logs");
+    cmd.args([
+        "run",
+        "--backend",
+        "k8s",
+        "--run-id",
+        "k8sint",
+        "--agent",
+        "script",
+    ])
+    .args([
+        "--task",
+        TASK,
+        "--timeout",
+        "200",
+        "--judge-url",
+        &judge_url(),
+    ])
+    .arg("--agent-script")
+    .arg(&agent)
+    .env("SFORGE_AGENT_API_KEY", "sk-interrupt-test")
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let mut child = KillOnDrop(cmd.spawn().unwrap());
+    let output = cluster
+        .dir
+        .join("logs/runs/k8sint")
+        .join(TASK)
+        .join("agent_output.txt");
+    let until = Instant::now() + Duration::from_secs(180);
+    while !std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .contains("AGENT WAITING")
+    {
+        assert!(child.0.try_wait().unwrap().is_none(), "sforge exited early");
+        assert!(Instant::now() < until, "the agent did not start");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !cluster.leftovers().is_empty(),
+        "the pod and its secret exist while running"
+    );
+    support::run_ok(
+        Command::new("kill").args(["-INT", &child.0.id().to_string()]),
+        None,
+    );
+    let until = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < until, "sforge did not stop after SIGINT");
+        thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+}
+
+#[test]
+fn disable_internet_creates_the_policy_and_fails_closed_on_a_cluster_that_ignores_it() {
+    require_docker!();
+    for kubectl in kubectls() {
+        let cluster = Cluster::start(&kubectl);
+        let agent = cluster.agent_script("echo AGENT RAN\n");
+        let judge = judge_url();
+        let mut cmd = cluster.sforge("logs");
+        cmd.args([
+            "run",
+            "--backend",
+            "k8s",
+            "--run-id",
+            "k8siso",
+            "--agent",
+            "script",
+        ])
+        .args(["--task", TASK, "--judge-url", &judge, "--disable-internet"])
+        .arg("--agent-script")
+        .arg(&agent);
+        run(cmd).expect_code(1);
+        let task_dir = cluster.dir.join("logs/runs/k8siso").join(TASK);
+        let result = read_json(&task_dir.join("final_result.json"));
+        let error = result["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("the cluster does not enforce NetworkPolicy"),
+            "{error}"
+        );
+        let output = std::fs::read_to_string(task_dir.join("agent_output.txt")).unwrap_or_default();
+        assert!(!output.contains("AGENT RAN"));
+        // The policy: selects the pod, egress only, the judge's address and port, DNS to kube-dns.
+        let yaml = cluster.applied_yaml();
+        let policy = yaml
+            .split("\n---\n")
+            .find(|doc| doc.contains("kind: NetworkPolicy"))
+            .unwrap_or_else(|| panic!("no policy applied:\n{yaml}"));
+        let (host, port) = judge.trim_start_matches("http://").split_once(':').unwrap();
+        for needle in [
+            "name: sforge-iso-",
+            "sforge-pod:",
+            "- Egress",
+            &format!("cidr: {host}/32"),
+            &format!("port: {port}"),
+            "k8s-app: kube-dns",
+        ] {
+            assert!(policy.contains(needle), "{needle:?} not in:\n{policy}");
+        }
+        assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+    }
+}
+
+#[test]
+fn dry_run_on_k8s_prints_kubectl_commands_without_the_key() {
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let agent = cluster.agent_script("echo hi\n");
+    let key = support::unique_name("sk-dry-secret");
+    let mut cmd = cluster.sforge("logs");
+    cmd.args([
+        "run",
+        "--backend",
+        "k8s",
+        "--agent",
+        "script",
+        "--task",
+        TASK,
+        "--dry-run",
+    ])
+    .args(["--judge-url", &judge_url()])
+    .arg("--agent-script")
+    .arg(&agent)
+    .env("SFORGE_AGENT_API_KEY", &key);
+    let outcome = run(cmd);
+    outcome
+        .expect_code(0)
+        .expect_stdout("apply -f -")
+        .expect_stdout("kind: Pod")
+        .expect_stdout("***");
+    assert!(!outcome.stdout.contains(&key) && !outcome.stderr.contains(&key));
+    assert!(cluster.leftovers().is_empty(), "a dry run creates nothing");
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
