@@ -52,6 +52,7 @@ fn fixture() -> Arc<Fixture> {
 struct Decoy {
     port: u16,
     peers: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Decoy {
@@ -59,7 +60,8 @@ impl Decoy {
         let listener = TcpListener::bind("[::]:0").expect("bind a decoy on [::]");
         let port = listener.local_addr().unwrap().port();
         let peers = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&peers);
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (seen, heads) = (Arc::clone(&peers), Arc::clone(&requests));
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -69,16 +71,86 @@ impl Decoy {
                         .push(peer.ip().to_canonical().to_string());
                 }
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut buf = [0u8; 1024];
-                let _ = stream.read(&mut buf);
-                let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                heads
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let body = br#"{"usage": {"input_tokens": 11, "output_tokens": 7}}"#;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body);
             }
         });
-        Decoy { port, peers }
+        Decoy {
+            port,
+            peers,
+            requests,
+        }
     }
 
     fn peers(&self) -> Vec<String> {
         self.peers.lock().unwrap().clone()
+    }
+}
+
+const REAL_KEY: &str = "sk-real-key-only-the-proxy-holds";
+const PROXY_ADMIN_SECRET: &str = "isolation-test-admin-secret";
+
+/// `sforge proxy` in keyless mode (the real binary), stopped on drop.
+struct Proxy {
+    port: u16,
+    child: Child,
+}
+
+impl Proxy {
+    fn start(upstream: &Decoy) -> Self {
+        let port = TcpListener::bind("0.0.0.0:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log_dir = tempfile::tempdir().unwrap();
+        let child = Command::new(assert_cmd::cargo::cargo_bin("sforge"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SFORGE_TEST_REAL_KEY", REAL_KEY)
+            .env("SFORGE_PROXY_ADMIN_SECRET", PROXY_ADMIN_SECRET)
+            .arg("--log-dir")
+            .arg(log_dir.path())
+            .args([
+                "proxy",
+                "--target",
+                &format!("http://127.0.0.1:{}", upstream.port),
+            ])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--inject-key-from-env",
+                "SFORGE_TEST_REAL_KEY",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sforge proxy");
+        let until = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "sforge proxy did not listen");
+            thread::sleep(Duration::from_millis(50));
+        }
+        Proxy { port, child }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -144,9 +216,9 @@ def tcp(fam, host, port):
         return "closed " + type(e).__name__
     finally:
         s.close()
-def http(url):
+def http(url, headers={}):
     try:
-        urllib.request.urlopen(url, timeout=5); return "answered"
+        urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5); return "answered"
     except urllib.error.HTTPError:
         return "answered"
     except Exception as e:
@@ -159,7 +231,10 @@ def udp(host, port):
         return "failed " + type(e).__name__
 r = {}
 if a[0] != "-": r["judge"] = http(a[0] + "/api/v1/history")
-if a[1] != "-": r["api"] = http(a[1])
+import os
+key = os.environ.get("SFORGE_AGENT_API_KEY", "")
+r["key_prefix"] = key[:4]
+if a[1] != "-": r["api"] = http(a[1] + "/v1/messages", {"x-api-key": key})
 r["decoy_host"] = tcp(socket.AF_INET, a[2], a[3])
 r["decoy_container"] = tcp(socket.AF_INET, a[4], a[5])
 if a[6] != "-": r["decoy_ipv6"] = tcp(socket.AF_INET6, a[6], a[3])
@@ -186,7 +261,9 @@ struct World {
     gateway: Ipv4Addr,
     gateway6: Option<String>,
     decoy: Decoy,
-    api: Decoy,
+    /// The model API stand-in (a decoy) behind a real `sforge proxy` in keyless mode.
+    upstream: Decoy,
+    proxy: Proxy,
     udp: UdpDecoy,
     /// A second container serving HTTP on port 8000.
     other: support::TestContainer,
@@ -217,11 +294,13 @@ impl World {
             None,
         );
         let other_ip = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let upstream = Decoy::start();
         World {
             gateway,
             gateway6,
             decoy: Decoy::start(),
-            api: Decoy::start(),
+            proxy: Proxy::start(&upstream),
+            upstream,
             udp: UdpDecoy::start(gateway),
             other,
             other_ip,
@@ -229,7 +308,7 @@ impl World {
     }
 
     fn api_url(&self) -> String {
-        format!("http://host.docker.internal:{}", self.api.port)
+        format!("http://host.docker.internal:{}", self.proxy.port)
     }
 
     /// The probe's arguments (judge URL and API URL as given).
@@ -407,12 +486,41 @@ fn an_isolated_container_reaches_the_judge_and_the_api_and_nothing_else() {
     let script = world.agent_script(&case.judge_url(), "echo probe done");
     std::fs::write(case.dir.join("agent.sh"), script).unwrap();
     let mut cmd = case.command(&[]);
-    cmd.env("SFORGE_AGENT_API_BASE_URL", world.api_url());
+    cmd.env("SFORGE_AGENT_API_BASE_URL", world.api_url())
+        .env("SFORGE_AGENT_API_KEY", REAL_KEY)
+        .env("SFORGE_PROXY_ADMIN_SECRET", PROXY_ADMIN_SECRET);
     let run = Case::run(cmd);
     run.expect_code(0);
     let probe = parse_probe(&case.task_file("agent_output.txt"));
     assert_eq!(probe["judge"], "answered", "{probe}");
     assert_eq!(probe["api"], "answered", "{probe}");
+    // Keyless: the container held a run token; the upstream saw the real key, never the token.
+    assert_eq!(probe["key_prefix"], "sfp-", "{probe}");
+    let upstream = world.upstream.requests.lock().unwrap().clone();
+    let through: Vec<&String> = upstream
+        .iter()
+        .filter(|r| r.contains("/v1/messages"))
+        .collect();
+    assert_eq!(through.len(), 1, "{upstream:#?}");
+    assert!(
+        through[0]
+            .to_ascii_lowercase()
+            .contains(&format!("x-api-key: {REAL_KEY}")),
+        "{}",
+        through[0]
+    );
+    assert!(!through[0].contains("sfp-"), "{}", through[0]);
+    let usage: Value =
+        serde_json::from_str(&case.task_file("proxy_usage.json")).expect("proxy_usage.json");
+    assert_eq!(usage["requests"], 1, "{usage}");
+    assert_eq!(usage["input_tokens"], 11, "{usage}");
+    assert_eq!(usage["output_tokens"], 7, "{usage}");
+    for file in ["agent_output.txt", "run_agent.log", "run_config.json"] {
+        assert!(
+            !case.task_file(file).contains(REAL_KEY),
+            "the real key is in {file}"
+        );
+    }
     for key in ["decoy_host", "decoy_container", "decoy_ipv6"] {
         assert!(
             probe[key].as_str().unwrap().starts_with("closed"),

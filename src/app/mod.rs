@@ -10,6 +10,7 @@ mod render;
 mod run;
 mod run_isolation;
 mod run_judge;
+mod run_keyless;
 mod run_setup;
 mod selection;
 mod serve;

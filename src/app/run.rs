@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::eval::owner;
 use super::run_judge::{ensure_judge, JudgeHandle};
+use super::run_keyless::RunToken;
 use super::run_setup::{agent_plan, run_config, work_env};
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::{Backend, EnvMap, Resolver, Settings};
@@ -72,6 +73,7 @@ pub fn run(
             &settings, &run_id, &run_dir, &tasks, &per_task, &plans, sandbox,
         );
     }
+    let keyless = super::run_keyless::admin(&settings, env)?;
     let shutdown = Arc::new(AtomicBool::new(false));
     install_signal_handler(&shutdown)?;
     let judge: JudgeHandle = ensure_judge(&settings, env, &catalog)?;
@@ -116,7 +118,7 @@ pub fn run(
                 Duration::from_millis(100).min(delay.saturating_sub(start.elapsed())),
             );
         }
-        run_one(&shared, task, &per_task[i], &plans[i])
+        run_one(&shared, task, &per_task[i], &plans[i], keyless.as_ref())
     });
     judge.stop();
     let interrupted = shutdown.load(Ordering::SeqCst);
@@ -159,7 +161,7 @@ fn dry_run(
         let dir = run_dir.join(&task.task_id);
         std::fs::create_dir_all(&dir)?;
         let log = RunLog::create(&dir.join("run_agent.log"));
-        let env = work_env(s, task)?;
+        let env = work_env(s, task, None)?;
         let (prompt, tools) = super::run_setup::prompt_and_tools(s, task)?;
         let run = TaskRun {
             shared: &shared,
@@ -183,11 +185,20 @@ fn run_one(
     task: &Task,
     s: &Settings,
     plan: &crate::run::AgentPlan,
+    keyless: Option<&crate::proxy::ProxyAdmin>,
 ) -> Result<FinalResult, String> {
     let dir = shared.run_dir.join(&task.task_id);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let log = RunLog::create(&dir.join("run_agent.log"));
-    let env = work_env(s, task).map_err(|e| format!("{e:#}"))?;
+    // Keyless agents: the container gets a per-run token of `sforge proxy`, not the key.
+    let token = keyless
+        .map(|admin| RunToken::mint(admin, &shared.run_id, &task.task_id))
+        .transpose()?;
+    if token.is_some() {
+        log.line("keyless: the Work container holds a run token of sforge proxy, not the API key");
+    }
+    let env = work_env(s, task, token.as_ref().map(|t| t.token.as_str()))
+        .map_err(|e| format!("{e:#}"))?;
     let (prompt, tools) =
         super::run_setup::prompt_and_tools(s, task).map_err(|e| format!("{e:#}"))?;
     let egress = super::run_isolation::egress(s)?;
@@ -202,6 +213,11 @@ fn run_one(
         egress,
     };
     let result = run.run(&log);
+    if let Some(token) = &token {
+        if let Err(e) = token.finish(&dir) {
+            log.line(&format!("warning: {e}"));
+        }
+    }
     let _ = write_json(&dir.join("final_result.json"), &result);
     Ok(result)
 }

@@ -55,7 +55,12 @@ pub fn agent_plan(settings: &Settings, args: &RunArgs) -> anyhow::Result<AgentPl
 }
 
 /// The Work container's environment (the token and deadline are added when the agent starts).
-pub fn work_env(settings: &Settings, task: &Task) -> anyhow::Result<Vec<(String, String)>> {
+/// `api_key` replaces the configured key (keyless agents get a run token of `sforge proxy`).
+pub fn work_env(
+    settings: &Settings,
+    task: &Task,
+    api_key: Option<&str>,
+) -> anyhow::Result<Vec<(String, String)>> {
     let name = settings
         .agent
         .value
@@ -74,7 +79,9 @@ pub fn work_env(settings: &Settings, task: &Task) -> anyhow::Result<Vec<(String,
         http_proxy: proxy(&settings.http_proxy),
         https_proxy: proxy(&settings.https_proxy),
         no_proxy: proxy(&settings.no_proxy),
-        api_key: settings.agent_api_key.value.clone(),
+        api_key: api_key
+            .map(str::to_owned)
+            .or_else(|| settings.agent_api_key.value.clone()),
         api_base_url: settings.agent_api_base_url.value.clone(),
         model: settings.agent_model.value.clone(),
         nodejs_mirror_url: settings.nodejs_mirror_url.value.clone(),

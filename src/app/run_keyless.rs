@@ -1,0 +1,70 @@
+//! Keyless agents: when `SFORGE_PROXY_ADMIN_SECRET` is set, the Work container gets a per-run
+//! token minted by `sforge proxy` (which holds the real API key) instead of the key itself; the
+//! token's metered usage is written to `proxy_usage.json` when the task ends.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::config::{EnvMap, Settings};
+use crate::isolation::host_port;
+use crate::proxy::ProxyAdmin;
+use crate::run::outputs::write_json;
+
+/// The variable holding the proxy's admin secret.
+pub const ADMIN_SECRET_VAR: &str = "SFORGE_PROXY_ADMIN_SECRET";
+
+/// The proxy's admin API, when keyless mode is on.
+pub fn admin(settings: &Settings, env: &EnvMap) -> anyhow::Result<Option<ProxyAdmin>> {
+    let Some(secret) = env.get(ADMIN_SECRET_VAR).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let base = settings
+        .agent_api_base_url
+        .value
+        .as_deref()
+        .with_context(|| {
+            format!(
+            "{ADMIN_SECRET_VAR} is set (keyless agents), but SFORGE_AGENT_API_BASE_URL does not \
+             point at the sforge proxy; set it to the proxy's address as the container sees it, \
+             e.g. http://host.docker.internal:9090"
+        )
+        })?;
+    let (host, port) = host_port(base)?;
+    let host = if host == crate::isolation::HOST_GATEWAY_NAME {
+        "127.0.0.1".to_owned()
+    } else {
+        host
+    };
+    Ok(Some(ProxyAdmin::new(
+        &format!("http://{host}:{port}"),
+        secret,
+    )))
+}
+
+/// One task's token.
+pub struct RunToken {
+    admin: ProxyAdmin,
+    pub token: String,
+}
+
+impl RunToken {
+    pub fn mint(admin: &ProxyAdmin, run_id: &str, task: &str) -> Result<Self, String> {
+        let token = admin
+            .mint(run_id, task)
+            .map_err(|e| format!("cannot get a run token from the sforge proxy: {e}"))?;
+        Ok(RunToken {
+            admin: admin.clone(),
+            token,
+        })
+    }
+
+    /// Revoke the token and write its usage to `dir/proxy_usage.json`.
+    pub fn finish(&self, dir: &Path) -> Result<(), String> {
+        let usage = self
+            .admin
+            .revoke(&self.token)
+            .map_err(|e| format!("cannot revoke the run token: {e}"))?;
+        write_json(&dir.join("proxy_usage.json"), &usage).map_err(|e| e.to_string())
+    }
+}
