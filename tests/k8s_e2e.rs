@@ -489,3 +489,46 @@ fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn pods_that_cannot_start_fail_in_seconds_naming_the_reason() {
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let archive = cluster.dir.join("empty.tar.gz");
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(&archive, support::tar_gz_of_dir(empty.path())).unwrap();
+    for (var, value, needle) in [
+        // No node has this label: the scheduler says so at once.
+        (
+            "SFORGE_K8S_NODE_SELECTOR",
+            "pool=gpu-nodes",
+            "pool=gpu-nodes",
+        ),
+        // The image cannot be pulled (the double looks it up on the local engine).
+        (
+            "SFORGE_K8S_IMAGE_REGISTRY",
+            "127.0.0.1:1/no-such-namespace",
+            "no-such-namespace",
+        ),
+    ] {
+        let started = Instant::now();
+        let mut cmd = cluster.sforge("logs");
+        cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
+            .arg(&archive)
+            .env(var, value);
+        let outcome = run(cmd);
+        outcome.expect_code(1).expect_output(needle);
+        // Far below the 300-second start timeout: the pod's state is read, not waited out.
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{var}: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            cluster.leftovers().is_empty(),
+            "{var}: {:?}",
+            cluster.leftovers()
+        );
+    }
+}
