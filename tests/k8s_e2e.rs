@@ -532,3 +532,79 @@ fn pods_that_cannot_start_fail_in_seconds_naming_the_reason() {
         );
     }
 }
+
+#[test]
+fn the_deadline_stops_the_agent_in_its_pod() {
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let agent = cluster.agent_script("echo AGENT SLEEPING\nsleep 600\necho NEVER\n");
+    let mut cmd = cluster.sforge("logs");
+    cmd.args([
+        "run",
+        "--backend",
+        "k8s",
+        "--run-id",
+        "k8sdeadline",
+        "--agent",
+        "script",
+    ])
+    .args([
+        "--task",
+        TASK,
+        "--timeout",
+        "15",
+        "--grace",
+        "3",
+        "--eval-interval",
+        "0",
+    ])
+    .args(["--judge-url", &judge_url()])
+    .arg("--agent-script")
+    .arg(&agent);
+    run(cmd).expect_code(0);
+    let task_dir = cluster.dir.join("logs/runs/k8sdeadline").join(TASK);
+    let result = read_json(&task_dir.join("final_result.json"));
+    assert_eq!(result["timed_out"], true, "{result:#}");
+    let output = std::fs::read_to_string(task_dir.join("agent_output.txt")).unwrap();
+    assert!(
+        output.contains("AGENT SLEEPING") && !output.contains("NEVER"),
+        "{output}"
+    );
+    assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+}
+
+#[test]
+fn an_unreachable_cluster_is_reported_before_any_pod_with_hints() {
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let dead = cluster.dir.join("dead.kubeconfig");
+    // Nothing listens on port 1 of this machine.
+    std::fs::write(
+        &dead,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:1'}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {}\ncurrent-context: c\n",
+    )
+    .unwrap();
+    let agent = cluster.agent_script("echo hi\n");
+    let mut cmd = cluster.sforge("logs");
+    cmd.args([
+        "run",
+        "--backend",
+        "k8s",
+        "--agent",
+        "script",
+        "--task",
+        TASK,
+    ])
+    .args(["--judge-url", &judge_url()])
+    .arg("--agent-script")
+    .arg(&agent)
+    .env("SFORGE_K8S_KUBECONFIG", &dead);
+    run(cmd)
+        .expect_code(1)
+        .expect_output("kubectl cannot reach the cluster")
+        .expect_output("SFORGE_K8S_KUBECONFIG");
+    let argv = cluster.argv_log();
+    assert!(!argv.contains(" apply "), "nothing was created: {argv}");
+}
