@@ -23,10 +23,20 @@ use crate::process::{Output, ProcessError, Runner};
 pub fn sandbox_for(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<dyn Sandbox> {
     match settings.backend.value {
         Backend::Docker => Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
-        Backend::K8s => Arc::new(K8sSandbox::new(
-            runner,
-            k8s::K8sConfig::from_settings(settings),
-        )),
+        Backend::K8s => {
+            let config = k8s::K8sConfig::from_settings(settings);
+            let registry = config.image_registry.clone();
+            let sandbox = K8sSandbox::new(runner, config);
+            if registry.is_empty() {
+                // Local image names (a kind/minikube node's own images): no registry to ask.
+                return Arc::new(sandbox);
+            }
+            // Not a setting yet: read here, and only here, straight from the environment.
+            let insecure = std::env::var("SFORGE_INSECURE_REGISTRIES").unwrap_or_default();
+            let opts = crate::image::CheckOptions::with_insecure_list(&insecure);
+            let check = crate::image::pod_image_check(opts, registry);
+            Arc::new(sandbox.with_image_check(Arc::new(check)))
+        }
     }
 }
 
