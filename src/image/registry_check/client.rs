@@ -217,18 +217,20 @@ impl<'a> Session<'a> {
     fn missing_credentials(&self, found: &Found) -> RegistryCheckError {
         let registry = &self.image.registry;
         let dir = self.config_dir();
-        let mut why = format!(
-            "needs credentials and {dir}/config.json has no `auths` entry with them for \
-             {registry}: run `docker login {registry}` (DOCKER_CONFIG selects the directory)"
-        );
-        if let Found::Helper(helper) = found {
-            why.push_str(&format!(
-                ". The config names the credential helper docker-credential-{helper}, which sforge \
-                 does not call (a known gap): write an `auths` entry with `auth` (base64 \
+        let helper_note = match found {
+            Found::Helper(helper) => format!(
+                ". The config names the credential helper docker-credential-{helper}, which \
+                 sforge does not call (a known gap): write an `auths` entry with `auth` (base64 \
                  user:password) for {registry} into a config.json of its own and point \
                  DOCKER_CONFIG at its directory"
-            ));
-        }
+            ),
+            _ => String::new(),
+        };
+        let why = format!(
+            "needs credentials and {dir}/config.json has no `auths` entry with them for \
+             {registry}: run `docker login {registry}` (DOCKER_CONFIG selects the \
+             directory){helper_note}"
+        );
         self.auth_error(&why)
     }
 
@@ -292,14 +294,16 @@ impl<'a> Session<'a> {
         match (reply.status, creds) {
             (200, _) => {}
             (401 | 403, None) => return Err(self.missing_credentials(found)),
-            (401 | 403, Some(c)) => return Err(self.auth_error(&format!(
+            (401 | 403, Some(c)) => {
+                return Err(self.auth_error(&format!(
                 "token service {realm} refused the credentials of user {:?} from {}/config.json \
                      (HTTP {}): run `docker login {}` again",
                 c.user,
                 self.config_dir(),
                 reply.status,
                 self.image.registry
-            ))),
+            )))
+            }
             (status, _) => {
                 return Err(self.auth_error(&format!(
                     "token service {realm} answered HTTP {status}: {}",
