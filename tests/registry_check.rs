@@ -262,9 +262,14 @@ fn handle(mut request: tiny_http::Request, addr: &str, scheme: Scheme, seen: &Mu
 
 impl AuthRegistry {
     fn start(scheme: Scheme) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the double"));
+        Self::start_on("127.0.0.1", scheme)
+    }
+
+    /// The double listening on `ip` (a local address: loopback or the docker bridge).
+    fn start_on(ip: &str, scheme: Scheme) -> Self {
+        let server = Arc::new(tiny_http::Server::http(format!("{ip}:0")).expect("bind the double"));
         let port = server.server_addr().to_ip().expect("an IP address").port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = format!("{ip}:{port}");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -417,4 +422,55 @@ fn a_basic_challenge_is_answered_with_the_configured_credentials() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("refused the credentials"), "{err}");
+}
+
+/// The docker bridge's gateway address: local to this machine, but not loopback.
+fn bridge_ip() -> String {
+    let out = run_ok(
+        docker().args([
+            "network",
+            "inspect",
+            "bridge",
+            "--format",
+            "{{(index .IPAM.Config 0).Gateway}}",
+        ]),
+        None,
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn non_loopback_registries_get_https_unless_listed_as_insecure() {
+    require_docker!();
+    let registry = AuthRegistry::start_on(&bridge_ip(), Scheme::Bearer);
+    let config = config_for(&registry.addr, USER, PASSWORD);
+    let image = format!("{}/team/app:v1", registry.addr);
+    let mut opts = CheckOptions {
+        timeout: Duration::from_secs(5),
+        ..options(&config)
+    };
+    let started = Instant::now();
+    let err = image_exists(&image, &opts).unwrap_err();
+    assert!(
+        matches!(&err, RegistryCheckError::Unreachable { url, .. } if url.starts_with("https://")),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("SFORGE_INSECURE_REGISTRIES"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        registry.seen().is_empty(),
+        "no plain request: {:?}",
+        registry.seen()
+    );
+
+    opts.insecure = vec![registry.addr.clone()];
+    assert!(image_exists(&image, &opts).unwrap());
+    assert!(registry.seen().iter().any(|s| s.url.starts_with("/token")));
 }
