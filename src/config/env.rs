@@ -151,6 +151,7 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         k8s_node_selector: r.parsed("SFORGE_K8S_NODE_SELECTOR", |t| Ok(parse::kv_list(t)))?,
         k8s_image_registry: r.parsed("SFORGE_K8S_IMAGE_REGISTRY", |t| Ok(t.trim().to_owned()))?,
         k8s_kubeconfig: r.text(&["SFORGE_K8S_KUBECONFIG"]),
+        insecure_registries: r.parsed("SFORGE_INSECURE_REGISTRIES", |t| Ok(t.trim().to_owned()))?,
         kubectl: r.parsed("SFORGE_KUBECTL", |t| Ok(t.trim().to_owned()))?,
         k8s_dns_selector: r.parsed("SFORGE_K8S_DNS_SELECTOR", |t| {
             crate::sandbox::k8s::DnsSelector::parse(t)

@@ -191,6 +191,8 @@ settings! {
     k8s_node_selector: BTreeMap<String, String> = BTreeMap::new();
     k8s_image_registry: String = String::new();
     k8s_kubeconfig: Option<String> = None;
+    /// Registries spoken to over plain HTTP by the image check (comma-separated hosts).
+    insecure_registries: String = String::new();
     /// The kubectl client (a name on PATH or a path).
     kubectl: String = "kubectl".to_owned();
     /// Where cluster DNS runs (`ns=<namespace>,<label>=<value>,…`): the only DNS isolated pods reach.

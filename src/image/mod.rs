@@ -4,6 +4,7 @@ mod build;
 mod builder;
 mod docker;
 mod registry;
+pub mod registry_check;
 mod render;
 mod spec;
 
@@ -14,5 +15,6 @@ pub use build::{
 pub use builder::{mask, strip_ansi, ImageBuilder};
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};
+pub use registry_check::{image_exists, pod_image_check, CheckOptions, RegistryCheckError};
 pub use render::{base_spec, task_spec};
 pub use spec::{BuildSpec, Role};

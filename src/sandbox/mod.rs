@@ -28,12 +28,19 @@ pub fn sandbox_for(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<dyn Sand
 }
 
 /// The Kubernetes sandbox of `settings` (its namespace, kubeconfig, registry…).
+/// With an image registry configured, every image is looked up there before its pod is created.
 #[must_use]
 pub fn k8s_sandbox(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<K8sSandbox> {
-    Arc::new(K8sSandbox::new(
-        runner,
-        k8s::K8sConfig::from_settings(settings),
-    ))
+    let config = k8s::K8sConfig::from_settings(settings);
+    let registry = config.image_registry.clone();
+    let sandbox = K8sSandbox::new(runner, config);
+    if registry.is_empty() {
+        // Local image names (a kind/minikube node's own images): no registry to ask.
+        return Arc::new(sandbox);
+    }
+    let opts = crate::image::CheckOptions::with_insecure_list(&settings.insecure_registries.value);
+    let check = crate::image::pod_image_check(opts, registry);
+    Arc::new(sandbox.with_image_check(Arc::new(check)))
 }
 
 /// Why a sandbox operation failed (always naming the container and the operation).
