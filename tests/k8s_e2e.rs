@@ -608,3 +608,53 @@ fn an_unreachable_cluster_is_reported_before_any_pod_with_hints() {
     let argv = cluster.argv_log();
     assert!(!argv.contains(" apply "), "nothing was created: {argv}");
 }
+
+#[test]
+fn images_come_from_the_registry_and_a_missing_one_is_named_before_any_pod() {
+    require_docker!();
+    let Some(registry) = support::registry::LocalRegistry::start() else {
+        return;
+    };
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let mut push = cluster.fixture.bench.sforge();
+    push.args([
+        "--silent",
+        "push",
+        "--registry",
+        &registry.addr,
+        "--task",
+        TASK,
+    ]);
+    SforgeRun::of(&mut push).expect_code(0);
+    let archive = cluster.dir.join("solution.tar.gz");
+    let solution = cluster
+        .fixture
+        .bench
+        .tasks_dir()
+        .join("solutions")
+        .join(TASK)
+        .join("full");
+    std::fs::write(&archive, support::tar_gz_of_dir(&solution)).unwrap();
+    // Found in the registry (the double then runs the same image from the local engine).
+    let mut cmd = cluster.sforge("logs");
+    cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
+        .arg(&archive)
+        .env("SFORGE_K8S_IMAGE_REGISTRY", &registry.addr);
+    run(cmd)
+        .expect_code(0)
+        .expect_output("Pass rate:   100.00%");
+    // Not in the registry: named before any pod is created.
+    std::fs::remove_file(cluster.dir.join("kubectl-argv.log")).unwrap();
+    let elsewhere = format!("{}/elsewhere", registry.addr);
+    let mut cmd = cluster.sforge("logs");
+    cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
+        .arg(&archive)
+        .env("SFORGE_K8S_IMAGE_REGISTRY", &elsewhere);
+    run(cmd)
+        .expect_code(1)
+        .expect_output(&format!("is not in the registry {}", registry.addr))
+        .expect_output("sforge push --registry");
+    let argv = cluster.argv_log();
+    assert!(!argv.contains(" apply "), "no pod was created: {argv}");
+}

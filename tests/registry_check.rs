@@ -9,9 +9,6 @@
 
 mod support;
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -19,75 +16,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use sforge::image::{image_exists, pod_image_check, CheckOptions, RegistryCheckError};
-use support::{docker, run_ok, skip, unique_name, BUSYBOX_IMAGE};
-
-const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
-
-/// A port nobody listens on right now (the OS picks it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a free port")
-        .port()
-}
-
-/// A real `docker-registry` on a free 127.0.0.1 port with temporary storage; killed on drop.
-struct LocalRegistry {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl LocalRegistry {
-    fn start() -> Option<Self> {
-        if !Path::new(REGISTRY_BIN).exists() {
-            skip(&format!("{REGISTRY_BIN} is not installed"), true);
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let addr = format!("127.0.0.1:{}", free_port());
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: \
-                 {}\nhttp:\n  addr: {addr}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .expect("write the registry config");
-        let child = Command::new(REGISTRY_BIN)
-            .arg("serve")
-            .arg(&config)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        let registry = Self {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while ureq::get(&format!("http://{}/v2/", registry.addr))
-            .call()
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            thread::sleep(Duration::from_millis(100));
-        }
-        Some(registry)
-    }
-}
-
-impl Drop for LocalRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::registry::{free_port, LocalRegistry};
+use support::{docker, run_ok, unique_name, BUSYBOX_IMAGE};
 
 #[test]
 fn the_real_registry_has_a_pushed_image_and_lacks_other_tags_and_repositories() {
