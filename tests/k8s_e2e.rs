@@ -331,8 +331,13 @@ fn a_k8s_run_equals_the_docker_run_and_keeps_the_key_off_command_lines() {
 #[test]
 fn ctrl_c_leaves_no_pod_secret_or_policy() {
     require_docker!();
-    let kubectl = kubectls()[0].clone();
-    let cluster = Cluster::start(&kubectl);
+    for kubectl in kubectls() {
+        interrupt_on(&kubectl);
+    }
+}
+
+fn interrupt_on(kubectl: &str) {
+    let cluster = Cluster::start(kubectl);
     let agent = cluster.agent_script("echo AGENT WAITING\nsleep 300\n");
     let mut cmd = cluster.sforge("logs");
     cmd.args([
