@@ -789,7 +789,7 @@ fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
     assert_eq!(result["interrupted"], false, "{result:#}");
     let agent_phase = result["phase_seconds"]["agent"].as_f64().unwrap();
     assert!(
-        (TIMEOUT + GRACE - 0.5..=TIMEOUT + GRACE + 2.0).contains(&agent_phase),
+        (TIMEOUT + GRACE - 0.5..=TIMEOUT + GRACE + 4.0).contains(&agent_phase),
         "the agent ignores TERM, so its phase ends with the KILL after the grace period: \
          {agent_phase}\n{run}"
     );
@@ -833,7 +833,8 @@ fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
     .parse()
     .expect("epoch seconds");
     assert!(
-        beat <= agent_start + TIMEOUT + GRACE + 1.0,
+        // A loaded machine may deliver the KILL a few seconds late.
+        beat <= agent_start + TIMEOUT + GRACE + 4.0,
         "the heartbeat went on {:.1} s after the agent started",
         beat - agent_start
     );
