@@ -663,3 +663,68 @@ fn images_come_from_the_registry_and_a_missing_one_is_named_before_any_pod() {
     let argv = cluster.argv_log();
     assert!(!argv.contains(" apply "), "no pod was created: {argv}");
 }
+
+#[test]
+fn serve_on_k8s_grades_submissions_in_pods() {
+    use sforge::run::judge_client::{JudgeClient, Registration};
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = support::unique_name("admin");
+    let mut cmd = cluster.sforge("serve-logs");
+    cmd.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .env("SFORGE_BACKEND", "k8s")
+        .env("SFORGE_JUDGE_ADMIN_SECRET", &secret)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(cluster.dir.join("serve.stderr")).unwrap());
+    let mut server = KillOnDrop(cmd.spawn().unwrap());
+    let client = JudgeClient::new(&format!("http://127.0.0.1:{port}"), &secret);
+    let until = Instant::now() + Duration::from_secs(60);
+    while !client.is_up() {
+        assert!(
+            server.0.try_wait().unwrap().is_none(),
+            "sforge serve exited"
+        );
+        assert!(Instant::now() < until, "sforge serve did not answer");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let token = client
+        .register(TASK, "srvrun", &Registration::default())
+        .unwrap();
+    let solution = cluster
+        .fixture
+        .bench
+        .tasks_dir()
+        .join("solutions")
+        .join(TASK)
+        .join("full");
+    client
+        .submit(&token, &support::tar_gz_of_dir(&solution), "agent")
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(180);
+    let entry = loop {
+        let history = client.history(&token).unwrap();
+        let entry = history["entries"][0].clone();
+        if matches!(entry["status"].as_str(), Some("completed" | "error" | "failed")) {
+            break entry;
+        }
+        assert!(Instant::now() < until, "not graded: {history}");
+        thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(entry["status"], "completed", "{entry}");
+    assert_eq!(entry["pass_rate"], 1.0, "{entry}");
+    let argv = cluster.argv_log();
+    assert!(argv.contains(" exec "), "graded through kubectl: {argv}");
+    support::run_ok(
+        Command::new("kill").args(["-TERM", &server.0.id().to_string()]),
+        None,
+    );
+    let _ = server.0.wait();
+    assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+}
