@@ -22,6 +22,8 @@ use serde_json::Value;
 use support::{SforgeRun, TestBenchmark};
 
 const TASK: &str = "text_utils";
+/// The second task of the mixed-backend experiment.
+const OTHER_TASK: &str = "coin_change";
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 const KUBECTL_VERSIONS: [&str; 2] = ["1.33", "1.30"];
 
@@ -45,7 +47,7 @@ fn fixture() -> Arc<Fixture> {
     support::shared_fixture(&FIXTURE, || {
         let bench = TestBenchmark::new("sforge-test-k8s");
         let mut build = bench.sforge();
-        build.args(["--silent", "build", "--task", TASK]);
+        build.args(["--silent", "build", "--task", TASK, "--task", OTHER_TASK]);
         SforgeRun::of(&mut build).expect_code(0);
         Fixture { bench }
     })
@@ -711,7 +713,10 @@ fn serve_on_k8s_grades_submissions_in_pods() {
     let entry = loop {
         let history = client.history(&token).unwrap();
         let entry = history["entries"][0].clone();
-        if matches!(entry["status"].as_str(), Some("completed" | "error" | "failed")) {
+        if matches!(
+            entry["status"].as_str(),
+            Some("completed" | "error" | "failed")
+        ) {
             break entry;
         }
         assert!(Instant::now() < until, "not graded: {history}");
@@ -726,5 +731,54 @@ fn serve_on_k8s_grades_submissions_in_pods() {
         None,
     );
     let _ = server.0.wait();
+    assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+}
+
+#[test]
+fn an_experiment_mixes_backends_per_task() {
+    require_docker!();
+    let kubectl = kubectls()[0].clone();
+    let cluster = Cluster::start(&kubectl);
+    let solvers = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/agents");
+    let experiment = cluster.dir.join("mixed.yaml");
+    std::fs::write(
+        &experiment,
+        format!(
+            "defaults:\n  agent: script\n  eval_interval: 0\ntasks:\n  {TASK}:\n    backend: k8s\n  {OTHER_TASK}:\n    backend: docker\n"
+        ),
+    )
+    .unwrap();
+    // One script for both tasks: each runs its own task's solver.
+    let solver =
+        |task: &str| std::fs::read_to_string(solvers.join(format!("{task}_solver.sh"))).unwrap();
+    let agent = cluster.agent_script(&format!(
+        "case \"$SFORGE_PATCH_DIR\" in\n  *{TASK}*)\n{}\n;;\n  *)\n{}\n;;\nesac\n",
+        solver(TASK),
+        solver(OTHER_TASK),
+    ));
+    let mut cmd = cluster.sforge("logs");
+    cmd.args(["run", "--run-id", "mixed", "--experiment"])
+        .arg(&experiment)
+        .args(["--timeout", "120", "--judge-url", &judge_url()])
+        .arg("--agent-script")
+        .arg(&agent);
+    run(cmd).expect_code(0);
+    for task in [TASK, OTHER_TASK] {
+        let result = read_json(
+            &cluster
+                .dir
+                .join("logs/runs/mixed")
+                .join(task)
+                .join("final_result.json"),
+        );
+        assert_eq!(result["best_pass_rate"], 1.0, "{task}: {result:#}");
+    }
+    // text_utils ran (and was graded) in pods, coin_change in plain containers.
+    let argv = cluster.argv_log();
+    assert!(argv.contains("text-utils"), "{argv}");
+    assert!(
+        !argv.contains("coin-change") && !argv.contains("coin_change"),
+        "{argv}"
+    );
     assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
 }

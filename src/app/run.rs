@@ -37,15 +37,7 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let settings = resolver.global();
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
-    let ids: Vec<String> = match (&args.task, resolver.experiment()) {
-        (ids, _) if !ids.is_empty() => ids.clone(),
-        (_, Some(exp)) => exp.task_ids().into_iter().map(str::to_owned).collect(),
-        _ => anyhow::bail!("--task or --experiment is required"),
-    };
-    let tasks: Vec<Task> = ids
-        .iter()
-        .map(|id| catalog.task(id))
-        .collect::<Result<_, _>>()?;
+    let tasks = selected_tasks(resolver, &catalog, args)?;
     let run_id = match &args.run_id {
         Some(id) => id.clone(),
         None => crate::ids::random_hex(12).context("cannot create a run id")?,
@@ -59,35 +51,47 @@ pub fn run(
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     let runner: Arc<dyn Runner> = process::runner(args.dry_run);
-    let (sandbox, isolation, on_k8s) =
-        sandbox_and_isolation(&settings, &per_task, env, &runner, args.dry_run)?;
-    // On Kubernetes the images come from the registry (checked before each pod starts).
-    let (build_errors, digests) = if on_k8s {
-        (BTreeMap::new(), Vec::new())
-    } else {
-        ensure_images(&settings, &catalog, &tasks, runner.as_ref(), args.dry_run)?
-    };
+    let backends = backends(&settings, &per_task, env, &runner, args.dry_run)?;
+    let (build_errors, digests) = ensure_docker_images(
+        &settings,
+        &catalog,
+        &tasks,
+        &per_task,
+        &runner,
+        args.dry_run,
+    )?;
     write_configs(resolver, &run_dir, &run_id, &tasks, &per_task, &digests)?;
     if args.dry_run {
         return dry_run(
-            &settings, &run_id, &run_dir, &tasks, &per_task, &plans, sandbox,
+            &settings,
+            &run_id,
+            &run_dir,
+            &tasks,
+            &per_task,
+            &plans,
+            backends.sandboxes,
         );
     }
     let keyless = super::run_keyless::admin(&settings, env)?;
     let shutdown = Arc::new(AtomicBool::new(false));
     install_signal_handler(&shutdown)?;
-    let judge: JudgeHandle = ensure_judge(&settings, env, &catalog)?;
+    let task_settings: Vec<(String, Settings)> = tasks
+        .iter()
+        .map(|t| t.task_id.clone())
+        .zip(per_task.clone())
+        .collect();
+    let judge: JudgeHandle = ensure_judge(&settings, env, &catalog, &task_settings)?;
     let shared = RunShared {
         run_id: run_id.clone(),
         run_dir: run_dir.clone(),
-        sandbox,
+        sandboxes: backends.sandboxes,
         client: judge.client.clone(),
         shutdown: Arc::clone(&shutdown),
         owner: owner(),
         stream: tasks.len() == 1 && !global.silent,
         final_eval: !args.no_final_eval,
         grace: Duration::from_secs(args.grace),
-        isolation,
+        isolations: backends.isolations,
     };
     let single = tasks.len() == 1;
     banner(
@@ -132,6 +136,23 @@ pub fn run(
     })
 }
 
+/// The tasks named by `--task`, else by the experiment.
+fn selected_tasks(
+    resolver: &Resolver,
+    catalog: &Catalog,
+    args: &RunArgs,
+) -> anyhow::Result<Vec<Task>> {
+    let ids: Vec<String> = match (&args.task, resolver.experiment()) {
+        (ids, _) if !ids.is_empty() => ids.clone(),
+        (_, Some(exp)) => exp.task_ids().into_iter().map(str::to_owned).collect(),
+        _ => anyhow::bail!("--task or --experiment is required"),
+    };
+    Ok(ids
+        .iter()
+        .map(|id| catalog.task(id))
+        .collect::<Result<_, _>>()?)
+}
+
 /// `run --dry-run`: the docker commands of every task as a script on stdout, files written.
 fn dry_run(
     settings: &Settings,
@@ -140,12 +161,12 @@ fn dry_run(
     tasks: &[Task],
     per_task: &[Settings],
     plans: &[crate::run::AgentPlan],
-    sandbox: Arc<dyn Sandbox>,
+    sandboxes: BTreeMap<Backend, Arc<dyn Sandbox>>,
 ) -> anyhow::Result<ExitCode> {
     let shared = RunShared {
         run_id: run_id.to_owned(),
         run_dir: run_dir.to_owned(),
-        sandbox,
+        sandboxes,
         client: crate::run::judge_client::JudgeClient::new(
             &super::run_judge::host_url(&settings.judge_url.value),
             "",
@@ -155,7 +176,7 @@ fn dry_run(
         stream: false,
         final_eval: false,
         grace: Duration::from_secs(10),
-        isolation: None,
+        isolations: BTreeMap::new(),
     };
     for ((task, s), plan) in tasks.iter().zip(per_task).zip(plans) {
         let dir = run_dir.join(&task.task_id);
@@ -254,6 +275,28 @@ fn write_configs(
         json!({"run_id": run_id, "experiment": experiment, "stagger": stagger, "tasks": map});
     write_json(&run_dir.join("run_config.json"), &unified)?;
     Ok(())
+}
+
+/// [`ensure_images`] for the tasks on Docker: on Kubernetes the images come from the registry
+/// (checked before each pod starts).
+fn ensure_docker_images(
+    settings: &Settings,
+    catalog: &Catalog,
+    tasks: &[Task],
+    per_task: &[Settings],
+    runner: &Arc<dyn Runner>,
+    dry_run: bool,
+) -> anyhow::Result<(BTreeMap<String, String>, Vec<ImageDigest>)> {
+    let docker_tasks: Vec<Task> = tasks
+        .iter()
+        .zip(per_task)
+        .filter(|(_, s)| s.backend.value == Backend::Docker)
+        .map(|(t, _)| t.clone())
+        .collect();
+    if docker_tasks.is_empty() {
+        return Ok((BTreeMap::new(), Vec::new()));
+    }
+    ensure_images(settings, catalog, &docker_tasks, runner.as_ref(), dry_run)
 }
 
 /// Build missing images (one listing of local images): failures per task id, and the IDs and
@@ -436,45 +479,54 @@ fn print_result(r: &FinalResult, dir: &std::path::Path) {
     }
 }
 
-/// The one backend of the run (mixing backends per task within one run is not supported).
-fn backend_of(per_task: &[Settings]) -> anyhow::Result<Backend> {
-    let first = per_task
-        .first()
-        .map_or(Backend::Docker, |s| s.backend.value);
-    if let Some(other) = per_task.iter().find(|s| s.backend.value != first) {
-        anyhow::bail!(
-            "the tasks of this run use different backends ({first} and {}); run them separately",
-            other.backend.value
-        );
-    }
-    Ok(first)
-}
-
-/// How tasks with internet off are isolated, when any is.
-type Isolation = Option<Arc<dyn Isolator>>;
-
-/// The run's sandbox, its isolation (when a task has internet off) and whether it is Kubernetes;
-/// the cluster and the firewall rights are checked here, before any container starts.
-fn sandbox_and_isolation(
+/// The sandbox and (when some of its tasks have internet off) the isolation of each backend the
+/// run's tasks use; the clusters and the firewall rights are checked here, before any container
+/// starts.
+fn backends(
     settings: &Settings,
     per_task: &[Settings],
     env: &EnvMap,
     runner: &Arc<dyn Runner>,
     dry_run: bool,
-) -> anyhow::Result<(Arc<dyn Sandbox>, Isolation, bool)> {
-    let k8s =
-        (backend_of(per_task)? == Backend::K8s).then(|| k8s_sandbox(settings, Arc::clone(runner)));
-    if let (Some(k8s), false) = (&k8s, dry_run) {
-        k8s.preflight()?;
+) -> anyhow::Result<Backends> {
+    let mut out = Backends::default();
+    let used: std::collections::BTreeSet<Backend> =
+        per_task.iter().map(|s| s.backend.value).collect();
+    for backend in used {
+        let tasks: Vec<Settings> = per_task
+            .iter()
+            .filter(|s| s.backend.value == backend)
+            .cloned()
+            .collect();
+        let (sandbox, k8s): (Arc<dyn Sandbox>, _) = match backend {
+            Backend::Docker => (
+                Arc::new(DockerSandbox::new(
+                    Arc::clone(runner),
+                    settings.docker.value.clone(),
+                )),
+                None,
+            ),
+            Backend::K8s => {
+                let k8s = k8s_sandbox(&tasks[0], Arc::clone(runner));
+                if !dry_run {
+                    k8s.preflight()?;
+                }
+                (Arc::clone(&k8s) as Arc<dyn Sandbox>, Some(k8s))
+            }
+        };
+        out.sandboxes.insert(backend, sandbox);
+        if let Some(isolation) =
+            super::run_isolation::prepare(settings, &tasks, env, runner, dry_run, k8s)?
+        {
+            out.isolations.insert(backend, isolation);
+        }
     }
-    let sandbox: Arc<dyn Sandbox> = match &k8s {
-        Some(k8s) => Arc::clone(k8s) as Arc<dyn Sandbox>,
-        None => Arc::new(DockerSandbox::new(
-            Arc::clone(runner),
-            settings.docker.value.clone(),
-        )),
-    };
-    let on_k8s = k8s.is_some();
-    let isolation = super::run_isolation::prepare(settings, per_task, env, runner, dry_run, k8s)?;
-    Ok((sandbox, isolation, on_k8s))
+    Ok(out)
+}
+
+/// What [`backends`] sets up.
+#[derive(Default)]
+struct Backends {
+    sandboxes: BTreeMap<Backend, Arc<dyn Sandbox>>,
+    isolations: BTreeMap<Backend, Arc<dyn Isolator>>,
 }

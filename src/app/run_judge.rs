@@ -37,10 +37,13 @@ pub fn host_url(judge_url: &str) -> String {
         .to_owned()
 }
 
+/// `per_task`: the settings of the run's tasks (a task on another backend than `settings`'s is
+/// graded there).
 pub fn ensure_judge(
     settings: &Settings,
     env: &EnvMap,
     catalog: &Catalog,
+    per_task: &[(String, Settings)],
 ) -> anyhow::Result<JudgeHandle> {
     let base = host_url(&settings.judge_url.value);
     let env_secret = env
@@ -78,9 +81,18 @@ pub fn ensure_judge(
     config.judge_concurrency = (crate::parallel::default_jobs() / 2).max(1);
     config.shutdown_grace = std::time::Duration::from_secs(30);
     let judge = Judge::from_settings(settings, &catalog.benchmark.name, &super::eval::owner());
+    let per_task = per_task
+        .iter()
+        .filter(|(_, s)| s.backend.value != settings.backend.value)
+        .map(|(id, s)| {
+            let judge = Judge::from_settings(s, &catalog.benchmark.name, &super::eval::owner());
+            (id.clone(), judge)
+        })
+        .collect();
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: all.clone(),
+        per_task,
     });
     let server = JudgeServer::start(config, grader, Arc::new(TaskPolicy { tasks: all }))
         .with_context(|| {

@@ -46,6 +46,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: tasks.clone(),
+        per_task: HashMap::new(),
     });
     let policy = Arc::new(TaskPolicy { tasks });
     let concurrency = config.judge_concurrency;

@@ -11,7 +11,7 @@ use super::parse::HostEntry;
 use super::source::{Source, Sourced};
 
 /// Container backends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Backend {
     Docker,
     K8s,

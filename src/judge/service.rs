@@ -13,6 +13,8 @@ use crate::task::Task;
 pub struct ContainerGrader {
     pub judge: Judge,
     pub tasks: HashMap<String, Task>,
+    /// Judges of tasks graded on another backend than `judge`'s (mixed experiments).
+    pub per_task: HashMap<String, Judge>,
 }
 
 impl Grader for ContainerGrader {
@@ -32,7 +34,8 @@ impl Grader for ContainerGrader {
                 mem: job.judge_mem_limit.clone(),
             },
         };
-        match self.judge.grade(&submission, &mut |_| {}) {
+        let judge = self.per_task.get(&job.task_id).unwrap_or(&self.judge);
+        match judge.grade(&submission, &mut |_| {}) {
             Ok(report) => GradeOutcome::Completed(report.result_value(), history_fields(&report)),
             Err(e) => GradeOutcome::Error(e.to_string()),
         }

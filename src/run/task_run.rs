@@ -15,7 +15,7 @@ use super::judge_client::{JudgeClient, Registration};
 use super::outputs::{local_timestamp, write_json, FinalResult};
 use super::plan::{AgentPlan, ContainerFile, InstallStep, User};
 use super::workspace::snapshot;
-use crate::config::Settings;
+use crate::config::{Backend, Settings};
 use crate::isolation::{Applied, Egress, Isolator, Owner};
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
@@ -24,7 +24,8 @@ use crate::task::Task;
 pub struct RunShared {
     pub run_id: String,
     pub run_dir: PathBuf,
-    pub sandbox: Arc<dyn Sandbox>,
+    /// The sandbox of each backend the run's tasks use.
+    pub sandboxes: BTreeMap<Backend, Arc<dyn Sandbox>>,
     pub client: JudgeClient,
     pub shutdown: Arc<AtomicBool>,
     pub owner: String,
@@ -33,8 +34,8 @@ pub struct RunShared {
     pub final_eval: bool,
     /// Seconds between TERM and KILL at the deadline.
     pub grace: Duration,
-    /// How tasks with internet off are cut off (the backend's firewall or policy).
-    pub isolation: Option<Arc<dyn Isolator>>,
+    /// How tasks with internet off are cut off, per backend (its firewall or policy).
+    pub isolations: BTreeMap<Backend, Arc<dyn Isolator>>,
 }
 
 /// One task to run.
@@ -54,6 +55,15 @@ pub struct TaskRun<'a> {
 }
 
 impl TaskRun<'_> {
+    /// The sandbox of this task's backend.
+    fn sandbox(&self) -> &Arc<dyn Sandbox> {
+        &self.shared.sandboxes[&self.settings.backend.value]
+    }
+
+    fn isolation(&self) -> Option<&Arc<dyn Isolator>> {
+        self.shared.isolations.get(&self.settings.backend.value)
+    }
+
     fn dir(&self) -> PathBuf {
         self.shared.run_dir.join(&self.task.task_id)
     }
@@ -79,7 +89,7 @@ impl TaskRun<'_> {
             result.error = Some(e.clone());
         }
         let started = Instant::now();
-        if let (Some(applied), Some(isolation)) = (&applied, &self.shared.isolation) {
+        if let (Some(applied), Some(isolation)) = (&applied, self.isolation()) {
             for warning in isolation.remove(applied) {
                 log.line(&format!("warning: {warning}"));
             }
@@ -88,7 +98,7 @@ impl TaskRun<'_> {
                 Applied::Policy { .. } => log.line("NetworkPolicy removed"),
             }
         }
-        if let Err(e) = self.shared.sandbox.remove(&self.container()) {
+        if let Err(e) = self.sandbox().remove(&self.container()) {
             log.line(&format!("warning: {e}"));
         }
         add_phase(&mut result.phase_seconds, "cleanup", started);
@@ -115,12 +125,10 @@ impl TaskRun<'_> {
             workdir: Some(self.task.cwd.clone()),
             ..ExecSpec::default()
         };
-        self.shared
-            .sandbox
+        self.sandbox()
             .exec(&self.container(), &spec, &mut |_| {})
             .map_err(|e| e.to_string())?;
-        self.shared
-            .sandbox
+        self.sandbox()
             .remove(&self.container())
             .map_err(|e| e.to_string())
     }
@@ -190,9 +198,7 @@ impl TaskRun<'_> {
         applied: &mut Option<Applied>,
     ) -> Result<(), String> {
         let isolation = self
-            .shared
-            .isolation
-            .as_ref()
+            .isolation()
             .ok_or("internet is off but no isolation backend is available")?;
         let labels = labels(
             &self.shared.run_id,
@@ -208,7 +214,7 @@ impl TaskRun<'_> {
         };
         isolation
             .isolate(
-                &*self.shared.sandbox,
+                &**self.sandbox(),
                 &self.container(),
                 egress,
                 &owner,
@@ -220,7 +226,7 @@ impl TaskRun<'_> {
 
     fn create(&self, log: &RunLog) -> Result<(), String> {
         let name = self.container();
-        let _ = self.shared.sandbox.remove(&name);
+        let _ = self.sandbox().remove(&name);
         let mut spec = ContainerSpec {
             name: name.clone(),
             image: self.task.images.work.to_string(),
@@ -243,10 +249,7 @@ impl TaskRun<'_> {
         if let Some(egress) = &self.egress {
             egress.adjust(&mut spec);
         }
-        self.shared
-            .sandbox
-            .start(&spec)
-            .map_err(|e| e.to_string())?;
+        self.sandbox().start(&spec).map_err(|e| e.to_string())?;
         log.line(&format!("work container {name} started"));
         Ok(())
     }
@@ -292,7 +295,7 @@ impl TaskRun<'_> {
             ..ExecSpec::default()
         };
         let mut text = String::new();
-        let r = self.shared.sandbox.exec(&name, &spec, &mut |l| {
+        let r = self.sandbox().exec(&name, &spec, &mut |l| {
             text.push_str(l);
             text.push('\n');
         });
@@ -339,12 +342,10 @@ impl TaskRun<'_> {
             user: Some("root".into()),
             ..ExecSpec::default()
         };
-        self.shared
-            .sandbox
+        self.sandbox()
             .exec(&name, &mkdir, &mut |_| {})
             .map_err(|e| e.to_string())?;
-        self.shared
-            .sandbox
+        self.sandbox()
             .copy_in(&name, &dir.display().to_string(), tar)
             .map_err(|e| e.to_string())
     }
@@ -365,7 +366,7 @@ impl TaskRun<'_> {
         let auto = (interval > 0 && !self.settings.disable_auto_eval.value).then(|| {
             AutoEval::start(AutoEvalJob {
                 interval: Duration::from_secs(interval),
-                sandbox: Arc::clone(&self.shared.sandbox),
+                sandbox: Arc::clone(self.sandbox()),
                 container: self.container(),
                 task: self.task.clone(),
                 client: self.shared.client.clone(),
@@ -377,7 +378,7 @@ impl TaskRun<'_> {
         env.push(("SFORGE_TOKEN".into(), token.to_owned()));
         env.push(("SFORGE_DEADLINE".into(), format!("{deadline:.0}")));
         let exec = AgentExec {
-            sandbox: Arc::clone(&self.shared.sandbox),
+            sandbox: Arc::clone(self.sandbox()),
             container: &self.container(),
             cwd: &self.task.cwd,
             user: "agent",
@@ -419,17 +420,13 @@ impl TaskRun<'_> {
     fn finalise(&self, log: &RunLog, token: &str, result: &mut FinalResult) -> Result<(), String> {
         let dir = self.dir();
         let name = self.container();
-        let archive = snapshot(&*self.shared.sandbox, &name, self.task).unwrap_or_else(|e| {
+        let archive = snapshot(&**self.sandbox(), &name, self.task).unwrap_or_else(|e| {
             log.line(&format!("warning: cannot take the final archive: {e}"));
             Vec::new()
         });
         result.archive_size_bytes = archive.len() as u64;
         let _ = fs::write(dir.join("final_archive.tar.gz"), &archive);
-        if let Ok(state) = self
-            .shared
-            .sandbox
-            .copy_out(&name, "/tmp/sforge_state.json")
-        {
+        if let Ok(state) = self.sandbox().copy_out(&name, "/tmp/sforge_state.json") {
             let _ = fs::write(
                 dir.join("evolve_state.json"),
                 first_file(&state).unwrap_or_else(|| b"{}".to_vec()),
