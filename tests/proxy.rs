@@ -6,6 +6,8 @@
 
 #[path = "proxy/doubles.rs"]
 mod doubles;
+#[path = "proxy/fake_upstream.rs"]
+mod fake_upstream;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -314,6 +316,8 @@ fn signals_stop_the_proxy_promptly_with_exit_0_and_free_the_port() {
 
 #[path = "proxy/keyless.rs"]
 mod keyless;
+#[path = "proxy/tls.rs"]
+mod tls;
 
 #[test]
 fn shutdown_lets_a_stream_in_flight_finish() {
