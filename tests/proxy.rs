@@ -1,5 +1,6 @@
 //! `sforge proxy` end to end on 127.0.0.1: the real binary between a raw or `ureq` client and a
-//! fake upstream API (test doubles in `proxy/doubles.rs`).
+//! fake upstream API (test doubles in `proxy/doubles.rs` and `proxy/fake_upstream.rs`); an https
+//! upstream behind the CONNECT proxy double in `proxy/tls.rs`.
 
 // Tests observe the system directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
@@ -241,7 +242,7 @@ fn upstream_proxy_from_sforge_variable_wins_over_https_proxy() {
 #[test]
 fn https_targets_are_tunnelled_with_connect_and_tls_failures_give_502() {
     // The "upstream" speaks plain HTTP, so TLS through the tunnel fails: the CONNECT is still
-    // recorded and the client gets a 502 naming the target.
+    // recorded and the client gets a 502 naming the target (a real TLS upstream: `proxy/tls.rs`).
     let upstream = FakeUpstream::start();
     let tunnel = ConnectProxy::start();
     let target = format!("https://{}", upstream.addr);

@@ -19,7 +19,7 @@ pub enum TlsError {
     Pem { path: PathBuf, reason: String },
     #[error("the CA file {} holds no certificate; give PEM certificates (-----BEGIN CERTIFICATE-----) to --ca-file", path.display())]
     Empty { path: PathBuf },
-    #[error("certificate #{index} in the CA file {} cannot be used as a trust anchor: {reason}; check that it is an X.509 CA certificate", path.display())]
+    #[error("certificate #{index} in the CA file {} cannot be used as a trust anchor ({reason}); give --ca-file X.509 CA certificates in PEM", path.display())]
     Anchor {
         path: PathBuf,
         index: usize,
@@ -79,6 +79,36 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    fn ca_pem(name: &str) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn a_bundle_gives_every_certificate_and_skips_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let ((first, key), (second, _)) = (ca_pem("one"), ca_pem("two"));
+        let bundle = write(
+            dir.path(),
+            "bundle.pem",
+            &format!("# corporate roots\n{first}{key}{second}"),
+        );
+        let certs = read_ca_file(&bundle).unwrap();
+        assert_eq!(certs.len(), 2);
+        assert_ne!(certs[0], certs[1]);
+        assert!(client_config(&bundle).is_ok());
+        let only_key = write(dir.path(), "key.pem", &key);
+        assert!(matches!(
+            client_config(&only_key).unwrap_err(),
+            TlsError::Empty { .. }
+        ));
     }
 
     #[test]
