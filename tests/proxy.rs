@@ -1,11 +1,14 @@
 //! `sforge proxy` end to end on 127.0.0.1: the real binary between a raw or `ureq` client and a
-//! fake upstream API (test doubles in `proxy/doubles.rs`).
+//! fake upstream API (test doubles in `proxy/doubles.rs` and `proxy/fake_upstream.rs`); an https
+//! upstream behind the CONNECT proxy double in `proxy/tls.rs`.
 
 // Tests observe the system directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
 
 #[path = "proxy/doubles.rs"]
 mod doubles;
+#[path = "proxy/fake_upstream.rs"]
+mod fake_upstream;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -239,7 +242,7 @@ fn upstream_proxy_from_sforge_variable_wins_over_https_proxy() {
 #[test]
 fn https_targets_are_tunnelled_with_connect_and_tls_failures_give_502() {
     // The "upstream" speaks plain HTTP, so TLS through the tunnel fails: the CONNECT is still
-    // recorded and the client gets a 502 naming the target.
+    // recorded and the client gets a 502 naming the target (a real TLS upstream: `proxy/tls.rs`).
     let upstream = FakeUpstream::start();
     let tunnel = ConnectProxy::start();
     let target = format!("https://{}", upstream.addr);
@@ -314,6 +317,8 @@ fn signals_stop_the_proxy_promptly_with_exit_0_and_free_the_port() {
 
 #[path = "proxy/keyless.rs"]
 mod keyless;
+#[path = "proxy/tls.rs"]
+mod tls;
 
 #[test]
 fn shutdown_lets_a_stream_in_flight_finish() {

@@ -1,6 +1,7 @@
 //! `sforge proxy`: the API reverse proxy on the host, optionally keyless (the real key stays here).
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -31,10 +32,12 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ProxyArgs) -> anyhow::Resul
         }
     };
     let keyless_on = keyless.is_some();
+    let ca_file = ca_file(args, env);
     let config = ProxyConfig {
         addr,
         target: target.clone(),
         upstream_proxy: upstream_proxy.clone(),
+        ca_file: ca_file.clone(),
         keyless,
         workers: usize::from(args.workers),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
@@ -46,9 +49,9 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ProxyArgs) -> anyhow::Resul
         &server,
         &target,
         upstream_proxy.as_ref(),
+        ca_file.as_deref(),
         args,
-        keyless_on,
-        secret_file.as_deref(),
+        (keyless_on, secret_file.as_deref()),
     );
     let unfinished = server.wait();
     if unfinished > 0 {
@@ -64,9 +67,9 @@ fn print_banner(
     server: &RunningProxy,
     target: &crate::proxy::Target,
     upstream_proxy: Option<&(String, &'static str)>,
+    ca_file: Option<&Path>,
     args: &ProxyArgs,
-    keyless_on: bool,
-    secret_file: Option<&std::path::Path>,
+    (keyless_on, secret_file): (bool, Option<&Path>),
 ) {
     let port = server.addr().port();
     eprintln!("SForge API proxy listening on http://{}", server.addr());
@@ -77,6 +80,12 @@ fn print_banner(
             upstream::redact_userinfo(url)
         ),
         None => eprintln!("  upstream: direct (no HTTPS_PROXY/HTTP_PROXY applies to the target)"),
+    }
+    if let Some(path) = ca_file {
+        eprintln!(
+            "  tls:      web PKI roots + the CA certificates in {}",
+            path.display()
+        );
     }
     if keyless_on {
         eprintln!(
@@ -96,12 +105,22 @@ fn print_banner(
     eprintln!("  (docker backend; with --disable-internet the Work container may reach exactly that address)");
 }
 
+/// `--ca-file`, else a non-empty `SFORGE_PROXY_CA_FILE`.
+fn ca_file(args: &ProxyArgs, env: &EnvMap) -> Option<PathBuf> {
+    args.ca_file.clone().or_else(|| {
+        env.get("SFORGE_PROXY_CA_FILE")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
 fn keyless_mode(
     settings: &Settings,
     env: &EnvMap,
     var: &str,
     key_header: &str,
-) -> anyhow::Result<(Keyless, Option<std::path::PathBuf>)> {
+) -> anyhow::Result<(Keyless, Option<PathBuf>)> {
     let Some(key) = env.get(var).map(str::trim).filter(|k| !k.is_empty()) else {
         bail!("--inject-key-from-env {var}: the environment variable {var} is unset or empty; export the real API key in it");
     };

@@ -228,12 +228,19 @@ pub struct ServeArgs {
 
 /// `sforge proxy`: forwards every request to --target, streaming responses (SSE) as they come.
 /// Upstream HTTP proxy: SFORGE_HTTPS_PROXY > HTTPS_PROXY > https_proxy (and the HTTP variants),
-/// honouring SFORGE_NO_PROXY/NO_PROXY; none set means direct connections.
+/// honouring SFORGE_NO_PROXY/NO_PROXY; none set means direct connections. https targets are
+/// tunnelled through it with CONNECT; --ca-file trusts a TLS-inspecting proxy's CA.
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// Upstream API base URL, for example https://api.anthropic.com (a path prefix is kept)
     #[arg(long, value_name = "URL")]
     pub target: String,
+
+    /// PEM file of extra CA certificates to trust for an https --target, in addition to the
+    /// built-in web PKI roots (a private API gateway, or a corporate proxy that inspects TLS).
+    /// Default: SFORGE_PROXY_CA_FILE
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
 
     /// Address to listen on
     #[arg(long, default_value = "0.0.0.0")]

@@ -208,10 +208,13 @@ fn bad_gateway(
         || "directly".to_owned(),
         |p| format!("through the proxy {p}"),
     );
-    let message = format!(
+    let mut message = format!(
         "sforge proxy could not reach the upstream {} ({via}): {err}",
         shared.target.base
     );
+    if err.to_string().to_ascii_lowercase().contains("certificate") {
+        message.push_str("; if the upstream or a TLS-inspecting proxy on the way uses a private CA, start sforge proxy with --ca-file <PEM> (or SFORGE_PROXY_CA_FILE)");
+    }
     log::warn!("{message}");
     let body =
         json!({"type": "error", "error": {"type": "upstream_unreachable", "message": message}});

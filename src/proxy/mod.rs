@@ -10,10 +10,12 @@ pub mod headers;
 pub mod http1;
 pub mod keyless;
 pub mod meter;
+pub mod tls;
 pub mod upstream;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,8 @@ pub struct ProxyConfig {
     pub target: Target,
     /// The upstream HTTP proxy and the setting it came from; `None` connects directly.
     pub upstream_proxy: Option<(String, &'static str)>,
+    /// A PEM file of CA certificates trusted for the upstream in addition to the web PKI roots.
+    pub ca_file: Option<PathBuf>,
     /// Keyless mode (the real key and the admin secret), or `None` to pass credentials through.
     pub keyless: Option<Keyless>,
     /// Connections served at once (each streaming request holds one worker).
@@ -47,6 +51,8 @@ pub enum ProxyError {
     Bind { addr: SocketAddr, source: io::Error },
     #[error(transparent)]
     Upstream(#[from] upstream::UpstreamError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     #[error("cannot start the proxy threads: {0}")]
     Threads(io::Error),
 }
@@ -80,26 +86,12 @@ pub struct RunningProxy {
 impl RunningProxy {
     /// Binds the listener and starts the accept loop and the workers.
     pub fn start(config: ProxyConfig) -> Result<Self, ProxyError> {
-        let listener = TcpListener::bind(config.addr).map_err(|source| ProxyError::Bind {
-            addr: config.addr,
-            source,
-        })?;
-        let addr = listener.local_addr().map_err(ProxyError::Threads)?;
+        let (bind, grace) = (config.addr, config.shutdown_grace);
         let workers = config.workers.max(1);
-        let shared = Arc::new(forward::Shared {
-            agent: upstream::agent(
-                config
-                    .upstream_proxy
-                    .as_ref()
-                    .map(|(u, o)| (u.as_str(), *o)),
-                workers,
-            )?,
-            via: config
-                .upstream_proxy
-                .map(|(u, _)| upstream::redact_userinfo(&u)),
-            target: config.target,
-            keyless: config.keyless,
-        });
+        let shared = Arc::new(shared_state(config, workers)?);
+        let listener =
+            TcpListener::bind(bind).map_err(|source| ProxyError::Bind { addr: bind, source })?;
+        let addr = listener.local_addr().map_err(ProxyError::Threads)?;
         let stopping = Arc::new(AtomicBool::new(false));
         let busy = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = sync_channel::<TcpStream>(workers);
@@ -139,7 +131,7 @@ impl RunningProxy {
             stopping,
             busy,
             acceptor,
-            grace: config.shutdown_grace,
+            grace,
         })
     }
 
@@ -175,6 +167,28 @@ impl RunningProxy {
         }
         self.busy.load(Ordering::SeqCst)
     }
+}
+
+/// What the workers share: the upstream agent (proxy and TLS set up) and the request policy.
+fn shared_state(config: ProxyConfig, workers: usize) -> Result<forward::Shared, ProxyError> {
+    let tls = config
+        .ca_file
+        .as_deref()
+        .map(tls::client_config)
+        .transpose()?;
+    let proxy = config
+        .upstream_proxy
+        .as_ref()
+        .map(|(u, o)| (u.as_str(), *o));
+    Ok(forward::Shared {
+        agent: upstream::agent(proxy, workers, tls)?,
+        via: config
+            .upstream_proxy
+            .as_ref()
+            .map(|(u, _)| upstream::redact_userinfo(u)),
+        target: config.target,
+        keyless: config.keyless,
+    })
 }
 
 fn worker(

@@ -1,6 +1,7 @@
 //! The upstream side: the validated `--target`, the choice of an upstream HTTP proxy (with the
 //! no-proxy list) and the one shared `ureq` agent that reuses connections.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Time allowed to open a connection to the upstream (or to the upstream proxy).
@@ -107,10 +108,12 @@ pub fn no_proxy_matches(list: &str, host: &str) -> bool {
 }
 
 /// The shared agent: no redirects, no proxy from the environment other than `proxy`, the
-/// timeouts above, and a pool of idle connections.
+/// timeouts above, a pool of idle connections, and `tls` (see [`super::tls::client_config`]) in
+/// place of ureq's default TLS setup when given.
 pub fn agent(
     proxy: Option<(&str, &'static str)>,
     workers: usize,
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<ureq::Agent, UpstreamError> {
     let mut builder = ureq::AgentBuilder::new()
         .redirects(0)
@@ -120,6 +123,9 @@ pub fn agent(
         .max_idle_connections(workers.max(8))
         .max_idle_connections_per_host(workers.max(8))
         .user_agent(concat!("sforge-proxy/", env!("CARGO_PKG_VERSION")));
+    if let Some(config) = tls {
+        builder = builder.tls_config(config);
+    }
     if let Some((url, origin)) = proxy {
         let bad = |reason: String| UpstreamError::Proxy {
             url: url.to_owned(),
@@ -237,11 +243,11 @@ mod tests {
             "socks5://h:1",
             "http://",
         ] {
-            let err = agent(Some((bad, "https_proxy")), 4)
+            let err = agent(Some((bad, "https_proxy")), 4, None)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("https_proxy") && err.contains(bad), "{err}");
         }
-        assert!(agent(Some(("proxy.example.com:3128", "http_proxy")), 4).is_ok());
+        assert!(agent(Some(("proxy.example.com:3128", "http_proxy")), 4, None).is_ok());
     }
 }
