@@ -763,7 +763,10 @@ fn dry_run_shows_the_container_changes_and_the_allowed_endpoints() {
         .expect_stdout("--cap-drop NET_RAW")
         .expect_stdout("--sysctl 'net.ipv4.ping_group_range=1 0'")
         .expect_stdout("#   judge host.docker.internal:")
-        .expect_stdout("#   API 10.9.8.7:9090 -> 10.9.8.7");
+        .expect_stdout("#   API 10.9.8.7:9090 -> 10.9.8.7")
+        .expect_stdout("iptables -w -N \"$SFORGE_CHAIN\"")
+        .expect_stdout("-d 10.9.8.7/32 -p tcp --dport 9090")
+        .expect_stdout("-I INPUT -i docker0 -s \"$CONTAINER_IP/32\"");
     let chains = support::run_ok(Command::new("iptables").args(["-w", "-S"]), None);
     assert!(!String::from_utf8_lossy(&chains.stdout).contains(&format!("run={} ", case.run_id)));
 }

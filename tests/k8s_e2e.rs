@@ -468,6 +468,7 @@ fn dry_run_on_k8s_prints_kubectl_commands_without_the_key() {
         "--task",
         TASK,
         "--dry-run",
+        "--disable-internet",
     ])
     .args(["--judge-url", &judge_url()])
     .arg("--agent-script")
@@ -478,7 +479,9 @@ fn dry_run_on_k8s_prints_kubectl_commands_without_the_key() {
         .expect_code(0)
         .expect_stdout("apply -f -")
         .expect_stdout("kind: Pod")
-        .expect_stdout("***");
+        .expect_stdout("***")
+        .expect_stdout("kind: NetworkPolicy")
+        .expect_stdout("k8s-app: kube-dns");
     assert!(!outcome.stdout.contains(&key) && !outcome.stderr.contains(&key));
     assert!(cluster.leftovers().is_empty(), "a dry run creates nothing");
 }

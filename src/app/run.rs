@@ -63,13 +63,7 @@ pub fn run(
     write_configs(resolver, &run_dir, &run_id, &tasks, &per_task, &digests)?;
     if args.dry_run {
         return dry_run(
-            &settings,
-            &run_id,
-            &run_dir,
-            &tasks,
-            &per_task,
-            &plans,
-            backends.sandboxes,
+            &settings, &run_id, &run_dir, &tasks, &per_task, &plans, backends,
         );
     }
     let keyless = super::run_keyless::admin(&settings, env)?;
@@ -161,12 +155,12 @@ fn dry_run(
     tasks: &[Task],
     per_task: &[Settings],
     plans: &[crate::run::AgentPlan],
-    sandboxes: BTreeMap<Backend, Arc<dyn Sandbox>>,
+    backends: Backends,
 ) -> anyhow::Result<ExitCode> {
     let shared = RunShared {
         run_id: run_id.to_owned(),
         run_dir: run_dir.to_owned(),
-        sandboxes,
+        sandboxes: backends.sandboxes,
         client: crate::run::judge_client::JudgeClient::new(
             &super::run_judge::host_url(&settings.judge_url.value),
             "",
@@ -176,7 +170,7 @@ fn dry_run(
         stream: false,
         final_eval: false,
         grace: Duration::from_secs(10),
-        isolations: BTreeMap::new(),
+        isolations: backends.isolations,
     };
     for ((task, s), plan) in tasks.iter().zip(per_task).zip(plans) {
         let dir = run_dir.join(&task.task_id);

@@ -240,4 +240,57 @@ impl Isolator for DockerIsolation {
             Applied::Policy { .. } => Vec::new(),
         }
     }
+
+    /// The plan with the container's id and addresses as shell variables read by `docker
+    /// inspect` (IPv6 rules, which depend on the container's addresses, are left out).
+    fn dry_run(
+        &self,
+        _sandbox: &dyn Sandbox,
+        container: &str,
+        egress: &Egress,
+        owner: &Owner<'_>,
+    ) -> String {
+        const ID: &str = "0c0c0c0c0c0c";
+        let (ip, gateway) = (Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 1));
+        let net = ContainerNet {
+            id: ID.to_owned(),
+            ipv4: ip,
+            ipv6: None,
+            ipv6_link_local: None,
+            gateway,
+            bridge: "docker0".to_owned(),
+        };
+        let allowed: Vec<_> = egress
+            .endpoints
+            .iter()
+            .flat_map(|e| e.allowed(gateway))
+            .collect();
+        let parents = super::Parents {
+            docker_user_v4: true,
+            docker_user_v6: false,
+        };
+        let comment = owner_comment(owner.run_id, owner.task, owner.owner);
+        let plan = plan(&net, &allowed, parents, &comment);
+        let docker = shlex::try_quote(&self.docker)
+            .unwrap_or_default()
+            .into_owned();
+        let name = shlex::try_quote(container).unwrap_or_default().into_owned();
+        let mut text = egress.describe();
+        let _ = writeln!(
+            text,
+            "CONTAINER_IP=$({docker} inspect -f '{{{{.NetworkSettings.IPAddress}}}}' {name})\n\
+             GATEWAY=$({docker} inspect -f '{{{{.NetworkSettings.Gateway}}}}' {name})\n\
+             SFORGE_CHAIN=SFORGE_$({docker} inspect -f '{{{{.Id}}}}' {name} | cut -c1-12)"
+        );
+        let prefix = self.firewall.program_v4();
+        for line in plan.to_string().lines() {
+            let line = line
+                .replacen("iptables", &format!("{prefix} -w"), 1)
+                .replace(&format!("SFORGE_{ID}"), "\"$SFORGE_CHAIN\"")
+                .replace(&format!("{ip}/32"), "\"$CONTAINER_IP/32\"")
+                .replace(&format!("{gateway}/32"), "\"$GATEWAY/32\"");
+            let _ = writeln!(text, "{line}");
+        }
+        text
+    }
 }

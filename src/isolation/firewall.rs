@@ -60,6 +60,12 @@ impl Firewall {
             .timeout(Duration::from_secs(30))
     }
 
+    /// `[sudo -n] iptables` as a shell word list (for printed plans).
+    #[must_use]
+    pub fn program_v4(&self) -> String {
+        shlex::try_join(self.v4.iter().map(String::as_str)).unwrap_or_default()
+    }
+
     fn query(&self, family: Family, args: &[&str]) -> Cmd {
         let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
         self.cmd(family, &args).read_only()

@@ -94,6 +94,29 @@ impl Isolator for K8sIsolation {
         Ok(())
     }
 
+    /// The policy is applied through the sandbox's (dry-run) runner, which prints the command.
+    fn dry_run(
+        &self,
+        _sandbox: &dyn Sandbox,
+        container: &str,
+        egress: &Egress,
+        owner: &Owner<'_>,
+    ) -> String {
+        let endpoints: Vec<(Ipv4Addr, u16)> = egress
+            .endpoints
+            .iter()
+            .flat_map(|e| e.allowed(Ipv4Addr::UNSPECIFIED))
+            .map(|a| (a.ip, a.port))
+            .collect();
+        if let Err(e) = self
+            .sandbox
+            .apply_policy(container, owner.labels, &endpoints)
+        {
+            return format!("# cannot plan the NetworkPolicy: {e}\n");
+        }
+        egress.describe()
+    }
+
     fn remove(&self, applied: &Applied) -> Vec<String> {
         match applied {
             Applied::Policy { container } => self

@@ -51,6 +51,16 @@ pub trait Isolator: Send + Sync {
 
     /// Remove what [`Isolator::isolate`] applied; problems come back as warnings.
     fn remove(&self, applied: &Applied) -> Vec<String>;
+
+    /// For `--dry-run`: the isolation of `container` as shell lines for the printed script (or
+    /// printed through the sandbox's dry-run runner, returning only comments).
+    fn dry_run(
+        &self,
+        sandbox: &dyn Sandbox,
+        container: &str,
+        egress: &Egress,
+        owner: &Owner<'_>,
+    ) -> String;
 }
 
 /// Whose container it is (for rule comments and policy labels).

@@ -110,8 +110,23 @@ impl TaskRun<'_> {
     pub fn plan(&self, log: &RunLog) -> Result<(), String> {
         self.create(log)?;
         self.install(log)?;
-        if let Some(egress) = &self.egress {
-            println!("{}", egress.describe());
+        if let (Some(egress), Some(isolation)) = (&self.egress, self.isolation()) {
+            let labels = labels(
+                &self.shared.run_id,
+                &self.task.task_id,
+                Role::Work,
+                &self.shared.owner,
+            );
+            let owner = Owner {
+                run_id: &self.shared.run_id,
+                task: &self.task.task_id,
+                owner: &self.shared.owner,
+                labels: &labels,
+            };
+            println!(
+                "{}",
+                isolation.dry_run(&**self.sandbox(), &self.container(), egress, &owner)
+            );
         }
         let mut env = self.env.clone();
         env.push((
