@@ -123,7 +123,7 @@ fn port_of(url: &str) -> Option<u16> {
     let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]")
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| std::net::TcpListener::bind((ip, 0)).is_ok());
+            .is_ok_and(crate::isolation::is_host_address);
     local.then_some(port)
 }
 

@@ -26,8 +26,9 @@ impl K8sIsolation {
     }
 }
 
-/// Is `ip` an address of this host (so that a canary here is reachable at it)?
-fn is_local(ip: Ipv4Addr) -> bool {
+/// Is `ip` an address of this host (so that a listener here is reachable at it)?
+#[must_use]
+pub fn is_host_address(ip: std::net::IpAddr) -> bool {
     ip.is_loopback() || TcpListener::bind((ip, 0)).is_ok()
 }
 
@@ -62,7 +63,7 @@ impl Isolator for K8sIsolation {
         let judge = egress
             .judge(Ipv4Addr::UNSPECIFIED)
             .ok_or_else(|| IsolationError::Probe("no judge endpoint".into()))?;
-        if !is_local(*judge.ip()) {
+        if !is_host_address((*judge.ip()).into()) {
             return Err(IsolationError::Probe(format!(
                 "the judge at {judge} is not on this host, and the self-check needs a canary \
                  port on the judge's host to prove that the pod's egress is blocked; run the \

@@ -64,6 +64,26 @@ impl TaskRun<'_> {
         self.shared.isolations.get(&self.settings.backend.value)
     }
 
+    /// The ownership labels of the Work container.
+    fn labels(&self) -> BTreeMap<String, String> {
+        labels(
+            &self.shared.run_id,
+            &self.task.task_id,
+            Role::Work,
+            &self.shared.owner,
+        )
+    }
+
+    /// Whose container it is, for the isolation rules.
+    fn owner<'l>(&'l self, labels: &'l BTreeMap<String, String>) -> Owner<'l> {
+        Owner {
+            run_id: &self.shared.run_id,
+            task: &self.task.task_id,
+            owner: &self.shared.owner,
+            labels,
+        }
+    }
+
     fn dir(&self) -> PathBuf {
         self.shared.run_dir.join(&self.task.task_id)
     }
@@ -111,18 +131,8 @@ impl TaskRun<'_> {
         self.create(log)?;
         self.install(log)?;
         if let (Some(egress), Some(isolation)) = (&self.egress, self.isolation()) {
-            let labels = labels(
-                &self.shared.run_id,
-                &self.task.task_id,
-                Role::Work,
-                &self.shared.owner,
-            );
-            let owner = Owner {
-                run_id: &self.shared.run_id,
-                task: &self.task.task_id,
-                owner: &self.shared.owner,
-                labels: &labels,
-            };
+            let labels = self.labels();
+            let owner = self.owner(&labels);
             println!(
                 "{}",
                 isolation.dry_run(&**self.sandbox(), &self.container(), egress, &owner)
@@ -215,18 +225,8 @@ impl TaskRun<'_> {
         let isolation = self
             .isolation()
             .ok_or("internet is off but no isolation backend is available")?;
-        let labels = labels(
-            &self.shared.run_id,
-            &self.task.task_id,
-            Role::Work,
-            &self.shared.owner,
-        );
-        let owner = Owner {
-            run_id: &self.shared.run_id,
-            task: &self.task.task_id,
-            owner: &self.shared.owner,
-            labels: &labels,
-        };
+        let labels = self.labels();
+        let owner = self.owner(&labels);
         isolation
             .isolate(
                 &**self.sandbox(),
@@ -245,12 +245,7 @@ impl TaskRun<'_> {
         let mut spec = ContainerSpec {
             name: name.clone(),
             image: self.task.images.work.to_string(),
-            labels: labels(
-                &self.shared.run_id,
-                &self.task.task_id,
-                Role::Work,
-                &self.shared.owner,
-            ),
+            labels: self.labels(),
             env: self.env.clone(),
             cpu_limit: self.settings.work_cpu_limit.value,
             mem_limit: self.settings.work_mem_limit.value.clone(),
