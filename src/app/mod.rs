@@ -8,6 +8,7 @@ mod proxy;
 mod registry;
 mod render;
 mod run;
+mod run_backends;
 mod run_isolation;
 mod run_judge;
 mod run_keyless;

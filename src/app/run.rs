@@ -2,7 +2,6 @@
 //! none answers at a local judge URL). Exit 0 when every task ran to a result, 1 otherwise,
 //! 130 when interrupted.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,21 +11,17 @@ use anyhow::Context as _;
 use serde_json::{json, Value};
 
 use super::eval::owner;
+use super::run_backends::{backends, ensure_docker_images, Backends};
 use super::run_judge::{ensure_judge, JudgeHandle};
 use super::run_keyless::RunToken;
 use super::run_setup::{agent_plan, run_config, work_env};
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::config::{Backend, EnvMap, Resolver, Settings};
-use crate::image::{
-    build_tasks, image_digests, parse_image_list, BuildOptions, Docker, ImageBuilder, ImageDigest,
-    Outcome, Quiet,
-};
-use crate::isolation::Isolator;
+use crate::config::{EnvMap, Resolver, Settings};
+use crate::image::ImageDigest;
 use crate::parallel;
 use crate::process::{self, Runner};
 use crate::run::outputs::{write_json, FinalResult};
 use crate::run::{RunLog, RunShared, TaskRun};
-use crate::sandbox::{k8s_sandbox, DockerSandbox, Sandbox};
 use crate::task::{Catalog, Task};
 
 pub fn run(
@@ -271,89 +266,6 @@ fn write_configs(
     Ok(())
 }
 
-/// [`ensure_images`] for the tasks on Docker: on Kubernetes the images come from the registry
-/// (checked before each pod starts).
-fn ensure_docker_images(
-    settings: &Settings,
-    catalog: &Catalog,
-    tasks: &[Task],
-    per_task: &[Settings],
-    runner: &Arc<dyn Runner>,
-    dry_run: bool,
-) -> anyhow::Result<(BTreeMap<String, String>, Vec<ImageDigest>)> {
-    let docker_tasks: Vec<Task> = tasks
-        .iter()
-        .zip(per_task)
-        .filter(|(_, s)| s.backend.value == Backend::Docker)
-        .map(|(t, _)| t.clone())
-        .collect();
-    if docker_tasks.is_empty() {
-        return Ok((BTreeMap::new(), Vec::new()));
-    }
-    ensure_images(settings, catalog, &docker_tasks, runner.as_ref(), dry_run)
-}
-
-/// Build missing images (one listing of local images): failures per task id, and the IDs and
-/// digests of the work and judge images, pinned in `run_config.json`.
-fn ensure_images(
-    settings: &Settings,
-    catalog: &Catalog,
-    tasks: &[Task],
-    runner: &dyn Runner,
-    dry_run: bool,
-) -> anyhow::Result<(BTreeMap<String, String>, Vec<ImageDigest>)> {
-    let docker = Docker::new(&settings.docker.value);
-    let local = match runner.run(&docker.list_images()) {
-        Ok(out) => parse_image_list(&out.stdout_str()),
-        Err(e) if dry_run => {
-            log::warn!("cannot list local images, assuming none exist: {e}");
-            std::collections::BTreeSet::new()
-        }
-        Err(e) => {
-            return Err(anyhow::anyhow!(e)
-                .context("cannot list the local docker images (is the docker daemon running?)"))
-        }
-    };
-    let builder = ImageBuilder {
-        runner,
-        docker,
-        log_dir: settings.log_dir.value.clone(),
-        dry_run,
-    };
-    let opts = BuildOptions {
-        force: false,
-        force_base: false,
-        jobs: parallel::default_jobs(),
-    };
-    let results = build_tasks(
-        &builder,
-        settings,
-        &catalog.benchmark,
-        tasks,
-        &local,
-        opts,
-        &Quiet,
-    );
-    for r in &results {
-        for (role, image) in r.images() {
-            if image.outcome == Outcome::Built {
-                println!("Built {role} image {}", image.image);
-            }
-        }
-    }
-    let names: Vec<String> = tasks
-        .iter()
-        .flat_map(|t| [t.images.work.to_string(), t.images.judge.to_string()])
-        .collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let digests = image_digests(&builder, &refs).unwrap_or_default();
-    let errors = results
-        .iter()
-        .filter_map(|r| r.error().map(|e| (r.task_id.clone(), e.to_owned())))
-        .collect();
-    Ok((errors, digests))
-}
-
 fn install_signal_handler(shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
     let flag = Arc::clone(shutdown);
     ctrlc::set_handler(move || {
@@ -471,56 +383,4 @@ fn print_result(r: &FinalResult, dir: &std::path::Path) {
     if let Ok(text) = serde_json::to_string_pretty(r) {
         println!("{text}");
     }
-}
-
-/// The sandbox and (when some of its tasks have internet off) the isolation of each backend the
-/// run's tasks use; the clusters and the firewall rights are checked here, before any container
-/// starts.
-fn backends(
-    settings: &Settings,
-    per_task: &[Settings],
-    env: &EnvMap,
-    runner: &Arc<dyn Runner>,
-    dry_run: bool,
-) -> anyhow::Result<Backends> {
-    let mut out = Backends::default();
-    let used: std::collections::BTreeSet<Backend> =
-        per_task.iter().map(|s| s.backend.value).collect();
-    for backend in used {
-        let tasks: Vec<Settings> = per_task
-            .iter()
-            .filter(|s| s.backend.value == backend)
-            .cloned()
-            .collect();
-        let (sandbox, k8s): (Arc<dyn Sandbox>, _) = match backend {
-            Backend::Docker => (
-                Arc::new(DockerSandbox::new(
-                    Arc::clone(runner),
-                    settings.docker.value.clone(),
-                )),
-                None,
-            ),
-            Backend::K8s => {
-                let k8s = k8s_sandbox(&tasks[0], Arc::clone(runner));
-                if !dry_run {
-                    k8s.preflight()?;
-                }
-                (Arc::clone(&k8s) as Arc<dyn Sandbox>, Some(k8s))
-            }
-        };
-        out.sandboxes.insert(backend, sandbox);
-        if let Some(isolation) =
-            super::run_isolation::prepare(settings, &tasks, env, runner, dry_run, k8s)?
-        {
-            out.isolations.insert(backend, isolation);
-        }
-    }
-    Ok(out)
-}
-
-/// What [`backends`] sets up.
-#[derive(Default)]
-struct Backends {
-    sandboxes: BTreeMap<Backend, Arc<dyn Sandbox>>,
-    isolations: BTreeMap<Backend, Arc<dyn Isolator>>,
 }

@@ -6,6 +6,8 @@ mod autoeval;
 pub mod judge_client;
 pub mod outputs;
 pub mod plan;
+mod run_log;
+mod task_install;
 pub mod task_run;
 mod workspace;
 

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,7 +12,9 @@ use super::agent_exec::{AgentExec, AgentOutcome};
 use super::autoeval::{AutoEval, AutoEvalJob};
 use super::judge_client::{JudgeClient, Registration};
 use super::outputs::{local_timestamp, write_json, FinalResult};
-use super::plan::{AgentPlan, ContainerFile, InstallStep, User};
+use super::plan::{AgentPlan, ContainerFile};
+use super::run_log::AgentOutput;
+pub use super::run_log::RunLog;
 use super::workspace::snapshot;
 use crate::config::{Backend, Settings};
 use crate::isolation::{Applied, Egress, Isolator, Owner};
@@ -56,7 +57,7 @@ pub struct TaskRun<'a> {
 
 impl TaskRun<'_> {
     /// The sandbox of this task's backend.
-    fn sandbox(&self) -> &Arc<dyn Sandbox> {
+    pub(super) fn sandbox(&self) -> &Arc<dyn Sandbox> {
         &self.shared.sandboxes[&self.settings.backend.value]
     }
 
@@ -84,11 +85,11 @@ impl TaskRun<'_> {
         }
     }
 
-    fn dir(&self) -> PathBuf {
+    pub(super) fn dir(&self) -> PathBuf {
         self.shared.run_dir.join(&self.task.task_id)
     }
 
-    fn container(&self) -> String {
+    pub(super) fn container(&self) -> String {
         format!("sforge.run.{}.{}", self.task.task_id, self.shared.run_id)
     }
 
@@ -264,102 +265,6 @@ impl TaskRun<'_> {
         Ok(())
     }
 
-    fn install(&self, log: &RunLog) -> Result<(), String> {
-        let mut output = String::new();
-        for step in &self.agent.install {
-            output.push_str(&self.step(step)?);
-        }
-        let _ = fs::write(self.dir().join("install_output.txt"), output);
-        let mut files: Vec<&ContainerFile> = self.agent.files.iter().chain(&self.tools).collect();
-        let prompt = ContainerFile {
-            path: "/tmp/agent_prompt.md".into(),
-            content: self.prompt.clone(),
-            mode: 0o644,
-            root: true,
-            local_copy: Some("agent_prompt.md".into()),
-        };
-        files.push(&prompt);
-        for file in files {
-            self.place(file)?;
-        }
-        for step in &self.agent.post_install {
-            self.step(step)?;
-        }
-        log.line("agent and tools installed");
-        Ok(())
-    }
-
-    /// One install step; its output, or the error with the output.
-    fn step(&self, step: &InstallStep) -> Result<String, String> {
-        let name = self.container();
-        let spec = ExecSpec {
-            argv: vec!["/bin/bash".into(), "-c".into(), step.script.clone()],
-            user: Some(
-                if step.user == User::Root {
-                    "root"
-                } else {
-                    "agent"
-                }
-                .to_owned(),
-            ),
-            ..ExecSpec::default()
-        };
-        let mut text = String::new();
-        let r = self.sandbox().exec(&name, &spec, &mut |l| {
-            text.push_str(l);
-            text.push('\n');
-        });
-        let r = r.map_err(|e| e.to_string())?;
-        if !r.output.success() {
-            return Err(format!(
-                "Install command failed (exit {:?}): {}\n{text}",
-                r.output.status.code, step.script
-            ));
-        }
-        Ok(text)
-    }
-
-    /// Copy one file into the container (and keep its local copy in the log directory).
-    fn place(&self, file: &ContainerFile) -> Result<(), String> {
-        if let Some(local) = &file.local_copy {
-            let _ = fs::write(self.dir().join(local), &file.content);
-        }
-        let path = Path::new(&file.path);
-        let (dir, base) = (
-            path.parent().unwrap_or(Path::new("/")),
-            path.file_name().unwrap_or_default(),
-        );
-        let mut header = tar::Header::new_gnu();
-        header.set_size(file.content.len() as u64);
-        header.set_mode(file.mode);
-        let (uid, gid) = if file.root { (0, 0) } else { (1000, 1000) };
-        header.set_uid(uid);
-        header.set_gid(gid);
-        header.set_mtime(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        );
-        header.set_cksum();
-        let mut builder = tar::Builder::new(Vec::new());
-        builder
-            .append_data(&mut header, base, file.content.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let tar = builder.into_inner().map_err(|e| e.to_string())?;
-        let name = self.container();
-        let mkdir = ExecSpec {
-            argv: vec!["mkdir".into(), "-p".into(), dir.display().to_string()],
-            user: Some("root".into()),
-            ..ExecSpec::default()
-        };
-        self.sandbox()
-            .exec(&name, &mkdir, &mut |_| {})
-            .map_err(|e| e.to_string())?;
-        self.sandbox()
-            .copy_in(&name, &dir.display().to_string(), tar)
-            .map_err(|e| e.to_string())
-    }
-
     fn run_agent(
         &self,
         log: &RunLog,
@@ -512,50 +417,4 @@ fn epoch() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// `agent_output.txt`, optionally echoed on stdout.
-struct AgentOutput {
-    file: fs::File,
-    echo: bool,
-}
-
-impl AgentOutput {
-    fn open(path: &Path, echo: bool) -> Result<Self, String> {
-        let file =
-            fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        Ok(AgentOutput { file, echo })
-    }
-}
-
-impl Write for AgentOutput {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.echo {
-            let _ = std::io::stdout().write_all(buf);
-        }
-        self.file.write_all(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
-/// `run_agent.log`: the harness's own log of one task.
-pub struct RunLog(std::sync::Mutex<Option<fs::File>>);
-
-impl RunLog {
-    #[must_use]
-    pub fn create(path: &Path) -> Self {
-        RunLog(std::sync::Mutex::new(fs::File::create(path).ok()))
-    }
-
-    pub fn line(&self, text: &str) {
-        log::info!("{text}");
-        if let Ok(mut guard) = self.0.lock() {
-            if let Some(file) = guard.as_mut() {
-                let _ = writeln!(file, "{} - INFO - {text}", local_timestamp());
-            }
-        }
-    }
 }
