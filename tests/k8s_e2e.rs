@@ -115,6 +115,28 @@ impl Cluster {
         cmd
     }
 
+    /// `sforge eval --backend k8s` of `archive` for the task.
+    fn eval(&self, archive: &Path) -> Command {
+        let mut cmd = self.sforge("logs");
+        cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
+            .arg(archive);
+        cmd
+    }
+
+    /// The task's full example solution as a submission archive.
+    fn solution_archive(&self) -> PathBuf {
+        let archive = self.dir.join("solution.tar.gz");
+        let solution = self
+            .fixture
+            .bench
+            .tasks_dir()
+            .join("solutions")
+            .join(TASK)
+            .join("full");
+        std::fs::write(&archive, support::tar_gz_of_dir(&solution)).unwrap();
+        archive
+    }
+
     fn argv_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("kubectl-argv.log")).unwrap_or_default()
     }
@@ -218,18 +240,8 @@ fn eval_on_k8s_grades_a_solution() {
     require_docker!();
     for kubectl in kubectls() {
         let cluster = Cluster::start(&kubectl);
-        let archive = cluster.dir.join("solution.tar.gz");
-        let solution = cluster
-            .fixture
-            .bench
-            .tasks_dir()
-            .join("solutions")
-            .join(TASK)
-            .join("full");
-        std::fs::write(&archive, support::tar_gz_of_dir(&solution)).unwrap();
-        let mut cmd = cluster.sforge("logs");
-        cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
-            .arg(&archive);
+        let archive = cluster.solution_archive();
+        let cmd = cluster.eval(&archive);
         run(cmd)
             .expect_code(0)
             .expect_output("Pass rate:   100.00%");
@@ -523,10 +535,8 @@ fn pods_that_cannot_start_fail_in_seconds_naming_the_reason() {
         ),
     ] {
         let started = Instant::now();
-        let mut cmd = cluster.sforge("logs");
-        cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
-            .arg(&archive)
-            .env(var, value);
+        let mut cmd = cluster.eval(&archive);
+        cmd.env(var, value);
         let outcome = run(cmd);
         outcome.expect_code(1).expect_output(needle);
         // Far below the 300-second start timeout: the pod's state is read, not waited out.
@@ -637,30 +647,18 @@ fn images_come_from_the_registry_and_a_missing_one_is_named_before_any_pod() {
         TASK,
     ]);
     SforgeRun::of(&mut push).expect_code(0);
-    let archive = cluster.dir.join("solution.tar.gz");
-    let solution = cluster
-        .fixture
-        .bench
-        .tasks_dir()
-        .join("solutions")
-        .join(TASK)
-        .join("full");
-    std::fs::write(&archive, support::tar_gz_of_dir(&solution)).unwrap();
+    let archive = cluster.solution_archive();
     // Found in the registry (the double then runs the same image from the local engine).
-    let mut cmd = cluster.sforge("logs");
-    cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
-        .arg(&archive)
-        .env("SFORGE_K8S_IMAGE_REGISTRY", &registry.addr);
+    let mut cmd = cluster.eval(&archive);
+    cmd.env("SFORGE_K8S_IMAGE_REGISTRY", &registry.addr);
     run(cmd)
         .expect_code(0)
         .expect_output("Pass rate:   100.00%");
     // Not in the registry: named before any pod is created.
     std::fs::remove_file(cluster.dir.join("kubectl-argv.log")).unwrap();
     let elsewhere = format!("{}/elsewhere", registry.addr);
-    let mut cmd = cluster.sforge("logs");
-    cmd.args(["eval", "--backend", "k8s", "--task", TASK, "--archive"])
-        .arg(&archive)
-        .env("SFORGE_K8S_IMAGE_REGISTRY", &elsewhere);
+    let mut cmd = cluster.eval(&archive);
+    cmd.env("SFORGE_K8S_IMAGE_REGISTRY", &elsewhere);
     run(cmd)
         .expect_code(1)
         .expect_output(&format!("is not in the registry {}", registry.addr))
