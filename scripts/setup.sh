@@ -109,8 +109,9 @@ start_dockerd() {
     # setsid + nohup: the daemon must outlive this script and CI's process group.
     # IPv6 on the default bridge gives containers a global IPv6 address, so the isolation tests
     # prove that IPv6 egress is blocked rather than merely absent.
-    "${SUDO[@]}" setsid nohup dockerd ${SFORGE_DOCKERD_ARGS:---ipv6 --fixed-cidr-v6 fd00:5f0:e::/64} \
-      >>"$log_file" 2>&1 </dev/null &
+    local -a dockerd_args
+    read -r -a dockerd_args <<<"${SFORGE_DOCKERD_ARGS:---ipv6 --fixed-cidr-v6 fd00:5f0:e::/64}"
+    "${SUDO[@]}" setsid nohup dockerd "${dockerd_args[@]}" >>"$log_file" 2>&1 </dev/null &
     pid=$!
     disown
   fi
@@ -245,6 +246,22 @@ build_debian_image() {
   log "imported $DEBIAN_IMAGE"
 }
 
+# A Linux bridge without an address of its own takes the lowest MAC address of its ports, so
+# starting a container can change the bridge's MAC under running containers: their ARP entry for
+# the gateway goes stale and their connections to the host (the judge) time out for up to a
+# minute. Docker 20.10 does not pin it; we do (idempotent: only when not set yet).
+pin_bridge_mac() {
+  local bridge=docker0 type_file=/sys/class/net/docker0/addr_assign_type
+  [[ -r $type_file ]] || return 0
+  if [[ $(cat "$type_file") == 3 ]]; then
+    log "$bridge has a fixed MAC address"
+    return
+  fi
+  command -v ip >/dev/null 2>&1 || die "ip (iproute2) is needed to pin the $bridge MAC address"
+  "${SUDO[@]}" ip link set "$bridge" address 02:42:5f:0e:00:01
+  log "pinned the MAC address of $bridge"
+}
+
 # kubernetes-validate from PyPI, pinned; skipped when that version is already installed.
 install_kubernetes_validate() {
   local have=""
@@ -271,6 +288,7 @@ main() {
   install_kubernetes_validate
   pick_docker
   start_dockerd
+  pin_bridge_mac
   pick_docker_prefix
   build_busybox_image
   build_debian_image
