@@ -18,33 +18,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{SforgeRun, TestBenchmark};
+use support::{BenchFixture, SforgeRun};
 
 const TASK: &str = "text_utils";
 const RUN_LIMIT: Duration = Duration::from_secs(240);
 
-struct Fixture {
-    bench: TestBenchmark,
-}
+static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if support::docker_available() {
-            support::remove_containers_of(self.bench.name());
-        }
-    }
-}
-
-static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
-
-fn fixture() -> Arc<Fixture> {
-    support::shared_fixture(&FIXTURE, || {
-        let bench = TestBenchmark::new("sforge-test-iso");
-        let mut build = bench.sforge();
-        build.args(["--silent", "build", "--task", TASK]);
-        SforgeRun::of(&mut build).expect_code(0);
-        Fixture { bench }
-    })
+/// The example benchmark with the images of the tasks these tests run built once.
+fn fixture() -> Arc<BenchFixture> {
+    support::built_benchmark(&FIXTURE, "sforge-test-iso", &[TASK])
 }
 
 /// A TCP server on all addresses of this host (IPv4 and IPv6) that answers every connection
@@ -350,7 +333,7 @@ fn parse_probe(text: &str) -> Value {
 
 /// One isolated `sforge run` of a test.
 struct Case {
-    fixture: Arc<Fixture>,
+    fixture: Arc<BenchFixture>,
     dir: PathBuf,
     run_id: String,
     port: u16,
@@ -587,7 +570,7 @@ fn sigint_and_sigterm_mid_run_leave_no_chain_behind() {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut child = KillOnDrop(cmd.spawn().unwrap());
+        let mut child = support::KillOnDrop(cmd.spawn().unwrap());
         let until = Instant::now() + Duration::from_secs(180);
         while !case.task_file("agent_output.txt").contains("AGENT WAITING") {
             assert!(
@@ -637,7 +620,7 @@ fn missing_iptables_rights_fail_before_any_container_starts() {
         "#!/bin/sh\necho 'iptables: Permission denied (you must be root).' >&2\nexit 4\n",
     )
     .unwrap();
-    make_executable(&fake);
+    support::make_executable(&fake);
     let mut cmd = case.command(&[]);
     cmd.env("SFORGE_IPTABLES", &fake);
     let run = Case::run(cmd);
@@ -734,22 +717,8 @@ impl Drop for Chains {
     }
 }
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
-}
-
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]

@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{SforgeRun, TestBenchmark};
+use support::{BenchFixture, SforgeRun, TestBenchmark};
 
 /// A task whose evaluation prints one passing test, then sleeps 30 s and prints another.
 const SLEEPY: &str = "sleepy";
@@ -32,23 +32,10 @@ const SLOW: &str = "slow";
 const UNBUILDABLE: &str = "unbuildable";
 const UNBUILDABLE_TAG: &str = "0123456789ab";
 
-/// The shared benchmark; its drop removes its containers, then (`bench`) its images.
-struct Fixture {
-    bench: TestBenchmark,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if support::docker_available() {
-            support::remove_containers_of(self.bench.name());
-        }
-    }
-}
-
-static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
+static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
 
 /// The benchmark with the example tasks and the test-only ones, every buildable image built.
-fn fixture() -> Arc<Fixture> {
+fn fixture() -> Arc<BenchFixture> {
     support::shared_fixture(&FIXTURE, || {
         let bench = TestBenchmark::new("sforge-test-judge");
         let print_passed = |name: &str| format!("echo 'tests/test_e2e.py::{name} PASSED'");
@@ -89,7 +76,7 @@ fn fixture() -> Arc<Fixture> {
             build.args(["--task", task]);
         }
         SforgeRun::of(&mut build).expect_code(0);
-        Fixture { bench }
+        BenchFixture { bench }
     })
 }
 

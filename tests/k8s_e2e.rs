@@ -12,14 +12,14 @@ mod k8s_double;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use k8s_double::{K8sDouble, Options};
 use serde_json::Value;
-use support::{SforgeRun, TestBenchmark};
+use support::{BenchFixture, SforgeRun};
 
 const TASK: &str = "text_utils";
 /// The second task of the mixed-backend experiment.
@@ -27,30 +27,11 @@ const OTHER_TASK: &str = "coin_change";
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 const KUBECTL_VERSIONS: [&str; 2] = ["1.33", "1.30"];
 
-struct Fixture {
-    bench: TestBenchmark,
-}
+static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if support::docker_available() {
-            support::remove_containers_of(self.bench.name());
-        }
-    }
-}
-
-static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
-
-/// The example benchmark with the `text_utils` images built on the local engine (where the
-/// double's pods find them).
-fn fixture() -> Arc<Fixture> {
-    support::shared_fixture(&FIXTURE, || {
-        let bench = TestBenchmark::new("sforge-test-k8s");
-        let mut build = bench.sforge();
-        build.args(["--silent", "build", "--task", TASK, "--task", OTHER_TASK]);
-        SforgeRun::of(&mut build).expect_code(0);
-        Fixture { bench }
-    })
+/// The example benchmark with the images of the tasks these tests run built once.
+fn fixture() -> Arc<BenchFixture> {
+    support::built_benchmark(&FIXTURE, "sforge-test-k8s", &[TASK, OTHER_TASK])
 }
 
 /// The installed versioned kubectl binaries (both are required where the setup ran).
@@ -76,7 +57,7 @@ fn kubectls() -> Vec<String> {
 /// directory for one sforge invocation's files.
 struct Cluster {
     double: K8sDouble,
-    fixture: Arc<Fixture>,
+    fixture: Arc<BenchFixture>,
     dir: PathBuf,
     wrapper: PathBuf,
     kubectl: String,
@@ -97,7 +78,7 @@ impl Cluster {
             real = kubectl,
         );
         std::fs::write(&wrapper, script).unwrap();
-        make_executable(&wrapper);
+        support::make_executable(&wrapper);
         Cluster {
             double,
             fixture,
@@ -135,6 +116,26 @@ impl Cluster {
             .join("full");
         std::fs::write(&archive, support::tar_gz_of_dir(&solution)).unwrap();
         archive
+    }
+
+    /// `sforge run --backend k8s` of the task with the script agent `agent_body`, the judge at
+    /// `judge` (as pods see it) and `extra` flags.
+    fn run_k8s(&self, agent_body: &str, judge: &str, extra: &[&str]) -> Command {
+        let agent = self.agent_script(agent_body);
+        let mut cmd = self.sforge("logs");
+        cmd.args([
+            "run",
+            "--backend",
+            "k8s",
+            "--agent",
+            "script",
+            "--task",
+            TASK,
+        ])
+        .args(["--judge-url", judge, "--agent-script"])
+        .arg(agent)
+        .args(extra);
+        cmd
     }
 
     fn argv_log(&self) -> String {
@@ -297,28 +298,12 @@ fn a_k8s_run_equals_the_docker_run_and_keeps_the_key_off_command_lines() {
 
     for kubectl in kubectls() {
         let cluster = Cluster::start(&kubectl);
-        let agent = cluster.agent_script(&script);
-        let mut cmd = cluster.sforge("logs");
-        cmd.args([
-            "run",
-            "--backend",
-            "k8s",
-            "--run-id",
-            "k8srun",
-            "--agent",
-            "script",
-        ])
-        .args([
-            "--task",
-            TASK,
-            "--timeout",
-            "120",
-            "--judge-url",
+        let mut cmd = cluster.run_k8s(
+            &script,
             &judge_url(),
-        ])
-        .arg("--agent-script")
-        .arg(&agent)
-        .env("SFORGE_AGENT_API_KEY", &key);
+            &["--run-id", "k8srun", "--timeout", "120"],
+        );
+        cmd.env("SFORGE_AGENT_API_KEY", &key);
         let outcome = run(cmd);
         outcome.expect_code(0);
         let task_dir = cluster.dir.join("logs/runs/k8srun").join(TASK);
@@ -352,32 +337,16 @@ fn ctrl_c_leaves_no_pod_secret_or_policy() {
 
 fn interrupt_on(kubectl: &str) {
     let cluster = Cluster::start(kubectl);
-    let agent = cluster.agent_script("echo AGENT WAITING\nsleep 300\n");
-    let mut cmd = cluster.sforge("logs");
-    cmd.args([
-        "run",
-        "--backend",
-        "k8s",
-        "--run-id",
-        "k8sint",
-        "--agent",
-        "script",
-    ])
-    .args([
-        "--task",
-        TASK,
-        "--timeout",
-        "200",
-        "--judge-url",
+    let mut cmd = cluster.run_k8s(
+        "echo AGENT WAITING\nsleep 300\n",
         &judge_url(),
-    ])
-    .arg("--agent-script")
-    .arg(&agent)
-    .env("SFORGE_AGENT_API_KEY", "sk-interrupt-test")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    let mut child = KillOnDrop(cmd.spawn().unwrap());
+        &["--run-id", "k8sint", "--timeout", "200"],
+    );
+    cmd.env("SFORGE_AGENT_API_KEY", "sk-interrupt-test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = support::KillOnDrop(cmd.spawn().unwrap());
     let output = cluster
         .dir
         .join("logs/runs/k8sint")
@@ -417,21 +386,12 @@ fn disable_internet_creates_the_policy_and_fails_closed_on_a_cluster_that_ignore
     require_docker!();
     for kubectl in kubectls() {
         let cluster = Cluster::start(&kubectl);
-        let agent = cluster.agent_script("echo AGENT RAN\n");
         let judge = judge_url();
-        let mut cmd = cluster.sforge("logs");
-        cmd.args([
-            "run",
-            "--backend",
-            "k8s",
-            "--run-id",
-            "k8siso",
-            "--agent",
-            "script",
-        ])
-        .args(["--task", TASK, "--judge-url", &judge, "--disable-internet"])
-        .arg("--agent-script")
-        .arg(&agent);
+        let cmd = cluster.run_k8s(
+            "echo AGENT RAN\n",
+            &judge,
+            &["--run-id", "k8siso", "--disable-internet"],
+        );
         run(cmd).expect_code(1);
         let task_dir = cluster.dir.join("logs/runs/k8siso").join(TASK);
         let result = read_json(&task_dir.join("final_result.json"));
@@ -468,24 +428,13 @@ fn dry_run_on_k8s_prints_kubectl_commands_without_the_key() {
     require_docker!();
     let kubectl = kubectls()[0].clone();
     let cluster = Cluster::start(&kubectl);
-    let agent = cluster.agent_script("echo hi\n");
     let key = support::unique_name("sk-dry-secret");
-    let mut cmd = cluster.sforge("logs");
-    cmd.args([
-        "run",
-        "--backend",
-        "k8s",
-        "--agent",
-        "script",
-        "--task",
-        TASK,
-        "--dry-run",
-        "--disable-internet",
-    ])
-    .args(["--judge-url", &judge_url()])
-    .arg("--agent-script")
-    .arg(&agent)
-    .env("SFORGE_AGENT_API_KEY", &key);
+    let mut cmd = cluster.run_k8s(
+        "echo hi\n",
+        &judge_url(),
+        &["--dry-run", "--disable-internet"],
+    );
+    cmd.env("SFORGE_AGENT_API_KEY", &key);
     let outcome = run(cmd);
     outcome
         .expect_code(0)
@@ -496,20 +445,6 @@ fn dry_run_on_k8s_prints_kubectl_commands_without_the_key() {
         .expect_stdout("k8s-app: kube-dns");
     assert!(!outcome.stdout.contains(&key) && !outcome.stderr.contains(&key));
     assert!(cluster.leftovers().is_empty(), "a dry run creates nothing");
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
@@ -558,30 +493,20 @@ fn the_deadline_stops_the_agent_in_its_pod() {
     require_docker!();
     let kubectl = kubectls()[0].clone();
     let cluster = Cluster::start(&kubectl);
-    let agent = cluster.agent_script("echo AGENT SLEEPING\nsleep 600\necho NEVER\n");
-    let mut cmd = cluster.sforge("logs");
-    cmd.args([
-        "run",
-        "--backend",
-        "k8s",
-        "--run-id",
-        "k8sdeadline",
-        "--agent",
-        "script",
-    ])
-    .args([
-        "--task",
-        TASK,
-        "--timeout",
-        "15",
-        "--grace",
-        "3",
-        "--eval-interval",
-        "0",
-    ])
-    .args(["--judge-url", &judge_url()])
-    .arg("--agent-script")
-    .arg(&agent);
+    let cmd = cluster.run_k8s(
+        "echo AGENT SLEEPING\nsleep 600\necho NEVER\n",
+        &judge_url(),
+        &[
+            "--run-id",
+            "k8sdeadline",
+            "--timeout",
+            "15",
+            "--grace",
+            "3",
+            "--eval-interval",
+            "0",
+        ],
+    );
     run(cmd).expect_code(0);
     let task_dir = cluster.dir.join("logs/runs/k8sdeadline").join(TASK);
     let result = read_json(&task_dir.join("final_result.json"));
@@ -606,21 +531,8 @@ fn an_unreachable_cluster_is_reported_before_any_pod_with_hints() {
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:1'}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {}\ncurrent-context: c\n",
     )
     .unwrap();
-    let agent = cluster.agent_script("echo hi\n");
-    let mut cmd = cluster.sforge("logs");
-    cmd.args([
-        "run",
-        "--backend",
-        "k8s",
-        "--agent",
-        "script",
-        "--task",
-        TASK,
-    ])
-    .args(["--judge-url", &judge_url()])
-    .arg("--agent-script")
-    .arg(&agent)
-    .env("SFORGE_K8S_KUBECONFIG", &dead);
+    let mut cmd = cluster.run_k8s("echo hi\n", &judge_url(), &[]);
+    cmd.env("SFORGE_K8S_KUBECONFIG", &dead);
     run(cmd)
         .expect_code(1)
         .expect_output("kubectl cannot reach the cluster")
@@ -686,7 +598,7 @@ fn serve_on_k8s_grades_submissions_in_pods() {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(cluster.dir.join("serve.stderr")).unwrap());
-    let mut server = KillOnDrop(cmd.spawn().unwrap());
+    let mut server = support::KillOnDrop(cmd.spawn().unwrap());
     let client = JudgeClient::new(&format!("http://127.0.0.1:{port}"), &secret);
     let until = Instant::now() + Duration::from_secs(60);
     while !client.is_up() {

@@ -22,7 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use support::{SforgeRun, TestBenchmark};
+use support::{BenchFixture, SforgeRun};
 
 const TEXT_UTILS: &str = "text_utils";
 const COIN_CHANGE: &str = "coin_change";
@@ -31,34 +31,15 @@ const TOUR_PLANNER: &str = "tour_planner";
 /// The longest one `sforge run` of these tests may take (the images are built beforehand).
 const RUN_LIMIT: Duration = Duration::from_secs(240);
 
-/// The shared benchmark; its drop removes its containers, then (`bench`) its images.
-struct Fixture {
-    bench: TestBenchmark,
-}
+static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if support::docker_available() {
-            support::remove_containers_of(self.bench.name());
-        }
-    }
-}
-
-static FIXTURE: Mutex<Weak<Fixture>> = Mutex::new(Weak::new());
-
-/// The example benchmark with the images of its three tasks built (so that runs of concurrent
-/// tests do not build them at the same time).
-fn fixture() -> Arc<Fixture> {
-    support::shared_fixture(&FIXTURE, || {
-        let bench = TestBenchmark::new("sforge-test-run");
-        let mut build = bench.sforge();
-        build.args(["--silent", "build"]);
-        for task in [TEXT_UTILS, COIN_CHANGE, TOUR_PLANNER] {
-            build.args(["--task", task]);
-        }
-        SforgeRun::of(&mut build).expect_code(0);
-        Fixture { bench }
-    })
+/// The example benchmark with the images of the tasks these tests run built once.
+fn fixture() -> Arc<BenchFixture> {
+    support::built_benchmark(
+        &FIXTURE,
+        "sforge-test-run",
+        &[TEXT_UTILS, COIN_CHANGE, TOUR_PLANNER],
+    )
 }
 
 /// A local TCP port nothing listens on right now: the run's own judge starts there.
@@ -76,7 +57,7 @@ fn epoch() -> f64 {
 /// One `sforge run` of a test: its agent script, log directory, run id and judge port. On drop,
 /// every container labelled with its run id is removed (best effort, for failing tests).
 struct Case {
-    fixture: Arc<Fixture>,
+    fixture: Arc<BenchFixture>,
     dir: PathBuf,
     run_id: String,
     port: u16,

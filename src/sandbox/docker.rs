@@ -1,10 +1,9 @@
 //! The Docker sandbox: containers through the docker CLI. Environment values are handed to the
 //! client through its own environment (`-e NAME`), so they are never on a command line.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Instant;
+use std::sync::Arc;
 
+use super::watchdog::exec_with_deadline;
 use super::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
 use crate::config::{is_secret_name, redact_url};
 use crate::process::{Cmd, ProcessError, Runner};
@@ -115,33 +114,16 @@ impl Sandbox for DockerSandbox {
         exec: &ExecSpec,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecResult, SandboxError> {
-        let started = Instant::now();
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let (done, finished) = mpsc::channel::<()>();
-        let watchdog = exec.timeout.map(|limit| {
-            let (runner, kill) = (Arc::clone(&self.runner), self.cmd().args(["kill", name]));
-            let flag = Arc::clone(&timed_out);
-            std::thread::spawn(move || {
-                if finished.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
-                    flag.store(true, Ordering::SeqCst);
-                    // Killing the container's PID 1 ends every process in it; the exec returns.
-                    let _ = runner.run(&kill);
-                }
-            })
-        });
-        let result = self
-            .runner
-            .run_streaming_unchecked(&self.exec_cmd(name, exec), &mut |_, line| on_line(line));
-        let _ = done.send(());
-        if let Some(handle) = watchdog {
-            let _ = handle.join();
-        }
-        let output = result.map_err(Self::fail("exec in", name))?;
-        Ok(ExecResult {
-            output,
-            timed_out: timed_out.load(Ordering::SeqCst),
-            elapsed: started.elapsed(),
-        })
+        // Killing the container's PID 1 ends every process in it; the exec returns.
+        let kill = self.cmd().args(["kill", name]);
+        exec_with_deadline(
+            &self.runner,
+            &self.exec_cmd(name, exec),
+            exec.timeout,
+            kill,
+            on_line,
+            Self::fail("exec in", name),
+        )
     }
 
     fn copy_in(&self, name: &str, dir: &str, tar: Vec<u8>) -> Result<(), SandboxError> {

@@ -4,6 +4,7 @@
 mod docker;
 pub mod k8s;
 mod spec;
+mod watchdog;
 
 use std::time::Duration;
 

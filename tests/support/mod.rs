@@ -700,3 +700,55 @@ impl TestBenchmark {
             .join(round)
     }
 }
+
+// ---- Shared by the tests that build the example benchmark once per binary.
+
+/// A benchmark copy shared by the tests of one binary; its drop removes its containers, then
+/// (`bench`) its images.
+pub struct BenchFixture {
+    pub bench: TestBenchmark,
+}
+
+impl Drop for BenchFixture {
+    fn drop(&mut self) {
+        if docker_available() {
+            remove_containers_of(self.bench.name());
+        }
+    }
+}
+
+/// The copy of the example benchmark named after `prefix` with the images of `tasks` built,
+/// shared through `slot` (see [`shared_fixture`]), so concurrent tests do not build them twice.
+pub fn built_benchmark(
+    slot: &'static std::sync::Mutex<std::sync::Weak<BenchFixture>>,
+    prefix: &str,
+    tasks: &[&str],
+) -> std::sync::Arc<BenchFixture> {
+    shared_fixture(slot, || {
+        let bench = TestBenchmark::new(prefix);
+        let mut build = bench.sforge();
+        build.args(["--silent", "build"]);
+        for task in tasks {
+            build.args(["--task", task]);
+        }
+        SforgeRun::of(&mut build).expect_code(0);
+        BenchFixture { bench }
+    })
+}
+
+/// A child process killed and reaped on drop (for tests that fail while it runs).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `chmod 755`.
+pub fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|err| panic!("chmod {}: {err}", path.display()));
+}

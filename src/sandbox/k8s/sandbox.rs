@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -19,6 +18,7 @@ use super::manifest::yaml_of;
 use super::names::{pod_name, policy_name, secret_name};
 use super::status::{assess, PodState};
 use crate::process::{Cmd, ProcessError, Runner};
+use crate::sandbox::watchdog::exec_with_deadline;
 use crate::sandbox::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
 
 /// Checks that an image reference can be pulled; the error says why not.
@@ -268,7 +268,6 @@ impl Sandbox for K8sSandbox {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecResult, SandboxError> {
         let pod = pod_name(name);
-        let started = Instant::now();
         let env = self.ship_env(&pod, name, exec)?;
         let mut cmd = self
             .kubectl
@@ -279,33 +278,16 @@ impl Sandbox for K8sSandbox {
         if let Some(limit) = exec.timeout {
             cmd = cmd.timeout(limit + EXEC_SLACK);
         }
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let (done, finished) = mpsc::channel::<()>();
-        let watchdog = exec.timeout.map(|limit| {
-            let runner = Arc::clone(&self.runner);
-            let kill = self.kubectl.exec(&pod, false, kill_all_argv());
-            let flag = Arc::clone(&timed_out);
-            std::thread::spawn(move || {
-                if finished.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
-                    flag.store(true, Ordering::SeqCst);
-                    // Everything but PID 1 dies, so the exec (and kubectl) returns.
-                    let _ = runner.run_unchecked(&kill);
-                }
-            })
-        });
-        let result = self
-            .runner
-            .run_streaming_unchecked(&cmd, &mut |_, line| on_line(line));
-        let _ = done.send(());
-        if let Some(handle) = watchdog {
-            let _ = handle.join();
-        }
-        let output = result.map_err(fail("exec in", name))?;
-        Ok(ExecResult {
-            output,
-            timed_out: timed_out.load(Ordering::SeqCst),
-            elapsed: started.elapsed(),
-        })
+        // Everything but PID 1 dies, so the exec (and kubectl) returns.
+        let kill = self.kubectl.exec(&pod, false, kill_all_argv());
+        exec_with_deadline(
+            &self.runner,
+            &cmd,
+            exec.timeout,
+            kill,
+            on_line,
+            fail("exec in", name),
+        )
     }
 
     fn copy_in(&self, name: &str, dir: &str, tar: Vec<u8>) -> Result<(), SandboxError> {
