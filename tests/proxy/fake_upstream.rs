@@ -25,6 +25,19 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Panics if a hop-by-hop header the test client sent reached the upstream.
+    pub fn assert_no_hop_by_hop(&self) {
+        for dropped in [
+            "x-hop",
+            "keep-alive",
+            "te",
+            "upgrade",
+            "proxy-authorization",
+        ] {
+            assert_eq!(self.header(dropped), None, "{dropped} was forwarded");
+        }
+    }
+
     /// The request target in origin form (`/path?query`). Like any HTTP/1.1 server (RFC 9112
     /// §3.2.2) this upstream also accepts the absolute form, which ureq 2 sends inside a CONNECT
     /// tunnel.
