@@ -3,10 +3,17 @@
 # running dockerd, and the local test images (no image registry is reachable from CI machines,
 # so the images are made from Debian packages). Idempotent: a ready machine takes seconds.
 #
+# Usage: scripts/setup.sh [--fresh-network]
+#   --fresh-network  restart the engine with its network state as on a machine where Docker never
+#                    ran (the network store deleted, docker0 made anew), so that tests cannot lean
+#                    on state that only an older engine has. scripts/test.sh (and so CI) uses it.
+#                    Refused while containers run, unless SFORGE_SETUP_KEEP_NETWORK=1 skips it.
+#
 # Environment (all optional):
-#   SFORGE_DEBIAN_MIRROR  Debian mirror for debootstrap (default: the one apt already uses)
-#   SFORGE_DOCKERD_LOG    dockerd log file when this script starts the daemon
-#   SFORGE_DOCKERD_ARGS   dockerd flags (default: IPv6 on the default bridge, fd00:5f0:e::/64)
+#   SFORGE_DEBIAN_MIRROR       Debian mirror for debootstrap (default: the one apt already uses)
+#   SFORGE_DOCKERD_LOG         dockerd log file when this script starts the daemon
+#   SFORGE_DOCKERD_ARGS        dockerd flags (default: IPv6 on the default bridge, fd00:5f0:e::/64)
+#   SFORGE_SETUP_KEEP_NETWORK  1: --fresh-network leaves the running engine alone (with a warning)
 set -euo pipefail
 
 readonly BUSYBOX_IMAGE="sforge-test/busybox:latest"
@@ -18,6 +25,7 @@ readonly DEBOOTSTRAP_INCLUDE="python3,python3-pytest,git,curl,jq,sudo,ca-certifi
 # curl, jq and shellcheck: the host-side tests of the in-container sforge-submit script.
 readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry curl jq shellcheck)
 readonly DOCKERD_WAIT_SECONDS=60
+readonly DOCKERD_STOP_SECONDS=60
 # Validates generated k8s manifests against the official schemas (1.22 to 1.33 in this release).
 readonly KUBERNETES_VALIDATE_VERSION="1.33.1"
 
@@ -91,6 +99,21 @@ is_alive() {
   [[ -r /proc/$1/stat ]] && read -r _ _ state _ <"/proc/$1/stat" && [[ $state != Z ]]
 }
 
+# The pid of a live dockerd on this machine, if any (a stopped one may linger as a zombie until
+# its parent reaps it).
+dockerd_pid() {
+  local pid
+  for pid in $(pidof dockerd 2>/dev/null || true); do
+    if is_alive "$pid"; then
+      printf '%s\n' "$pid"
+      return
+    fi
+  done
+}
+
+# The flags of a dockerd this script starts (empty: from SFORGE_DOCKERD_ARGS or the default).
+DOCKERD_ARGS=()
+
 start_dockerd() {
   if daemon_answers; then
     log "docker engine answers"
@@ -102,16 +125,17 @@ start_dockerd() {
   fi
   local pid=""
   # A dockerd that is still starting must not get a twin.
-  if pidof dockerd >/dev/null 2>&1 || pgrep -x dockerd >/dev/null 2>&1; then
+  if [[ -n $(dockerd_pid) ]]; then
     log "dockerd is running but not answering yet; waiting"
   else
     log "starting dockerd (log: $log_file)"
     # setsid + nohup: the daemon must outlive this script and CI's process group.
     # IPv6 on the default bridge gives containers a global IPv6 address, so the isolation tests
     # prove that IPv6 egress is blocked rather than merely absent.
-    local -a dockerd_args
-    read -r -a dockerd_args <<<"${SFORGE_DOCKERD_ARGS:---ipv6 --fixed-cidr-v6 fd00:5f0:e::/64}"
-    "${SUDO[@]}" setsid nohup dockerd "${dockerd_args[@]}" >>"$log_file" 2>&1 </dev/null &
+    if ((${#DOCKERD_ARGS[@]} == 0)); then
+      read -r -a DOCKERD_ARGS <<<"${SFORGE_DOCKERD_ARGS:---ipv6 --fixed-cidr-v6 fd00:5f0:e::/64}"
+    fi
+    "${SUDO[@]}" setsid nohup dockerd "${DOCKERD_ARGS[@]}" >>"$log_file" 2>&1 </dev/null &
     pid=$!
     disown
   fi
@@ -129,6 +153,63 @@ start_dockerd() {
     waited=$((waited + 1))
   done
   log "docker engine answers after ${waited}s"
+}
+
+
+is_systemd_managed() {
+  [[ -d /run/systemd/system ]] && systemctl is-active --quiet docker 2>/dev/null
+}
+
+# Restart the engine with the network state of a machine where it never ran: Docker keeps its
+# networks (and the gateway it recorded for each) in <data root>/network across restarts, and the
+# kernel keeps the docker0 bridge; a new machine has neither. Images and volumes stay.
+reset_network_state() {
+  if [[ ${SFORGE_SETUP_KEEP_NETWORK:-} == 1 ]]; then
+    log "warning: SFORGE_SETUP_KEEP_NETWORK=1: the engine keeps its network state; green tests" \
+      "may then not mean green on a new machine"
+    return
+  fi
+  local running
+  running=$("${DOCKER[@]}" ps -q | wc -l)
+  if ((running > 0)); then
+    "${DOCKER[@]}" ps --format '  {{.Names}} ({{.Image}}, {{.Status}})' >&2
+    die "--fresh-network restarts the docker engine, but $running container(s) run (above);" \
+      "stop them, or set SFORGE_SETUP_KEEP_NETWORK=1 to test against the engine as it is"
+  fi
+  local root pid manager
+  root=$("${DOCKER[@]}" info --format '{{.DockerRootDir}}')
+  [[ -n $root && -d $root ]] || die "cannot read the docker data root from 'docker info'"
+  pid=$(dockerd_pid)
+  if is_systemd_managed; then
+    manager=systemd
+    log "stopping docker (systemd) to reset its network state"
+    "${SUDO[@]}" systemctl stop docker.socket docker
+  elif [[ -n $pid ]]; then
+    manager=process
+    # Start it again with the flags it had (the user's, or SFORGE_DOCKERD_ARGS).
+    mapfile -d '' -t DOCKERD_ARGS < <("${SUDO[@]}" cat "/proc/$pid/cmdline")
+    DOCKERD_ARGS=("${DOCKERD_ARGS[@]:1}")
+    log "stopping dockerd ($pid) to reset its network state"
+    "${SUDO[@]}" kill -TERM "$pid"
+    local waited=0
+    while is_alive "$pid"; do
+      ((waited < DOCKERD_STOP_SECONDS)) || die "dockerd ($pid) did not stop within ${DOCKERD_STOP_SECONDS}s"
+      sleep 1
+      waited=$((waited + 1))
+    done
+  else
+    die "--fresh-network: no dockerd process on this machine to restart (a remote or rootless" \
+      "engine?); set SFORGE_SETUP_KEEP_NETWORK=1 to test against it as it is"
+  fi
+  "${SUDO[@]}" rm -rf "${root:?}/network"
+  if ip link show docker0 >/dev/null 2>&1; then
+    "${SUDO[@]}" ip link delete docker0
+  fi
+  log "removed $root/network and the docker0 bridge"
+  if [[ $manager == systemd ]]; then
+    "${SUDO[@]}" systemctl start docker
+  fi
+  start_dockerd
 }
 
 # After the daemon is up: use the client directly when the socket lets us, else through sudo.
@@ -284,10 +365,25 @@ install_kubernetes_validate() {
 }
 
 main() {
+  local fresh_network=false arg
+  for arg in "$@"; do
+    case $arg in
+      --fresh-network) fresh_network=true ;;
+      -h | --help)
+        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+        exit 0
+        ;;
+      *) die "unknown argument '$arg' (see --help)" ;;
+    esac
+  done
   install_packages
   install_kubernetes_validate
   pick_docker
   start_dockerd
+  if $fresh_network; then
+    pick_docker_prefix
+    reset_network_state
+  fi
   pin_bridge_mac
   pick_docker_prefix
   build_busybox_image

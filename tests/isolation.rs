@@ -162,29 +162,8 @@ impl UdpDecoy {
 
 /// The bridge's IPv4 gateway and (when the engine has IPv6) its IPv6 address on the host.
 fn bridge_addresses() -> (Ipv4Addr, Option<String>) {
-    let out = support::run_ok(
-        support::docker().args([
-            "network",
-            "inspect",
-            "bridge",
-            "-f",
-            "{{json .IPAM.Config}}",
-        ]),
-        None,
-    );
-    let config: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut v4 = None;
-    let mut v6 = None;
-    for net in config.as_array().unwrap() {
-        let subnet = net["Subnet"].as_str().unwrap_or_default();
-        if subnet.contains(':') {
-            // Docker gives the bridge the first address of the subnet.
-            v6 = Some(format!("{}1", subnet.split('/').next().unwrap()));
-        } else {
-            v4 = net["Gateway"].as_str().map(|g| g.parse().unwrap());
-        }
-    }
-    (v4.expect("the bridge has an IPv4 gateway"), v6)
+    let (v4, v6) = support::bridge_gateway();
+    (v4, v6.map(|a| a.to_string()))
 }
 
 /// Every reachability check, as a Python program run inside a container; prints `PROBE {json}`.

@@ -186,17 +186,7 @@ impl Cluster {
 
 /// A judge URL pods of the double reach: the Docker bridge gateway (this host).
 fn judge_url() -> String {
-    let out = support::run_ok(
-        support::docker().args([
-            "network",
-            "inspect",
-            "bridge",
-            "-f",
-            "{{(index .IPAM.Config 0).Gateway}}",
-        ]),
-        None,
-    );
-    let gateway = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let gateway = support::bridge_gateway().0;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -356,17 +356,7 @@ fn a_basic_challenge_is_answered_with_the_configured_credentials() {
 
 /// The docker bridge's gateway address: local to this machine, but not loopback.
 fn bridge_ip() -> String {
-    let out = run_ok(
-        docker().args([
-            "network",
-            "inspect",
-            "bridge",
-            "--format",
-            "{{(index .IPAM.Config 0).Gateway}}",
-        ]),
-        None,
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    support::bridge_gateway().0.to_string()
 }
 
 #[test]

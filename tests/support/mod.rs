@@ -752,3 +752,32 @@ pub fn make_executable(path: &Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .unwrap_or_else(|err| panic!("chmod {}: {err}", path.display()));
 }
+
+/// The default bridge's gateway as containers see it (IPv4, and IPv6 when the engine gives
+/// containers IPv6): this host's address on the bridge. Read the way the product reads it, from
+/// a container's own `NetworkSettings`: a freshly started engine leaves `Gateway` empty in
+/// `docker network inspect bridge`, so that cannot be relied on. Probed once per test binary.
+#[must_use]
+pub fn bridge_gateway() -> (std::net::Ipv4Addr, Option<std::net::Ipv6Addr>) {
+    static GATEWAY: OnceLock<(std::net::Ipv4Addr, Option<std::net::Ipv6Addr>)> = OnceLock::new();
+    *GATEWAY.get_or_init(|| {
+        let probe = TestContainer::start(BUSYBOX_IMAGE, &[], &["sleep", "60"]);
+        let out = run_ok(
+            docker().args([
+                "inspect",
+                "-f",
+                "{{.NetworkSettings.Gateway}} {{.NetworkSettings.IPv6Gateway}}",
+                probe.name(),
+            ]),
+            None,
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut words = text.split_whitespace();
+        let v4 = words
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("no IPv4 gateway in `docker inspect` output: {text:?}"));
+        let v6 = words.next().and_then(|w| w.parse().ok());
+        (v4, v6)
+    })
+}
