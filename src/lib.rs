@@ -2,6 +2,7 @@
 //! The binary (`src/main.rs`) parses the command line and hands it to [`app::run`].
 
 pub mod app;
+pub mod certs;
 pub mod cli;
 pub mod config;
 #[cfg(test)]
@@ -10,6 +11,7 @@ pub mod ids;
 pub mod image;
 pub mod isolation;
 pub mod judge;
+pub mod owner;
 pub mod parallel;
 pub mod process;
 pub mod proxy;

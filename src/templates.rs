@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     (
         "base.Dockerfile",
         include_str!("../templates/docker/base.Dockerfile.j2"),
@@ -29,6 +29,10 @@ const TEMPLATES: [(&str, &str); 9] = [
     (
         "codex-hooks-enable.sh",
         include_str!("../templates/agent/codex-hooks-enable.sh.j2"),
+    ),
+    (
+        "ca-trust.sh",
+        include_str!("../templates/agent/ca-trust.sh.j2"),
     ),
     (
         "codex-config.sh",

@@ -685,3 +685,44 @@ fn an_experiment_mixes_backends_per_task() {
     );
     assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
 }
+
+#[test]
+fn the_extra_ca_reaches_the_pod_on_stdin_and_is_trusted_there() {
+    require_docker!();
+    let cluster = Cluster::start(&kubectls()[0]);
+    let gateway = support::bridge_gateway().0;
+    let pki = support::pki::TestPki::new("sforge k8s CA test", &[&gateway.to_string()]);
+    let server = support::pki::HttpsServer::start(
+        std::net::IpAddr::V4(gateway),
+        Arc::clone(&pki.server),
+        "hello",
+    );
+    let url = format!("https://{gateway}:{}/", server.addr.port());
+    let script = format!(
+        "if curl -fsS --max-time 10 {url} >/dev/null; then echo 'CURL trusts'; else echo 'CURL refuses'; fi\n\
+         echo \"bundle $SSL_CERT_FILE\"\nexit 0\n"
+    );
+    let ca = pki.ca_file.to_str().unwrap();
+    let cmd = cluster.run_k8s(
+        &script,
+        &judge_url(),
+        &["--run-id", "carun", "--timeout", "60", "--ca-file", ca],
+    );
+    run(cmd).expect_code(0);
+    let task_dir = cluster.dir.join("logs/runs/carun").join(TASK);
+    let output = std::fs::read_to_string(task_dir.join("agent_output.txt")).unwrap();
+    assert!(output.contains("CURL trusts"), "{output}");
+    assert!(
+        output.contains("bundle /etc/ssl/certs/sforge-ca-bundle.pem"),
+        "{output}"
+    );
+    // The certificate went in through `kubectl exec` stdin, never as an argument.
+    let cert_line = std::fs::read_to_string(&pki.ca_file)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(!cluster.argv_log().contains(&cert_line));
+    assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+}

@@ -9,6 +9,7 @@
 mod doubles;
 #[path = "proxy/fake_upstream.rs"]
 mod fake_upstream;
+mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

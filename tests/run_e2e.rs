@@ -14,22 +14,20 @@
 mod support;
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use support::{BenchFixture, SforgeRun};
+use support::run_case::{read_json, Case, RUN_LIMIT};
+use support::BenchFixture;
 
 const TEXT_UTILS: &str = "text_utils";
 const COIN_CHANGE: &str = "coin_change";
 const TOUR_PLANNER: &str = "tour_planner";
-
-/// The longest one `sforge run` of these tests may take (the images are built beforehand).
-const RUN_LIMIT: Duration = Duration::from_secs(240);
 
 static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
 
@@ -42,231 +40,15 @@ fn fixture() -> Arc<BenchFixture> {
     )
 }
 
-/// A local TCP port nothing listens on right now: the run's own judge starts there.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local address").port()
-}
-
 fn epoch() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }
 
-/// One `sforge run` of a test: its agent script, log directory, run id and judge port. On drop,
-/// every container labelled with its run id is removed (best effort, for failing tests).
-struct Case {
-    fixture: Arc<BenchFixture>,
-    dir: PathBuf,
-    run_id: String,
-    port: u16,
-}
-
-impl Case {
-    /// A run whose agent is the bash script `script`.
-    fn new(script: &str) -> Self {
-        let fixture = fixture();
-        let run_id = support::unique_name("run");
-        let dir = fixture.bench.root().join(format!("case-{run_id}"));
-        std::fs::create_dir_all(&dir).expect("create the case directory");
-        std::fs::write(dir.join("agent.sh"), script).expect("write the agent script");
-        Self {
-            fixture,
-            dir,
-            run_id,
-            port: free_port(),
-        }
-    }
-
-    fn log_dir(&self) -> PathBuf {
-        self.dir.join("logs")
-    }
-
-    /// `<log_dir>/runs/<run_id>`.
-    fn run_dir(&self) -> PathBuf {
-        self.log_dir().join("runs").join(&self.run_id)
-    }
-
-    fn task_dir(&self, task: &str) -> PathBuf {
-        self.run_dir().join(task)
-    }
-
-    /// `sforge run` of `tasks` with the script agent, this case's run id and judge, and `extra`.
-    fn command(&self, tasks: &[&str], extra: &[&str]) -> Command {
-        let mut cmd = self.fixture.bench.sforge_process(&self.log_dir());
-        cmd.args(["run", "--run-id", &self.run_id, "--agent", "script"])
-            .arg("--agent-script")
-            .arg(self.dir.join("agent.sh"))
-            .arg("--judge-url")
-            .arg(format!("http://host.docker.internal:{}", self.port));
-        for task in tasks {
-            cmd.args(["--task", task]);
-        }
-        cmd.args(extra);
-        cmd
-    }
-
-    /// Runs `sforge run` to completion (bounded by [`RUN_LIMIT`]).
-    fn run(&self, tasks: &[&str], extra: &[&str]) -> SforgeRun {
-        let mut cmd = assert_cmd::Command::from_std(self.command(tasks, extra));
-        cmd.timeout(RUN_LIMIT);
-        SforgeRun::of(&mut cmd)
-    }
-
-    /// Starts `sforge run` in the background, its output going to files of this case.
-    fn spawn(&self, mut cmd: Command) -> Running {
-        let line = support::describe(&cmd);
-        let stdout = self.dir.join("sforge.stdout");
-        let stderr = self.dir.join("sforge.stderr");
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&stdout).expect("create the stdout file"))
-            .stderr(std::fs::File::create(&stderr).expect("create the stderr file"));
-        let child = cmd.spawn().expect("start sforge run");
-        Running {
-            child: Some(child),
-            line,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// A file of the task's run directory, as text ("" when missing).
-    fn text(&self, task: &str, file: &str) -> String {
-        std::fs::read_to_string(self.task_dir(task).join(file)).unwrap_or_default()
-    }
-
-    /// A JSON file of the task's run directory.
-    fn json(&self, task: &str, file: &str) -> Value {
-        read_json(&self.task_dir(task).join(file))
-    }
-
-    /// Waits until the agent of `task` has written `marker` to its output, while `running` runs.
-    fn wait_for_agent_output(&self, task: &str, marker: &str, running: &mut Running) {
-        let until = Instant::now() + Duration::from_secs(120);
-        while !self.text(task, "agent_output.txt").contains(marker) {
-            if let Some(status) = running.exited() {
-                panic!(
-                    "sforge run exited ({status}) before the agent printed {marker:?}\n{}",
-                    running.finish()
-                );
-            }
-            assert!(
-                Instant::now() < until,
-                "the agent did not print {marker:?} within 2 minutes"
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The containers (any state) labelled with this run's id.
-    fn containers(&self) -> Vec<String> {
-        support::containers_matching(&[&format!("label=sforge.run-id={}", self.run_id)])
-    }
-
-    /// Panics unless no container of this run is left.
-    fn assert_no_containers(&self) {
-        let left = self.containers();
-        assert!(
-            left.is_empty(),
-            "containers of run {} are left after sforge run: {left:?}",
-            self.run_id
-        );
-    }
-}
-
-impl Drop for Case {
-    fn drop(&mut self) {
-        if !support::docker_available() {
-            return;
-        }
-        let left = self.containers();
-        if !left.is_empty() {
-            let _ = support::docker()
-                .args(["rm", "-f", "-v"])
-                .args(&left)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-}
-
-/// An `sforge run` in the background; killed on drop if still running.
-struct Running {
-    child: Option<Child>,
-    line: String,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-impl Running {
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("the child is running").id()
-    }
-
-    /// Its exit status once it has exited.
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        let child = self.child.as_mut().expect("the child is running");
-        child.try_wait().expect("wait for sforge run")
-    }
-
-    /// Sends `signal` (e.g. `INT`) to the process.
-    fn signal(&self, signal: &str) {
-        support::run_ok(
-            Command::new("kill")
-                .arg(format!("-{signal}"))
-                .arg(self.pid().to_string()),
-            None,
-        );
-    }
-
-    /// Waits up to `limit` for the process to exit; panics (after killing it) when it does not.
-    fn wait(&mut self, limit: Duration) -> SforgeRun {
-        let until = Instant::now() + limit;
-        while self.exited().is_none() {
-            if Instant::now() >= until {
-                let _ = self.child.as_mut().map(Child::kill);
-                panic!(
-                    "sforge run did not exit within {limit:?}\n{}",
-                    self.finish()
-                );
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        self.finish()
-    }
-
-    /// Reaps the process and returns what it did.
-    fn finish(&mut self) -> SforgeRun {
-        let code = self
-            .child
-            .take()
-            .and_then(|mut child| child.wait().ok())
-            .and_then(|status| status.code());
-        SforgeRun {
-            line: self.line.clone(),
-            code,
-            stdout: std::fs::read_to_string(&self.stdout).unwrap_or_default(),
-            stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn read_json(path: &Path) -> Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}\n{text}", path.display()))
+/// A run of the shared benchmark whose agent is the bash script `script`.
+fn case(script: &str) -> Case {
+    Case::new(fixture(), script)
 }
 
 /// The rounds of a history (`run_history.json`), in its order.
@@ -322,7 +104,7 @@ fn run_grades_agent_auto_and_final_rounds_and_writes_the_run_directory() {
         "\n# Linger through two auto-evals.\nsleep 5\nexit 0\n",
     );
     assert_ne!(lingering, script, "the solver ends with `exit 0`");
-    let case = Case::new(&lingering);
+    let case = case(&lingering);
     let run = case.run(&[TEXT_UTILS], &["--eval-interval", "2", "--timeout", "180"]);
     run.expect_code(0)
         .expect_output(&format!(
@@ -508,7 +290,7 @@ fn check_layout(case: &Case, history: &Value, result: &Value) {
 fn example_solvers_reach_the_best_grade_with_their_second_submission() {
     require_docker!();
     for task in [COIN_CHANGE, TOUR_PLANNER] {
-        let case = Case::new(&solver(task));
+        let case = case(&solver(task));
         let run = case.run(&[task], &["--eval-interval", "0", "--timeout", "180"]);
         run.expect_code(0);
         let history = case.json(task, "run_history.json");
@@ -558,7 +340,7 @@ fn second_submit_output(case: &Case) -> String {
 #[test]
 fn max_submissions_refuses_the_second_submission() {
     require_docker!();
-    let case = Case::new(SUBMIT_TWICE);
+    let case = case(SUBMIT_TWICE);
     let run = case.run(
         &[TEXT_UTILS],
         &[
@@ -584,7 +366,7 @@ fn max_submissions_refuses_the_second_submission() {
 #[test]
 fn submission_cooldown_refuses_the_second_submission() {
     require_docker!();
-    let case = Case::new(SUBMIT_TWICE);
+    let case = case(SUBMIT_TWICE);
     let run = case.run(
         &[TEXT_UTILS],
         // Long enough to outlast a slow grading of the first submission on a busy machine.
@@ -748,7 +530,7 @@ fn started_epoch(case: &Case, task: &str) -> f64 {
 #[test]
 fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
     require_docker!();
-    let case = Case::new(LOOPING);
+    let case = case(LOOPING);
     let started = Instant::now();
     let mut running = case.spawn(case.command(
         &[TEXT_UTILS],
@@ -825,7 +607,7 @@ fn timeout_kills_the_agent_and_the_judge_refuses_late_submissions() {
 #[test]
 fn crashing_agent_fails_the_run_and_results_are_still_written() {
     require_docker!();
-    let case = Case::new("echo 'about to crash'\nexit 3\n");
+    let case = case("echo 'about to crash'\nexit 3\n");
     let run = case.run(&[TEXT_UTILS], &["--eval-interval", "0", "--timeout", "120"]);
     run.expect_code(1);
     let result = case.json(TEXT_UTILS, "final_result.json");
@@ -861,7 +643,7 @@ fn crashing_agent_fails_the_run_and_results_are_still_written() {
 /// `sforge run` gets `signal` while the agent runs: it exits 130 within 10 s, reports the run as
 /// interrupted, and leaves no container.
 fn interrupt_with(signal: &str) {
-    let case = Case::new("echo agent-started\nwhile true; do sleep 1; done\n");
+    let case = case("echo agent-started\nwhile true; do sleep 1; done\n");
     let mut running =
         case.spawn(case.command(&[TEXT_UTILS], &["--timeout", "120", "--eval-interval", "0"]));
     case.wait_for_agent_output(TEXT_UTILS, "agent-started", &mut running);
@@ -898,7 +680,7 @@ fn api_key_is_in_no_argv_log_or_container_command_line() {
     let key = support::unique_name("sk-test-secret");
     // The agent gets the key in its environment (shown here as <present>, so that the files
     // checked below would reveal any other way it leaks).
-    let case = Case::new(
+    let case = case(
         "env | sort | sed 's/^SFORGE_AGENT_API_KEY=.*/SFORGE_AGENT_API_KEY=<present>/'\necho agent-started\nsleep 6\n",
     );
     let mut cmd = case.command(&[TEXT_UTILS], &["--eval-interval", "3", "--timeout", "120"]);
@@ -967,7 +749,7 @@ fn api_key_is_in_no_argv_log_or_container_command_line() {
 fn stagger_spreads_the_task_starts_and_summarises_every_task() {
     require_docker!();
     let tasks = [TEXT_UTILS, COIN_CHANGE, TOUR_PLANNER];
-    let case = Case::new("echo \"agent in $PWD\"\nexit 0\n");
+    let case = case("echo \"agent in $PWD\"\nexit 0\n");
     let run = case.run(
         &tasks,
         &[

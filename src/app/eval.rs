@@ -22,7 +22,11 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow:
     };
     let staged = stage_archive(&args.archive)?;
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
-    let judge = Judge::from_settings(settings, &catalog.benchmark.name, &owner());
+    let judge = Judge::from_settings(
+        settings,
+        &catalog.benchmark.name,
+        &crate::owner::current_owner(),
+    );
     let round = next_manual_round(&judge.submissions_dir(&run_id, &task.task_id));
     let dir = judge.submission_dir(&run_id, &task.task_id, &round);
     let mut out = std::io::stdout().lock();
@@ -111,13 +115,6 @@ fn next_manual_round(dir: &Path) -> String {
         .map(|n| format!("manual-{n}"))
         .find(|round| !dir.join(round).exists())
         .unwrap_or_else(|| "manual-1".to_owned())
-}
-
-/// The user running sforge, for the owner label.
-pub fn owner() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {

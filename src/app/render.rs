@@ -81,7 +81,7 @@ pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> anyho
 /// them, plus an example egress policy for tasks without internet.
 fn write_k8s(settings: &Settings, bench: &str, task: &Task, dir: &Path) -> anyhow::Result<()> {
     let config = K8sConfig::from_settings(settings);
-    let owner = crate::app::eval::owner();
+    let owner = crate::owner::current_owner();
     let work = ContainerSpec {
         name: format!("sforge.run.{}.{EXAMPLE_RUN}", task.task_id),
         image: task.images.work.to_string(),

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde_json::{json, Value};
 
-use super::eval::owner;
 use super::run_backends::{backends, ensure_docker_images, Backends};
 use super::run_judge::{ensure_judge, JudgeHandle};
 use super::run_keyless::RunToken;
@@ -76,7 +75,7 @@ pub fn run(
         sandboxes: backends.sandboxes,
         client: judge.client.clone(),
         shutdown: Arc::clone(&shutdown),
-        owner: owner(),
+        owner: crate::owner::current_owner(),
         stream: tasks.len() == 1 && !global.silent,
         final_eval: !args.no_final_eval,
         grace: Duration::from_secs(args.grace),
@@ -161,7 +160,7 @@ fn dry_run(
             "",
         ),
         shutdown: Arc::new(AtomicBool::new(false)),
-        owner: owner(),
+        owner: crate::owner::current_owner(),
         stream: false,
         final_eval: false,
         grace: Duration::from_secs(10),

@@ -80,12 +80,17 @@ pub fn ensure_judge(
     config.admin_secret.clone_from(&env_secret);
     config.judge_concurrency = (crate::parallel::default_jobs() / 2).max(1);
     config.shutdown_grace = std::time::Duration::from_secs(30);
-    let judge = Judge::from_settings(settings, &catalog.benchmark.name, &super::eval::owner());
+    let judge = Judge::from_settings(
+        settings,
+        &catalog.benchmark.name,
+        &crate::owner::current_owner(),
+    );
     let per_task = per_task
         .iter()
         .filter(|(_, s)| s.backend.value != settings.backend.value)
         .map(|(id, s)| {
-            let judge = Judge::from_settings(s, &catalog.benchmark.name, &super::eval::owner());
+            let judge =
+                Judge::from_settings(s, &catalog.benchmark.name, &crate::owner::current_owner());
             (id.clone(), judge)
         })
         .collect();

@@ -4,12 +4,14 @@
 use anyhow::Context as _;
 use serde_json::{json, Value};
 
+use crate::certs::{read_ca_file, to_pem};
 use crate::cli::RunArgs;
 use crate::config::{redacted_entries, Settings};
 use crate::isolation::is_inherited_proxy;
 use crate::run::agent::{
-    agent_script_file, render_prompt, submit_script_file, work_env as agent_env, Agent,
-    PromptInput, RunOptions, WorkEnvInput, DEFAULT_AGENT_TIMEOUT,
+    agent_script_file, ca_cert_file, ca_trust_step, render_prompt, submit_script_file,
+    work_env as agent_env, Agent, BaseUrlProblem, PromptInput, RunOptions, WorkEnvInput,
+    DEFAULT_AGENT_TIMEOUT,
 };
 use crate::run::{AgentPlan, ContainerFile};
 use crate::task::Task;
@@ -23,6 +25,11 @@ pub fn agent_plan(settings: &Settings, args: &RunArgs) -> anyhow::Result<AgentPl
         .context("--agent is required")?;
     let agent: Agent = name.parse()?;
     agent.check_script_flag(args.agent_script.is_some())?;
+    match base_url_problem(settings, agent) {
+        Some(BaseUrlProblem::Wrong(text)) => anyhow::bail!("{text}"),
+        Some(BaseUrlProblem::Doubtful(text)) => log::warn!("{text}"),
+        None => {}
+    }
     let options = RunOptions {
         model: settings.agent_model.value.clone(),
         internet: settings.internet.value,
@@ -41,9 +48,19 @@ pub fn agent_plan(settings: &Settings, args: &RunArgs) -> anyhow::Result<AgentPl
             post_install.extend(hook.steps);
         }
     }
+    let mut install = agent.install_steps();
+    let mut setup_files = Vec::new();
+    if let Some(path) = &settings.ca_file.value {
+        let certs = read_ca_file(path)
+            .map_err(|e| anyhow::anyhow!("{e} (set by {})", settings.ca_file.source))?;
+        setup_files.push(ca_cert_file(to_pem(&certs)));
+        install.insert(0, ca_trust_step()?);
+    }
     Ok(AgentPlan {
         name: agent.name().to_owned(),
-        install: agent.install_steps(),
+        required: agent.required_programs(),
+        setup_files,
+        install,
         files,
         post_install,
         run_cmd: agent.run_command(&options),
@@ -52,6 +69,43 @@ pub fn agent_plan(settings: &Settings, args: &RunArgs) -> anyhow::Result<AgentPl
         resume_after_success: agent != Agent::Script,
         default_timeout: DEFAULT_AGENT_TIMEOUT.as_secs(),
     })
+}
+
+/// What is wrong with the configured API base URL for `agent`, naming where it was set.
+#[must_use]
+pub fn base_url_problem(settings: &Settings, agent: Agent) -> Option<BaseUrlProblem> {
+    let base = settings.agent_api_base_url.value.as_deref()?;
+    let source = &settings.agent_api_base_url.source;
+    Some(match agent.check_base_url(base)? {
+        BaseUrlProblem::Wrong(text) => BaseUrlProblem::Wrong(format!("{text} (set by {source})")),
+        BaseUrlProblem::Doubtful(text) => {
+            BaseUrlProblem::Doubtful(format!("{text} (set by {source})"))
+        }
+    })
+}
+
+/// Warnings about settings that look wrong for a run: the API base URL for the agent, and an
+/// extra CA file that cannot be used (`sforge run` refuses both).
+#[must_use]
+pub fn setting_warnings(settings: &Settings) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(agent) = settings
+        .agent
+        .value
+        .as_deref()
+        .and_then(|a| a.parse::<Agent>().ok())
+    {
+        match base_url_problem(settings, agent) {
+            Some(BaseUrlProblem::Wrong(t) | BaseUrlProblem::Doubtful(t)) => warnings.push(t),
+            None => {}
+        }
+    }
+    if let Some(path) = &settings.ca_file.value {
+        if let Err(e) = read_ca_file(path) {
+            warnings.push(format!("{e} (set by {})", settings.ca_file.source));
+        }
+    }
+    warnings
 }
 
 /// The Work container's environment (the token and deadline are added when the agent starts).
@@ -86,6 +140,7 @@ pub fn work_env(
         model: settings.agent_model.value.clone(),
         nodejs_mirror_url: settings.nodejs_mirror_url.value.clone(),
         npm_registry_url: settings.npm_registry_url.value.clone(),
+        extra_ca: settings.ca_file.value.is_some(),
         agent_extra_env: settings.agent_extra_env.value.clone().into_iter().collect(),
         cache_opt: settings.claude_cache_opt.value,
         judge_url: settings.judge_url.value.clone(),

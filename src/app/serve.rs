@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::app::eval::owner;
 use crate::cli::ServeArgs;
 use crate::config::{Backend, EnvMap, Settings};
 use crate::judge::server::{JudgeServer, ServerConfig};
@@ -42,7 +41,11 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
     config.max_upload_bytes = args.max_upload_mib.saturating_mul(1 << 20);
     config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace);
     let runner: Arc<dyn Runner> = process::runner(false);
-    let judge = Judge::from_settings(settings, &catalog.benchmark.name, &owner());
+    let judge = Judge::from_settings(
+        settings,
+        &catalog.benchmark.name,
+        &crate::owner::current_owner(),
+    );
     let grader = Arc::new(ContainerGrader {
         judge,
         tasks: tasks.clone(),

@@ -17,6 +17,9 @@ pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyho
         }
         None => resolver.global(),
     };
+    for warning in super::run_setup::setting_warnings(&settings) {
+        eprintln!("warning: {warning}");
+    }
     let entries = redacted_entries(&settings);
     if args.json {
         let settings: serde_json::Map<String, Value> = entries

@@ -85,6 +85,11 @@ pub struct RunSettingsArgs {
     #[arg(long, value_name = "SIZE")]
     pub judge_mem_limit: Option<String>,
 
+    /// PEM file of extra CA certificates the Work container trusts, for a TLS-inspecting proxy
+    /// [env: SFORGE_CA_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
     /// Container backend [env: SFORGE_BACKEND] [default: docker]
     #[arg(long, value_enum, value_name = "NAME")]
     pub backend: Option<BackendArg>,

@@ -127,6 +127,7 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         nodejs_mirror_url: r.text(&["SFORGE_NODEJS_MIRROR_URL"]),
         npm_registry_url: r.text(&["SFORGE_NPM_REGISTRY_URL"]),
         apt_mirror_url: r.text(&["SFORGE_APT_MIRROR_URL"]),
+        ca_file: r.parsed("SFORGE_CA_FILE", |t| Ok(Some(PathBuf::from(t))))?,
         agent_api_key: r.text(&["SFORGE_AGENT_API_KEY"]),
         agent_api_base_url: r.text(&["SFORGE_AGENT_API_BASE_URL"]),
         agent_model: r.text(&["SFORGE_AGENT_MODEL"]),

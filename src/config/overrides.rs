@@ -17,7 +17,7 @@ pub(crate) struct Block<'a> {
     pub value: &'a Yaml,
 }
 
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 20] = [
     "agent",
     "model",
     "timeout",
@@ -37,6 +37,7 @@ const KEYS: [&str; 19] = [
     "extra_env",
     "backend",
     "judge_url",
+    "ca_file",
 ];
 
 impl Block<'_> {
@@ -206,6 +207,11 @@ pub(crate) fn block_layer(b: &Block<'_>) -> Result<Layer, ConfigError> {
     l.internet = b.boolean("internet")?.map(|v| b.sourced("internet", v));
     l.agent_extra_env = b.map("extra_env")?.map(|v| b.sourced("extra_env", v));
     l.judge_url = b.text("judge_url")?.map(|v| b.sourced("judge_url", v));
+    // A relative path is relative to the experiment file, not to where sforge runs.
+    l.ca_file = b.text("ca_file")?.map(|v| {
+        let dir = b.file.parent().unwrap_or_else(|| Path::new("."));
+        b.sourced("ca_file", Some(dir.join(v)))
+    });
     if let Some(t) = b.text("backend")? {
         let backend = Backend::parse(&t)
             .map_err(|e| b.err("backend", format!("expected {e}, found {t:?}")))?;

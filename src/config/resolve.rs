@@ -72,9 +72,13 @@ impl Resolver {
         }
         layers.push(&self.cli);
         let mut settings = Settings::merge(&layers);
-        for dir in [&mut settings.log_dir.value, &mut settings.tasks_dir.value] {
-            if dir.is_relative() {
-                *dir = self.cwd.join(&*dir);
+        let ca_file = settings.ca_file.value.as_mut();
+        for path in [&mut settings.log_dir.value, &mut settings.tasks_dir.value]
+            .into_iter()
+            .chain(ca_file)
+        {
+            if path.is_relative() {
+                *path = self.cwd.join(&*path);
             }
         }
         settings
@@ -155,6 +159,7 @@ fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, Config
             .judge_cpu_limit
             .map(|n| flag("--judge-cpu-limit", Some(n))),
         judge_mem_limit: mem("--judge-mem-limit", &run.judge_mem_limit)?,
+        ca_file: run.ca_file.clone().map(|p| flag("--ca-file", Some(p))),
         backend: run.backend.map(|b| {
             flag(
                 "--backend",

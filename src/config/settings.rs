@@ -80,6 +80,11 @@ impl SettingValue for PathBuf {
         json!(self.display().to_string())
     }
 }
+impl SettingValue for Option<PathBuf> {
+    fn to_json(&self) -> Value {
+        json!(self.as_ref().map(|p| p.display().to_string()))
+    }
+}
 impl SettingValue for Backend {
     fn to_json(&self) -> Value {
         json!(self.to_string())
@@ -163,6 +168,8 @@ settings! {
     nodejs_mirror_url: Option<String> = None;
     npm_registry_url: Option<String> = None;
     apt_mirror_url: Option<String> = None;
+    /// A PEM file of extra CA certificates the Work container trusts (TLS-inspecting proxies).
+    ca_file: Option<PathBuf> = None;
     // Agent.
     agent_api_key: Option<String> = None;
     agent_api_base_url: Option<String> = None;

@@ -245,17 +245,6 @@ impl Firewall {
     }
 }
 
-/// Is this process root (effective uid 0)? Read from `/proc/self/status`.
-#[must_use]
-pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .and_then(|ids| ids.split_whitespace().nth(1))
-            == Some("0")
-    })
-}
-
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_owned()
 }

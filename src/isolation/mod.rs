@@ -11,9 +11,10 @@ mod probe;
 mod proxies;
 mod selfcheck;
 
+pub use crate::owner::is_root;
 pub use docker::{AppliedIsolation, DockerIsolation, Egress};
 pub use endpoints::{host_port, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME};
-pub use firewall::{is_root, Firewall};
+pub use firewall::Firewall;
 pub use k8s::{is_host_address, K8sIsolation};
 pub use plan::{
     chain_id, chain_name, link_local_from_mac, owner_comment, plan, Allowed, ChainPlan,

@@ -2,12 +2,16 @@
 //! (tools, hooks, scripts), steps to run once the files are in place, the run and resume command
 //! lines and the default time budget.
 
-pub use super::agent::{ContainerFile, InstallStep, User};
+pub use super::agent::{ContainerFile, InstallStep, Required, User};
 
 /// Everything about one agent for one task.
 #[derive(Debug, Clone)]
 pub struct AgentPlan {
     pub name: String,
+    /// Programs the Work image must have; checked before anything is installed.
+    pub required: Vec<Required>,
+    /// Copied in before the install steps, which use them (extra CA certificates).
+    pub setup_files: Vec<ContainerFile>,
     pub install: Vec<InstallStep>,
     pub files: Vec<ContainerFile>,
     /// Run after the files are copied in (e.g. enabling hooks).

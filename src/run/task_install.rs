@@ -5,12 +5,17 @@ use std::fs;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::agent::{describe_missing, missing_programs_check};
 use super::plan::{ContainerFile, InstallStep, User};
 use super::task_run::{RunLog, TaskRun};
 use crate::sandbox::ExecSpec;
 
 impl TaskRun<'_> {
     pub(super) fn install(&self, log: &RunLog) -> Result<(), String> {
+        self.check_required_programs()?;
+        for file in &self.agent.setup_files {
+            self.place(file)?;
+        }
         let mut output = String::new();
         for step in &self.agent.install {
             output.push_str(&self.step(step)?);
@@ -33,6 +38,57 @@ impl TaskRun<'_> {
         }
         log.line("agent and tools installed");
         Ok(())
+    }
+
+    /// Fail at once, naming each program the Work image lacks and the fix, before any install
+    /// step could fail on it halfway.
+    fn check_required_programs(&self) -> Result<(), String> {
+        let required = &self.agent.required;
+        if required.is_empty() {
+            return Ok(());
+        }
+        let spec = ExecSpec {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                missing_programs_check(required),
+            ],
+            user: Some("root".into()),
+            ..ExecSpec::default()
+        };
+        let mut missing = Vec::new();
+        let r = self
+            .sandbox()
+            .exec(&self.container(), &spec, &mut |line| {
+                missing.push(line.trim().to_owned());
+            })
+            .map_err(|e| format!("cannot check the programs of the work image: {e}"))?;
+        let missing: Vec<&str> = missing
+            .iter()
+            .map(String::as_str)
+            .filter(|name| required.iter().any(|r| r.program == *name))
+            .collect();
+        match (r.output.success(), missing.is_empty()) {
+            (true, _) => return Ok(()),
+            (false, true) => {
+                return Err(format!(
+                    "cannot check the programs of the work image {} (has it /bin/sh?): exit {:?}",
+                    self.task.images.work, r.output.status.code
+                ))
+            }
+            (false, false) => {}
+        }
+        let benchmark = self.task.path.with_file_name("BENCHMARK.yaml");
+        Err(format!(
+            "the work image {} lacks {}: add {} to extra_packages of base image '{}' in {} and \
+             rebuild (sforge build --task {} --force-rebuild-with-base)",
+            self.task.images.work,
+            describe_missing(required, &missing),
+            missing.join(", "),
+            self.task.base_image,
+            benchmark.display(),
+            self.task.task_id,
+        ))
     }
 
     /// One install step; its output, or the error with the output.

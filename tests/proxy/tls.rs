@@ -4,65 +4,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use crate::support::pki::TestPki;
 
 use super::doubles::{raw_exchange, response_headers, ConnectProxy, FakeUpstream, ProxyProcess};
 use super::{agent, fetch};
 
-/// A throw-away PKI (a test double for a private CA): a CA, its PEM in a temp dir, and a server
-/// configuration presenting a `localhost`/127.0.0.1 certificate it signed.
-struct TestPki {
-    _dir: tempfile::TempDir,
-    ca_file: PathBuf,
-    server: Arc<rustls::ServerConfig>,
-}
-
-impl TestPki {
-    fn new() -> Self {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "sforge proxy test CA");
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca, ca_key);
-
-        let leaf_key = KeyPair::generate().unwrap();
-        let mut leaf =
-            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-        leaf.distinguished_name
-            .push(DnType::CommonName, "localhost");
-        leaf.use_authority_key_identifier_extension = true;
-        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
-
-        let dir = tempfile::tempdir().unwrap();
-        let ca_file = dir.path().join("test-ca.pem");
-        std::fs::write(&ca_file, ca_cert.pem()).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf_cert.der().clone()], key)
-            .unwrap();
-        TestPki {
-            _dir: dir,
-            ca_file,
-            server: Arc::new(server),
-        }
-    }
+/// The test CA and a server certificate for `localhost` and 127.0.0.1.
+fn test_pki() -> TestPki {
+    TestPki::new("sforge proxy test CA", &["localhost", "127.0.0.1"])
 }
 
 /// The https fake upstream, the CONNECT double, and `sforge proxy` tunnelling to
@@ -76,7 +27,7 @@ struct Https {
 
 impl Https {
     fn start(extra: &[&str], env: &[(&str, &str)]) -> Self {
-        let pki = TestPki::new();
+        let pki = test_pki();
         let upstream = FakeUpstream::start_tls(pki.server.clone());
         let tunnel = ConnectProxy::start();
         let tunnel_url = format!("http://{}", tunnel.addr);

@@ -7,7 +7,9 @@
 // Every test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
+pub mod pki;
 pub mod registry;
+pub mod run_case;
 
 use std::ffi::OsStr;
 use std::io::Write;

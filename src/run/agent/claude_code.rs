@@ -10,13 +10,14 @@ const HOOK_SCRIPT: &str = "/tmp/sforge-stop-hook.sh";
 const SETTINGS_FILE: &str = "/home/agent/.claude/settings.json";
 
 /// The Node.js step shared by the npm-based agents: the official x64 tarball (or the mirror in
-/// `SFORGE_NODEJS_MIRROR_URL`) unpacked into `/usr/local`, as root.
+/// `SFORGE_NODEJS_MIRROR_URL`) unpacked into `/usr/local`, as root. The gzip tarball, not the
+/// xz one: `tar -z` needs only gzip, which every image with tar has (xz often is missing).
 pub(super) fn node_step() -> InstallStep {
     InstallStep::new(
         format!(
             "set -o pipefail; curl -fsSL \
-             \"${{SFORGE_NODEJS_MIRROR_URL:-https://nodejs.org/dist}}/{NODE_VERSION}/node-{NODE_VERSION}-linux-x64.tar.xz\" \
-             | tar -xJ -C /usr/local --strip-components=1"
+             \"${{SFORGE_NODEJS_MIRROR_URL:-https://nodejs.org/dist}}/{NODE_VERSION}/node-{NODE_VERSION}-linux-x64.tar.gz\" \
+             | tar -xz -C /usr/local --strip-components=1"
         ),
         User::Root,
     )

@@ -39,6 +39,8 @@ pub struct WorkEnvInput {
     pub model: Option<String>,
     pub nodejs_mirror_url: Option<String>,
     pub npm_registry_url: Option<String>,
+    /// Extra CA certificates are installed (`SFORGE_CA_FILE`): point every client at them.
+    pub extra_ca: bool,
     /// `SFORGE_AGENT_EXTRA_ENV`, in order; it may override the variables above.
     pub agent_extra_env: Vec<(String, String)>,
     /// `SFORGE_CLAUDE_CACHE_OPT` (claude-code only).
@@ -88,6 +90,11 @@ pub fn work_env(input: &WorkEnvInput) -> WorkEnv {
     for (name, value) in agent_vars {
         if let (Some(name), Some(value)) = (name, value) {
             env.set(name, value.as_str());
+        }
+    }
+    if input.extra_ca {
+        for (name, value) in super::ca_env() {
+            env.set(name, value);
         }
     }
     for (name, value) in &input.agent_extra_env {

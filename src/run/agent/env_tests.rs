@@ -18,6 +18,7 @@ fn full(agent: Agent) -> WorkEnvInput {
         model: Some("model-x".into()),
         nodejs_mirror_url: Some("https://npmmirror.corp/node".into()),
         npm_registry_url: Some("https://registry.npmmirror.corp".into()),
+        extra_ca: true,
         agent_extra_env: vec![
             ("FOO".into(), "bar".into()),
             ("HTTP_PROXY".into(), "http://other:8080".into()),
@@ -43,6 +44,7 @@ fn minimal(agent: Agent) -> WorkEnvInput {
         model: None,
         nodejs_mirror_url: None,
         npm_registry_url: None,
+        extra_ca: false,
         agent_extra_env: Vec::new(),
         cache_opt: false,
         submit_exclude: Vec::new(),

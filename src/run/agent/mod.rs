@@ -2,11 +2,14 @@
 //! environment, run/resume command lines, stop hooks, plus the in-container texts they rely on
 //! (`sforge-submit`, the prompt). Nothing here starts a process.
 
+mod base_url;
+mod ca;
 mod claude_code;
 mod codex;
 mod env;
 mod hook;
 mod prompt;
+mod requirements;
 mod script;
 mod submit;
 mod templates;
@@ -25,8 +28,11 @@ mod submit_tests;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use base_url::BaseUrlProblem;
+pub use ca::{ca_cert_file, ca_env, ca_trust_step, CA_BUNDLE_PATH, CA_CERT_PATH};
 pub use env::{judge_host, work_env, WorkEnv, WorkEnvInput};
 pub use prompt::{render_prompt, PromptInput};
+pub use requirements::{describe_missing, missing_programs_check, Required};
 pub use script::{agent_script_file, AGENT_SCRIPT_PATH};
 pub use submit::{render_submit_script, submit_script_file, STATE_FILE, SUBMIT_SCRIPT_PATH};
 
@@ -112,7 +118,7 @@ pub struct RunOptions {
 }
 
 impl InstallStep {
-    fn new(script: impl Into<String>, user: User) -> Self {
+    pub(crate) fn new(script: impl Into<String>, user: User) -> Self {
         Self {
             script: script.into(),
             user,
