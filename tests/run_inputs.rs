@@ -261,3 +261,18 @@ fn the_work_container_trusts_the_extra_ca_for_curl_python_and_the_system_store()
     }
     untrusted.assert_no_containers();
 }
+
+#[test]
+fn resources_are_owned_by_the_effective_user_when_user_is_unset() {
+    require_docker!();
+    let fixture = fixture();
+    let me = support::run_ok(std::process::Command::new("id").arg("-un"), None);
+    let me = String::from_utf8_lossy(&me.stdout).trim().to_owned();
+    // `sforge()` clears the environment: no USER, no LOGNAME, as in root shells and CI jobs.
+    let mut cmd = fixture.bench.sforge();
+    cmd.args(["run", "--task", COIN_CHANGE, "--agent", "codex", "--dry-run"]);
+    let run = SforgeRun::of(&mut cmd);
+    run.expect_code(0)
+        .expect_stdout(&format!("--label 'sforge.owner={me}'"));
+    assert!(!run.stdout.contains("owner=unknown"), "{run}");
+}
