@@ -206,9 +206,11 @@ fn check_final_result(case: &Case, history: &Value, tick_count: usize) -> Value 
     result
 }
 
-/// The run directory of [`check_rounds`]'s run has the layout of REFERENCE §5.14.
+/// The run directory of [`check_rounds`]'s run has the layout of
+/// docs/compatibility.md#run-directory.
 fn check_layout(case: &Case, history: &Value, result: &Value) {
-    // The layout of REFERENCE §5.14 (script agent: no hook files; one task: no summary.json).
+    // The layout of docs/compatibility.md#run-directory (script agent: no hook files; one task: no
+    // summary.json).
     let dir = case.task_dir(TEXT_UTILS);
     let rounds = rounds(history);
     for file in [

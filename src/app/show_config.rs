@@ -17,7 +17,7 @@ pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyho
         }
         None => resolver.global(),
     };
-    for warning in super::run_setup::setting_warnings(&settings) {
+    for warning in crate::run::setting_warnings(&settings) {
         eprintln!("warning: {warning}");
     }
     let entries = redacted_entries(&settings);

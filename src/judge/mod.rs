@@ -5,6 +5,7 @@ pub mod archive;
 mod container;
 pub mod grading;
 mod judge_image;
+pub mod launch;
 mod pipeline;
 pub mod server;
 mod service;

@@ -30,7 +30,7 @@ pub enum GradeOutcome {
     Error(String),
 }
 
-/// The grading fields a completed history entry carries (REFERENCE §6.2).
+/// The grading fields a completed history entry carries (docs/compatibility.md#the-judge-api).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryFields {
     pub pass_rate: f64,
@@ -55,7 +55,7 @@ pub struct Best {
     pub best_round: String,
 }
 
-/// The task's selection policy (REFERENCE §7.6).
+/// The task's selection policy (docs/compatibility.md#grading).
 pub trait Policy: Send + Sync {
     /// Best over `entries` (already filtered for the view) for this task.
     fn best(&self, task_id: &str, entries: &[Value]) -> Best;

@@ -1,4 +1,5 @@
-//! Routing and the handlers of the `/api/v1` endpoints (REFERENCE §6.2). Game routes come later.
+//! Routing and the handlers of the `/api/v1` endpoints (docs/compatibility.md#the-judge-api). Game
+//! routes come later.
 
 use std::io::Read;
 use std::sync::Arc;

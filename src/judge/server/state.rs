@@ -10,7 +10,8 @@ use super::grading::GradeJob;
 use super::records::{Finished, Kind, Outcome, Record, Registration, Submitted};
 use super::results::ResultCache;
 
-/// Histories are kept per run and task (REFERENCE §6.1: keyed by `"run_id/task_id"`).
+/// Histories are kept per run and task (docs/compatibility.md#the-judge-api: keyed by
+/// `"run_id/task_id"`).
 pub type HistoryKey = (String, String);
 
 /// A token and its counters.
