@@ -9,7 +9,7 @@ mod real;
 mod recording;
 mod runner;
 mod shell;
-mod stream;
+mod spawn;
 
 use std::sync::Arc;
 

@@ -1,27 +1,31 @@
-//! Runs a command with stdout and stderr on pipes, handing each line to a callback as it
-//! arrives: one thread per pipe (so neither can fill up and block the child), one for stdin.
+//! The one spawn path: runs a [`Cmd`] with stdout and stderr on pipes, handing each line to an
+//! optional callback as it arrives: one thread per pipe (so neither can fill up and block the
+//! child), one for stdin; a deadline kills the child.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::cmd::Cmd;
 use super::error::ProcessError;
 use super::output::{ExitStatus, Output, Stream};
-use super::real::{poll_until, timeout};
 
 /// A line longer than this is delivered in pieces.
 const MAX_LINE: u64 = 64 * 1024;
+/// Longest pause between two checks whether a process with a timeout has exited.
+const MAX_POLL: Duration = Duration::from_millis(50);
 
 type Chunk = (Stream, Vec<u8>);
 
-/// Runs `cmd`, calling `on_line` on this thread for each line, and collects all output.
+/// Runs `cmd`, calling `on_line` (if any) on this thread for each line, and collects all
+/// output. Without stdin bytes the child reads `/dev/null`; at the deadline it is killed and
+/// its output discarded.
 pub(super) fn run(
     cmd: &Cmd,
-    on_line: &mut dyn FnMut(Stream, &str),
+    mut on_line: Option<&mut dyn FnMut(Stream, &str)>,
 ) -> Result<Output, ProcessError> {
     let io_error = |source| ProcessError::Io {
         cmd: Box::new(cmd.clone()),
@@ -50,7 +54,9 @@ pub(super) fn run(
             Next::Closed => break,
             Next::TimedOut => return Err(kill(&mut child, cmd)),
         };
-        on_line(stream, line_text(&chunk).as_ref());
+        if let Some(on_line) = on_line.as_mut() {
+            on_line(stream, line_text(&chunk).as_ref());
+        }
         match stream {
             Stream::Stdout => output.stdout.extend(chunk),
             Stream::Stderr => output.stderr.extend(chunk),
@@ -74,7 +80,7 @@ pub(super) fn run(
 
 /// Starts `cmd` with all three standard streams on pipes (stdin: `/dev/null` if unused).
 fn spawn(cmd: &Cmd) -> Result<Child, ProcessError> {
-    // The gateway itself: streaming needs both pipes, which duct cannot hand out.
+    // The gateway itself: the one place that starts processes.
     #[allow(clippy::disallowed_methods)]
     let mut command = Command::new(program_path(cmd));
     command
@@ -97,8 +103,8 @@ fn spawn(cmd: &Cmd) -> Result<Child, ProcessError> {
     child.map_err(|err| ProcessError::spawn(cmd, err))
 }
 
-/// Like [`super::RealRunner`]'s duct expressions, a relative program path with a cwd is
-/// resolved against this process's directory, not the child's.
+/// A relative program path with a cwd is resolved against this process's directory, not the
+/// child's.
 fn program_path(cmd: &Cmd) -> PathBuf {
     let program = PathBuf::from(cmd.program());
     let is_relative_path = cmd.program().contains('/') && program.is_relative();
@@ -176,4 +182,28 @@ fn line_text(chunk: &[u8]) -> std::borrow::Cow<'_, str> {
     let chunk = chunk.strip_suffix(b"\n").unwrap_or(chunk);
     let chunk = chunk.strip_suffix(b"\r").unwrap_or(chunk);
     String::from_utf8_lossy(chunk)
+}
+
+/// Calls `is_done` with growing pauses until it returns true (`Ok(true)`) or the
+/// deadline passes (`Ok(false)`).
+fn poll_until(deadline: Instant, mut is_done: impl FnMut() -> io::Result<bool>) -> io::Result<bool> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if is_done()? {
+            return Ok(true);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(false);
+        }
+        thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(MAX_POLL);
+    }
+}
+
+fn timeout(cmd: &Cmd, after: Duration) -> ProcessError {
+    ProcessError::Timeout {
+        cmd: Box::new(cmd.clone()),
+        after,
+    }
 }
