@@ -14,7 +14,7 @@ mod source;
 pub use env::{env_layer, EnvMap};
 pub use error::ConfigError;
 pub use experiment::Experiment;
-pub use redact::{is_secret_name, redact_url, redacted_entries};
+pub use redact::redacted_entries;
 pub use resolve::Resolver;
 pub use settings::{Backend, Layer, Settings, DEFAULT_JUDGE_URL, SECRET_SETTINGS};
 pub use source::{Source, Sourced};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::docker::{major_version, Docker};
 use super::spec::BuildSpec;
 use crate::process::{Runner, Stream};
+use crate::redact::mask;
 
 /// Builds images with one docker client, logging under `log_dir`.
 pub struct ImageBuilder<'a> {
@@ -45,7 +46,7 @@ impl ImageBuilder<'_> {
                 .map_err(|e| fail(format!("cannot write secret files: {e}")))?
         };
         let mut log = BufWriter::new(File::create(&log_path).map_err(|e| fail(e.to_string()))?);
-        let masked = |line: &str| mask(&strip_ansi(line), &spec.secret_values());
+        let masked = |line: &str| mask(&strip_ansi(line), spec.secret_values());
         let _ = write_log_header(&mut log, spec);
         let mut cmd = self.docker.build(spec, &dir, no_cache, &secrets.files);
         if self.dry_run && !secrets.files.is_empty() {
@@ -82,7 +83,7 @@ impl ImageBuilder<'_> {
                 );
                 Err(fail(format!("docker build {status}: {}", tail.join(" | "))))
             }
-            Err(e) => Err(fail(mask(&e.to_string(), &spec.secret_values()))),
+            Err(e) => Err(fail(mask(&e.to_string(), spec.secret_values()))),
         }
     }
 
@@ -173,17 +174,6 @@ impl SecretFiles {
     }
 }
 
-/// Replace every secret value by `***`.
-#[must_use]
-pub fn mask(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .fold(text.to_owned(), |acc, s| {
-            acc.replace(s, crate::process::MASK)
-        })
-}
-
 /// Remove ANSI escape sequences (colours, cursor movement) from a line of build output.
 #[must_use]
 pub fn strip_ansi(line: &str) -> String {
@@ -212,11 +202,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masking_and_ansi() {
-        assert_eq!(
-            mask("clone https://bot:ghp_x@h", &["ghp_x", ""]),
-            "clone https://bot:***@h"
-        );
+    fn ansi_sequences_are_stripped() {
         assert_eq!(strip_ansi("\u{1b}[1;32mok\u{1b}[0m done"), "ok done");
     }
 

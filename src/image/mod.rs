@@ -12,7 +12,7 @@ pub use build::{
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
     Quiet, TaskResult,
 };
-pub use builder::{mask, strip_ansi, ImageBuilder};
+pub use builder::{strip_ansi, ImageBuilder};
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};
 pub use registry_check::{image_exists, pod_image_check, CheckOptions, RegistryCheckError};

@@ -108,8 +108,7 @@ pub fn task_spec(
             script,
             secrets: secrets.iter().map(|(id, _)| id.as_str()).collect(),
             cwd: &task.cwd,
-            cwd_quoted: shlex::try_quote(&task.cwd)
-                .map_or_else(|_| task.cwd.clone(), std::borrow::Cow::into_owned),
+            cwd_quoted: crate::shell::quote(&task.cwd).into_owned(),
         },
     )?;
     let script_text = templates::render("setup.sh", minijinja::context! { setup_cmds })?;

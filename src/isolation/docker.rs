@@ -271,10 +271,8 @@ impl Isolator for DockerIsolation {
         };
         let comment = owner_comment(owner.run_id, owner.task, owner.owner);
         let plan = plan(&net, &allowed, parents, &comment);
-        let docker = shlex::try_quote(&self.docker)
-            .unwrap_or_default()
-            .into_owned();
-        let name = shlex::try_quote(container).unwrap_or_default().into_owned();
+        let docker = crate::shell::quote(&self.docker);
+        let name = crate::shell::quote(container);
         let mut text = egress.describe();
         let _ = writeln!(
             text,

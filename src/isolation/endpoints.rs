@@ -61,7 +61,7 @@ impl Endpoint {
 /// `scheme://host[:port]/…` → (host, port); the port defaults to 443 for https, else 80.
 pub fn host_port(url: &str) -> Result<(String, u16), IsolationError> {
     let bad = |why: &str| IsolationError::Endpoint {
-        url: crate::config::redact_url(url),
+        url: crate::redact::redact_url(url),
         detail: why.to_owned(),
     };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
@@ -105,7 +105,7 @@ pub fn resolve(
             Ok(IpAddr::V4(ip)) => Target::Addresses(vec![ip]),
             Ok(IpAddr::V6(_)) => {
                 return Err(IsolationError::Endpoint {
-                    url: crate::config::redact_url(url),
+                    url: crate::redact::redact_url(url),
                     detail: "isolated containers reach IPv4 endpoints only".into(),
                 })
             }
@@ -128,7 +128,7 @@ pub fn resolve(
     };
     Ok(Endpoint {
         role: role.to_owned(),
-        url: crate::config::redact_url(url),
+        url: crate::redact::redact_url(url),
         host,
         port,
         target,

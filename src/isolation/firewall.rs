@@ -63,7 +63,7 @@ impl Firewall {
     /// `[sudo -n] iptables` as a shell word list (for printed plans).
     #[must_use]
     pub fn program_v4(&self) -> String {
-        shlex::try_join(self.v4.iter().map(String::as_str)).unwrap_or_default()
+        crate::shell::join(self.v4.iter().map(String::as_str))
     }
 
     fn query(&self, family: Family, args: &[&str]) -> Cmd {

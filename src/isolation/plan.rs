@@ -266,7 +266,7 @@ impl fmt::Display for ChainPlan {
                     writeln!(
                         f,
                         "{prog} {}",
-                        shlex::try_join(args.iter().map(String::as_str)).unwrap_or_default()
+                        crate::shell::join(args.iter().map(String::as_str))
                     )?;
                 }
             }

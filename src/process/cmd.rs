@@ -1,12 +1,11 @@
 //! `Cmd`: a subprocess invocation as plain data (program, args, env, stdin, cwd, timeout).
-//! How it is shown (one pasteable `sh` line) lives in [`super::shell`].
+//! How it is shown (one pasteable `sh` line) lives in [`super::display`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Shown instead of every secret value.
-pub const MASK: &str = "***";
+use crate::redact::MASK;
 
 /// The value of one environment variable set for a command.
 #[derive(Clone, PartialEq, Eq)]

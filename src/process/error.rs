@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
-use super::cmd::{Cmd, MASK};
+use super::cmd::Cmd;
 use super::output::Output;
 
 /// How many trailing lines of stderr (or stdout) an error shows.
@@ -216,9 +216,7 @@ fn failure_message(cmd: &Cmd, output: &Output) -> String {
 }
 
 fn mask_secrets(cmd: &Cmd, line: &str) -> String {
-    cmd.secrets()
-        .filter(|s| s.len() >= MIN_SECRET_LEN)
-        .fold(line.to_string(), |acc, secret| acc.replace(secret, MASK))
+    crate::redact::mask(line, cmd.secrets().filter(|s| s.len() >= MIN_SECRET_LEN))
 }
 
 #[cfg(test)]

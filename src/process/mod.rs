@@ -2,18 +2,18 @@
 //! its real, dry-run and recording implementations, and errors that name the command.
 
 mod cmd;
+mod display;
 mod dry_run;
 mod error;
 mod output;
 mod real;
 mod recording;
 mod runner;
-mod shell;
 mod spawn;
 
 use std::sync::Arc;
 
-pub use cmd::{Cmd, EnvValue, MASK};
+pub use cmd::{Cmd, EnvValue};
 pub use dry_run::{script_text, DryRunRunner, SCRIPT_HEADER};
 pub use error::ProcessError;
 pub use output::{ExitStatus, Output, Stream};

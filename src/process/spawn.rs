@@ -186,7 +186,10 @@ fn line_text(chunk: &[u8]) -> std::borrow::Cow<'_, str> {
 
 /// Calls `is_done` with growing pauses until it returns true (`Ok(true)`) or the
 /// deadline passes (`Ok(false)`).
-fn poll_until(deadline: Instant, mut is_done: impl FnMut() -> io::Result<bool>) -> io::Result<bool> {
+fn poll_until(
+    deadline: Instant,
+    mut is_done: impl FnMut() -> io::Result<bool>,
+) -> io::Result<bool> {
     let mut pause = Duration::from_millis(1);
     loop {
         if is_done()? {

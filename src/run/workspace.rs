@@ -5,6 +5,7 @@ use std::io::Read;
 
 use super::error::RunError;
 use crate::sandbox::{ExecSpec, Sandbox, SandboxError};
+use crate::shell::quote;
 use crate::task::Task;
 
 const SNAPSHOT: &str = "/tmp/sforge-snapshot.tar.gz";
@@ -12,14 +13,16 @@ const SNAPSHOT: &str = "/tmp/sforge-snapshot.tar.gz";
 /// The submit paths of `task` as they are now in `container`, gzip-compressed (empty when none
 /// of the paths exist).
 pub fn snapshot(sandbox: &dyn Sandbox, container: &str, task: &Task) -> Result<Vec<u8>, RunError> {
-    let quote =
-        |s: &str| shlex::try_quote(s).map_or_else(|_| s.to_owned(), std::borrow::Cow::into_owned);
     let excludes: Vec<String> = task
         .submit_exclude
         .iter()
         .map(|e| format!("--exclude={}", quote(e)))
         .collect();
-    let paths: Vec<String> = task.submit_paths.iter().map(|p| quote(p)).collect();
+    let paths: Vec<String> = task
+        .submit_paths
+        .iter()
+        .map(|p| quote(p).into_owned())
+        .collect();
     let script = format!(
         "cd {cwd} && rm -f {SNAPSHOT} && set -- && for p in {paths}; do [ -e \"$p\" ] && set -- \"$@\" \"$p\"; done; \
          if [ $# -eq 0 ]; then tar czf {SNAPSHOT} --files-from /dev/null; \

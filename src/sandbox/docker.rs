@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::watchdog::exec_with_deadline;
 use super::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
-use crate::config::{is_secret_name, redact_url};
 use crate::process::{Cmd, ProcessError, Runner};
 
 /// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
@@ -175,7 +174,7 @@ impl Sandbox for DockerSandbox {
 /// Hand `k=v` to the docker client's environment; values that look secret are masked wherever
 /// the command is shown (they never appear on the command line either way).
 fn pass_env(cmd: Cmd, k: &str, v: &str) -> Cmd {
-    if is_secret_name(k) || redact_url(v) != v {
+    if crate::redact::is_secret_env(k, v) {
         cmd.secret_env(k, v)
     } else {
         cmd.env(k, v)

@@ -5,7 +5,9 @@
 
 use minijinja::context;
 
-use super::{templates, AgentError, ContainerFile, InstallStep, User};
+use super::error::AgentError;
+use super::parts::{ContainerFile, InstallStep, User};
+use super::templates;
 
 /// The extra certificates inside the container (PEM, certificates only).
 pub const CA_CERT_PATH: &str = "/usr/local/share/ca-certificates/sforge-extra-ca.crt";

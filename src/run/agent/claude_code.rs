@@ -1,27 +1,16 @@
 //! claude-code (`@anthropic-ai/claude-code`): install, command lines and stop hook
 //! (docs/compatibility.md#agents).
 
-use super::env::EnvList;
-use super::{hook, AgentError, ContainerFile, InstallStep, RunOptions, StopHook, User};
-use super::{NODE_VERSION, PROMPT_FILE};
+use super::env_list::EnvList;
+use super::error::AgentError;
+use super::hook;
+use super::parts::{
+    node_step, ContainerFile, InstallStep, RunOptions, StopHook, User, PROMPT_FILE,
+};
 
 const PACKAGE: &str = "@anthropic-ai/claude-code@2.1.159";
 const HOOK_SCRIPT: &str = "/tmp/sforge-stop-hook.sh";
 const SETTINGS_FILE: &str = "/home/agent/.claude/settings.json";
-
-/// The Node.js step shared by the npm-based agents: the official x64 tarball (or the mirror in
-/// `SFORGE_NODEJS_MIRROR_URL`) unpacked into `/usr/local`, as root. The gzip tarball, not the
-/// xz one: `tar -z` needs only gzip, which every image with tar has (xz often is missing).
-pub(super) fn node_step() -> InstallStep {
-    InstallStep::new(
-        format!(
-            "set -o pipefail; curl -fsSL \
-             \"${{SFORGE_NODEJS_MIRROR_URL:-https://nodejs.org/dist}}/{NODE_VERSION}/node-{NODE_VERSION}-linux-x64.tar.gz\" \
-             | tar -xz -C /usr/local --strip-components=1"
-        ),
-        User::Root,
-    )
-}
 
 pub(super) fn install_steps() -> Vec<InstallStep> {
     vec![
@@ -48,7 +37,7 @@ fn additions(options: &RunOptions) -> String {
     let mut line = String::new();
     if let Some(model) = &options.model {
         line.push_str(" --model ");
-        line.push_str(&super::env::shell_quote(model));
+        line.push_str(&crate::shell::quote(model));
     }
     if !options.internet {
         line.push_str(" --disallowedTools WebSearch,WebFetch");

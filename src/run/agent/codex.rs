@@ -3,9 +3,12 @@
 use minijinja::context;
 use serde_json::json;
 
-use super::env::EnvList;
-use super::{claude_code, hook, templates, AgentError, ContainerFile, InstallStep, RunOptions};
-use super::{StopHook, User, PROMPT_FILE};
+use super::env_list::EnvList;
+use super::error::AgentError;
+use super::parts::{
+    node_step, ContainerFile, InstallStep, RunOptions, StopHook, User, PROMPT_FILE,
+};
+use super::{hook, templates};
 
 const PACKAGE: &str = "@openai/codex@0.130.0";
 /// The model written to `~/.codex/config.toml` when `CODEX_MODEL` is unset.
@@ -23,7 +26,7 @@ pub(super) fn install_steps() -> Vec<InstallStep> {
     )
     .expect("the codex config template renders with its one variable");
     vec![
-        claude_code::node_step(),
+        node_step(),
         InstallStep::new(format!("sudo -E npm install -g {PACKAGE}"), User::Agent),
         InstallStep::new(config, User::Agent),
     ]

@@ -3,28 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use super::env_list::EnvList;
 use super::{claude_code, codex, Agent};
-
-/// An ordered list of variables where setting an existing name replaces its value in place.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct EnvList(Vec<(String, String)>);
-
-impl EnvList {
-    pub(super) fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let (name, value) = (name.into(), value.into());
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((name, value)),
-        }
-    }
-
-    pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// Everything the Work container environment is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,16 +120,13 @@ fn add_judge_vars(env: &mut EnvList, input: &WorkEnvInput) {
 }
 
 fn finish(env: EnvList) -> WorkEnv {
-    let secret = env
-        .0
+    let vars = env.into_vars();
+    let secret = vars
         .iter()
-        .filter(|(name, value)| is_secret_name(name) || has_password(value))
+        .filter(|(name, value)| crate::redact::is_secret_env(name, value))
         .map(|(name, _)| name.clone())
         .collect();
-    WorkEnv {
-        vars: env.0,
-        secret,
-    }
+    WorkEnv { vars, secret }
 }
 
 /// The host name of a URL such as `http://host.docker.internal:8080/x` (IPv6 without brackets).
@@ -164,30 +141,4 @@ pub fn judge_host(url: &str) -> Option<String> {
         host_port.split(':').next()?
     };
     (!host.is_empty()).then(|| host.to_owned())
-}
-
-/// Whether a variable name suggests a secret (the same rule as the settings redaction).
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"]
-        .iter()
-        .any(|word| upper.contains(word))
-}
-
-/// Whether a value is a URL carrying `user:password@`.
-fn has_password(value: &str) -> bool {
-    value.split_once("://").is_some_and(|(_, rest)| {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        authority
-            .rsplit_once('@')
-            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-    })
-}
-
-/// `text` quoted for bash when it needs quoting (NUL bytes, which bash cannot carry, dropped).
-pub(super) fn shell_quote(text: &str) -> String {
-    let clean: String = text.chars().filter(|c| *c != '\0').collect();
-    shlex::try_quote(&clean)
-        .expect("no NUL byte is left")
-        .into_owned()
 }

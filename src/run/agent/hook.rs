@@ -5,7 +5,9 @@
 use minijinja::context;
 use serde_json::{json, Value};
 
-use super::{templates, AgentError, ContainerFile};
+use super::error::AgentError;
+use super::parts::ContainerFile;
+use super::templates;
 
 /// The hook script for `agent`, installed at `path` with mode 0755 (local copy `local_copy`).
 pub(super) fn script_file(

@@ -7,7 +7,10 @@ mod ca;
 mod claude_code;
 mod codex;
 mod env;
+mod env_list;
+mod error;
 mod hook;
+mod parts;
 mod prompt;
 mod requirements;
 mod script;
@@ -31,38 +34,19 @@ use std::time::Duration;
 pub use base_url::BaseUrlProblem;
 pub use ca::{ca_cert_file, ca_env, ca_trust_step, CA_BUNDLE_PATH, CA_CERT_PATH};
 pub use env::{judge_host, work_env, WorkEnv, WorkEnvInput};
+pub use error::AgentError;
+pub use parts::{
+    ContainerFile, InstallStep, RunOptions, StopHook, User, NODE_VERSION, PROMPT_FILE,
+};
 pub use prompt::{render_prompt, PromptInput};
 pub use requirements::{describe_missing, missing_programs_check, Required};
 pub use script::{agent_script_file, AGENT_SCRIPT_PATH};
 pub use submit::{render_submit_script, submit_script_file, STATE_FILE, SUBMIT_SCRIPT_PATH};
 
-/// Where the prompt is copied inside the Work container; the run command reads it from there,
-/// so the prompt never appears on a command line.
-pub const PROMPT_FILE: &str = "/tmp/agent_prompt.md";
 /// Time limit of each install step.
 pub const INSTALL_STEP_TIMEOUT: Duration = Duration::from_secs(600);
 /// The agent timeout when neither the CLI nor the configuration gives one.
 pub const DEFAULT_AGENT_TIMEOUT: Duration = Duration::from_secs(3600);
-/// Node.js release installed for the npm-based agents.
-pub const NODE_VERSION: &str = "v20.18.0";
-
-/// Errors of agent selection and text generation.
-#[derive(Debug, thiserror::Error)]
-pub enum AgentError {
-    #[error("Unknown agent: '{0}'. Available: claude-code, codex, script")]
-    Unknown(String),
-    #[error("--agent script needs --agent-script PATH (the script to run as the agent)")]
-    ScriptMissing,
-    #[error("--agent-script is only used with --agent script (the agent is '{0}')")]
-    ScriptUnused(String),
-    #[error("cannot render the agent template {name}: {source}")]
-    Template {
-        name: &'static str,
-        #[source]
-        source: minijinja::Error,
-    },
-}
-
 /// An agent CLI that runs inside the Work container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Agent {
@@ -70,80 +54,6 @@ pub enum Agent {
     Codex,
     /// A user-supplied bash script run as the agent (no LLM).
     Script,
-}
-
-/// Who runs an install step inside the container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum User {
-    Root,
-    /// The image's `agent` user (the Work container default).
-    Agent,
-}
-
-/// One install command: `/bin/bash -c <script>` as `user`, with the container environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstallStep {
-    pub script: String,
-    pub user: User,
-}
-
-/// A file to copy into the container before the steps that use it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerFile {
-    pub path: String,
-    pub content: String,
-    pub mode: u32,
-    /// Owned by root (else by the agent user).
-    pub root: bool,
-    /// Name of the local copy in the task's log directory (docs/compatibility.md#run-directory).
-    pub local_copy: Option<String>,
-}
-
-/// What installing a stop hook takes: files to copy (as root), then steps to run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StopHook {
-    pub files: Vec<ContainerFile>,
-    pub steps: Vec<InstallStep>,
-}
-
-/// The run-time choices that change an agent's command line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunOptions {
-    /// The effective model, if any.
-    pub model: Option<String>,
-    /// Whether the task may reach the internet.
-    pub internet: bool,
-    /// `SFORGE_CLAUDE_CACHE_OPT` (claude-code only).
-    pub cache_opt: bool,
-}
-
-impl InstallStep {
-    pub(crate) fn new(script: impl Into<String>, user: User) -> Self {
-        Self {
-            script: script.into(),
-            user,
-        }
-    }
-
-    /// `["/bin/bash", "-c", script]`, for a backend that can pick the exec user.
-    #[must_use]
-    pub fn argv(&self) -> Vec<String> {
-        vec!["/bin/bash".into(), "-c".into(), self.script.clone()]
-    }
-
-    /// The same command for a backend that always execs as `agent` (k8s): root steps go through
-    /// `sudo -E`, which keeps the container environment.
-    #[must_use]
-    pub fn argv_as_agent(&self) -> Vec<String> {
-        match self.user {
-            User::Agent => self.argv(),
-            User::Root => ["sudo", "-E"]
-                .into_iter()
-                .map(String::from)
-                .chain(self.argv())
-                .collect(),
-        }
-    }
 }
 
 impl FromStr for Agent {

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{templates, AgentError};
+use super::error::AgentError;
+use super::templates;
 
 /// What the prompt says about the run, besides the task's own query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -1,7 +1,7 @@
 //! The `script` agent: a user-supplied bash script run as the agent, for task authors, smoke
 //! tests and offline end-to-end tests. No install steps, no API key, no stop hook.
 
-use super::ContainerFile;
+use super::parts::ContainerFile;
 
 /// Where the script is copied inside the Work container.
 pub const AGENT_SCRIPT_PATH: &str = "/tmp/sforge-agent-script";

@@ -3,7 +3,9 @@
 
 use minijinja::context;
 
-use super::{templates, AgentError, ContainerFile};
+use super::error::AgentError;
+use super::parts::ContainerFile;
+use super::templates;
 
 /// Where the script is installed in the Work container (mode 0755, copied as root).
 pub const SUBMIT_SCRIPT_PATH: &str = "/usr/local/bin/sforge-submit";

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::AgentError;
+use super::error::AgentError;
 
 /// Render the embedded agent template `name` with `context`.
 pub(super) fn render(name: &'static str, context: impl Serialize) -> Result<String, AgentError> {

@@ -12,7 +12,7 @@ use super::manifest::{
 };
 use super::names::{label_value, pod_name, policy_name, secret_name, short_hash};
 use super::units::{k8s_memory, MemoryError};
-use crate::config::{is_secret_name, redact_url};
+use crate::redact::is_secret_env;
 use crate::sandbox::docker::KEEP_ALIVE;
 use crate::sandbox::ContainerSpec;
 
@@ -27,12 +27,6 @@ pub struct PodObjects {
     pub pod: Pod,
     /// Present when the container has secret environment values.
     pub secret: Option<Secret>,
-}
-
-/// Whether an environment value must go through a Secret (same rule as the Docker backend's).
-#[must_use]
-pub fn is_secret_env(name: &str, value: &str) -> bool {
-    is_secret_name(name) || redact_url(value) != value
 }
 
 /// `<registry>/<image>` (no double slash); the image unchanged without a registry or when it

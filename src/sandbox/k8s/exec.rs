@@ -38,20 +38,11 @@ const KILL_ALL: &str =
 pub fn env_file(env: &[(String, String)]) -> String {
     let mut text = String::new();
     for (name, value) in env {
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-            && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
-        if !valid {
+        if !crate::shell::is_variable_name(name) {
             log::warn!("not passing environment variable {name:?}: not a shell variable name");
             continue;
         }
-        let quoted = shlex::try_quote(value).map_or_else(
-            |_| format!("'{}'", value.replace('\0', "").replace('\'', r"'\''")),
-            std::borrow::Cow::into_owned,
-        );
-        let _ = writeln!(text, "export {name}={quoted}");
+        let _ = writeln!(text, "export {name}={}", crate::shell::quote(value));
     }
     text
 }

@@ -141,7 +141,7 @@ impl Secret {
     pub fn redacted(&self) -> Secret {
         let mut copy = self.clone();
         for value in copy.string_data.values_mut() {
-            crate::process::MASK.clone_into(value);
+            crate::redact::MASK.clone_into(value);
         }
         copy
     }

@@ -1,31 +1,10 @@
 //! Renders a [`Cmd`] as one line a user can paste into `sh`: env assignments, then the
 //! shell-quoted program and arguments; secrets appear as `***`, stdin is not shown.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use super::cmd::Cmd;
-
-/// Quotes one word for `sh`. A NUL byte cannot be passed to a process at all;
-/// it is shown as the two characters `\0` so the line stays readable.
-fn quote(word: &str) -> Cow<'_, str> {
-    match shlex::try_quote(word) {
-        Ok(quoted) => quoted,
-        Err(_) => Cow::Owned(
-            shlex::try_quote(&word.replace('\0', "\\0"))
-                .map_or_else(|_| String::from("''"), Cow::into_owned),
-        ),
-    }
-}
-
-/// Whether `key` can be written as a `KEY=value` prefix assignment in `sh`.
-fn is_sh_name(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-}
+use crate::shell::{is_variable_name, quote};
 
 impl fmt::Display for Cmd {
     /// `K=V program 'arg 1'`; with a cwd, `(cd DIR && …)`; keys that are not `sh`
@@ -34,7 +13,7 @@ impl fmt::Display for Cmd {
         if let Some(dir) = self.get_cwd() {
             write!(f, "(cd {} && ", quote(&dir.to_string_lossy()))?;
         }
-        if self.get_env().iter().any(|(k, _)| !is_sh_name(k)) {
+        if self.get_env().iter().any(|(k, _)| !is_variable_name(k)) {
             f.write_str("env ")?;
             for (key, value) in self.get_env() {
                 write!(f, "{} ", quote(&format!("{key}={}", value.shown())))?;
