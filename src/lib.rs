@@ -4,6 +4,7 @@
 pub mod app;
 pub mod certs;
 pub mod cli;
+pub mod clock;
 pub mod config;
 #[cfg(test)]
 mod golden;
@@ -17,6 +18,7 @@ pub mod process;
 pub mod proxy;
 pub mod redact;
 pub mod run;
+pub mod run_log;
 pub mod sandbox;
 pub mod shell;
 pub mod task;

@@ -1,7 +1,8 @@
 //! The judge image of a task, built on demand (with its base) when missing and buildable.
 
-use super::pipeline::{Judge, JudgeError, RunLog};
+use super::pipeline::{Judge, JudgeError};
 use crate::image::{base_spec, task_spec, Docker, ImageBuilder, Role};
+use crate::run_log::RunLog;
 use crate::task::Task;
 
 /// Make sure the judge image exists; build it (and its base if needed) when it can be built.

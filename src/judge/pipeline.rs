@@ -3,17 +3,18 @@
 //! Failures of the harness itself are [`JudgeError`]s, never a zero score.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::archive::{sanitize, Limits, Rules};
 use super::container::{judge_container, JudgeLimits};
 use super::grading::{self, Report};
 use super::judge_image::ensure_judge_image;
+use crate::clock::epoch_seconds;
 use crate::config::Settings;
 use crate::process::Runner;
+use crate::run_log::RunLog;
 use crate::sandbox::{single_file_tar, ExecSpec, Sandbox};
 use crate::task::Task;
 use crate::templates;
@@ -115,7 +116,7 @@ impl Judge {
         let dir = self.submission_dir(sub.run_id, &sub.task.task_id, sub.round);
         fs::create_dir_all(&dir)
             .map_err(|e| JudgeError(format!("cannot create {}: {e}", dir.display())))?;
-        let log = RunLog::open(&dir.join("run_instance.log"));
+        let log = RunLog::append(&dir.join("run_instance.log"));
         log.line(&format!(
             "grading {} of task {} (run {})",
             sub.round, sub.task.task_id, sub.run_id
@@ -272,36 +273,6 @@ fn retry_once<T, E: std::fmt::Display>(
         Err(first) => {
             log.line(&format!("cannot {what} ({first}); retrying once"));
             op().map_err(|e| JudgeError(format!("cannot {what}: {e}")))
-        }
-    }
-}
-
-fn epoch_seconds() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// `run_instance.log` of one submission (best effort: grading never fails because of it).
-pub(crate) struct RunLog(std::sync::Mutex<Option<fs::File>>);
-
-impl RunLog {
-    fn open(path: &Path) -> Self {
-        RunLog(std::sync::Mutex::new(
-            fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .ok(),
-        ))
-    }
-
-    pub(crate) fn line(&self, text: &str) {
-        log::debug!("{text}");
-        if let Ok(mut guard) = self.0.lock() {
-            if let Some(file) = guard.as_mut() {
-                let _ = writeln!(file, "{:.3} {text}", epoch_seconds());
-            }
         }
     }
 }

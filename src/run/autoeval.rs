@@ -63,7 +63,7 @@ fn tick(job: &AutoEvalJob) {
         ),
         Err(e) => format!("error: {e}"),
     };
-    let stamp = super::outputs::local_timestamp();
+    let stamp = crate::clock::timestamp();
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -4,6 +4,7 @@
 
 pub mod agent;
 mod agent_exec;
+mod agent_output;
 mod autoeval;
 mod backends;
 pub mod console;
@@ -14,7 +15,6 @@ mod keyless;
 mod orchestrator;
 pub mod outputs;
 mod prepare;
-mod run_log;
 mod task_install;
 mod task_run;
 mod workspace;

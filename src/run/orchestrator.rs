@@ -16,11 +16,12 @@ use super::judge_client::JudgeClient;
 use super::keyless::{admin, RunToken};
 use super::outputs::{write_configs, write_json, write_summary, FinalResult};
 use super::prepare::TaskPlan;
-use super::task_run::{RunLog, RunShared, TaskRun};
+use super::task_run::{RunShared, TaskRun};
 use crate::config::{EnvMap, Settings};
 use crate::parallel;
 use crate::process::{self, Runner};
 use crate::proxy::ProxyAdmin;
+use crate::run_log::RunLog;
 use crate::task::{Catalog, Task};
 
 /// What the command layer hands the orchestrator.

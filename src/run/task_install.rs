@@ -7,7 +7,8 @@ use std::path::Path;
 use super::agent::{describe_missing, missing_programs_check};
 use super::agent::{ContainerFile, InstallStep, User};
 use super::error::RunError;
-use super::task_run::{RunLog, TaskRun};
+use super::task_run::TaskRun;
+use crate::run_log::RunLog;
 use crate::sandbox::{single_file_tar, ExecSpec};
 
 impl TaskRun<'_> {

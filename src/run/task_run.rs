@@ -6,21 +6,22 @@ use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::agent::ContainerFile;
 use super::agent_exec::{AgentExec, AgentOutcome};
+use super::agent_output::AgentOutput;
 use super::autoeval::{AutoEval, AutoEvalJob};
 use super::error::RunError;
 use super::judge_client::{JudgeClient, Registration};
-use super::outputs::{local_timestamp, write_json, FinalResult};
+use super::outputs::{write_json, FinalResult};
 use super::prepare::AgentPlan;
 use super::prepare::TaskPlan;
-use super::run_log::AgentOutput;
-pub use super::run_log::RunLog;
 use super::workspace::snapshot;
+use crate::clock;
 use crate::config::{Backend, Settings};
 use crate::isolation::{Applied, Egress, Isolator, Owner};
+use crate::run_log::RunLog;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
@@ -198,7 +199,7 @@ impl TaskRun<'_> {
                 .value
                 .unwrap_or(self.agent.default_timeout),
         );
-        let deadline = epoch() + budget.as_secs_f64();
+        let deadline = clock::epoch_seconds() + budget.as_secs_f64();
         let registration = Registration {
             judge_cpu_limit: self.settings.judge_cpu_limit.value,
             judge_mem_limit: self.settings.judge_mem_limit.value.clone(),
@@ -291,7 +292,7 @@ impl TaskRun<'_> {
         let dir = self.dir();
         let _ = fs::write(
             dir.join("started_at"),
-            format!("{}\n{}\n", local_timestamp(), epoch()),
+            format!("{}\n{}\n", clock::timestamp(), clock::epoch_seconds()),
         );
         let interval = self.settings.eval_interval.value;
         let auto = (interval > 0 && !self.settings.disable_auto_eval.value).then(|| {
@@ -433,10 +434,4 @@ fn add_phase(phases: &mut BTreeMap<String, f64>, name: &str, started: Instant) {
         name.to_owned(),
         (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     );
-}
-
-fn epoch() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -2,8 +2,6 @@
 //! prompts and certificates into containers (the bytes travel on the engine's stdin, never on a
 //! command line).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// `content` as the file `name` (no directories), with `mode` and the numeric `owner` (uid, gid).
 #[must_use]
 pub fn single_file_tar(name: &str, content: &[u8], mode: u32, owner: (u64, u64)) -> Vec<u8> {
@@ -12,11 +10,7 @@ pub fn single_file_tar(name: &str, content: &[u8], mode: u32, owner: (u64, u64))
     header.set_mode(mode);
     header.set_uid(owner.0);
     header.set_gid(owner.1);
-    header.set_mtime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    );
+    header.set_mtime(crate::clock::epoch_secs());
     header.set_cksum();
     let mut builder = tar::Builder::new(Vec::new());
     // Appending to an in-memory buffer cannot fail; a name tar cannot hold is a caller's bug.

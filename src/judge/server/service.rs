@@ -6,9 +6,10 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tempfile::TempPath;
+
+use crate::clock::epoch_seconds;
 
 use super::error::ApiError;
 use super::grading::{GradeJob, GradeOutcome};
@@ -86,14 +87,6 @@ fn lock_state_dir(dir: &std::path::Path) -> io::Result<fs::File> {
         ))),
         Err(fs::TryLockError::Error(e)) => Err(e),
     }
-}
-
-/// Seconds since the epoch.
-#[must_use]
-pub fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl Judge {
@@ -185,7 +178,7 @@ impl Judge {
                 break token;
             }
         };
-        reg.registered_at = now();
+        reg.registered_at = epoch_seconds();
         let token = reg.token.clone();
         inner
             .commit(Record::Register(reg))
@@ -208,7 +201,7 @@ impl Judge {
                 format!("Unknown task: {}", tok.reg.task_id),
             ));
         }
-        let at = now();
+        let at = epoch_seconds();
         let n = match kind {
             Kind::Agent => {
                 limits::check_agent(tok, at)?;
@@ -266,7 +259,7 @@ impl Judge {
         let record = Record::Result(Finished {
             submission_id: submission_id.to_owned(),
             outcome,
-            at: now(),
+            at: epoch_seconds(),
         });
         let mut inner = self.lock();
         if inner.detached {

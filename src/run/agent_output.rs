@@ -1,11 +1,8 @@
-//! The files a task run writes as it goes: `run_agent.log` (the harness's own log) and
-//! `agent_output.txt` (everything the agent printed, optionally echoed on stdout).
+//! `agent_output.txt`: everything the agent printed, optionally echoed on stdout.
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-
-use super::outputs::local_timestamp;
 
 /// `agent_output.txt`, optionally echoed on stdout.
 pub(super) struct AgentOutput {
@@ -31,24 +28,5 @@ impl Write for AgentOutput {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
-    }
-}
-
-/// `run_agent.log`: the harness's own log of one task.
-pub struct RunLog(std::sync::Mutex<Option<fs::File>>);
-
-impl RunLog {
-    #[must_use]
-    pub fn create(path: &Path) -> Self {
-        RunLog(std::sync::Mutex::new(fs::File::create(path).ok()))
-    }
-
-    pub fn line(&self, text: &str) {
-        log::info!("{text}");
-        if let Ok(mut guard) = self.0.lock() {
-            if let Some(file) = guard.as_mut() {
-                let _ = writeln!(file, "{} - INFO - {text}", local_timestamp());
-            }
-        }
     }
 }
