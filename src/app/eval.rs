@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::ids::random_hex;
-use crate::judge::{Judge, JudgeLimits, Report, Submission};
+use crate::judge::{provision_judge_images, Judge, JudgeLimits, Report, Submission};
 use crate::task::Catalog;
 
 pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -21,6 +21,12 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow:
         None => random_hex(12).context("cannot create a run id")?,
     };
     let staged = stage_archive(&args.archive)?;
+    let runner = crate::process::runner(false);
+    let missing = provision_judge_images(settings, &catalog.benchmark, &[&task], runner.as_ref())
+        .context("cannot evaluate the archive")?;
+    if let Some((_, e)) = missing.into_iter().next() {
+        return Err(anyhow::anyhow!(e).context("cannot evaluate the archive"));
+    }
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
     let judge = Judge::from_settings(
         settings,

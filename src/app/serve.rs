@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use crate::cli::ServeArgs;
 use crate::config::{EnvMap, Settings};
 use crate::judge::launch::{default_concurrency, launch, LaunchOptions};
+use crate::judge::provision_judge_images;
 use crate::task::Catalog;
 
 pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -30,6 +31,7 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
         max_upload_bytes: Some(args.max_upload_mib.saturating_mul(1 << 20)),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
     };
+    provision(settings, &catalog)?;
     let service = launch(settings, &catalog, &[], &options)?;
     let handle = service.shutdown_handle();
     ctrlc::set_handler(move || handle.shutdown()).context("cannot install the Ctrl-C handler")?;
@@ -44,4 +46,21 @@ pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Resul
     );
     service.wait();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the missing judge images before the server grades anything; a task whose image cannot
+/// be made is reported and its gradings will fail, the others are served.
+fn provision(settings: &Settings, catalog: &Catalog) -> anyhow::Result<()> {
+    let tasks = catalog.all_tasks()?;
+    let tasks: Vec<&crate::task::Task> = tasks.iter().collect();
+    let runner = crate::process::runner(false);
+    match provision_judge_images(settings, &catalog.benchmark, &tasks, runner.as_ref()) {
+        Ok(missing) => {
+            for (task, e) in missing {
+                log::warn!("task {task} cannot be graded until its judge image exists: {e}");
+            }
+        }
+        Err(e) => log::warn!("cannot check the judge images: {e}"),
+    }
+    Ok(())
 }

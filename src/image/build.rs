@@ -77,12 +77,28 @@ pub trait BuildEvents: Sync {
 pub struct Quiet;
 impl BuildEvents for Quiet {}
 
-/// One image to consider: its name and how to build it (`None`: cannot be built here).
+/// One image to consider: its name and how to build it.
 struct Job {
     image: String,
     /// `Err` when it cannot be built (the reason); such an image is fine if it exists.
-    spec: Result<BuildSpec, String>,
+    spec: Result<BuildSpec, Unbuildable>,
     no_cache: bool,
+}
+
+/// Why an image cannot be built here.
+#[derive(Debug, thiserror::Error)]
+pub enum Unbuildable {
+    #[error(transparent)]
+    Render(#[from] minijinja::Error),
+    #[error("base image key {0:?} is not in BENCHMARK.yaml")]
+    UnknownBase(String),
+    #[error(
+        "image {image} is not available locally and task '{task}' has no {role}.setup_cmds to build it; \
+         pull it first: sforge pull --task {task}"
+    )]
+    NoSetup { image: String, task: String, role: Role },
+    #[error("its base image {0} failed to build")]
+    BaseFailed(String),
 }
 
 /// Build what is missing (or forced) for `tasks`; `local` is the set of local image names.
@@ -102,11 +118,8 @@ pub fn build_tasks(
         let image = task.images.base.to_string();
         bases.entry(image.clone()).or_insert_with(|| Job {
             spec: match benchmark.base(&task.base_image) {
-                Some(base) => base_spec(settings, base, task).map_err(|e| e.to_string()),
-                None => Err(format!(
-                    "base image key {:?} is not in BENCHMARK.yaml",
-                    task.base_image
-                )),
+                Some(base) => base_spec(settings, base, task).map_err(Unbuildable::from),
+                None => Err(Unbuildable::UnknownBase(task.base_image.clone())),
             },
             no_cache: opts.force_base,
             image,
@@ -173,15 +186,15 @@ fn task_job(settings: &Settings, task: &Task, role: Role, force: bool, base: &Ou
         Role::Work => task.images.work.to_string(),
         _ => task.images.judge.to_string(),
     };
-    let id = &task.task_id;
     let spec = match task_spec(settings, task, role) {
-        Err(e) => Err(e.to_string()),
-        Ok(None) => Err(format!(
-            "image {image} is not available locally and task '{id}' has no {role}.setup_cmds to build it; \
-             pull it first: sforge pull --task {id}"
-        )),
+        Err(e) => Err(Unbuildable::Render(e)),
+        Ok(None) => Err(Unbuildable::NoSetup {
+            image: image.clone(),
+            task: task.task_id.clone(),
+            role,
+        }),
         Ok(Some(_)) if matches!(base, Outcome::Failed(_)) => {
-            Err(format!("its base image {} failed to build", task.images.base))
+            Err(Unbuildable::BaseFailed(task.images.base.to_string()))
         }
         Ok(Some(spec)) => Ok(spec),
     };
@@ -215,15 +228,15 @@ fn run_jobs(
             return Outcome::Present;
         }
         match &job.spec {
-            Err(e) => Outcome::Failed(e.clone()),
+            Err(e) => Outcome::Failed(e.to_string()),
             Ok(spec) => {
                 if let (false, Err(e)) = (spec.secrets.is_empty(), &buildkit) {
-                    return Outcome::Failed(e.clone());
+                    return Outcome::Failed(e.to_string());
                 }
                 let tagged = |line: &str| echo(&format!("[{}] {line}", spec.role));
                 match builder.build(spec, job.no_cache, &tagged) {
                     Ok(()) => Outcome::Built,
-                    Err(e) => Outcome::Failed(e),
+                    Err(e) => Outcome::Failed(e.to_string()),
                 }
             }
         }

@@ -11,6 +11,45 @@ use super::spec::BuildSpec;
 use crate::process::{Runner, Stream};
 use crate::redact::mask;
 
+/// Why an image was not built; the message names the image and its build log.
+#[derive(Debug, thiserror::Error)]
+#[error("Error building image {image}: {failure}. Check ({}) for more information.", log.display())]
+pub struct BuildError {
+    pub image: String,
+    pub log: PathBuf,
+    pub failure: BuildFailure,
+}
+
+/// What went wrong in a build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildFailure {
+    #[error("cannot write the build context: {0}")]
+    Context(std::io::Error),
+    #[error("cannot write secret files: {0}")]
+    Secrets(std::io::Error),
+    #[error("{0}")]
+    Log(std::io::Error),
+    /// `docker build` ran and failed: how it ended and its last output lines.
+    #[error("docker build {status}: {tail}")]
+    Exit { status: String, tail: String },
+    /// `docker build` could not run (the error text, secrets masked).
+    #[error("{masked}")]
+    Run { masked: String },
+}
+
+/// Builds with git credentials need BuildKit, and this docker client has none.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "BuildKit is unavailable: the docker client `{program}` (version {version}) has no buildx plugin, and git \
+     credentials (SFORGE_GIT_USER/SFORGE_GIT_TOKEN) can only be passed to builds as BuildKit secrets. \
+     Install the buildx plugin, or set SFORGE_DOCKER to a client with built-in BuildKit \
+     (for example /usr/bin/docker from Debian's docker.io)"
+)]
+pub struct NoBuildKit {
+    pub program: String,
+    pub version: String,
+}
+
 /// Builds images with one docker client, logging under `log_dir`.
 pub struct ImageBuilder<'a> {
     pub runner: &'a dyn Runner,
@@ -27,25 +66,22 @@ impl ImageBuilder<'_> {
         spec: &BuildSpec,
         no_cache: bool,
         echo: &(dyn Fn(&str) + Sync),
-    ) -> Result<(), String> {
+    ) -> Result<(), BuildError> {
         let dir = spec.build_dir(&self.log_dir);
         let log_path = dir.join("build_image.log");
-        let fail = |what: String| {
-            format!(
-                "Error building image {}: {what}. Check ({}) for more information.",
-                spec.image,
-                log_path.display()
-            )
+        let fail = |failure: BuildFailure| BuildError {
+            image: spec.image.clone(),
+            log: log_path.clone(),
+            failure,
         };
-        write_context(spec, &dir)
-            .map_err(|e| fail(format!("cannot write the build context: {e}")))?;
+        write_context(spec, &dir).map_err(|e| fail(BuildFailure::Context(e)))?;
         let secrets = if self.dry_run {
             SecretFiles::placeholders(&spec.secrets, &dir)
         } else {
-            SecretFiles::write(&spec.secrets)
-                .map_err(|e| fail(format!("cannot write secret files: {e}")))?
+            SecretFiles::write(&spec.secrets).map_err(|e| fail(BuildFailure::Secrets(e)))?
         };
-        let mut log = BufWriter::new(File::create(&log_path).map_err(|e| fail(e.to_string()))?);
+        let mut log =
+            BufWriter::new(File::create(&log_path).map_err(|e| fail(BuildFailure::Log(e)))?);
         let masked = |line: &str| mask(&strip_ansi(line), spec.secret_values());
         let _ = write_log_header(&mut log, spec);
         let mut cmd = self.docker.build(spec, &dir, no_cache, &secrets.files);
@@ -81,14 +117,19 @@ impl ImageBuilder<'_> {
                     || "was killed".to_owned(),
                     |c| format!("exited with status {c}"),
                 );
-                Err(fail(format!("docker build {status}: {}", tail.join(" | "))))
+                Err(fail(BuildFailure::Exit {
+                    status,
+                    tail: tail.join(" | "),
+                }))
             }
-            Err(e) => Err(fail(mask(&e.to_string(), spec.secret_values()))),
+            Err(e) => Err(fail(BuildFailure::Run {
+                masked: mask(&e.to_string(), spec.secret_values()),
+            })),
         }
     }
 
     /// Fail early, with a fix, when secrets need BuildKit and this docker client has none.
-    pub fn check_buildkit(&self) -> Result<(), String> {
+    pub fn check_buildkit(&self) -> Result<(), NoBuildKit> {
         if self.runner.run(&self.docker.buildx_version()).is_ok() {
             return Ok(());
         }
@@ -101,14 +142,14 @@ impl ImageBuilder<'_> {
         if major_version(&version).is_some_and(|m| m < 23) {
             return Ok(());
         }
-        Err(format!(
-            "BuildKit is unavailable: the docker client `{}` (version {}) has no buildx plugin, and git \
-             credentials (SFORGE_GIT_USER/SFORGE_GIT_TOKEN) can only be passed to builds as BuildKit secrets. \
-             Install the buildx plugin, or set SFORGE_DOCKER to a client with built-in BuildKit \
-             (for example /usr/bin/docker from Debian's docker.io)",
-            self.docker.program(),
-            if version.is_empty() { "unknown" } else { &version }
-        ))
+        Err(NoBuildKit {
+            program: self.docker.program().to_owned(),
+            version: if version.is_empty() {
+                "unknown".to_owned()
+            } else {
+                version
+            },
+        })
     }
 }
 

@@ -9,10 +9,11 @@ mod render;
 mod spec;
 
 pub use build::{
+    Unbuildable,
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
     Quiet, TaskResult,
 };
-pub use builder::{strip_ansi, ImageBuilder};
+pub use builder::{strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit};
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};
 pub use registry_check::{image_exists, pod_image_check, CheckOptions, RegistryCheckError};

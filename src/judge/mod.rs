@@ -1,17 +1,21 @@
 //! The judge: grading submissions in fresh judge containers (`pipeline`), safely (`archive`),
-//! with SForge 1.0's parsers, selection and rescaling (`grading`), behind an HTTP API (`server`).
+//! with SForge 1.0's parsers, selection and rescaling (`grading`), behind an HTTP API (`server`);
+//! judge images are provisioned before any grading (`provision`).
 
 pub mod archive;
 mod container;
+mod error;
 pub mod grading;
-mod judge_image;
 pub mod launch;
 mod pipeline;
+mod provision;
 pub mod server;
 mod service;
 
 pub use archive::Limits;
 pub use container::{container_name, judge_container, judge_env, JudgeLimits, GRADER_LABEL};
 pub use grading::Report;
-pub use pipeline::{Judge, JudgeError, Submission};
+pub use error::JudgeError;
+pub use pipeline::{Judge, Submission};
+pub use provision::{provision_judge_images, ProvisionError};
 pub use service::{history_fields, ContainerGrader, TaskPolicy};

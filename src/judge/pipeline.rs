@@ -9,27 +9,23 @@ use std::time::Duration;
 
 use super::archive::{sanitize, Limits, Rules};
 use super::container::{judge_container, JudgeLimits};
+use super::error::JudgeError;
 use super::grading::{self, Report};
-use super::judge_image::ensure_judge_image;
 use crate::clock::epoch_seconds;
-use crate::config::Settings;
+use crate::config::{Backend, Settings};
+use crate::image::Docker;
 use crate::process::Runner;
 use crate::run_log::RunLog;
-use crate::sandbox::{single_file_tar, ExecSpec, Sandbox};
+use crate::sandbox::{single_file_tar, ExecSpec, Sandbox, SandboxError};
 use crate::task::Task;
 use crate::templates;
-
-/// An infrastructure failure: the submission could not be graded (it is not a zero).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct JudgeError(pub String);
 
 /// What grading needs from its surroundings.
 pub struct Judge {
     pub settings: Settings,
     pub benchmark: String,
     pub sandbox: Arc<dyn Sandbox>,
-    /// For image queries and on-demand judge image builds.
+    /// For image queries.
     pub runner: Arc<dyn Runner>,
     pub owner: String,
     pub archive_limits: Limits,
@@ -114,17 +110,19 @@ impl Judge {
         echo: &mut dyn FnMut(&str),
     ) -> Result<Report, JudgeError> {
         let dir = self.submission_dir(sub.run_id, &sub.task.task_id, sub.round);
-        fs::create_dir_all(&dir)
-            .map_err(|e| JudgeError(format!("cannot create {}: {e}", dir.display())))?;
+        fs::create_dir_all(&dir).map_err(|source| JudgeError::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
         let log = RunLog::append(&dir.join("run_instance.log"));
         log.line(&format!(
             "grading {} of task {} (run {})",
             sub.round, sub.task.task_id, sub.run_id
         ));
-        // On k8s the cluster pulls the image from the registry; a missing one fails the pod
-        // start fast (ErrImagePull) instead of being built here.
-        if self.settings.backend.value == crate::config::Backend::Docker {
-            ensure_judge_image(self, sub.task, &log)?;
+        // Images are provisioned before grading (`super::provision`). On k8s the cluster pulls
+        // the image from the registry; a missing one fails the pod start fast (ErrImagePull).
+        if self.settings.backend.value == Backend::Docker {
+            self.check_image(sub.task)?;
         }
         let name =
             super::container::container_name(&self.benchmark, &sub.task.task_id, sub.submission_id);
@@ -144,6 +142,19 @@ impl Judge {
         result
     }
 
+    /// The task's judge image must be on the local engine.
+    fn check_image(&self, task: &Task) -> Result<(), JudgeError> {
+        let image = task.images.judge.to_string();
+        let docker = Docker::new(&self.settings.docker.value);
+        match self.runner.run(&docker.inspect(&[&image])) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(JudgeError::ImageMissing {
+                image,
+                task: task.task_id.clone(),
+            }),
+        }
+    }
+
     fn grade_in_container(
         &self,
         sub: &Submission<'_>,
@@ -157,8 +168,7 @@ impl Judge {
             submit_paths: &task.submit_paths,
             submit_exclude: &task.submit_exclude,
         };
-        let archive = fs::File::open(sub.archive)
-            .map_err(|e| JudgeError(format!("cannot read the archive: {e}")))?;
+        let archive = fs::File::open(sub.archive).map_err(JudgeError::ReadArchive)?;
         let _ = fs::copy(sub.archive, dir.join("submission.tar.gz"));
         let sanitized = match sanitize(archive, &rules, &self.archive_limits) {
             Ok(s) => s,
@@ -192,7 +202,7 @@ impl Judge {
             "eval.sh",
             minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },
         )
-        .map_err(|e| JudgeError(format!("cannot render eval.sh: {e}")))?;
+        .map_err(JudgeError::Template)?;
         let _ = fs::write(dir.join("eval.sh"), &script);
         retry_once(log, "copy eval.sh", || {
             self.sandbox.copy_in(
@@ -218,7 +228,7 @@ impl Judge {
                 raw.push('\n');
                 echo(line);
             })
-            .map_err(|e| JudgeError(format!("cannot run the evaluation: {e}")))?;
+            .map_err(JudgeError::Evaluate)?;
         if result.timed_out {
             log.line(&format!(
                 "evaluation timed out after {timeout}s; grading the partial output"
@@ -233,7 +243,7 @@ impl Judge {
             result.timed_out,
             result.elapsed.as_secs_f64(),
         )
-        .map_err(|e| JudgeError(format!("cannot grade: {e}")))?;
+        .map_err(JudgeError::Grade)?;
         report.submitted_at = Some(submitted_at);
         finish(task, dir, report)
     }
@@ -253,26 +263,25 @@ fn rejected(sub: &Submission<'_>, dir: &Path, reason: &str) -> Report {
 /// Rescale, write `report.json`.
 fn finish(task: &Task, dir: &Path, mut report: Report) -> Result<Report, JudgeError> {
     if let Some(spec) = &task.judge.rescale {
-        report.score_0_100 = grading::rescale(spec, report.score)
-            .map_err(|e| JudgeError(format!("cannot rescale the score: {e}")))?;
+        report.score_0_100 =
+            grading::rescale(spec, report.score).map_err(JudgeError::Rescale)?;
     }
-    let json = serde_json::to_string_pretty(&report).map_err(|e| JudgeError(e.to_string()))?;
-    fs::write(dir.join("report.json"), json + "\n")
-        .map_err(|e| JudgeError(format!("cannot write report.json: {e}")))?;
+    let json = serde_json::to_string_pretty(&report).map_err(JudgeError::Encode)?;
+    fs::write(dir.join("report.json"), json + "\n").map_err(JudgeError::WriteReport)?;
     Ok(report)
 }
 
 /// Run `op`; on failure log it and try once more (for steps that are safe to repeat).
-fn retry_once<T, E: std::fmt::Display>(
+fn retry_once<T>(
     log: &RunLog,
-    what: &str,
-    mut op: impl FnMut() -> Result<T, E>,
+    what: &'static str,
+    mut op: impl FnMut() -> Result<T, SandboxError>,
 ) -> Result<T, JudgeError> {
     match op() {
         Ok(v) => Ok(v),
         Err(first) => {
             log.line(&format!("cannot {what} ({first}); retrying once"));
-            op().map_err(|e| JudgeError(format!("cannot {what}: {e}")))
+            op().map_err(|source| JudgeError::Sandbox { what, source })
         }
     }
 }
