@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::dns::DnsSelector;
 use super::error::ConfigError;
-use super::parse;
+use super::parse::{self, Malformed};
 use super::settings::{Backend, Layer};
 use super::source::{Source, Sourced};
 
@@ -90,7 +91,7 @@ impl Reader<'_> {
     fn parsed<T>(
         &self,
         name: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl FnOnce(&str) -> Result<T, Malformed>,
     ) -> Result<Option<Sourced<T>>, ConfigError> {
         match self.0.lookup(&[name]) {
             None => Ok(None),
@@ -98,10 +99,10 @@ impl Reader<'_> {
             Some((value, source)) => {
                 parse(value)
                     .map(|v| Some(Sourced::new(v, source)))
-                    .map_err(|expected| ConfigError::Env {
+                    .map_err(|e| ConfigError::Env {
                         var: name.to_owned(),
                         value: value.to_owned(),
-                        expected,
+                        expected: e.expected,
                     })
             }
         }
@@ -155,9 +156,9 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         insecure_registries: r.parsed("SFORGE_INSECURE_REGISTRIES", |t| Ok(t.trim().to_owned()))?,
         kubectl: r.parsed("SFORGE_KUBECTL", |t| Ok(t.trim().to_owned()))?,
         k8s_dns_selector: r.parsed("SFORGE_K8S_DNS_SELECTOR", |t| {
-            crate::sandbox::k8s::DnsSelector::parse(t)
+            DnsSelector::parse(t)
                 .map(|_| t.trim().to_owned())
-                .map_err(|e| format!("ns=<namespace>,<label>=<value>,… ({e})"))
+                .map_err(|e| Malformed::expected(format!("ns=<namespace>,<label>=<value>,… ({e})")))
         })?,
         k8s_start_timeout: r.parsed("SFORGE_K8S_START_TIMEOUT", |t| {
             parse::whole::<u64>(t, "a whole number of seconds, e.g. 300")

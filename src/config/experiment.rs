@@ -162,7 +162,7 @@ impl Ctx<'_> {
                 }
                 scalar => Some(
                     expand_vars(&scalar.to_python_str(), env)
-                        .map_err(|m| self.field_err(&full, m))?,
+                        .map_err(|m| self.field_err(&full, m.to_string()))?,
                 ),
             };
             let value = Some(Sourced::new(value, self.source(&full)));
@@ -224,8 +224,17 @@ impl Ctx<'_> {
     }
 }
 
+/// Why `${VAR}` could not be expanded.
+#[derive(Debug, thiserror::Error)]
+enum ExpandError {
+    #[error("unterminated `${{` in {0:?}")]
+    Unterminated(String),
+    #[error("refers to ${{{0}}}, which is not set (export it or set it in the `env:` section)")]
+    Unset(String),
+}
+
 /// Expand `${VAR}` from the environment; an unset variable is an error naming it.
-fn expand_vars(text: &str, env: &EnvMap) -> Result<String, String> {
+fn expand_vars(text: &str, env: &EnvMap) -> Result<String, ExpandError> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -233,11 +242,11 @@ fn expand_vars(text: &str, env: &EnvMap) -> Result<String, String> {
         let after = &rest[start + 2..];
         let end = after
             .find('}')
-            .ok_or_else(|| format!("unterminated `${{` in {text:?}"))?;
+            .ok_or_else(|| ExpandError::Unterminated(text.to_owned()))?;
         let name = &after[..end];
         let value = env
             .get(name)
-            .ok_or_else(|| format!("refers to ${{{name}}}, which is not set (export it or set it in the `env:` section)"))?;
+            .ok_or_else(|| ExpandError::Unset(name.to_owned()))?;
         out.push_str(value);
         rest = &after[end + 1..];
     }

@@ -1,6 +1,7 @@
 //! Layered settings: defaults < task file < environment < experiment YAML < command line,
 //! resolved per field into one [`Settings`] whose every value remembers its [`Source`].
 
+mod dns;
 mod env;
 mod error;
 mod experiment;
@@ -11,6 +12,7 @@ mod resolve;
 mod settings;
 mod source;
 
+pub use dns::{DnsSelector, SelectorError, DEFAULT_DNS_SELECTOR};
 pub use env::{env_layer, EnvMap};
 pub use error::ConfigError;
 pub use experiment::Experiment;

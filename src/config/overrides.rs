@@ -10,6 +10,9 @@ use super::settings::{Backend, Layer};
 use super::source::{Source, Sourced};
 use crate::yaml::Yaml;
 
+/// Names to values (`extra_env`).
+type StringMap = BTreeMap<String, String>;
+
 pub(crate) struct Block<'a> {
     pub file: &'a Path,
     /// `defaults` or `tasks.<id>`.
@@ -111,7 +114,7 @@ impl Block<'_> {
             .transpose()
     }
 
-    fn map(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ConfigError> {
+    fn map(&self, key: &str) -> Result<Option<StringMap>, ConfigError> {
         match self.get(key) {
             None => Ok(None),
             Some(Yaml::Map(entries)) => Ok(Some(

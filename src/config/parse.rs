@@ -4,6 +4,23 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+/// A value that does not have the form its setting takes; shows the expected form, which the
+/// caller puts next to the variable, flag or field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{expected}")]
+pub struct Malformed {
+    pub expected: String,
+}
+
+impl Malformed {
+    /// The value should have looked like `expected`.
+    pub fn expected(expected: impl Into<String>) -> Self {
+        Self {
+            expected: expected.into(),
+        }
+    }
+}
+
 /// `K=V,K=V`: split on commas, then on the first `=`, both sides trimmed. Items without `=`
 /// are dropped with a warning (values cannot contain commas).
 #[must_use]
@@ -29,14 +46,16 @@ pub struct HostEntry {
 }
 
 /// `host:ip,host:ip`, split on the first colon so IPv6 addresses work.
-pub fn host_list(text: &str) -> Result<Vec<HostEntry>, String> {
+pub fn host_list(text: &str) -> Result<Vec<HostEntry>, Malformed> {
     const EXPECTED: &str = "a comma-separated list of HOST:IP, e.g. git.example.com:10.0.0.5";
     let mut out = Vec::new();
     for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let (host, ip) = item.split_once(':').ok_or_else(|| EXPECTED.to_owned())?;
+        let (host, ip) = item
+            .split_once(':')
+            .ok_or_else(|| Malformed::expected(EXPECTED))?;
         let (host, ip) = (host.trim(), ip.trim());
         if host.is_empty() || (ip != "host-gateway" && ip.parse::<IpAddr>().is_err()) {
-            return Err(format!("{EXPECTED} ({item:?} is not)"));
+            return Err(Malformed::expected(format!("{EXPECTED} ({item:?} is not)")));
         }
         out.push(HostEntry {
             host: host.to_owned(),
@@ -47,11 +66,13 @@ pub fn host_list(text: &str) -> Result<Vec<HostEntry>, String> {
 }
 
 /// A boolean: true/yes/on/1 or false/no/off/0 (any case).
-pub fn boolean(text: &str) -> Result<bool, String> {
+pub fn boolean(text: &str) -> Result<bool, Malformed> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err("true or false (also yes/no, on/off, 1/0)".to_owned()),
+        _ => Err(Malformed::expected(
+            "true or false (also yes/no, on/off, 1/0)",
+        )),
     }
 }
 
@@ -65,13 +86,15 @@ pub fn flag_on(text: &str) -> bool {
 }
 
 /// A whole number; `what` describes it in the error (e.g. "a whole number of CPUs, e.g. 4").
-pub fn whole<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
-    text.trim().parse::<T>().map_err(|_| what.to_owned())
+pub fn whole<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, Malformed> {
+    text.trim()
+        .parse::<T>()
+        .map_err(|_| Malformed::expected(what))
 }
 
 /// A memory size as Docker or Kubernetes write it: digits with an optional unit
 /// (`b`, `k`, `m`, `g`, `t` in either case, or `Ki`, `Mi`, `Gi`, `Ti`).
-pub fn mem_limit(text: &str) -> Result<String, String> {
+pub fn mem_limit(text: &str) -> Result<String, Malformed> {
     let t = text.trim();
     let digits = t.chars().take_while(char::is_ascii_digit).count();
     let unit = &t[digits..];
@@ -80,7 +103,7 @@ pub fn mem_limit(text: &str) -> Result<String, String> {
         "" | "b" | "k" | "m" | "g" | "t" | "B" | "K" | "M" | "G" | "T" | "Ki" | "Mi" | "Gi" | "Ti"
     );
     if digits == 0 || !unit_ok {
-        return Err("a memory size such as 512m, 8g or 8Gi".to_owned());
+        return Err(Malformed::expected("a memory size such as 512m, 8g or 8Gi"));
     }
     Ok(t.to_owned())
 }
@@ -127,7 +150,7 @@ mod tests {
         assert_eq!(whole::<u32>("4", "n"), Ok(4));
         assert_eq!(
             whole::<u32>("2.5", "a whole number"),
-            Err("a whole number".to_owned())
+            Err(Malformed::expected("a whole number"))
         );
         assert!(whole::<u32>("-1", "n").is_err());
     }

@@ -117,10 +117,10 @@ fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, Config
             .map(|v| {
                 parse::mem_limit(v)
                     .map(|m| flag(name, Some(m)))
-                    .map_err(|expected| ConfigError::Flag {
+                    .map_err(|e| ConfigError::Flag {
                         flag: name.to_owned(),
                         value: v.to_owned(),
-                        expected,
+                        expected: e.expected,
                     })
             })
             .transpose()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use super::parse::HostEntry;
+use super::parse::{HostEntry, Malformed};
 use super::source::{Source, Sourced};
 
 /// Container backends.
@@ -18,11 +18,11 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Malformed> {
         match text.trim() {
             "docker" => Ok(Backend::Docker),
             "k8s" => Ok(Backend::K8s),
-            _ => Err("docker or k8s".to_owned()),
+            _ => Err(Malformed::expected("docker or k8s")),
         }
     }
 }

@@ -96,7 +96,11 @@ pub enum Unbuildable {
         "image {image} is not available locally and task '{task}' has no {role}.setup_cmds to build it; \
          pull it first: sforge pull --task {task}"
     )]
-    NoSetup { image: String, task: String, role: Role },
+    NoSetup {
+        image: String,
+        task: String,
+        role: Role,
+    },
     #[error("its base image {0} failed to build")]
     BaseFailed(String),
 }

@@ -9,9 +9,8 @@ mod render;
 mod spec;
 
 pub use build::{
-    Unbuildable,
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
-    Quiet, TaskResult,
+    Quiet, TaskResult, Unbuildable,
 };
 pub use builder::{strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit};
 pub use docker::{parse_image_list, Docker, ImageDigest};

@@ -14,8 +14,8 @@ mod service;
 
 pub use archive::Limits;
 pub use container::{container_name, judge_container, judge_env, JudgeLimits, GRADER_LABEL};
-pub use grading::Report;
 pub use error::JudgeError;
+pub use grading::Report;
 pub use pipeline::{Judge, Submission};
 pub use provision::{provision_judge_images, ProvisionError};
 pub use service::{history_fields, ContainerGrader, TaskPolicy};

@@ -263,8 +263,7 @@ fn rejected(sub: &Submission<'_>, dir: &Path, reason: &str) -> Report {
 /// Rescale, write `report.json`.
 fn finish(task: &Task, dir: &Path, mut report: Report) -> Result<Report, JudgeError> {
     if let Some(spec) = &task.judge.rescale {
-        report.score_0_100 =
-            grading::rescale(spec, report.score).map_err(JudgeError::Rescale)?;
+        report.score_0_100 = grading::rescale(spec, report.score).map_err(JudgeError::Rescale)?;
     }
     let json = serde_json::to_string_pretty(&report).map_err(JudgeError::Encode)?;
     fs::write(dir.join("report.json"), json + "\n").map_err(JudgeError::WriteReport)?;

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::config::{Backend, Settings};
-use crate::image::{base_spec, parse_image_list, task_spec, BuildError, Docker, ImageBuilder, Role};
+use crate::image::{
+    base_spec, parse_image_list, task_spec, BuildError, Docker, ImageBuilder, Role,
+};
 use crate::process::{ProcessError, Runner};
 use crate::task::{Benchmark, Task};
 
@@ -40,7 +42,9 @@ pub fn provision_judge_images(
         return Ok(Vec::new());
     }
     let docker = Docker::new(&settings.docker.value);
-    let listing = runner.run(&docker.list_images()).map_err(ProvisionError::List)?;
+    let listing = runner
+        .run(&docker.list_images())
+        .map_err(ProvisionError::List)?;
     let mut local = parse_image_list(&listing.stdout_str());
     let builder = ImageBuilder {
         runner,
@@ -68,10 +72,11 @@ fn provision_one(
     if local.contains(&image) {
         return Ok(());
     }
-    let spec = task_spec(settings, task, Role::Judge)?.ok_or_else(|| ProvisionError::Unbuildable {
-        image: image.clone(),
-        task: task.task_id.clone(),
-    })?;
+    let spec =
+        task_spec(settings, task, Role::Judge)?.ok_or_else(|| ProvisionError::Unbuildable {
+            image: image.clone(),
+            task: task.task_id.clone(),
+        })?;
     log::info!("judge image {image} is missing: building it");
     let quiet = |_: &str| {};
     let base = task.images.base.to_string();

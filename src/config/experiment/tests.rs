@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::cli::{BackendArg, GlobalArgs, RunSettingsArgs};
-use crate::config::{Backend, EnvMap, Resolver, Settings, Source};
+use crate::config::{Backend, ConfigError, EnvMap, Resolver, Settings, Source};
 
 const EXPERIMENT: &str = r#"
 x-big: &big
@@ -44,20 +44,26 @@ fn write(dir: &Path, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// The message of the error `result` must be.
+fn error_of(result: Result<(Resolver, tempfile::TempDir), ConfigError>) -> String {
+    match result {
+        Ok(_) => panic!("the experiment was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
 fn resolver(
     text: &str,
     env: &[(&str, &str)],
     run: RunSettingsArgs,
-) -> Result<(Resolver, tempfile::TempDir), String> {
+) -> Result<(Resolver, tempfile::TempDir), ConfigError> {
     let dir = tempfile::tempdir().unwrap();
     let run = RunSettingsArgs {
         experiment: Some(write(dir.path(), text)),
         ..run
     };
     let env: EnvMap = env.iter().copied().collect();
-    Resolver::new(env, dir.path(), &GlobalArgs::default(), &run)
-        .map(|r| (r, dir))
-        .map_err(|e| e.to_string())
+    Resolver::new(env, dir.path(), &GlobalArgs::default(), &run).map(|r| (r, dir))
 }
 
 /// Settings for a task id without a task file (the experiment block is what matters here).
@@ -191,51 +197,51 @@ fn flags_beat_everything() {
 
 #[test]
 fn errors_name_the_file_and_key() {
-    let err = resolver(
+    let err = error_of(resolver(
         "tasks:\n  t: {timeout: 1.5}\n",
         &[],
         RunSettingsArgs::default(),
-    )
-    .unwrap_err();
+    ));
     assert!(
         err.contains("exp.yaml") && err.contains("tasks.t.timeout") && err.contains("whole number"),
         "{err}"
     );
-    let err = resolver(
+    let err = error_of(resolver(
         "tasks:\n  t: {internet: maybe}\n",
         &[],
         RunSettingsArgs::default(),
-    )
-    .unwrap_err();
+    ));
     assert!(
         err.contains("tasks.t.internet") && err.contains("true or false"),
         "{err}"
     );
-    let err = resolver("defaults: {agent: x}\n", &[], RunSettingsArgs::default()).unwrap_err();
+    let err = error_of(resolver(
+        "defaults: {agent: x}\n",
+        &[],
+        RunSettingsArgs::default(),
+    ));
     assert!(
         err.contains("`tasks`") && err.contains("missing or empty"),
         "{err}"
     );
-    let err = resolver("- a\n- b\n", &[], RunSettingsArgs::default()).unwrap_err();
+    let err = error_of(resolver("- a\n- b\n", &[], RunSettingsArgs::default()));
     assert!(err.contains("must be a YAML mapping"), "{err}");
-    let err = resolver(
+    let err = error_of(resolver(
         "model: {api_key: '${NOPE_UNSET}'}\ntasks: {t: {}}\n",
         &[],
         RunSettingsArgs::default(),
-    )
-    .unwrap_err();
+    ));
     assert!(
         err.contains("model.api_key") && err.contains("NOPE_UNSET"),
         "{err}"
     );
-    let err = resolver(
+    let err = error_of(resolver(
         "tasks: {t: {backend: podman}}\n",
         &[],
         RunSettingsArgs::default(),
-    )
-    .unwrap_err();
+    ));
     assert!(err.contains("docker or k8s"), "{err}");
-    let err = resolver("tasks: [\n", &[], RunSettingsArgs::default()).unwrap_err();
+    let err = error_of(resolver("tasks: [\n", &[], RunSettingsArgs::default()));
     assert!(
         err.contains("invalid YAML") && err.contains("line"),
         "{err}"

@@ -5,52 +5,7 @@ use std::time::Duration;
 
 use crate::config::Settings;
 
-/// Where cluster DNS runs: egress on port 53 is allowed only to these pods.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DnsSelector {
-    /// Matched through the `kubernetes.io/metadata.name` label every namespace carries.
-    pub namespace: String,
-    /// Labels of the DNS pods (empty: every pod of the namespace).
-    pub pod_labels: BTreeMap<String, String>,
-}
-
-/// The default of `SFORGE_K8S_DNS_SELECTOR`: kube-dns/CoreDNS as most clusters deploy it.
-pub const DEFAULT_DNS_SELECTOR: &str = "ns=kube-system,k8s-app=kube-dns";
-
-impl DnsSelector {
-    /// Parses `ns=<namespace>,<label>=<value>,…` (`namespace=` is accepted for `ns=`).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut namespace = None;
-        let mut pod_labels = BTreeMap::new();
-        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (k, v) = item
-                .split_once('=')
-                .map(|(k, v)| (k.trim(), v.trim()))
-                .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-                .ok_or_else(|| format!("{item:?} is not KEY=VALUE"))?;
-            if k == "ns" || k == "namespace" {
-                namespace = Some(v.to_owned());
-            } else {
-                pod_labels.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let namespace = namespace.ok_or("no ns=<namespace> entry")?;
-        Ok(DnsSelector {
-            namespace,
-            pod_labels,
-        })
-    }
-
-    /// The namespace selector's labels.
-    #[must_use]
-    pub fn namespace_labels(&self) -> BTreeMap<String, String> {
-        [(
-            "kubernetes.io/metadata.name".to_owned(),
-            self.namespace.clone(),
-        )]
-        .into()
-    }
-}
+pub use crate::config::{DnsSelector, DEFAULT_DNS_SELECTOR};
 
 /// Everything the backend reads from the settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,10 +76,14 @@ mod tests {
         let dns = DnsSelector::parse("namespace=dns, app=coredns").unwrap();
         assert_eq!(dns.namespace, "dns");
         assert_eq!(dns.namespace_labels()["kubernetes.io/metadata.name"], "dns");
-        assert!(DnsSelector::parse("k8s-app=kube-dns")
+        assert_eq!(
+            DnsSelector::parse("k8s-app=kube-dns"),
+            Err(crate::config::SelectorError::NoNamespace)
+        );
+        assert!(DnsSelector::parse("ns")
             .unwrap_err()
-            .contains("ns="));
-        assert!(DnsSelector::parse("ns").unwrap_err().contains("KEY=VALUE"));
+            .to_string()
+            .contains("KEY=VALUE"));
     }
 
     #[test]
