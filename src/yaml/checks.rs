@@ -1,7 +1,7 @@
 //! Input checks `PyYAML` makes that yaml-rust2 does not: characters its reader refuses, and an
 //! anchor name defined twice in one document.
 
-use super::YamlError;
+use super::value::YamlError;
 use std::collections::HashMap;
 use yaml_rust2::scanner::{Scanner, TokenType};
 

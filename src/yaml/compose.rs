@@ -1,9 +1,10 @@
 //! Builds values from yaml-rust2's event stream the way `PyYAML`'s composer and `SafeConstructor`
 //! do: one document, anchors and aliases, `<<` merge keys and dict semantics for mappings.
 
+use super::problem::Problem;
 use super::python::is_same_key;
 use super::resolve::{self, Scalar, STD_TAG};
-use super::{Yaml, YamlError};
+use super::value::{Yaml, YamlError};
 use std::collections::HashMap;
 use std::str::Chars;
 use yaml_rust2::parser::{Event, Parser, Tag};
@@ -22,11 +23,11 @@ pub(super) struct Composer<'a> {
     nodes: usize,
 }
 
-fn error_at(mark: Marker, message: impl Into<String>) -> YamlError {
+fn error_at(mark: Marker, message: impl ToString) -> YamlError {
     YamlError {
         line: mark.line(),
         column: mark.col() + 1,
-        message: message.into(),
+        message: message.to_string(),
     }
 }
 
@@ -35,7 +36,11 @@ fn full_tag(tag: Option<&Tag>) -> Option<String> {
 }
 
 /// Checks the tag of a sequence or mapping: none, `!`, or the matching `!!seq`/`!!map`.
-fn check_collection_tag(tag: Option<&Tag>, expected: &str, found: &str) -> Result<(), String> {
+fn check_collection_tag(
+    tag: Option<&Tag>,
+    expected: &str,
+    found: &'static str,
+) -> Result<(), Problem> {
     let Some(tag) = full_tag(tag) else {
         return Ok(());
     };
@@ -43,11 +48,20 @@ fn check_collection_tag(tag: Option<&Tag>, expected: &str, found: &str) -> Resul
         _ if tag == "!" => Ok(()),
         Some(suffix) if suffix == expected => Ok(()),
         Some("str" | "int" | "float" | "bool" | "null" | "merge" | "value") => {
-            Err(format!("expected a scalar node, but found {found}"))
+            Err(Problem::WrongNode {
+                expected: "scalar",
+                found,
+            })
         }
-        Some("seq") => Err(format!("expected a sequence node, but found {found}")),
-        Some("map") => Err(format!("expected a mapping node, but found {found}")),
-        _ => Err(resolve::unsupported_tag(&tag)),
+        Some("seq") => Err(Problem::WrongNode {
+            expected: "sequence",
+            found,
+        }),
+        Some("map") => Err(Problem::WrongNode {
+            expected: "mapping",
+            found,
+        }),
+        _ => Err(Problem::UnsupportedTag(tag)),
     }
 }
 
@@ -249,7 +263,7 @@ impl<'a> Composer<'a> {
 
 /// The entries a `<<` value contributes: a mapping's own, or for a list of mappings each one's,
 /// last mapping first, so that on conflicts the earlier mapping in the list wins.
-fn merge_entries(value: Yaml) -> Result<Vec<(Yaml, Yaml)>, String> {
+fn merge_entries(value: Yaml) -> Result<Vec<(Yaml, Yaml)>, Problem> {
     match value {
         Yaml::Map(entries) => Ok(entries),
         Yaml::Seq(items) => {
@@ -257,20 +271,12 @@ fn merge_entries(value: Yaml) -> Result<Vec<(Yaml, Yaml)>, String> {
             for item in items.into_iter().rev() {
                 match item {
                     Yaml::Map(entries) => all.extend(entries),
-                    other => {
-                        return Err(format!(
-                            "expected a mapping for merging, but found {}",
-                            node_kind(&other)
-                        ))
-                    }
+                    other => return Err(Problem::MergeItem(node_kind(&other))),
                 }
             }
             Ok(all)
         }
-        other => Err(format!(
-            "expected a mapping or list of mappings for merging, but found {}",
-            node_kind(&other)
-        )),
+        other => Err(Problem::MergeValue(node_kind(&other))),
     }
 }
 

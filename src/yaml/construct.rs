@@ -1,22 +1,21 @@
 //! The value constructors of `PyYAML`'s `SafeConstructor` for booleans, integers and floats, used
 //! for resolved plain scalars and for explicitly tagged ones alike.
 
-use super::Yaml;
+use super::problem::Problem;
+use super::value::Yaml;
 
-pub(super) fn construct_bool(value: &str) -> Result<Yaml, String> {
+pub(super) fn construct_bool(value: &str) -> Result<Yaml, Problem> {
     match value.to_lowercase().as_str() {
         "yes" | "true" | "on" => Ok(Yaml::Bool(true)),
         "no" | "false" | "off" => Ok(Yaml::Bool(false)),
-        _ => Err(format!(
-            "invalid boolean '{value}' (expected yes/no, true/false or on/off)"
-        )),
+        _ => Err(Problem::Bool(value.to_owned())),
     }
 }
 
 /// Splits the leading sign off, as `PyYAML` does (`-` negates, `+` is dropped).
-fn split_sign<'a>(value: &'a str, original: &str) -> Result<(bool, &'a str), String> {
+fn split_sign<'a>(value: &'a str, original: &str) -> Result<(bool, &'a str), Problem> {
     match value.as_bytes().first() {
-        None => Err(format!("'{original}' is not a number")),
+        None => Err(Problem::NotNumber(original.to_owned())),
         Some(b'-') => Ok((true, &value[1..])),
         Some(b'+') => Ok((false, &value[1..])),
         Some(_) => Ok((false, value)),
@@ -24,7 +23,7 @@ fn split_sign<'a>(value: &'a str, original: &str) -> Result<(bool, &'a str), Str
 }
 
 /// `PyYAML`'s `construct_yaml_int`: `_` dropped, `0b`/`0x`/leading-`0` octal/`a:b:c` base 60.
-pub(super) fn construct_int(value: &str) -> Result<Yaml, String> {
+pub(super) fn construct_int(value: &str) -> Result<Yaml, Problem> {
     let cleaned = value.replace('_', "");
     let (negative, rest) = split_sign(&cleaned, value)?;
     let int = if rest == "0" {
@@ -55,15 +54,15 @@ pub(super) fn construct_int(value: &str) -> Result<Yaml, String> {
     Ok(Yaml::Int(int))
 }
 
-fn too_big(value: &str) -> String {
-    format!("integer {value} does not fit in 128 bits")
+fn too_big(value: &str) -> Problem {
+    Problem::TooBig(value.to_owned())
 }
 
 /// Python's `int(text, radix)` for ASCII text: surrounding whitespace, a sign, and for radix
 /// 2, 8 and 16 the matching `0b`/`0o`/`0x` prefix are accepted. `negate` applies `PyYAML`'s
 /// own sign, so that `i128::MIN` is reachable.
-fn py_int(text: &str, radix: u32, negate: bool, original: &str) -> Result<i128, String> {
-    let invalid = || format!("'{original}' is not a valid integer");
+fn py_int(text: &str, radix: u32, negate: bool, original: &str) -> Result<i128, Problem> {
+    let invalid = || Problem::Int(original.to_owned());
     let text = text.trim();
     let (negative, mut digits) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -92,7 +91,7 @@ fn py_int(text: &str, radix: u32, negate: bool, original: &str) -> Result<i128, 
 }
 
 /// `PyYAML`'s `construct_yaml_float`: `_` dropped, `.inf`/`.nan`, `a:b.c` base 60, else `float()`.
-pub(super) fn construct_float(value: &str) -> Result<Yaml, String> {
+pub(super) fn construct_float(value: &str) -> Result<Yaml, Problem> {
     let cleaned = value.replace('_', "").to_lowercase();
     let (negative, rest) = split_sign(&cleaned, value)?;
     let magnitude = if rest == ".inf" {
@@ -118,8 +117,8 @@ pub(super) fn construct_float(value: &str) -> Result<Yaml, String> {
 }
 
 /// Python's `float(text)`: decimal or scientific notation, `inf`, `infinity`, `nan`.
-fn py_float(text: &str, original: &str) -> Result<f64, String> {
+fn py_float(text: &str, original: &str) -> Result<f64, Problem> {
     text.trim()
         .parse::<f64>()
-        .map_err(|_| format!("'{original}' is not a valid float"))
+        .map_err(|_| Problem::Float(original.to_owned()))
 }

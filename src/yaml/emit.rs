@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::Yaml;
+use super::value::Yaml;
 
 /// One YAML document (without `---`) for `value`, ending in a newline.
 #[must_use]

@@ -1,7 +1,7 @@
 //! Python semantics over loaded values: `str()`/`repr()` rendering and the key equality that
 //! makes two YAML keys the same dict key (`1 == 1.0 == True`).
 
-use super::Yaml;
+use super::value::Yaml;
 use std::fmt::Write as _;
 
 /// Python's `repr(float)`: the shortest digits that round-trip, in fixed notation when the
@@ -172,4 +172,12 @@ fn float_as_int(f: f64) -> Option<i128> {
     // 2^127 is exactly representable; every integral float below it fits.
     const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
     (f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f)).then_some(f as i128)
+}
+
+impl Yaml {
+    /// What Python's `str()` prints for the loaded value (`None`, `True`, `1.0`, `['a', 1]`...).
+    #[must_use]
+    pub fn to_python_str(&self) -> String {
+        to_str(self)
+    }
 }

@@ -2,7 +2,8 @@
 //! scalars, and the explicit `!!str`, `!!int`, `!!float`, `!!bool` and `!!null` tags.
 
 use super::construct::{construct_bool, construct_float, construct_int};
-use super::Yaml;
+use super::problem::Problem;
+use super::value::Yaml;
 
 /// The prefix of the standard `!!` tags once the parser has expanded them.
 pub(super) const STD_TAG: &str = "tag:yaml.org,2002:";
@@ -18,7 +19,7 @@ pub(super) enum Scalar {
 }
 
 /// Types a scalar. `plain` is whether it was written unquoted; `tag` is the full expanded tag.
-pub(super) fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Scalar, String> {
+pub(super) fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Scalar, Problem> {
     match tag {
         None if plain => implicit(value),
         None => Ok(Scalar::Value(Yaml::Str(value.to_owned()))),
@@ -28,7 +29,7 @@ pub(super) fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Scal
     }
 }
 
-fn explicit(value: &str, tag: &str) -> Result<Scalar, String> {
+fn explicit(value: &str, tag: &str) -> Result<Scalar, Problem> {
     let std = tag.strip_prefix(STD_TAG);
     let typed = match std {
         Some("str") => Yaml::Str(value.to_owned()),
@@ -38,27 +39,20 @@ fn explicit(value: &str, tag: &str) -> Result<Scalar, String> {
         Some("float") => construct_float(value)?,
         Some("merge") => return Ok(Scalar::Merge),
         Some("value") => return Ok(Scalar::Equals),
-        Some("seq") => return Err("expected a sequence node, but found scalar".into()),
-        Some("map") => return Err("expected a mapping node, but found scalar".into()),
-        _ => return Err(unsupported_tag(tag)),
+        Some("seq") => return Err(wrong_node("sequence", "scalar")),
+        Some("map") => return Err(wrong_node("mapping", "scalar")),
+        _ => return Err(Problem::UnsupportedTag(tag.to_owned())),
     };
     Ok(Scalar::Value(typed))
 }
 
-/// The error for a tag `SafeLoader` would not construct, or this loader does not support.
-pub(super) fn unsupported_tag(tag: &str) -> String {
-    let shown = tag
-        .strip_prefix(STD_TAG)
-        .map_or_else(|| tag.to_owned(), |s| format!("!!{s}"));
-    format!(
-        "unsupported tag '{shown}' (only !!str, !!int, !!float, !!bool, !!null, !!seq and !!map \
-         are supported)"
-    )
+fn wrong_node(expected: &'static str, found: &'static str) -> Problem {
+    Problem::WrongNode { expected, found }
 }
 
 /// `PyYAML`'s implicit resolvers, tried in its order: bool, float, int, merge, null, timestamp,
 /// value; anything else is a string.
-fn implicit(value: &str) -> Result<Scalar, String> {
+fn implicit(value: &str) -> Result<Scalar, Problem> {
     let typed = if is_bool(value) {
         construct_bool(value)?
     } else if is_float(value) {
@@ -70,9 +64,7 @@ fn implicit(value: &str) -> Result<Scalar, String> {
     } else if matches!(value, "" | "~" | "null" | "Null" | "NULL") {
         Yaml::Null
     } else if is_timestamp(value) {
-        return Err(format!(
-            "'{value}' is a date/time, which is not supported; quote it to make it a string"
-        ));
+        return Err(Problem::DateTime(value.to_owned()));
     } else if value == "=" {
         return Ok(Scalar::Equals);
     } else {
