@@ -15,6 +15,8 @@ pub use build::{
 pub use builder::{strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit};
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};
-pub use registry_check::{image_exists, pod_image_check, CheckOptions, RegistryCheckError};
+pub use registry_check::{
+    image_exists, pod_image_check, CheckOptions, PodImageError, RegistryCheckError,
+};
 pub use render::{base_spec, task_spec};
 pub use spec::{BuildSpec, Role};

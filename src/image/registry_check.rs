@@ -6,97 +6,18 @@
 mod challenge;
 mod client;
 mod credentials;
+mod error;
+mod options;
 mod reference;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
 
 pub use challenge::{parse as parse_challenges, Challenge};
 pub use credentials::default_docker_config_dir;
-pub use reference::{is_loopback, ImageRef, DOCKER_HUB};
-
-/// How to reach registries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckOptions {
-    /// Registries (`host[:port]`, or a host for all its ports) spoken to over plain HTTP, besides
-    /// loopback ones (`localhost`, `127.0.0.0/8`, `::1`), which always are.
-    pub insecure: Vec<String>,
-    /// The directory of Docker's `config.json` (credentials); `None`: anonymous only.
-    pub docker_config: Option<PathBuf>,
-    pub connect_timeout: Duration,
-    /// The limit for one whole request.
-    pub timeout: Duration,
-}
-
-impl Default for CheckOptions {
-    /// Anonymous, no insecure registries, 10 s to connect and 30 s per request.
-    fn default() -> Self {
-        CheckOptions {
-            insecure: Vec::new(),
-            docker_config: None,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-impl CheckOptions {
-    /// Options with `insecure_list` (comma-separated, the `SFORGE_INSECURE_REGISTRIES` format;
-    /// `http://` prefixes and trailing slashes are dropped) and Docker's default configuration
-    /// directory ([`default_docker_config_dir`]).
-    #[must_use]
-    pub fn with_insecure_list(insecure_list: &str) -> Self {
-        CheckOptions {
-            insecure: parse_insecure_list(insecure_list),
-            docker_config: default_docker_config_dir(),
-            ..CheckOptions::default()
-        }
-    }
-}
-
-/// The entries of a comma-separated registry list, trimmed, without scheme or trailing `/`.
-#[must_use]
-pub fn parse_insecure_list(list: &str) -> Vec<String> {
-    list.split(',')
-        .map(|entry| {
-            entry
-                .trim()
-                .trim_start_matches("http://")
-                .trim_start_matches("https://")
-                .trim_end_matches('/')
-                .to_owned()
-        })
-        .filter(|entry| !entry.is_empty())
-        .collect()
-}
-
-/// Why a registry could not say whether an image exists.
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryCheckError {
-    #[error("invalid image reference {reference:?}: {why}")]
-    Reference { reference: String, why: String },
-    #[error("cannot reach the registry {registry} ({url}): {why}")]
-    Unreachable {
-        registry: String,
-        url: String,
-        why: String,
-    },
-    #[error("the registry {registry} answered HTTP {status} for {url}: {body}")]
-    Status {
-        registry: String,
-        url: String,
-        status: u16,
-        body: String,
-    },
-    #[error("the registry {registry} (repository {repository}) {why}")]
-    Auth {
-        registry: String,
-        repository: String,
-        why: String,
-    },
-}
+pub use error::{PodImageError, RegistryCheckError};
+pub use options::{parse_insecure_list, CheckOptions};
+pub use reference::{is_loopback, ImageRef, ReferenceError, DOCKER_HUB};
 
 /// Whether the image `reference` (`[host[:port]/]path/name[:tag][@digest]`) is in its registry:
 /// `Ok(false)` only when the registry says the manifest or repository is unknown.
@@ -119,7 +40,7 @@ pub fn ref_exists(image: &ImageRef, opts: &CheckOptions) -> Result<bool, Registr
 pub fn pod_image_check(
     opts: CheckOptions,
     push_registry: String,
-) -> impl Fn(&str) -> Result<(), String> + Send + Sync {
+) -> impl Fn(&str) -> Result<(), PodImageError> + Send + Sync {
     let found: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     move |image: &str| {
         let seen = |set: &Mutex<HashSet<String>>| {
@@ -130,8 +51,9 @@ pub fn pod_image_check(
         if seen(&found) {
             return Ok(());
         }
-        let parsed = ImageRef::parse(image).map_err(|why| {
-            format!("invalid pod image {image:?}: {why}; fix SFORGE_K8S_IMAGE_REGISTRY")
+        let parsed = ImageRef::parse(image).map_err(|why| PodImageError::Invalid {
+            image: image.to_owned(),
+            why,
         })?;
         match ref_exists(&parsed, &opts) {
             Ok(true) => {
@@ -141,12 +63,15 @@ pub fn pod_image_check(
                     .insert(image.to_owned());
                 Ok(())
             }
-            Ok(false) => Err(format!(
-                "image {image} is not in the registry {}: push it (sforge push --registry \
-                 {push_registry} --task <id>) or fix SFORGE_K8S_IMAGE_REGISTRY",
-                parsed.registry
-            )),
-            Err(e) => Err(format!("cannot check that image {image} exists: {e}")),
+            Ok(false) => Err(PodImageError::Missing {
+                image: image.to_owned(),
+                registry: parsed.registry.clone(),
+                push_registry: push_registry.clone(),
+            }),
+            Err(source) => Err(PodImageError::Check {
+                image: image.to_owned(),
+                source,
+            }),
         }
     }
 }

@@ -43,7 +43,9 @@ pub fn k8s_sandbox(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<K8sSandb
     }
     let opts = crate::image::CheckOptions::with_insecure_list(&settings.insecure_registries.value);
     let check = crate::image::pod_image_check(opts, registry);
-    Arc::new(sandbox.with_image_check(Arc::new(check)))
+    Arc::new(sandbox.with_image_check(Arc::new(move |image: &str| {
+        check(image).map_err(Into::into)
+    })))
 }
 
 /// Why a sandbox operation failed (always naming the container and the operation).

@@ -5,8 +5,9 @@ use std::io::Read;
 
 use super::challenge::{self, Challenge};
 use super::credentials::{self, Credentials, Found};
+use super::error::RegistryCheckError;
+use super::options::CheckOptions;
 use super::reference::{is_loopback, ImageRef};
-use super::{CheckOptions, RegistryCheckError};
 
 /// Every manifest type a pod image can be: Docker v2 manifest and manifest list, OCI manifest
 /// and index.
@@ -211,7 +212,8 @@ impl<'a> Session<'a> {
         let Some(dir) = &self.opts.docker_config else {
             return Ok(Found::Nothing);
         };
-        credentials::lookup(dir, &self.image.registry).map_err(|why| self.auth_error(&why))
+        credentials::lookup(dir, &self.image.registry)
+            .map_err(|why| self.auth_error(&why.to_string()))
     }
 
     fn missing_credentials(&self, found: &Found) -> RegistryCheckError {

@@ -10,6 +10,38 @@ use serde_json::Value;
 
 use super::reference::DOCKER_HUB;
 
+/// Why Docker's `config.json` cannot give credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not valid JSON: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("the auths entry {key:?} in {}: {problem}", path.display())]
+    Entry {
+        key: String,
+        path: PathBuf,
+        problem: AuthProblem,
+    },
+}
+
+/// What is wrong with an `auth` value.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthProblem {
+    #[error("its `auth` value is not base64 ({0})")]
+    NotBase64(base64::DecodeError),
+    #[error("its `auth` value is not UTF-8")]
+    NotUtf8,
+    #[error("its `auth` value does not decode to user:password")]
+    NoColon,
+}
+
 /// A user name and password for one registry. `Debug` never shows the password.
 #[derive(Clone)]
 pub struct Credentials {
@@ -70,7 +102,7 @@ fn normalise(key: &str) -> String {
     }
 }
 
-fn decode(entry: &Value) -> Result<Option<Credentials>, String> {
+fn decode(entry: &Value) -> Result<Option<Credentials>, AuthProblem> {
     if let Some(auth) = entry
         .get("auth")
         .and_then(Value::as_str)
@@ -78,11 +110,9 @@ fn decode(entry: &Value) -> Result<Option<Credentials>, String> {
     {
         let bytes = STANDARD
             .decode(auth.trim())
-            .map_err(|e| format!("its `auth` value is not base64 ({e})"))?;
-        let text = String::from_utf8(bytes).map_err(|_| "its `auth` value is not UTF-8")?;
-        let (user, password) = text
-            .split_once(':')
-            .ok_or("its `auth` value does not decode to user:password")?;
+            .map_err(AuthProblem::NotBase64)?;
+        let text = String::from_utf8(bytes).map_err(|_| AuthProblem::NotUtf8)?;
+        let (user, password) = text.split_once(':').ok_or(AuthProblem::NoColon)?;
         return Ok(Some(Credentials {
             user: user.to_owned(),
             password: password.to_owned(),
@@ -104,21 +134,26 @@ fn decode(entry: &Value) -> Result<Option<Credentials>, String> {
 
 /// What `<dir>/config.json` holds for `registry` (`host[:port]`). A missing file holds nothing;
 /// an unreadable or malformed one is an error naming the file and what is wrong.
-pub fn lookup(dir: &Path, registry: &str) -> Result<Found, String> {
+pub fn lookup(dir: &Path, registry: &str) -> Result<Found, CredentialsError> {
     let path = dir.join("config.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => return Err(CredentialsError::Read { path, source }),
     };
-    let config: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+    let config: Value = match serde_json::from_str(&text) {
+        Ok(config) => config,
+        Err(source) => return Err(CredentialsError::Json { path, source }),
+    };
     let wanted = normalise(registry);
     if let Some(auths) = config.get("auths").and_then(Value::as_object) {
         for (key, entry) in auths {
             if normalise(key) == wanted {
-                let found = decode(entry)
-                    .map_err(|e| format!("the auths entry {key:?} in {}: {e}", path.display()))?;
+                let found = decode(entry).map_err(|problem| CredentialsError::Entry {
+                    key: key.clone(),
+                    path: path.clone(),
+                    problem,
+                })?;
                 if let Some(credentials) = found {
                     return Ok(Found::Credentials(credentials));
                 }
@@ -192,10 +227,10 @@ mod tests {
             Found::Nothing
         ));
         let broken = config("{not json");
-        let err = lookup(broken.path(), "reg.io").unwrap_err();
+        let err = lookup(broken.path(), "reg.io").unwrap_err().to_string();
         assert!(err.contains("config.json is not valid JSON"), "{err}");
         let bad = config(r#"{"auths": {"reg.io": {"auth": "!!!"}}}"#);
-        let err = lookup(bad.path(), "reg.io").unwrap_err();
+        let err = lookup(bad.path(), "reg.io").unwrap_err().to_string();
         assert!(
             err.contains("\"reg.io\"") && err.contains("not base64"),
             "{err}"

@@ -7,6 +7,26 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+/// What is wrong with an image reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("it is empty")]
+    Empty,
+    #[error(
+        "the repository component {0:?} is not lower-case letters, digits and single separators \
+         (. _ __ -)"
+    )]
+    Component(String),
+    #[error("the tag {0:?} is not a valid tag")]
+    Tag(String),
+    #[error("the digest {0:?} is not <algorithm>:<hex> (e.g. sha256:…)")]
+    Digest(String),
+    #[error("the registry host {0:?} is not host[:port]")]
+    Host(String),
+    #[error("it names a registry but no repository")]
+    NoRepository,
+}
+
 /// Where Docker Hub's registry API answers.
 pub const DOCKER_HUB: &str = "registry-1.docker.io";
 
@@ -60,10 +80,10 @@ fn is_host(component: &str) -> bool {
 
 impl ImageRef {
     /// Parses `reference`; the error says what is wrong with it.
-    pub fn parse(reference: &str) -> Result<Self, String> {
+    pub fn parse(reference: &str) -> Result<Self, ReferenceError> {
         let text = reference.trim();
         if text.is_empty() {
-            return Err("it is empty".to_owned());
+            return Err(ReferenceError::Empty);
         }
         let (name_tag, digest) = match text.split_once('@') {
             Some((name, digest)) => (name, Some(digest)),
@@ -80,22 +100,17 @@ impl ImageRef {
         let (registry, repository) = split_registry(name)?;
         for component in repository.split('/') {
             if !component_re().is_match(component) {
-                return Err(format!(
-                    "the repository component {component:?} is not lower-case letters, digits \
-                     and single separators (. _ __ -)"
-                ));
+                return Err(ReferenceError::Component(component.to_owned()));
             }
         }
         if let Some(tag) = tag {
             if !tag_re().is_match(tag) {
-                return Err(format!("the tag {tag:?} is not a valid tag"));
+                return Err(ReferenceError::Tag(tag.to_owned()));
             }
         }
         if let Some(digest) = digest {
             if !digest_re().is_match(digest) {
-                return Err(format!(
-                    "the digest {digest:?} is not <algorithm>:<hex> (e.g. sha256:…)"
-                ));
+                return Err(ReferenceError::Digest(digest.to_owned()));
             }
         }
         let reference = digest.or(tag).unwrap_or("latest").to_owned();
@@ -114,18 +129,18 @@ impl ImageRef {
 }
 
 /// `(registry, repository)` of a name without tag or digest.
-fn split_registry(name: &str) -> Result<(String, String), String> {
+fn split_registry(name: &str) -> Result<(String, String), ReferenceError> {
     let (registry, path) = match name.split_once('/') {
         Some((first, rest)) if is_host(first) => {
             if !host_re().is_match(first) {
-                return Err(format!("the registry host {first:?} is not host[:port]"));
+                return Err(ReferenceError::Host(first.to_owned()));
             }
             (first.to_owned(), rest.to_owned())
         }
         _ => ("docker.io".to_owned(), name.to_owned()),
     };
     if path.is_empty() {
-        return Err("it names a registry but no repository".to_owned());
+        return Err(ReferenceError::NoRepository);
     }
     let hub = matches!(
         registry.as_str(),
@@ -261,7 +276,7 @@ mod tests {
             ("bad_host.io:x/app", "registry host"),
             ("a//b", "repository component \"\""),
         ] {
-            let err = ImageRef::parse(text).expect_err(text);
+            let err = ImageRef::parse(text).expect_err(text).to_string();
             assert!(err.contains(why), "{text}: {err}");
         }
     }

@@ -22,7 +22,10 @@ use crate::sandbox::watchdog::exec_with_deadline;
 use crate::sandbox::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
 
 /// Checks that an image reference can be pulled; the error says why not.
-pub type ImageCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+pub type ImageCheck = Arc<dyn Fn(&str) -> Result<(), ImageUnavailable> + Send + Sync>;
+
+/// Why a pod's image cannot be used, as the check said it.
+pub type ImageUnavailable = Box<dyn std::error::Error + Send + Sync>;
 
 /// Extra time a kubectl exec gets beyond the command's own deadline before it is abandoned.
 const EXEC_SLACK: Duration = Duration::from_secs(60);
@@ -240,7 +243,7 @@ impl Sandbox for K8sSandbox {
         let pod = objects.pod.metadata.name.clone();
         if let Some(check) = &self.image_check {
             let image = &objects.pod.spec.containers[0].image;
-            check(image).map_err(|why| failed(&spec.name, why))?;
+            check(image).map_err(|why| failed(&spec.name, why.to_string()))?;
         }
         let result = self.create(&objects, &spec.name).and_then(|created| {
             if created {

@@ -176,7 +176,7 @@ fn a_start_deadline_gives_up_with_the_last_state() {
 fn a_missing_image_stops_before_anything_is_created() {
     let runner = Arc::new(RecordingRunner::new());
     let check: ImageCheck =
-        Arc::new(|image: &str| Err(format!("image {image} is not in the registry")));
+        Arc::new(|image: &str| Err(format!("image {image} is not in the registry").into()));
     let sandbox = K8sSandbox::new(runner.clone(), config()).with_image_check(check);
     let err = sandbox
         .start(&spec())
