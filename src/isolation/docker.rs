@@ -13,7 +13,7 @@ use super::plan::owner_comment;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::selfcheck::SelfCheck;
 use super::{Applied, IsolationError, Isolator, Owner};
-use crate::process::{Cmd, Runner};
+use crate::process::{Cmd, ProcessError, Runner};
 use crate::sandbox::{ContainerSpec, Sandbox};
 
 /// What an isolated Work container may reach.
@@ -160,7 +160,7 @@ impl DockerIsolation {
         let gateway = text("Gateway")
             .parse()
             .map_err(|_| fail("Cannot determine gateway IP for network isolation".into()))?;
-        let bridge = self.bridge(network).map_err(fail)?;
+        let bridge = self.bridge(network).map_err(|e| fail(e.to_string()))?;
         Ok(ContainerNet {
             id: info["Id"].as_str().unwrap_or_default().to_owned(),
             ipv4,
@@ -171,11 +171,11 @@ impl DockerIsolation {
         })
     }
 
-    fn bridge(&self, network: &str) -> Result<String, String> {
+    fn bridge(&self, network: &str) -> Result<String, ProcessError> {
         let cmd = Cmd::new(&self.docker)
             .args(["network", "inspect", "-f", "{{json .Options}}", network])
             .read_only();
-        let out = self.runner.run(&cmd).map_err(|e| e.to_string())?;
+        let out = self.runner.run(&cmd)?;
         let options: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         Ok(match options["com.docker.network.bridge.name"].as_str() {
             Some(name) => name.to_owned(),

@@ -10,6 +10,29 @@ use super::path::{self, PathError};
 use super::rules::{self, Rules};
 use super::{ArchiveError, Limit, Limits};
 
+/// Why one entry is refused (the archive as a whole is still graded).
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("unsupported entry type: {0}")]
+    EntryType(String),
+    #[error("its parent `{0}` is a symlink in this archive")]
+    ParentSymlink(String),
+    #[error("its parent `{0}` is a file in this archive")]
+    ParentFile(String),
+    #[error("symlink target {0}")]
+    SymlinkTarget(PathError),
+    #[error("symlink points to the archive root")]
+    SymlinkToRoot,
+    #[error("symlink points to `{name}`, excluded by `{pattern}`")]
+    SymlinkExcluded { name: String, pattern: String },
+    #[error("symlink points to `{0}`, which contains excluded paths")]
+    SymlinkContainsExcluded(String),
+    #[error("hardlink target {0}")]
+    HardlinkTarget(PathError),
+    #[error("hardlink target `{0}` is not a regular file accepted earlier in this archive")]
+    HardlinkNotFile(String),
+}
+
 /// What an accepted entry becomes in the sanitised tar.
 #[derive(Debug)]
 pub(super) enum Body {
@@ -138,14 +161,14 @@ impl<'r, 'a> Collector<'r, 'a> {
         }
         let name = components.join("/");
         if let Err(reason) = self.check_parents(&name) {
-            return Ok(Outcome::Reject(reason));
+            return Ok(Outcome::Reject(reason.to_string()));
         }
         if let Err(denial) = rules::check(&name, self.rules) {
             return Ok(Outcome::Reject(denial.to_string()));
         }
         let body = match self.body(entry, is_dir, &components)? {
             Ok(body) => body,
-            Err(reason) => return Ok(Outcome::Reject(reason)),
+            Err(reason) => return Ok(Outcome::Reject(reason.to_string())),
         };
         let header = entry.header();
         let mode = safe_mode(&body, header.mode().unwrap_or(0));
@@ -163,7 +186,7 @@ impl<'r, 'a> Collector<'r, 'a> {
         entry: &mut tar::Entry<'_, R>,
         is_dir: bool,
         components: &[&str],
-    ) -> Result<Result<Body, String>, ArchiveError> {
+    ) -> Result<Result<Body, Refusal>, ArchiveError> {
         let kind = entry.header().entry_type();
         Ok(if is_dir {
             Ok(Body::Dir)
@@ -174,21 +197,19 @@ impl<'r, 'a> Collector<'r, 'a> {
         } else if kind == EntryType::Link {
             self.hardlink(entry)
         } else {
-            Err(format!("unsupported entry type: {}", describe(kind)))
+            Err(Refusal::EntryType(describe(kind)))
         })
     }
 
     /// No entry may be written through an accepted symlink or below an accepted non-directory.
-    fn check_parents(&self, name: &str) -> Result<(), String> {
+    fn check_parents(&self, name: &str) -> Result<(), Refusal> {
         for parent in path::ancestors(name) {
             match self.get(parent).map(|k| &k.body) {
                 Some(Body::Symlink { .. }) => {
-                    return Err(format!(
-                        "its parent `{parent}` is a symlink in this archive"
-                    ));
+                    return Err(Refusal::ParentSymlink(parent.to_owned()));
                 }
                 Some(Body::File(_) | Body::Hardlink(_)) => {
-                    return Err(format!("its parent `{parent}` is a file in this archive"));
+                    return Err(Refusal::ParentFile(parent.to_owned()));
                 }
                 Some(Body::Dir) | None => {}
             }
@@ -200,24 +221,21 @@ impl<'r, 'a> Collector<'r, 'a> {
         &self,
         entry: &tar::Entry<'_, R>,
         components: &[&str],
-    ) -> Result<Body, String> {
+    ) -> Result<Body, Refusal> {
         let raw = entry.link_name_bytes().unwrap_or_default();
-        let target = path::decode(&raw).map_err(|e| format!("symlink target {e}"))?;
+        let target = path::decode(&raw).map_err(Refusal::SymlinkTarget)?;
         let dir = &components[..components.len() - 1];
-        let resolved = path::resolve(dir, target).map_err(|e| format!("symlink target {e}"))?;
+        let resolved = path::resolve(dir, target).map_err(Refusal::SymlinkTarget)?;
         let name = resolved.components.join("/");
         if name.is_empty() {
-            return Err("symlink points to the archive root".to_owned());
+            return Err(Refusal::SymlinkToRoot);
         }
         if let Some(pattern) = rules::excluding_pattern(&name, self.rules.submit_exclude) {
-            return Err(format!(
-                "symlink points to `{name}`, excluded by `{pattern}`"
-            ));
+            let pattern = pattern.to_string();
+            return Err(Refusal::SymlinkExcluded { name, pattern });
         }
         if rules::contains_excluded(&name, self.rules.submit_exclude) {
-            return Err(format!(
-                "symlink points to `{name}`, which contains excluded paths"
-            ));
+            return Err(Refusal::SymlinkContainsExcluded(name));
         }
         let target = path::relative(dir, &resolved.components);
         Ok(Body::Symlink {
@@ -226,7 +244,7 @@ impl<'r, 'a> Collector<'r, 'a> {
         })
     }
 
-    fn hardlink<R: Read>(&self, entry: &tar::Entry<'_, R>) -> Result<Body, String> {
+    fn hardlink<R: Read>(&self, entry: &tar::Entry<'_, R>) -> Result<Body, Refusal> {
         let raw = entry.link_name_bytes().unwrap_or_default();
         let target = path::decode(&raw)
             .and_then(|t| {
@@ -237,13 +255,11 @@ impl<'r, 'a> Collector<'r, 'a> {
                 }
             })
             .and_then(path::normalise)
-            .map_err(|e| format!("hardlink target {e}"))?
+            .map_err(Refusal::HardlinkTarget)?
             .join("/");
         match self.get(&target).map(|k| &k.body) {
             Some(Body::File(_)) => Ok(Body::Hardlink(target)),
-            _ => Err(format!(
-                "hardlink target `{target}` is not a regular file accepted earlier in this archive"
-            )),
+            _ => Err(Refusal::HardlinkNotFile(target)),
         }
     }
 
