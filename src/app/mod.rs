@@ -3,6 +3,7 @@
 mod build;
 mod console;
 mod eval;
+mod flags;
 mod list;
 mod proxy;
 mod registry;
@@ -54,7 +55,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         },
         _ => RunSettingsArgs::default(),
     };
-    let resolver = Resolver::new(ctx.env.clone(), &ctx.cwd, &cli.global, &run_flags)?;
+    let resolver = Resolver::new(
+        ctx.env.clone(),
+        &ctx.cwd,
+        &flags::flags(&cli.global, &run_flags),
+    )?;
     let settings = resolver.global();
     match &cli.command {
         Command::Build(args) => return build::run(&settings, &cli.global, args),

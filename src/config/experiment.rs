@@ -253,6 +253,3 @@ fn expand_vars(text: &str, env: &EnvMap) -> Result<String, ExpandError> {
     out.push_str(rest);
     Ok(out)
 }
-
-#[cfg(test)]
-mod tests;

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use super::env::{env_layer, EnvMap};
 use super::error::ConfigError;
 use super::experiment::Experiment;
+use super::flags::Flags;
 use super::parse;
-use super::settings::{Backend, Layer, Settings};
+use super::settings::{Layer, Settings};
 use super::source::{Source, Sourced};
-use crate::cli::{BackendArg, GlobalArgs, RunSettingsArgs};
 use crate::task::Task;
 
 /// Everything needed to resolve settings, globally or for one task.
@@ -22,13 +22,8 @@ pub struct Resolver {
 
 impl Resolver {
     /// Load the experiment file (if any), apply its `env:` section, and parse every layer.
-    pub fn new(
-        mut env: EnvMap,
-        cwd: &Path,
-        global: &GlobalArgs,
-        run: &RunSettingsArgs,
-    ) -> Result<Self, ConfigError> {
-        let experiment = run
+    pub fn new(mut env: EnvMap, cwd: &Path, flags: &Flags) -> Result<Self, ConfigError> {
+        let experiment = flags
             .experiment
             .as_deref()
             .map(|path| Experiment::load(&cwd.join(path), &mut env))
@@ -37,7 +32,7 @@ impl Resolver {
             cwd: cwd.to_owned(),
             env: env_layer(&env)?,
             experiment,
-            cli: cli_layer(global, run)?,
+            cli: cli_layer(flags)?,
         })
     }
 
@@ -107,7 +102,7 @@ fn task_layer(task: &Task) -> Layer {
 }
 
 /// The highest layer: command-line flags that were given.
-fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, ConfigError> {
+fn cli_layer(f: &Flags) -> Result<Layer, ConfigError> {
     fn flag<T>(name: &str, value: T) -> Sourced<T> {
         Sourced::new(value, Source::Flag(name.to_owned()))
     }
@@ -125,50 +120,46 @@ fn cli_layer(global: &GlobalArgs, run: &RunSettingsArgs) -> Result<Layer, Config
             })
             .transpose()
     };
-    // Boolean switches only ever switch something on.
-    let on = |name: &str, given: bool| given.then(|| flag(name, true));
-    let internet = match (run.disable_internet, run.enable_internet) {
-        (true, _) => Some(flag("--disable-internet", false)),
-        (false, true) => Some(flag("--enable-internet", true)),
-        (false, false) => None,
-    };
+    // Switches only ever switch something on.
+    let on = |name: &str, given: Option<bool>| (given == Some(true)).then(|| flag(name, true));
+    let internet = f.internet.map(|on| {
+        let name = if on {
+            "--enable-internet"
+        } else {
+            "--disable-internet"
+        };
+        flag(name, on)
+    });
     Ok(Layer {
-        log_dir: global.log_dir.clone().map(|p| flag("--log-dir", p)),
-        tasks_dir: global.tasks_dir.clone().map(|p| flag("--tasks-dir", p)),
-        agent: run.agent.clone().map(|a| flag("--agent", Some(a))),
-        agent_model: run.model.clone().map(|m| flag("--model", Some(m))),
-        agent_timeout: run.timeout.map(|t| flag("--timeout", (t > 0).then_some(t))),
-        eval_interval: run.eval_interval.map(|n| flag("--eval-interval", n)),
-        disable_auto_eval: on("--disable-auto-eval", run.disable_auto_eval),
-        disable_stop_hook: on("--disable-stop-hook", run.disable_stop_hook),
-        disable_auto_resume: on("--disable-auto-resume", run.disable_auto_resume),
-        max_submissions: run
+        log_dir: f.log_dir.clone().map(|p| flag("--log-dir", p)),
+        tasks_dir: f.tasks_dir.clone().map(|p| flag("--tasks-dir", p)),
+        agent: f.agent.clone().map(|a| flag("--agent", Some(a))),
+        agent_model: f.model.clone().map(|m| flag("--model", Some(m))),
+        agent_timeout: f.timeout.map(|t| flag("--timeout", (t > 0).then_some(t))),
+        eval_interval: f.eval_interval.map(|n| flag("--eval-interval", n)),
+        disable_auto_eval: on("--disable-auto-eval", f.disable_auto_eval),
+        disable_stop_hook: on("--disable-stop-hook", f.disable_stop_hook),
+        disable_auto_resume: on("--disable-auto-resume", f.disable_auto_resume),
+        max_submissions: f
             .max_submissions
             .map(|n| flag("--max-submissions", Some(n))),
-        submission_cooldown: run
+        submission_cooldown: f
             .submission_cooldown
             .map(|n| flag("--submission-cooldown", Some(n))),
-        stagger: run.stagger.map(|n| flag("--stagger", Some(n))),
-        judge_url: run.judge_url.clone().map(|u| flag("--judge-url", u)),
+        stagger: f.stagger.map(|n| flag("--stagger", Some(n))),
+        judge_url: f.judge_url.clone().map(|u| flag("--judge-url", u)),
         internet,
-        work_cpu_limit: run
-            .work_cpu_limit
-            .map(|n| flag("--work-cpu-limit", Some(n))),
-        work_mem_limit: mem("--work-mem-limit", &run.work_mem_limit)?,
-        judge_cpu_limit: run
+        work_cpu_limit: f.work_cpu_limit.map(|n| flag("--work-cpu-limit", Some(n))),
+        work_mem_limit: mem("--work-mem-limit", &f.work_mem_limit)?,
+        judge_cpu_limit: f
             .judge_cpu_limit
             .map(|n| flag("--judge-cpu-limit", Some(n))),
-        judge_mem_limit: mem("--judge-mem-limit", &run.judge_mem_limit)?,
-        ca_file: run.ca_file.clone().map(|p| flag("--ca-file", Some(p))),
-        backend: run.backend.map(|b| {
-            flag(
-                "--backend",
-                match b {
-                    BackendArg::Docker => Backend::Docker,
-                    BackendArg::K8s => Backend::K8s,
-                },
-            )
-        }),
+        judge_mem_limit: mem("--judge-mem-limit", &f.judge_mem_limit)?,
+        ca_file: f.ca_file.clone().map(|p| flag("--ca-file", Some(p))),
+        backend: f.backend.map(|b| flag("--backend", b)),
         ..Layer::default()
     })
 }
+
+#[cfg(test)]
+mod tests;

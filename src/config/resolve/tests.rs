@@ -3,8 +3,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::cli::{BackendArg, GlobalArgs, RunSettingsArgs};
-use crate::config::{Backend, ConfigError, EnvMap, Resolver, Settings, Source};
+use crate::config::{Backend, ConfigError, EnvMap, Flags, Resolver, Settings, Source};
 
 const EXPERIMENT: &str = r#"
 x-big: &big
@@ -55,15 +54,15 @@ fn error_of(result: Result<(Resolver, tempfile::TempDir), ConfigError>) -> Strin
 fn resolver(
     text: &str,
     env: &[(&str, &str)],
-    run: RunSettingsArgs,
+    flags: Flags,
 ) -> Result<(Resolver, tempfile::TempDir), ConfigError> {
     let dir = tempfile::tempdir().unwrap();
-    let run = RunSettingsArgs {
+    let flags = Flags {
         experiment: Some(write(dir.path(), text)),
-        ..run
+        ..flags
     };
     let env: EnvMap = env.iter().copied().collect();
-    Resolver::new(env, dir.path(), &GlobalArgs::default(), &run).map(|r| (r, dir))
+    Resolver::new(env, dir.path(), &flags).map(|r| (r, dir))
 }
 
 /// Settings for a task id without a task file (the experiment block is what matters here).
@@ -80,7 +79,7 @@ fn experiment_beats_env_and_task_block_beats_defaults() {
     let (r, _d) = resolver(
         EXPERIMENT,
         &[("SFORGE_WORK_CPU_LIMIT", "2"), ("SFORGE_BACKEND", "k8s")],
-        RunSettingsArgs::default(),
+        Flags::default(),
     )
     .unwrap();
     let plain = settings_for(&r, "plain");
@@ -112,7 +111,7 @@ fn experiment_beats_env_and_task_block_beats_defaults() {
 
 #[test]
 fn yaml_false_string_and_zero_are_false() {
-    let (r, _d) = resolver(EXPERIMENT, &[], RunSettingsArgs::default()).unwrap();
+    let (r, _d) = resolver(EXPERIMENT, &[], Flags::default()).unwrap();
     let s = settings_for(&r, "plain");
     assert!(!s.internet.value);
     assert!(!s.disable_stop_hook.value);
@@ -127,7 +126,7 @@ fn extra_env_merges_by_key_across_env_defaults_and_task() {
     let (r, _d) = resolver(
         EXPERIMENT,
         &[("SFORGE_AGENT_EXTRA_ENV", "A=1,B=1")],
-        RunSettingsArgs::default(),
+        Flags::default(),
     )
     .unwrap();
     let env = settings_for(&r, "big").agent_extra_env.value;
@@ -140,7 +139,7 @@ fn env_section_feeds_env_layer_and_model_expansion() {
     let (r, _d) = resolver(
         EXPERIMENT,
         &[("SFORGE_AGENT_TIMEOUT", "5")],
-        RunSettingsArgs::default(),
+        Flags::default(),
     )
     .unwrap();
     let s = settings_for(&r, "plain");
@@ -158,14 +157,14 @@ fn env_section_feeds_env_layer_and_model_expansion() {
 
 #[test]
 fn flags_beat_everything() {
-    let run = RunSettingsArgs {
+    let run = Flags {
         work_cpu_limit: Some(1),
-        backend: Some(BackendArg::Docker),
+        backend: Some(Backend::Docker),
         model: Some("flag-model".into()),
         judge_url: Some(crate::config::DEFAULT_JUDGE_URL.into()),
-        enable_internet: true,
+        internet: Some(true),
         stagger: Some(0),
-        ..RunSettingsArgs::default()
+        ..Flags::default()
     };
     let (r, _d) = resolver(
         EXPERIMENT
@@ -200,7 +199,7 @@ fn errors_name_the_file_and_key() {
     let err = error_of(resolver(
         "tasks:\n  t: {timeout: 1.5}\n",
         &[],
-        RunSettingsArgs::default(),
+        Flags::default(),
     ));
     assert!(
         err.contains("exp.yaml") && err.contains("tasks.t.timeout") && err.contains("whole number"),
@@ -209,27 +208,23 @@ fn errors_name_the_file_and_key() {
     let err = error_of(resolver(
         "tasks:\n  t: {internet: maybe}\n",
         &[],
-        RunSettingsArgs::default(),
+        Flags::default(),
     ));
     assert!(
         err.contains("tasks.t.internet") && err.contains("true or false"),
         "{err}"
     );
-    let err = error_of(resolver(
-        "defaults: {agent: x}\n",
-        &[],
-        RunSettingsArgs::default(),
-    ));
+    let err = error_of(resolver("defaults: {agent: x}\n", &[], Flags::default()));
     assert!(
         err.contains("`tasks`") && err.contains("missing or empty"),
         "{err}"
     );
-    let err = error_of(resolver("- a\n- b\n", &[], RunSettingsArgs::default()));
+    let err = error_of(resolver("- a\n- b\n", &[], Flags::default()));
     assert!(err.contains("must be a YAML mapping"), "{err}");
     let err = error_of(resolver(
         "model: {api_key: '${NOPE_UNSET}'}\ntasks: {t: {}}\n",
         &[],
-        RunSettingsArgs::default(),
+        Flags::default(),
     ));
     assert!(
         err.contains("model.api_key") && err.contains("NOPE_UNSET"),
@@ -238,10 +233,10 @@ fn errors_name_the_file_and_key() {
     let err = error_of(resolver(
         "tasks: {t: {backend: podman}}\n",
         &[],
-        RunSettingsArgs::default(),
+        Flags::default(),
     ));
     assert!(err.contains("docker or k8s"), "{err}");
-    let err = error_of(resolver("tasks: [\n", &[], RunSettingsArgs::default()));
+    let err = error_of(resolver("tasks: [\n", &[], Flags::default()));
     assert!(
         err.contains("invalid YAML") && err.contains("line"),
         "{err}"
@@ -250,18 +245,13 @@ fn errors_name_the_file_and_key() {
 
 #[test]
 fn missing_experiment_file_is_a_clear_error() {
-    let run = RunSettingsArgs {
+    let run = Flags {
         experiment: Some("/nonexistent/exp.yaml".into()),
-        ..RunSettingsArgs::default()
+        ..Flags::default()
     };
-    let err = Resolver::new(
-        EnvMap::default(),
-        Path::new("/"),
-        &GlobalArgs::default(),
-        &run,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = Resolver::new(EnvMap::default(), Path::new("/"), &run)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("/nonexistent/exp.yaml: cannot read the experiment file"),
         "{err}"
