@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use super::orchestrator::RunReport;
 use super::outputs::FinalResult;
 use super::prepare::TaskPlan;
+use super::report::RunReport;
 
 /// The lines printed before the tasks start.
 #[allow(clippy::cast_precision_loss, reason = "seconds shown with one decimal")]

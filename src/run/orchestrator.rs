@@ -16,7 +16,9 @@ use super::judge_client::JudgeClient;
 use super::keyless::{admin, RunToken};
 use super::outputs::{write_configs, write_json, write_summary, FinalResult};
 use super::prepare::TaskPlan;
-use super::task_run::{RunShared, TaskRun};
+use super::report::RunReport;
+use super::shared::RunShared;
+use super::task_run::TaskRun;
 use crate::config::{EnvMap, Settings};
 use crate::parallel;
 use crate::process::{self, Runner};
@@ -46,25 +48,6 @@ pub struct RunRequest<'a> {
     pub parallel: Option<usize>,
     /// No progress output (and no echo of the agent's output).
     pub silent: bool,
-}
-
-/// What a run did.
-pub struct RunReport {
-    pub run_id: String,
-    pub run_dir: PathBuf,
-    /// In task order; `Err` when the task could not run at all.
-    pub outcomes: Vec<(String, Result<FinalResult, RunError>)>,
-    pub interrupted: bool,
-}
-
-impl RunReport {
-    /// Every task ran to a result without error.
-    #[must_use]
-    pub fn all_succeeded(&self) -> bool {
-        self.outcomes
-            .iter()
-            .all(|(_, r)| r.as_ref().is_ok_and(|r| r.error.is_none()))
-    }
 }
 
 /// Run the request (see the module comment); `Err` only when the run could not start.

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,35 +12,20 @@ use super::agent_exec::{AgentExec, AgentOutcome};
 use super::agent_output::AgentOutput;
 use super::autoeval::{AutoEval, AutoEvalJob};
 use super::error::RunError;
-use super::judge_client::{JudgeClient, Registration};
+use super::judge_client::Registration;
 use super::outputs::{write_json, FinalResult};
 use super::prepare::AgentPlan;
 use super::prepare::TaskPlan;
 use super::workspace::snapshot;
 use crate::clock;
-use crate::config::{Backend, Settings};
+use crate::config::Settings;
 use crate::isolation::{Applied, Egress, Isolator, Owner};
 use crate::run_log::RunLog;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
-/// What every task of a run shares.
-pub struct RunShared {
-    pub run_id: String,
-    pub run_dir: PathBuf,
-    /// The sandbox of each backend the run's tasks use.
-    pub sandboxes: BTreeMap<Backend, Arc<dyn Sandbox>>,
-    pub client: JudgeClient,
-    pub shutdown: Arc<AtomicBool>,
-    pub owner: String,
-    /// Echo the agent's output on stdout.
-    pub stream: bool,
-    pub final_eval: bool,
-    /// Seconds between TERM and KILL at the deadline.
-    pub grace: Duration,
-    /// How tasks with internet off are cut off, per backend (its firewall or policy).
-    pub isolations: BTreeMap<Backend, Arc<dyn Isolator>>,
-}
+// outputs.rs still imports `RunShared` from here; once it names `super::shared`, drop this.
+pub use super::shared::RunShared;
 
 /// One task to run.
 pub struct TaskRun<'a> {

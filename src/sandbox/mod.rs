@@ -1,6 +1,7 @@
 //! Sandboxes: where Work and Judge containers live. One trait, [`Sandbox`], and its backends
 //! (Docker today, over the docker CLI). Every container carries sforge's ownership labels.
 
+mod backend;
 mod docker;
 mod file_tar;
 pub mod k8s;
@@ -10,43 +11,13 @@ mod watchdog;
 use std::time::Duration;
 
 pub use crate::task::Role;
+pub use backend::{k8s_sandbox, sandbox_for};
 pub use docker::DockerSandbox;
 pub use file_tar::single_file_tar;
 pub use k8s::K8sSandbox;
 pub use spec::{labels, ContainerSpec, ExecSpec};
 
-use std::sync::Arc;
-
-use crate::config::{Backend, Settings};
-use crate::process::{Output, ProcessError, Runner};
-
-/// The sandbox of the configured backend (`settings.backend`), running its commands with
-/// `runner` (a dry-run runner makes it print its plan).
-#[must_use]
-pub fn sandbox_for(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<dyn Sandbox> {
-    match settings.backend.value {
-        Backend::Docker => Arc::new(DockerSandbox::new(runner, settings.docker.value.clone())),
-        Backend::K8s => k8s_sandbox(settings, runner),
-    }
-}
-
-/// The Kubernetes sandbox of `settings` (its namespace, kubeconfig, registry…).
-/// With an image registry configured, every image is looked up there before its pod is created.
-#[must_use]
-pub fn k8s_sandbox(settings: &Settings, runner: Arc<dyn Runner>) -> Arc<K8sSandbox> {
-    let config = k8s::K8sConfig::from_settings(settings);
-    let registry = config.image_registry.clone();
-    let sandbox = K8sSandbox::new(runner, config);
-    if registry.is_empty() {
-        // Local image names (a kind/minikube node's own images): no registry to ask.
-        return Arc::new(sandbox);
-    }
-    let opts = crate::image::CheckOptions::with_insecure_list(&settings.insecure_registries.value);
-    let check = crate::image::pod_image_check(opts, registry);
-    Arc::new(sandbox.with_image_check(Arc::new(move |image: &str| {
-        check(image).map_err(Into::into)
-    })))
-}
+use crate::process::{Output, ProcessError};
 
 /// Why a sandbox operation failed (always naming the container and the operation).
 #[derive(Debug, thiserror::Error)]

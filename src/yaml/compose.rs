@@ -3,8 +3,8 @@
 
 use super::problem::Problem;
 use super::python::is_same_key;
-use super::resolve::{self, Scalar, STD_TAG};
-use super::value::{Yaml, YamlError};
+use super::resolve::{self, Scalar};
+use super::value::{Yaml, YamlError, STD_TAG};
 use std::collections::HashMap;
 use std::str::Chars;
 use yaml_rust2::parser::{Event, Parser, Tag};

@@ -1,6 +1,6 @@
 //! What can be wrong with one scalar, tag or merge value; [`super::YamlError`] adds where.
 
-use super::resolve::STD_TAG;
+use super::value::STD_TAG;
 
 /// A typing problem of one node, worded as `PyYAML` users know it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

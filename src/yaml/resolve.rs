@@ -3,10 +3,7 @@
 
 use super::construct::{construct_bool, construct_float, construct_int};
 use super::problem::Problem;
-use super::value::Yaml;
-
-/// The prefix of the standard `!!` tags once the parser has expanded them.
-pub(super) const STD_TAG: &str = "tag:yaml.org,2002:";
+use super::value::{Yaml, STD_TAG};
 
 /// What a scalar node turns into.
 #[derive(Debug, PartialEq)]

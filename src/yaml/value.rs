@@ -1,6 +1,9 @@
 //! The loaded YAML value, shaped like the Python object `yaml.safe_load` returns, and the
 //! positioned error of loading it.
 
+/// The prefix of the standard `!!` tags once the parser has expanded them.
+pub(super) const STD_TAG: &str = "tag:yaml.org,2002:";
+
 /// A loaded YAML value, shaped like the Python object `yaml.safe_load` would return.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Yaml {

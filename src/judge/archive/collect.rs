@@ -6,9 +6,10 @@ use std::io::Read;
 
 use tar::EntryType;
 
+use super::error::ArchiveError;
+use super::limits::{Limit, Limits};
 use super::path::{self, PathError};
 use super::rules::{self, Rules};
-use super::{ArchiveError, Limit, Limits};
 
 /// Why one entry is refused (the archive as a whole is still graded).
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::{ArchiveError, Limit, Limits};
+use super::error::ArchiveError;
+use super::limits::{Limit, Limits};
 
 const BLOCK: usize = 512;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];

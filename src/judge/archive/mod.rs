@@ -32,8 +32,10 @@
 //! host; the caller should still check the judge's test files after extraction.
 
 mod collect;
+mod error;
 mod fnmatch;
 mod input;
+mod limits;
 mod output;
 mod path;
 mod rules;
@@ -41,85 +43,12 @@ mod rules;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::io::{self, Read};
 
+pub use error::ArchiveError;
 pub use fnmatch::fnmatch;
+pub use limits::{Limit, Limits};
 pub use rules::{is_allowed, Rules};
-
-/// Bounds on a submission; exceeding any refuses it as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Tar entries, rejected ones included.
-    pub max_entries: usize,
-    /// Bytes of the uncompressed tar stream (headers and padding included); also bounds the sum
-    /// of sizes declared in headers.
-    pub max_total_bytes: u64,
-    /// Declared size of any single entry.
-    pub max_file_bytes: u64,
-    /// Bytes of the input as received (the caller should also cap uploads).
-    pub max_compressed_bytes: u64,
-    /// Bytes of a member name or link target, before normalisation.
-    pub max_path_len: usize,
-    /// Components of a normalised member name.
-    pub max_depth: usize,
-}
-
-impl Default for Limits {
-    /// 50,000 entries, 1 GiB uncompressed, 512 MiB per file, 512 MiB compressed, 4096-byte
-    /// paths (Linux `PATH_MAX`), 64 levels: roomy for source trees with build outputs, yet
-    /// bounded in time and host memory (the sanitised tar is held in memory).
-    fn default() -> Self {
-        Self {
-            max_entries: 50_000,
-            max_total_bytes: 1 << 30,
-            max_file_bytes: 512 << 20,
-            max_compressed_bytes: 512 << 20,
-            max_path_len: 4096,
-            max_depth: 64,
-        }
-    }
-}
-
-/// Which limit a submission exceeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    Entries,
-    TotalBytes,
-    FileBytes,
-    CompressedBytes,
-    PathLength,
-    Depth,
-}
-
-impl fmt::Display for Limit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Entries => "number of entries",
-            Self::TotalBytes => "uncompressed size in bytes",
-            Self::FileBytes => "size of one entry in bytes",
-            Self::CompressedBytes => "compressed size in bytes",
-            Self::PathLength => "length of a path in bytes",
-            Self::Depth => "depth of a path in components",
-        })
-    }
-}
-
-/// Why a submission was refused as a whole (single entries are rejected, not errors).
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
-    #[error("not a gzip-compressed tar archive: {0}")]
-    NotAnArchive(String),
-    #[error("archive refused: its {limit} exceeds the limit of {max}")]
-    TooLarge { limit: Limit, max: u64 },
-    // The I/O error is part of the message (not a `#[source]`): callers log `to_string()`.
-    #[error("cannot read the archive: {0}")]
-    Read(io::Error),
-    #[error("corrupt archive: {0}")]
-    Corrupt(io::Error),
-    #[error("cannot write the sanitised archive: {0}")]
-    Write(io::Error),
-}
 
 /// A submission reduced to what may be extracted into the judge's `cwd`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use tar::{Builder, EntryType, Header};
 
 use super::collect::{Body, Kept};
-use super::ArchiveError;
+use super::error::ArchiveError;
 
 /// The sanitised tar (always a valid archive, possibly with no entries) and the names in it.
 pub(super) fn write(kept: &[Kept]) -> Result<(Vec<u8>, Vec<String>), ArchiveError> {
