@@ -173,7 +173,9 @@ mod tests {
 
     #[test]
     fn pull_skips_present_images_and_retags_pulled_ones() {
-        let runner = RecordingRunner::new();
+        let runner = RecordingRunner::new()
+            .on_output(&["docker", "pull", "reg:5000/b.judge.t:1"], Output::empty())
+            .on_output(&["docker", "tag", "reg:5000/b.judge.t:1"], Output::empty());
         let r = registry(&runner);
         assert_eq!(
             r.pull("b.work.t:1", &present(&["b.work.t:1"])),
@@ -221,7 +223,9 @@ mod tests {
 
     #[test]
     fn push_needs_the_local_image() {
-        let runner = RecordingRunner::new();
+        let runner = RecordingRunner::new()
+            .on_output(&["docker", "tag", "x:1", "reg:5000/x:1"], Output::empty())
+            .on_output(&["docker", "push", "reg:5000/x:1"], Output::empty());
         let r = registry(&runner);
         assert!(!r.push("x:1", &present(&[])).is_ok());
         assert_eq!(r.push("x:1", &present(&["x:1"])), Transfer::Done);

@@ -45,7 +45,10 @@ fn apply_uses_sudo_unless_root_and_checks_jumps_before_inserting() {
             .on_output(
                 &["sudo", "-n", "iptables", "-w", "-C"],
                 Output::failed(1, "Bad rule"),
-            ),
+            )
+            .on_output(&["sudo", "-n", "iptables", "-w", "-N"], Output::empty())
+            .on_output(&["sudo", "-n", "iptables", "-w", "-I"], Output::empty())
+            .on_output(&["sudo", "-n", "iptables", "-w", "-A"], Output::empty()),
     );
     let fw = Firewall::new(r.clone(), "iptables", "ip6tables", false);
     fw.apply(&sample_plan()).unwrap();
@@ -58,7 +61,13 @@ fn apply_uses_sudo_unless_root_and_checks_jumps_before_inserting() {
     assert_eq!(l.iter().filter(|c| c.contains(" -I ")).count(), 2, "{l:#?}");
 
     // Applied again with the jumps present: no second insertion, the chain is rebuilt.
-    let r = Arc::new(RecordingRunner::new());
+    let r = Arc::new(
+        RecordingRunner::new()
+            .on_output(&["iptables", "-w", "-S"], Output::empty())
+            .on_output(&["iptables", "-w", "-C"], Output::empty())
+            .on_output(&["iptables", "-w", "-F"], Output::empty())
+            .on_output(&["iptables", "-w", "-A"], Output::empty()),
+    );
     let fw = Firewall::new(r.clone(), "iptables", "ip6tables", true);
     fw.apply(&sample_plan()).unwrap();
     let l = lines(&r);
@@ -79,7 +88,8 @@ fn a_failed_step_rolls_back_what_was_added() {
             .on_output(
                 &["iptables", "-w", "-I", "INPUT"],
                 Output::failed(4, "resource problem"),
-            ),
+            )
+            .allow_output(&["iptables", "-w"], Output::empty()),
     );
     let fw = Firewall::new(r.clone(), "iptables", "ip6tables", true);
     let err = fw.apply(&sample_plan()).unwrap_err().to_string();
@@ -111,7 +121,10 @@ fn sweep_removes_only_chains_without_a_container() {
             .on_output(
                 &["ip6tables", "-w", "-S"],
                 Output::with_stdout("-P INPUT ACCEPT\n"),
-            ),
+            )
+            .on_output(&["iptables", "-w", "-D", "INPUT"], Output::empty())
+            .allow_output(&["iptables", "-w", "-F"], Output::empty())
+            .allow_output(&["iptables", "-w", "-X"], Output::empty()),
     );
     let fw = Firewall::new(r.clone(), "iptables", "ip6tables", true);
     let existing = || Ok::<_, ()>(["aaaaaaaaaaaa".to_owned()].into_iter().collect());

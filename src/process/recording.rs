@@ -1,7 +1,9 @@
-//! `RecordingRunner`: a test double that records every command and answers from a script of
-//! replies. Public (not `cfg(test)`) so unit and integration tests across the crate share it.
+//! `RecordingRunner`: a strict test double that records every command, answers from a script of
+//! replies, and fails the test on an unscripted command or a scripted one that never came.
+//! Public (not `cfg(test)`) so unit and integration tests across the crate share it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use super::cmd::Cmd;
@@ -11,11 +13,22 @@ use super::runner::Runner;
 
 type Reply = Box<dyn Fn(&Cmd) -> Result<Output, ProcessError> + Send + Sync>;
 
-/// Test double: records each [`Cmd`] and starts nothing.
+/// One scripted reply: the argv prefix it answers, whether it must be used, how often it was.
+struct Rule {
+    prefix: Vec<String>,
+    reply: Reply,
+    required: bool,
+    used: AtomicUsize,
+}
+
+/// Strict test double, like omicron's fakes: records each [`Cmd`], starts nothing, and fails
+/// the test on a command nobody scripted and on a scripted one that never came.
 ///
-/// Replies come from the first rule whose argv prefix (program, then arguments) matches,
-/// else from the fallback, else a successful empty [`Output`]. A scripted non-zero
-/// [`Output`] becomes an error through [`Runner::run`], as from a real process.
+/// Replies come from the first rule whose argv prefix (program, then arguments) matches, else
+/// from the fallback ([`RecordingRunner::otherwise`]). A command that matches neither panics at
+/// once. Rules added with `on*` must each be used at least once; `allow*` rules may go unused.
+/// The check runs in [`RecordingRunner::finish`], or when the runner is dropped. A scripted
+/// non-zero [`Output`] becomes an error through [`Runner::run`], as from a real process.
 ///
 /// ```
 /// # use sforge::process::{Cmd, Output, RecordingRunner, Runner};
@@ -24,39 +37,47 @@ type Reply = Box<dyn Fn(&Cmd) -> Result<Output, ProcessError> + Send + Sync>;
 /// let query = Cmd::new("docker").args(["image", "inspect", "x"]).read_only();
 /// assert!(runner.run(&query).is_err());
 /// assert_eq!(runner.command_lines(), ["docker image inspect x"]);
+/// runner.finish();
 /// ```
 #[derive(Default)]
 pub struct RecordingRunner {
-    rules: Vec<(Vec<String>, Reply)>,
+    rules: Vec<Rule>,
     fallback: Option<Reply>,
     commands: Mutex<Vec<Cmd>>,
+    unexpected: Mutex<Vec<String>>,
+    finished: AtomicBool,
 }
 
 impl RecordingRunner {
-    /// A runner that answers every command with success and no output.
+    /// A runner that expects no command at all (add rules for those the test expects).
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Answers commands whose argv starts with `argv_prefix` by calling `reply`.
+    /// A runner that answers every command with success and no output, for tests that assert
+    /// the complete list of commands (where an extra one shows).
     #[must_use]
-    pub fn on<F>(mut self, argv_prefix: &[&str], reply: F) -> Self
+    pub fn succeeding() -> Self {
+        Self::new().otherwise(|_| Ok(Output::empty()))
+    }
+
+    /// Expects commands whose argv starts with `argv_prefix`, answering them by calling `reply`.
+    #[must_use]
+    pub fn on<F>(self, argv_prefix: &[&str], reply: F) -> Self
     where
         F: Fn(&Cmd) -> Result<Output, ProcessError> + Send + Sync + 'static,
     {
-        let prefix = argv_prefix.iter().map(ToString::to_string).collect();
-        self.rules.push((prefix, Box::new(reply)));
-        self
+        self.rule(argv_prefix, Box::new(reply), true)
     }
 
-    /// Answers commands whose argv starts with `argv_prefix` with `output`, every time.
+    /// Expects commands whose argv starts with `argv_prefix`, answering with `output` every time.
     #[must_use]
     pub fn on_output(self, argv_prefix: &[&str], output: Output) -> Self {
         self.on(argv_prefix, move |_| Ok(output.clone()))
     }
 
-    /// Answers matching commands with `outputs` in turn, repeating the last one
+    /// Expects matching commands, answering with `outputs` in turn and repeating the last one
     /// (for polling: "starting", "starting", "running").
     #[must_use]
     pub fn on_outputs(self, argv_prefix: &[&str], outputs: Vec<Output>) -> Self {
@@ -72,13 +93,29 @@ impl RecordingRunner {
         })
     }
 
-    /// Answers commands that match no rule by calling `reply`.
+    /// Answers commands whose argv starts with `argv_prefix` with `output`, if they come.
+    #[must_use]
+    pub fn allow_output(self, argv_prefix: &[&str], output: Output) -> Self {
+        self.rule(argv_prefix, Box::new(move |_| Ok(output.clone())), false)
+    }
+
+    /// Answers commands that match no rule by calling `reply` (they are then not unexpected).
     #[must_use]
     pub fn otherwise<F>(mut self, reply: F) -> Self
     where
         F: Fn(&Cmd) -> Result<Output, ProcessError> + Send + Sync + 'static,
     {
         self.fallback = Some(Box::new(reply));
+        self
+    }
+
+    fn rule(mut self, argv_prefix: &[&str], reply: Reply, required: bool) -> Self {
+        self.rules.push(Rule {
+            prefix: argv_prefix.iter().map(ToString::to_string).collect(),
+            reply,
+            required,
+            used: AtomicUsize::new(0),
+        });
         self
     }
 
@@ -94,9 +131,44 @@ impl RecordingRunner {
         self.lock().iter().map(ToString::to_string).collect()
     }
 
-    /// Forgets the commands recorded so far; the replies stay.
+    /// Forgets the commands recorded so far; the replies and what they were used for stay.
     pub fn clear(&self) {
         self.lock().clear();
+    }
+
+    /// Fails the test unless every command was scripted and every expected one came.
+    ///
+    /// # Panics
+    /// With the unexpected commands and the expected argv prefixes that never came.
+    pub fn finish(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+        let problems = self.problems();
+        assert!(
+            problems.is_empty(),
+            "RecordingRunner: {}",
+            problems.join("; ")
+        );
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let unexpected = self
+            .unexpected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let unexpected = unexpected
+            .iter()
+            .map(|line| format!("unexpected command `{line}`"));
+        let missing = self
+            .rules
+            .iter()
+            .filter(|rule| rule.required && rule.used.load(Ordering::SeqCst) == 0)
+            .map(|rule| {
+                format!(
+                    "expected a command starting with `{}`, none came",
+                    rule.prefix.join(" ")
+                )
+            });
+        unexpected.chain(missing).collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Cmd>> {
@@ -106,13 +178,37 @@ impl RecordingRunner {
     fn reply(&self, cmd: &Cmd) -> Result<Output, ProcessError> {
         self.lock().push(cmd.clone());
         let argv: Vec<&str> = cmd.argv().collect();
-        let rule = self.rules.iter().find(|(prefix, _)| {
-            argv.starts_with(&prefix.iter().map(String::as_str).collect::<Vec<_>>())
+        let rule = self.rules.iter().find(|rule| {
+            argv.starts_with(&rule.prefix.iter().map(String::as_str).collect::<Vec<_>>())
         });
-        match (rule, &self.fallback) {
-            (Some((_, reply)), _) | (None, Some(reply)) => reply(cmd),
-            (None, None) => Ok(Output::empty()),
+        if let Some(rule) = rule {
+            rule.used.fetch_add(1, Ordering::SeqCst);
+            return (rule.reply)(cmd);
         }
+        if let Some(reply) = &self.fallback {
+            return reply(cmd);
+        }
+        let line = cmd.to_string();
+        self.unexpected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line.clone());
+        panic!("RecordingRunner: unexpected command `{line}`");
+    }
+}
+
+impl Drop for RecordingRunner {
+    /// The check of [`RecordingRunner::finish`], unless it ran or the test already fails.
+    fn drop(&mut self) {
+        if self.finished.load(Ordering::SeqCst) || std::thread::panicking() {
+            return;
+        }
+        let problems = self.problems();
+        assert!(
+            problems.is_empty(),
+            "RecordingRunner: {}",
+            problems.join("; ")
+        );
     }
 }
 
@@ -161,12 +257,37 @@ mod tests {
             runner.run_unchecked(&rm).expect("unchecked").status.code,
             Some(125)
         );
-        assert!(runner
+        assert_eq!(runner.commands(), [ps, rm.clone(), rm]);
+        runner.finish();
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected command `docker rm -f x`")]
+    fn an_unscripted_command_fails_the_test() {
+        let runner = RecordingRunner::new().allow_output(&["docker", "ps"], Output::empty());
+        let _ = runner.run(&Cmd::new("docker").args(["rm", "-f", "x"]));
+    }
+
+    #[test]
+    #[should_panic(expected = "expected a command starting with `docker rm`, none came")]
+    fn an_expected_command_that_never_came_fails_the_test_on_drop() {
+        let runner = RecordingRunner::new()
+            .on_output(&["docker", "ps"], Output::empty())
+            .on_output(&["docker", "rm"], Output::empty());
+        runner.run(&Cmd::new("docker").arg("ps")).expect("scripted");
+    }
+
+    #[test]
+    fn allowed_commands_may_not_come_and_succeeding_answers_everything() {
+        let runner = RecordingRunner::new().allow_output(&["docker", "ps"], Output::empty());
+        runner.finish();
+        let all = RecordingRunner::succeeding();
+        assert!(all
             .run(&Cmd::new("kubectl"))
-            .expect("default")
+            .expect("success")
             .stdout
             .is_empty());
-        assert_eq!(runner.commands(), [ps, rm.clone(), rm, Cmd::new("kubectl")]);
+        all.finish();
     }
 
     #[test]
@@ -192,6 +313,7 @@ mod tests {
             .is_not_found());
         runner.clear();
         assert!(runner.commands().is_empty());
+        runner.finish();
     }
 
     #[test]

@@ -45,7 +45,8 @@ fn read_only_commands_run_and_mutating_ones_are_printed_under_one_header() {
 
 #[test]
 fn nothing_is_printed_when_nothing_mutates() {
-    let (runner, buffer) = dry_run(RecordingRunner::new());
+    let (runner, buffer) =
+        dry_run(RecordingRunner::new().on_output(&["docker", "ps"], Output::empty()));
     runner
         .run(&Cmd::new("docker").arg("ps").read_only())
         .expect("query");

@@ -122,7 +122,8 @@ fn image_pull_failures_fail_fast_and_clean_up() {
     let runner = Arc::new(
         RecordingRunner::new()
             .on_output(&prefix(&["apply"]), Output::with_stdout("pod/x\n"))
-            .on_output(&prefix(&["get", "pod"]), pod_json(&waiting)),
+            .on_output(&prefix(&["get", "pod"]), pod_json(&waiting))
+            .on_output(&prefix(&["delete"]), Output::empty()),
     );
     let sandbox = K8sSandbox::new(runner.clone(), config());
     let err = sandbox.start(&spec()).expect_err("cannot pull").to_string();
@@ -160,7 +161,9 @@ fn a_start_deadline_gives_up_with_the_last_state() {
             .on_output(
                 &prefix(&["get", "pod"]),
                 pod_json(&serde_json::json!({"phase": "Pending"})),
-            ),
+            )
+            .on_output(&prefix(&["get", "events"]), Output::empty())
+            .on_output(&prefix(&["delete"]), Output::empty()),
     );
     let err = K8sSandbox::new(runner, config)
         .start(&spec())
@@ -335,7 +338,11 @@ fn copies_logs_and_preflight_use_the_contract_commands() {
 
 #[test]
 fn policies_go_through_apply_and_delete() {
-    let runner = Arc::new(RecordingRunner::new());
+    let runner = Arc::new(
+        RecordingRunner::new()
+            .on_output(&prefix(&["apply"]), Output::empty())
+            .on_output(&prefix(&["delete"]), Output::empty()),
+    );
     let sandbox = K8sSandbox::new(runner.clone(), config());
     let name = "sforge.run.task_1.r1";
     let endpoints = [(Ipv4Addr::new(10, 0, 0, 12), 8080)];
@@ -345,6 +352,7 @@ fn policies_go_through_apply_and_delete() {
     sandbox.remove_policy(name).unwrap();
     sandbox.remove_run("r1").unwrap();
     let commands = runner.commands();
+    assert_eq!(commands.len(), 3, "{:#?}", runner.command_lines());
     let yaml = stdin_text(&commands[0]);
     let pod = pod_name(name);
     assert!(
