@@ -48,7 +48,7 @@ fn the_real_registry_has_a_pushed_image_and_lacks_other_tags_and_repositories() 
     check(&remote).expect("the hook accepts the pushed image");
     let err = check(&other_tag).expect_err("the hook refuses a missing image");
     assert_eq!(
-        err,
+        err.to_string(),
         format!(
             "image {other_tag} is not in the registry {}: push it (sforge push --registry {} \
              --task <id>) or fix SFORGE_K8S_IMAGE_REGISTRY",
@@ -71,7 +71,7 @@ fn an_unreachable_registry_is_named() {
         "{err}"
     );
     let check = pod_image_check(CheckOptions::default(), addr.clone());
-    let msg = check(&format!("{addr}/app:1")).unwrap_err();
+    let msg = check(&format!("{addr}/app:1")).unwrap_err().to_string();
     assert!(
         msg.contains(&format!("cannot reach the registry {addr}")),
         "{msg}"

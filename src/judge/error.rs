@@ -23,12 +23,12 @@ pub enum JudgeError {
     #[error("cannot {what}: {source}")]
     Sandbox {
         what: &'static str,
-        source: SandboxError,
+        source: Box<SandboxError>,
     },
     #[error("cannot render eval.sh: {0}")]
     Template(minijinja::Error),
     #[error("cannot run the evaluation: {0}")]
-    Evaluate(SandboxError),
+    Evaluate(Box<SandboxError>),
     #[error("cannot grade: {0}")]
     Grade(GradeError),
     #[error("cannot rescale the score: {0}")]

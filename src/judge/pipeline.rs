@@ -228,7 +228,7 @@ impl Judge {
                 raw.push('\n');
                 echo(line);
             })
-            .map_err(JudgeError::Evaluate)?;
+            .map_err(|e| JudgeError::Evaluate(Box::new(e)))?;
         if result.timed_out {
             log.line(&format!(
                 "evaluation timed out after {timeout}s; grading the partial output"
@@ -280,7 +280,10 @@ fn retry_once<T>(
         Ok(v) => Ok(v),
         Err(first) => {
             log.line(&format!("cannot {what} ({first}); retrying once"));
-            op().map_err(|source| JudgeError::Sandbox { what, source })
+            op().map_err(|source| JudgeError::Sandbox {
+                what,
+                source: Box::new(source),
+            })
         }
     }
 }

@@ -19,14 +19,13 @@ const MAX_LINE: u64 = 64 * 1024;
 const MAX_POLL: Duration = Duration::from_millis(50);
 
 type Chunk = (Stream, Vec<u8>);
+/// The caller's per-line callback.
+type OnLine<'a> = &'a mut dyn FnMut(Stream, &str);
 
 /// Runs `cmd`, calling `on_line` (if any) on this thread for each line, and collects all
 /// output. Without stdin bytes the child reads `/dev/null`; at the deadline it is killed and
 /// its output discarded.
-pub(super) fn run(
-    cmd: &Cmd,
-    mut on_line: Option<&mut dyn FnMut(Stream, &str)>,
-) -> Result<Output, ProcessError> {
+pub(super) fn run(cmd: &Cmd, mut on_line: Option<OnLine<'_>>) -> Result<Output, ProcessError> {
     let io_error = |source| ProcessError::Io {
         cmd: Box::new(cmd.clone()),
         source,

@@ -23,11 +23,11 @@ pub(super) struct Composer<'a> {
     nodes: usize,
 }
 
-fn error_at(mark: Marker, message: impl ToString) -> YamlError {
+fn error_at(mark: Marker, message: impl Into<String>) -> YamlError {
     YamlError {
         line: mark.line(),
         column: mark.col() + 1,
-        message: message.to_string(),
+        message: message.into(),
     }
 }
 
@@ -137,12 +137,12 @@ impl<'a> Composer<'a> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_collection_tag(tag.as_ref(), "seq", "sequence")
-                    .map_err(|m| error_at(mark, m))?;
+                    .map_err(|m| error_at(mark, m.to_string()))?;
                 (anchor, self.nested(mark, Self::sequence)?)
             }
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_ref(), "map", "mapping")
-                    .map_err(|m| error_at(mark, m))?;
+                    .map_err(|m| error_at(mark, m.to_string()))?;
                 (anchor, self.nested(mark, Self::mapping)?)
             }
             other => return Err(error_at(mark, format!("expected a node, found {other:?}"))),
@@ -171,7 +171,7 @@ impl<'a> Composer<'a> {
                 mark,
                 "a plain '=' may only be used as a mapping key; quote it",
             )),
-            Err(message) => Err(error_at(mark, message)),
+            Err(problem) => Err(error_at(mark, problem.to_string())),
         }
     }
 
@@ -248,7 +248,9 @@ impl<'a> Composer<'a> {
             let value = self.node(event, value_mark)?;
             match key {
                 Key::Merge => {
-                    merged.extend(merge_entries(value).map_err(|m| error_at(value_mark, m))?);
+                    merged.extend(
+                        merge_entries(value).map_err(|m| error_at(value_mark, m.to_string()))?,
+                    );
                 }
                 Key::Value(key) => explicit.push((key, value)),
             }

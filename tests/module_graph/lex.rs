@@ -167,83 +167,125 @@ fn tokenize(code: &str) -> Vec<(Tok, usize)> {
 #[must_use]
 pub fn file_refs(text: &str) -> FileRefs {
     let tokens = tokenize(&blank_non_code(text));
-    let mut refs = FileRefs::default();
-    let mut scope: Vec<(String, usize)> = Vec::new();
-    let mut depth = 0usize;
-    let mut i = 0;
-    let ident = |k: usize| match tokens.get(k) {
-        Some((Tok::Ident(name), _)) => Some(name.as_str()),
-        _ => None,
+    let mut scanner = Scanner {
+        tokens: &tokens,
+        refs: FileRefs::default(),
+        scope: Vec::new(),
+        depth: 0,
     };
+    let mut i = 0;
     while i < tokens.len() {
-        let names: Vec<String> = scope.iter().map(|(name, _)| name.clone()).collect();
-        match &tokens[i].0 {
-            Tok::Punct('{') => depth += 1,
-            Tok::Punct('}') => {
-                depth = depth.saturating_sub(1);
-                if scope.last().is_some_and(|(_, at)| *at == depth) {
-                    scope.pop();
+        i = scanner.step(i);
+    }
+    scanner.refs
+}
+
+/// Walks the tokens, keeping track of the inline modules around the current one.
+struct Scanner<'t> {
+    tokens: &'t [(Tok, usize)],
+    refs: FileRefs,
+    /// Inline modules entered, with the brace depth at which each was opened.
+    scope: Vec<(String, usize)>,
+    depth: usize,
+}
+
+impl Scanner<'_> {
+    fn tok(&self, k: usize) -> Option<&Tok> {
+        self.tokens.get(k).map(|t| &t.0)
+    }
+
+    fn ident(&self, k: usize) -> Option<&str> {
+        match self.tok(k) {
+            Some(Tok::Ident(name)) => Some(name.as_str()),
+            _ => None,
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.scope.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// Handles the token at `i`; returns where to go on.
+    fn step(&mut self, i: usize) -> usize {
+        match self.tok(i) {
+            Some(Tok::Punct('{')) => self.depth += 1,
+            Some(Tok::Punct('}')) => {
+                self.depth = self.depth.saturating_sub(1);
+                if self.scope.last().is_some_and(|(_, at)| *at == self.depth) {
+                    self.scope.pop();
                 }
             }
-            Tok::Ident(word)
-                if word == "mod" && tokens.get(i + 2).map(|t| &t.0) == Some(&Tok::Punct('{')) =>
+            Some(Tok::Ident(word))
+                if word == "mod" && self.tok(i + 2) == Some(&Tok::Punct('{')) =>
             {
-                if let Some(name) = ident(i + 1) {
-                    let mut path = names.clone();
-                    path.push(name.to_string());
-                    refs.inline_modules.push(path);
-                    scope.push((name.to_string(), depth));
-                }
-                depth += 1;
-                i += 3;
-                continue;
+                return self.inline_module(i);
             }
-            Tok::Ident(word) if word == "use" => {
-                let reexport = is_public(&tokens, i);
-                let line = tokens[i].1;
-                let mut k = i + 1;
-                let mut leaves = Vec::new();
-                use_tree(&tokens, &mut k, &[], &mut leaves);
-                for (segments, name) in leaves {
-                    refs.paths.push(PathRef {
-                        segments,
-                        name,
-                        scope: names.clone(),
-                        reexport,
-                        line,
-                    });
-                }
-                i = k;
-                continue;
-            }
-            Tok::Ident(word)
-                if tokens.get(i + 1).map(|t| &t.0) == Some(&Tok::PathSep)
-                    && (i == 0 || tokens[i - 1].0 != Tok::PathSep) =>
+            Some(Tok::Ident(word)) if word == "use" => return self.use_item(i),
+            Some(Tok::Ident(_))
+                if self.tok(i + 1) == Some(&Tok::PathSep)
+                    && (i == 0 || self.tok(i - 1) != Some(&Tok::PathSep)) =>
             {
-                let line = tokens[i].1;
-                let mut segments = vec![word.clone()];
-                let mut k = i + 1;
-                while tokens.get(k).map(|t| &t.0) == Some(&Tok::PathSep) {
-                    let Some(next) = ident(k + 1) else { break };
-                    segments.push(next.to_string());
-                    k += 2;
-                }
-                let name = segments.last().cloned().unwrap_or_default();
-                refs.paths.push(PathRef {
-                    segments,
-                    name,
-                    scope: names.clone(),
-                    reexport: false,
-                    line,
-                });
-                i = k;
-                continue;
+                return self.path(i);
             }
             _ => {}
         }
-        i += 1;
+        i + 1
     }
-    refs
+
+    /// `mod name {` at `i`.
+    fn inline_module(&mut self, i: usize) -> usize {
+        if let Some(name) = self.ident(i + 1).map(str::to_owned) {
+            let mut path = self.names();
+            path.push(name.clone());
+            self.refs.inline_modules.push(path);
+            self.scope.push((name, self.depth));
+        }
+        self.depth += 1;
+        i + 3
+    }
+
+    /// `[pub] use tree;` starting at the `use` at `i`.
+    fn use_item(&mut self, i: usize) -> usize {
+        let reexport = is_public(self.tokens, i);
+        let line = self.tokens[i].1;
+        let mut k = i + 1;
+        let mut leaves = Vec::new();
+        use_tree(self.tokens, &mut k, &[], &mut leaves);
+        for (segments, name) in leaves {
+            let scope = self.names();
+            self.refs.paths.push(PathRef {
+                segments,
+                name,
+                scope,
+                reexport,
+                line,
+            });
+        }
+        k
+    }
+
+    /// A path `a::b::c` in code, starting at `i`.
+    fn path(&mut self, i: usize) -> usize {
+        let line = self.tokens[i].1;
+        let mut segments = Vec::new();
+        segments.extend(self.ident(i).map(str::to_owned));
+        let mut k = i + 1;
+        while self.tok(k) == Some(&Tok::PathSep) {
+            let Some(next) = self.ident(k + 1) else { break };
+            segments.push(next.to_owned());
+            k += 2;
+        }
+        let name = segments.last().cloned().unwrap_or_default();
+        let scope = self.names();
+        self.refs.paths.push(PathRef {
+            segments,
+            name,
+            scope,
+            reexport: false,
+            line,
+        });
+        k
+    }
 }
 
 /// Whether the `use` at `at` is preceded by `pub` or `pub(…)`.
@@ -281,7 +323,6 @@ fn use_tree(
                 continue;
             }
             Tok::Ident(word) => path.push(word.clone()),
-            Tok::PathSep => {}
             Tok::Punct('*') => path.push("*".into()),
             Tok::Punct('{') => {
                 *k += 1;
@@ -304,7 +345,7 @@ fn use_tree(
                 *k += 1;
                 break;
             }
-            Tok::Punct(_) => {}
+            Tok::PathSep | Tok::Punct(_) => {}
         }
         *k += 1;
     }
