@@ -5,33 +5,24 @@
 //! get a short text. `HEAD /` (a connectivity probe) and token counting are answered too.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Value};
 
-use super::END_SESSION_TEXT;
-use super::{reply_to, write_body, write_sse, Received, Reply, Turn, Understood};
+use super::{next_id, reply_to, write_body, write_sse, Reply, Turn, Understood, END_SESSION_TEXT};
 
 /// The name of claude-code's shell tool.
 const SHELL_TOOL: &str = "Bash";
 const MODEL: &str = "claude-sforge-test-double";
 
-static IDS: AtomicU64 = AtomicU64::new(1);
-
-fn next_id(prefix: &str) -> String {
-    format!("{prefix}_{:04}", IDS.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Answers one request; the turn is `Some` for requests of the agent's conversation.
+/// Answers `method path` (the query left out) with `body`.
 pub fn respond(
-    request: &Received,
+    (method, path, body): (&str, &str, &[u8]),
     command: &str,
     out: &mut impl Write,
 ) -> (Understood, io::Result<bool>) {
-    let path = request.origin_form().split('?').next().unwrap_or_default();
-    match (request.method.as_str(), path) {
+    match (method, path) {
         ("POST", "/v1/messages") => {
-            let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
             let understood = if is_conversation(&body) {
                 last_user_turn(&body)
             } else {
@@ -126,7 +117,7 @@ fn usage(output_tokens: u64) -> Value {
 fn block(reply: &Reply) -> (Value, &'static str) {
     match reply {
         Reply::Shell(command) => (
-            json!({"type": "tool_use", "id": next_id("toolu"), "name": SHELL_TOOL,
+            json!({"type": "tool_use", "id": format!("toolu_{}", next_id()), "name": SHELL_TOOL,
                    "input": {"command": command, "description": "Write the solution and submit it",
                              "timeout": 600_000}}),
             "tool_use",
@@ -143,7 +134,7 @@ fn send(out: &mut impl Write, reply: &Reply, stream: bool) -> io::Result<bool> {
         return write_body(out, 400, "application/json", error.to_string().as_bytes());
     }
     let (block, stop_reason) = block(reply);
-    let id = next_id("msg");
+    let id = format!("msg_{}", next_id());
     if !stream {
         let message = json!({"id": id, "type": "message", "role": "assistant", "model": MODEL,
             "content": [block], "stop_reason": stop_reason, "stop_sequence": null,

@@ -10,10 +10,10 @@ pub mod openai;
 use std::fmt::Write as _;
 use std::io::{self, BufReader, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use crate::fake_upstream::Received;
 
@@ -103,6 +103,12 @@ pub fn reply_to(turn: Turn, command: &str) -> Reply {
     }
 }
 
+/// A number no other reply of any double used, for message, tool call and response ids.
+pub fn next_id() -> u64 {
+    static IDS: AtomicU64 = AtomicU64::new(1);
+    IDS.fetch_add(1, Ordering::Relaxed)
+}
+
 /// What the double understood of a request.
 #[derive(Debug, Clone, Default)]
 pub struct Understood {
@@ -119,6 +125,8 @@ pub struct Exchange {
     pub request: Received,
     pub turn: Option<Turn>,
     pub tool_output: Option<String>,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Exchange {
@@ -149,12 +157,15 @@ impl LlmDouble {
                     request: request.clone(),
                     turn: None,
                     tool_output: None,
+                    at: Instant::now(),
                 });
                 log.len() - 1
             };
+            let path = request.origin_form().split('?').next().unwrap_or_default();
+            let parts = (request.method.as_str(), path, request.body.as_slice());
             let (understood, keep_open) = match api {
-                Api::Anthropic => anthropic::respond(request, &command, out),
-                Api::OpenAiResponses => openai::respond(request, &command, out),
+                Api::Anthropic => anthropic::respond(parts, &command, out),
+                Api::OpenAiResponses => openai::respond(parts, &command, out),
             };
             let exchange = &mut log.lock().unwrap()[index];
             exchange.turn = understood.turn;
@@ -195,15 +206,19 @@ impl LlmDouble {
         })
     }
 
-    /// A one-line-per-request summary, for failure messages.
+    /// A one-line-per-request summary with the seconds since the first request, for failure
+    /// messages.
     #[must_use]
     pub fn summary(&self) -> String {
         let mut text = String::new();
-        for e in self.exchanges() {
+        let exchanges = self.exchanges();
+        let start = exchanges.first().map(|e| e.at);
+        for e in exchanges {
             let request = &e.request;
             let _ = writeln!(
                 text,
-                "{} {} {:?} ({} bytes)",
+                "{:6.1}s {} {} {:?} ({} bytes)",
+                start.map_or(0.0, |t| e.at.duration_since(t).as_secs_f64()),
                 request.method,
                 request.target,
                 e.turn,

@@ -5,12 +5,10 @@
 //! `write_stdin`.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Value};
 
-use super::END_SESSION_TEXT;
-use super::{reply_to, write_body, write_sse, Received, Reply, Turn, Understood};
+use super::{next_id, reply_to, write_body, write_sse, Reply, Turn, Understood, END_SESSION_TEXT};
 
 /// The name of codex's shell tool, and of the tool that polls a command still running.
 const SHELL_TOOL: &str = "exec_command";
@@ -18,20 +16,13 @@ const POLL_TOOL: &str = "write_stdin";
 /// How long codex waits for a command's output before handing back a session to poll.
 const YIELD_MS: u64 = 30_000;
 
-static IDS: AtomicU64 = AtomicU64::new(1);
-
-fn next_id() -> u64 {
-    IDS.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Answers one request; the turn is `Some` for requests of the agent's conversation.
+/// Answers `POST <base>/responses`, and anything else with a 404.
 pub fn respond(
-    request: &Received,
+    (method, path, body): (&str, &str, &[u8]),
     command: &str,
     out: &mut impl Write,
 ) -> (Understood, io::Result<bool>) {
-    let path = request.origin_form().split('?').next().unwrap_or_default();
-    if request.method != "POST" || !path.ends_with("/responses") {
+    if method != "POST" || !path.ends_with("/responses") {
         let error = json!({"error": {"type": "invalid_request_error", "param": null,
             "code": "unknown_url", "message": format!("the test double does not serve {path}")}});
         return (
@@ -39,7 +30,7 @@ pub fn respond(
             write_body(out, 404, "application/json", error.to_string().as_bytes()),
         );
     }
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let has_shell = body["tools"]
         .as_array()
         .is_some_and(|tools| tools.iter().any(|t| t["name"] == SHELL_TOOL));
