@@ -13,7 +13,11 @@ use crate::ids::random_hex;
 use crate::judge::{Judge, JudgeLimits, Report, Submission};
 use crate::task::Catalog;
 
-pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+pub fn evaluate(
+    settings: &Settings,
+    global: &GlobalArgs,
+    args: &EvalArgs,
+) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let task = catalog.task(&args.task)?;
     let run_id = match &args.run_id {

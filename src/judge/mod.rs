@@ -1,6 +1,7 @@
 //! The judge: grading submissions in fresh judge containers (`pipeline`), safely (`archive`),
 //! with SForge 1.0's parsers, selection and rescaling (`grading`), behind an HTTP API (`server`).
 
+pub mod api;
 pub mod archive;
 mod container;
 pub mod grading;

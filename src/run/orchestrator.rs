@@ -196,13 +196,14 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&ProxyAdmin>) -
             log.line(
                 "keyless: the Work container holds a run token of sforge proxy, not the API key",
             );
-            let result = TaskRun::new(shared, plan, plan.work_env(Some(&token.token))).run(&log);
+            let result =
+                TaskRun::new(shared, plan, plan.work_env(Some(&token.token))).execute(&log);
             if let Err(e) = token.finish(&dir) {
                 log.line(&format!("warning: {e}"));
             }
             result
         }
-        None => TaskRun::new(shared, plan, plan.work_env(None)).run(&log),
+        None => TaskRun::new(shared, plan, plan.work_env(None)).execute(&log),
     };
     let _ = write_json(&dir.join("final_result.json"), &result);
     result
