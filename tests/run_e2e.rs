@@ -542,8 +542,10 @@ fn creation_times(mut events: support::KillOnDrop, case: &Case, tasks: &[&str]) 
                 .filter_map(|line| line.split_once(' '))
                 .find(|(n, _)| *n == name)
                 .and_then(|(_, nanos)| nanos.trim().parse::<u128>().ok())
-                .map(|nanos| nanos as f64 / 1e9)
-                .unwrap_or_else(|| panic!("no create event of {name} in:\n{text}"))
+                .map_or_else(
+                    || panic!("no create event of {name} in:\n{text}"),
+                    |nanos| nanos as f64 / 1e9,
+                )
         })
         .collect()
 }
