@@ -157,13 +157,7 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
 
 /// A run id names a directory: plain names only.
 fn check_run_id(id: &str) -> Result<String, RunError> {
-    let plain = !id.is_empty()
-        && id.len() <= 128
-        && !id.starts_with('.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain {
+    if crate::task::is_plain_name(id) {
         Ok(id.to_owned())
     } else {
         Err(RunError::RunId(id.to_owned()))
@@ -259,6 +253,7 @@ mod tests {
             "../x",
             "a/b",
             ".hidden",
+            "-x",
             "a b",
             "x\ny",
             &"a".repeat(129),
