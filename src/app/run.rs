@@ -10,7 +10,7 @@ use crate::config::{EnvMap, Resolver};
 use crate::run::{console, execute, RunRequest};
 use crate::task::{Catalog, Task};
 
-pub fn run(
+pub fn run_tasks(
     resolver: &Resolver,
     env: &EnvMap,
     global: &GlobalArgs,

@@ -12,7 +12,7 @@ use crate::judge::launch::{default_concurrency, launch, LaunchOptions};
 use crate::judge::provision_judge_images;
 use crate::task::Catalog;
 
-pub fn run(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let addr: SocketAddr = (args.host.as_str(), args.port)
         .to_socket_addrs()

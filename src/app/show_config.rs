@@ -8,7 +8,11 @@ use crate::cli::ConfigArgs;
 use crate::config::{redacted_entries, Resolver};
 use crate::task::Catalog;
 
-pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn show_config(
+    resolver: &Resolver,
+    args: &ConfigArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let settings = match &args.task {
         Some(id) => {
             let global = resolver.global();

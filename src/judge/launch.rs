@@ -144,6 +144,27 @@ impl JudgeService {
     }
 }
 
+/// Removes the judge containers (or pods) of this process: what a grading cut short by a signal
+/// leaves (`sforge eval` on Ctrl-C).
+pub struct LeftoverCleaner {
+    settings: Settings,
+    runner: Arc<dyn Runner>,
+}
+
+impl LeftoverCleaner {
+    #[must_use]
+    pub fn new(settings: &Settings) -> Self {
+        LeftoverCleaner {
+            settings: settings.clone(),
+            runner: crate::process::runner(false),
+        }
+    }
+
+    pub fn remove_leftovers(&self) {
+        remove_leftovers(self.runner.as_ref(), &self.settings);
+    }
+}
+
 /// Gradings cut short by the shutdown grace leave their containers or pods (labelled with this
 /// process); the journal grades those submissions again at the next start.
 fn remove_leftovers(runner: &dyn Runner, settings: &Settings) {

@@ -2,6 +2,7 @@
 //! with SForge 1.0's parsers, selection and rescaling (`grading`), behind an HTTP API (`server`);
 //! judge images are provisioned before any grading (`provision`).
 
+pub mod api;
 pub mod archive;
 mod container;
 mod error;

@@ -114,7 +114,7 @@ impl AgentExec<'_> {
 
     /// The agent phase: `run_cmd`, then `resume_cmd` while time is left and the guards allow
     /// (after a successful exit only when `resume_after_success`).
-    pub fn run(
+    pub fn drive(
         &self,
         run_cmd: &str,
         resume_cmd: Option<&str>,

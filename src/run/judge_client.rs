@@ -3,8 +3,14 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::judge::api::{
+    History, RegisterRequest, RegisterResponse, ResultResponse, SubmitResponse,
+};
+
+/// The answer to a submission (the judge API's type).
+pub type Submitted = SubmitResponse;
 
 /// A judge reachable from the host.
 #[derive(Debug, Clone)]
@@ -40,12 +46,6 @@ pub enum JudgeClientError {
     Register { base: String, last: String },
     #[error("cannot make a multipart boundary: {0}")]
     Random(#[from] std::io::Error),
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Submitted {
-    pub submission_id: String,
-    pub round_id: String,
 }
 
 impl JudgeClient {
@@ -87,26 +87,28 @@ impl JudgeClient {
         run_id: &str,
         reg: &Registration,
     ) -> Result<String, JudgeClientError> {
-        let body = json!({
-            "task_id": task_id, "run_id": run_id, "admin_secret": self.admin_secret,
-            "judge_cpu_limit": reg.judge_cpu_limit, "judge_mem_limit": reg.judge_mem_limit,
-            "max_agent_submissions": reg.max_agent_submissions, "submission_cooldown": reg.submission_cooldown,
-            "deadline": reg.deadline,
-        });
+        let body = RegisterRequest {
+            task_id: task_id.to_owned(),
+            run_id: run_id.to_owned(),
+            admin_secret: self.admin_secret.clone(),
+            judge_cpu_limit: reg.judge_cpu_limit,
+            judge_mem_limit: reg.judge_mem_limit.clone(),
+            max_agent_submissions: reg.max_agent_submissions.map(u64::from),
+            submission_cooldown: reg.submission_cooldown,
+            deadline: reg.deadline,
+            ..RegisterRequest::default()
+        };
         let mut last = String::new();
         for attempt in 1..=5u64 {
             match self
                 .agent
                 .post(&self.url("register"))
                 .timeout(Duration::from_secs(10))
-                .send_json(body.clone())
+                .send_json(&body)
             {
                 Ok(resp) => {
-                    let v: Value = resp.into_json().map_err(answer)?;
-                    return v["token"]
-                        .as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| JudgeClientError::Answer(format!("no token in {v}")));
+                    let answer: RegisterResponse = resp.into_json().map_err(answer)?;
+                    return Ok(answer.token);
                 }
                 Err(e) => last = describe(e).to_string(),
             }
@@ -158,7 +160,7 @@ impl JudgeClient {
     }
 
     /// `/result/{id}` as JSON.
-    pub fn result(&self, submission_id: &str) -> Result<Value, JudgeClientError> {
+    pub fn result(&self, submission_id: &str) -> Result<ResultResponse, JudgeClientError> {
         let resp = self
             .agent
             .get(&self.url(&format!("result/{submission_id}")))
@@ -169,7 +171,7 @@ impl JudgeClient {
     }
 
     /// `/history` in the admin view (every round, auto ones included).
-    pub fn history(&self, token: &str) -> Result<Value, JudgeClientError> {
+    pub fn history(&self, token: &str) -> Result<History, JudgeClientError> {
         let resp = self
             .agent
             .get(&self.url("history"))

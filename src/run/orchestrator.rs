@@ -13,7 +13,7 @@ use super::console;
 use super::error::RunError;
 use super::judge::{ensure_judge, host_url};
 use super::judge_client::JudgeClient;
-use super::keyless::{admin, RunToken};
+use super::keyless::{admin, Keyless, RunToken};
 use super::outputs::{write_configs, write_json, write_summary, FinalResult};
 use super::prepare::TaskPlan;
 use super::report::RunReport;
@@ -22,7 +22,6 @@ use super::task_run::TaskRun;
 use crate::config::{EnvMap, Settings};
 use crate::parallel;
 use crate::process::{self, Runner};
-use crate::proxy::ProxyAdmin;
 use crate::run_log::RunLog;
 use crate::task::{Catalog, Task};
 
@@ -141,13 +140,7 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
 
 /// A run id names a directory: plain names only.
 fn check_run_id(id: &str) -> Result<String, RunError> {
-    let plain = !id.is_empty()
-        && id.len() <= 128
-        && !id.starts_with('.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain {
+    if crate::task::is_plain_name(id) {
         Ok(id.to_owned())
     } else {
         Err(RunError::RunId(id.to_owned()))
@@ -166,7 +159,7 @@ fn wait_until(at: Instant, shutdown: &AtomicBool) -> Result<(), RunError> {
 }
 
 /// Run one task and write its `final_result.json`.
-fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&ProxyAdmin>) -> FinalResult {
+fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> FinalResult {
     let dir = shared.run_dir.join(&plan.task.task_id);
     let log = RunLog::create(&dir.join("run_agent.log"));
     // Keyless agents: the container gets a per-run token of `sforge proxy`, not the key.
@@ -180,13 +173,14 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&ProxyAdmin>) -
             log.line(
                 "keyless: the Work container holds a run token of sforge proxy, not the API key",
             );
-            let result = TaskRun::new(shared, plan, plan.work_env(Some(&token.token))).run(&log);
+            let result =
+                TaskRun::new(shared, plan, plan.work_env(Some(&token.token))).execute(&log);
             if let Err(e) = token.finish(&dir) {
                 log.line(&format!("warning: {e}"));
             }
             result
         }
-        None => TaskRun::new(shared, plan, plan.work_env(None)).run(&log),
+        None => TaskRun::new(shared, plan, plan.work_env(None)).execute(&log),
     };
     let _ = write_json(&dir.join("final_result.json"), &result);
     result
@@ -242,6 +236,7 @@ mod tests {
             "../x",
             "a/b",
             ".hidden",
+            "-x",
             "a b",
             "x\ny",
             &"a".repeat(129),

@@ -13,6 +13,7 @@ use super::prepare::TaskPlan;
 use super::task_run::RunShared;
 use crate::config::redacted_entries;
 use crate::image::ImageDigest;
+use crate::judge::api::History;
 
 /// `final_result.json`.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -56,23 +57,12 @@ impl FinalResult {
     }
 
     /// Fill the best values and counts from a judge history (admin view).
-    pub fn apply_history(&mut self, history: &Value) {
-        self.best_pass_rate = history["best_pass_rate"].as_f64().unwrap_or(0.0);
-        self.best_score = history["best_score"].as_f64();
-        history["best_round"]
-            .as_str()
-            .unwrap_or_default()
-            .clone_into(&mut self.best_round);
-        let count = |prefix: &str| -> u64 {
-            history["entries"].as_array().map_or(0, |entries| {
-                entries
-                    .iter()
-                    .filter(|e| e["round"].as_str().is_some_and(|r| r.starts_with(prefix)))
-                    .count() as u64
-            })
-        };
-        self.agent_submissions = count("agent-");
-        self.auto_submissions = count("auto-");
+    pub fn apply_history(&mut self, history: &History) {
+        self.best_pass_rate = history.best_pass_rate;
+        self.best_score = history.best_score;
+        self.best_round.clone_from(&history.best_round);
+        self.agent_submissions = history.rounds_of("agent-");
+        self.auto_submissions = history.rounds_of("auto-");
         self.total_rounds = self.agent_submissions + self.auto_submissions;
     }
 }
@@ -211,10 +201,16 @@ mod tests {
 
     #[test]
     fn history_counts_and_best() {
-        let history = serde_json::json!({
-            "best_pass_rate": 0.5, "best_score": null, "best_round": "auto-1",
-            "entries": [{"round": "agent-1"}, {"round": "auto-1"}, {"round": "auto-2"}]
-        });
+        let entry = |round: &str| {
+            json!({"type": "submission", "status": "completed", "submission_id": "s",
+                   "task_id": "t", "round": round})
+        };
+        let history: History = serde_json::from_value(json!({
+            "run_id": "r", "best_pass_rate": 0.5, "best_score": null, "best_round": "auto-1",
+            "agent_submissions": 1, "auto_submissions": 2,
+            "entries": [entry("agent-1"), entry("auto-1"), entry("auto-2")]
+        }))
+        .unwrap();
         let mut r = FinalResult::default();
         r.apply_history(&history);
         assert_eq!(

@@ -20,6 +20,7 @@ use super::workspace::snapshot;
 use crate::clock;
 use crate::config::Settings;
 use crate::isolation::{Applied, Egress, Isolator, Owner};
+use crate::judge::api::History;
 use crate::run_log::RunLog;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
@@ -100,7 +101,7 @@ impl TaskRun<'_> {
 
     /// Run the task; the result is always returned (errors are recorded in it), and the container
     /// is removed whatever happened.
-    pub fn run(&self, log: &RunLog) -> FinalResult {
+    pub fn execute(&self, log: &RunLog) -> FinalResult {
         let mut result = FinalResult {
             agent: self.agent.name.clone(),
             task: self.task.task_id.clone(),
@@ -307,7 +308,7 @@ impl TaskRun<'_> {
             .then_some(())
             .and(self.agent.resume_cmd.as_deref());
         log.line(&format!("agent started with {}s budget", budget.as_secs()));
-        let outcome = exec.run(
+        let outcome = exec.drive(
             &self.agent.run_cmd,
             resume,
             self.agent.resume_after_success,
@@ -373,7 +374,7 @@ impl TaskRun<'_> {
     }
 
     /// Wait (bounded) until the judge has graded everything of this run; the final history.
-    fn drain(&self, log: &RunLog, token: &str) -> Result<serde_json::Value, RunError> {
+    fn drain(&self, log: &RunLog, token: &str) -> Result<History, RunError> {
         // Interrupted runs do not wait for pending grades: the judge keeps them in its journal.
         let patience = if self
             .shared
@@ -387,11 +388,7 @@ impl TaskRun<'_> {
         let until = Instant::now() + Duration::from_secs(patience);
         loop {
             let history = self.shared.client.history(token)?;
-            let pending = history["entries"].as_array().map_or(0, |e| {
-                e.iter()
-                    .filter(|x| matches!(x["status"].as_str(), Some("running" | "queued")))
-                    .count()
-            });
+            let pending = history.entries.iter().filter(|e| e.is_pending()).count();
             if pending == 0 || Instant::now() >= until {
                 if pending > 0 {
                     log.line("drain timed out after 15 min; some reports may be missing");

@@ -38,7 +38,7 @@ fn read_only_commands_run_and_mutating_ones_are_printed_under_one_header() {
         printed(&buffer),
         format!(
             "#!/bin/sh\nset -eu\ntouch {}\nTOKEN='***' docker login\n",
-            shlex::try_quote(&path_arg(&made)).expect("quotable")
+            crate::shell::quote(&path_arg(&made))
         )
     );
 }

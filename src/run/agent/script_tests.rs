@@ -6,7 +6,6 @@
 )]
 
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -92,10 +91,7 @@ fn hook_answer(deadline: Option<i64>) -> Value {
         .arg(&hook.files[0].content)
         .env_remove("SFORGE_DEADLINE");
     if let Some(offset) = deadline {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = crate::clock::epoch_secs();
         let at = i64::try_from(now).unwrap() + offset;
         cmd.env("SFORGE_DEADLINE", at.to_string());
     }
