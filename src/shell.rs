@@ -42,16 +42,7 @@ mod tests {
     fn plain_words_stay_and_others_round_trip() {
         assert_eq!(quote("a/b:1.0"), "a/b:1.0");
         assert_eq!(quote(""), "''");
-        let words = [
-            "it's",
-            "two words",
-            "$HOME",
-            "",
-            "héllo ☃",
-            "a\"b",
-            "x;y|z",
-            "*",
-        ];
+        let words = ["it's", "$HOME", "", "x;y|z"];
         let line = join(words);
         assert_eq!(shlex::split(&line).expect("valid shell words"), words);
     }
