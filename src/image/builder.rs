@@ -110,22 +110,7 @@ impl ImageBuilder<'_> {
             });
         let _ = log.flush();
         drop(secrets);
-        match result {
-            Ok(out) if out.success() => Ok(()),
-            Ok(out) => {
-                let status = out.status.code.map_or_else(
-                    || "was killed".to_owned(),
-                    |c| format!("exited with status {c}"),
-                );
-                Err(fail(BuildFailure::Exit {
-                    status,
-                    tail: tail.join(" | "),
-                }))
-            }
-            Err(e) => Err(fail(BuildFailure::Run {
-                masked: mask(&e.to_string(), spec.secret_values()),
-            })),
-        }
+        failure(result, spec, &tail).map_or(Ok(()), |f| Err(fail(f)))
     }
 
     /// Fail early, with a fix, when secrets need BuildKit and this docker client has none.
@@ -150,6 +135,28 @@ impl ImageBuilder<'_> {
                 version
             },
         })
+    }
+}
+
+/// What went wrong, if the build ran and failed or could not run (`tail`: its last lines).
+fn failure(
+    result: Result<crate::process::Output, crate::process::ProcessError>,
+    spec: &BuildSpec,
+    tail: &[String],
+) -> Option<BuildFailure> {
+    match result {
+        Ok(out) if out.success() => None,
+        Ok(out) => {
+            let status = out.status.code.map_or_else(
+                || "was killed".to_owned(),
+                |c| format!("exited with status {c}"),
+            );
+            let tail = tail.join(" | ");
+            Some(BuildFailure::Exit { status, tail })
+        }
+        Err(e) => Some(BuildFailure::Run {
+            masked: mask(&e.to_string(), spec.secret_values()),
+        }),
     }
 }
 
