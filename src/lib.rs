@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 #[cfg(test)]
 mod golden;
+pub mod http;
 pub mod ids;
 pub mod image;
 pub mod isolation;

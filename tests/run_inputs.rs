@@ -270,7 +270,14 @@ fn resources_are_owned_by_the_effective_user_when_user_is_unset() {
     let me = String::from_utf8_lossy(&me.stdout).trim().to_owned();
     // `sforge()` clears the environment: no USER, no LOGNAME, as in root shells and CI jobs.
     let mut cmd = fixture.bench.sforge();
-    cmd.args(["run", "--task", COIN_CHANGE, "--agent", "codex", "--dry-run"]);
+    cmd.args([
+        "run",
+        "--task",
+        COIN_CHANGE,
+        "--agent",
+        "codex",
+        "--dry-run",
+    ]);
     let run = SforgeRun::of(&mut cmd);
     run.expect_code(0)
         .expect_stdout(&format!("--label 'sforge.owner={me}'"));
