@@ -1,5 +1,5 @@
 //! sforge: an evaluation harness for autonomous coding agents.
-//! The binary (`src/main.rs`) parses the command line and hands it to [`app::run`].
+//! The binary (`src/main.rs`) parses the command line and hands it to [`app::dispatch`].
 
 pub mod app;
 pub mod certs;

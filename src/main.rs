@@ -9,7 +9,7 @@ use sforge::cli::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.silent);
-    match sforge::app::run(&cli) {
+    match sforge::app::dispatch(&cli) {
         Ok(code) => code,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();

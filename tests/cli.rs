@@ -312,7 +312,7 @@ fn config_shows_winner_and_source_for_every_field() {
     check("backend", "docker".into(), "default");
 }
 
-/// The fields of SForge 1.0's configuration record (REFERENCE §2.1).
+/// The fields of SForge 1.0's configuration record (docs/compatibility.md#settings).
 const RECORD_FIELDS: [&str; 31] = [
     "http_proxy",
     "https_proxy",

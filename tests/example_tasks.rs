@@ -152,7 +152,7 @@ fn task_files_are_well_formed_and_name_a_known_base() {
     );
 }
 
-/// A setup script as sforge writes it (REFERENCE §4.4).
+/// A setup script as sforge writes it (docs/compatibility.md#dockerfiles-and-setup-scripts).
 fn setup_script(cmds: &[&str]) -> String {
     format!("#!/bin/bash\nset -euxo pipefail\n{}\n", cmds.join("\n"))
 }
@@ -199,7 +199,8 @@ fn grade(task: &Value, solution: Option<&str>) -> String {
     test_section(&output)
 }
 
-/// The text between the markers (REFERENCE §7.1), or everything when they are missing.
+/// The text between the markers (docs/compatibility.md#grading), or everything when they are
+/// missing.
 fn test_section(output: &str) -> String {
     const START: &str = ">>>>> Start Test Output";
     const END: &str = "\n>>>>> End Test Output";

@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use sforge::judge::api::{EntryStatus, History, HistoryEntry, ResultResponse, SubmitResponse};
 use sforge::judge::server::{
     read_admin_secret, state_dir, Best, GradeJob, GradeOutcome, Grader, HistoryFields, JudgeServer,
     Policy, RunningServer, ServerConfig, JOURNAL_FILE,
@@ -74,19 +75,22 @@ impl Grader for FakeGrader {
 struct MaxPassRate;
 
 impl Policy for MaxPassRate {
-    fn best(&self, _task: &str, entries: &[Value]) -> Best {
+    fn best(&self, _task: &str, entries: &[HistoryEntry]) -> Best {
         let mut best = Best {
             best_score: None,
             best_pass_rate: 0.0,
             best_round: String::new(),
         };
-        for e in entries.iter().filter(|e| e["status"] == "completed") {
-            let pr = e["pass_rate"].as_f64().unwrap_or(0.0);
+        for e in entries
+            .iter()
+            .filter(|e| e.status == EntryStatus::Completed)
+        {
+            let pr = e.grade.as_ref().map_or(0.0, |g| g.pass_rate);
             if pr > best.best_pass_rate {
                 best = Best {
                     best_score: Some(pr),
                     best_pass_rate: pr,
-                    best_round: e["round"].as_str().unwrap().into(),
+                    best_round: e.round.clone(),
                 };
             }
         }
@@ -283,6 +287,14 @@ fn register_submit_result_history_happy_path() {
         (Some("agent-1"), Some(2))
     );
     assert_eq!(entry["summary"], "1/2 tests passed");
+    // The shared API types read exactly these bodies (what sforge run's client relies on).
+    let typed: SubmitResponse = serde_json::from_value(reply.clone()).unwrap();
+    assert_eq!(typed.remaining_submissions, Some(4));
+    let typed: ResultResponse = serde_json::from_value(done.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), done);
+    let typed: History = serde_json::from_value(h.clone()).unwrap();
+    assert_eq!(typed.entries[0].grade.as_ref().unwrap().total_tests, 2);
+    assert_eq!(serde_json::to_value(&typed).unwrap(), h);
     let uploads: Vec<_> = std::fs::read_dir(state_dir(dir.path()).join("uploads"))
         .unwrap()
         .collect();

@@ -957,3 +957,52 @@ fn serve_stops_on_sigterm_during_a_grading_and_loses_nothing() {
     server.terminate();
     assert_no_judge_container(&run_id);
 }
+
+/// `sforge eval` stopped by `signal` while its judge container runs: exit 130, no container left.
+fn eval_interrupted_by(signal: &str) {
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-signal");
+    let archive = archive_file(bench, &run_id, &[]);
+    let mut cmd = bench.sforge_process(&bench.log_dir());
+    cmd.args([
+        "--silent",
+        "eval",
+        "--task",
+        SLEEPY,
+        "--run-id",
+        &run_id,
+        "--archive",
+    ])
+    .arg(&archive)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let mut eval = support::KillOnDrop(cmd.spawn().expect("start sforge eval"));
+    let until = Instant::now() + Duration::from_secs(60);
+    let filter = format!("label=sforge.run-id={run_id}");
+    while support::containers_matching(&[&filter, "status=running"]).is_empty() {
+        assert!(Instant::now() < until, "no judge container within a minute");
+        thread::sleep(Duration::from_millis(100));
+    }
+    support::run_ok(
+        std::process::Command::new("kill").args([&format!("-{signal}"), &eval.0.id().to_string()]),
+        None,
+    );
+    let until = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = eval.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < until, "sforge eval ignored SIG{signal}");
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130), "SIG{signal}");
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn eval_interrupted_by_sigterm_or_sigint_leaves_no_judge_container() {
+    require_docker!();
+    eval_interrupted_by("TERM");
+    eval_interrupted_by("INT");
+}

@@ -15,7 +15,7 @@ mod support;
 
 use std::io::Read as _;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread;
@@ -206,9 +206,11 @@ fn check_final_result(case: &Case, history: &Value, tick_count: usize) -> Value 
     result
 }
 
-/// The run directory of [`check_rounds`]'s run has the layout of REFERENCE §5.14.
+/// The run directory of [`check_rounds`]'s run has the layout of
+/// docs/compatibility.md#run-directory.
 fn check_layout(case: &Case, history: &Value, result: &Value) {
-    // The layout of REFERENCE §5.14 (script agent: no hook files; one task: no summary.json).
+    // The layout of docs/compatibility.md#run-directory (script agent: no hook files; one task: no
+    // summary.json).
     let dir = case.task_dir(TEXT_UTILS);
     let rounds = rounds(history);
     for file in [
@@ -519,6 +521,35 @@ fn assert_agent_processes_gone(
 }
 
 /// The epoch seconds of `started_at` (its second line).
+/// Epoch seconds at which the Work container of each task was created, from the `docker
+/// events` lines of `events` (`<name> <nanoseconds>`).
+fn creation_times(mut events: support::KillOnDrop, case: &Case, tasks: &[&str]) -> Vec<f64> {
+    let _ = events.0.kill();
+    let mut text = String::new();
+    events
+        .0
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_string(&mut text)
+        .expect("read docker events");
+    tasks
+        .iter()
+        .map(|task| {
+            let name = format!("sforge.run.{task}.{}", case.run_id);
+            #[allow(clippy::cast_precision_loss, reason = "nanoseconds since 1970 fit")]
+            text.lines()
+                .filter_map(|line| line.split_once(' '))
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, nanos)| nanos.trim().parse::<u128>().ok())
+                .map_or_else(
+                    || panic!("no create event of {name} in:\n{text}"),
+                    |nanos| nanos as f64 / 1e9,
+                )
+        })
+        .collect()
+}
+
 fn started_epoch(case: &Case, task: &str) -> f64 {
     case.text(task, "started_at")
         .lines()
@@ -750,6 +781,21 @@ fn stagger_spreads_the_task_starts_and_summarises_every_task() {
     require_docker!();
     let tasks = [TEXT_UTILS, COIN_CHANGE, TOUR_PLANNER];
     let case = case("echo \"agent in $PWD\"\nexit 0\n");
+    // The launches, measured by the engine: when each Work container was created (what follows
+    // the stagger wait directly; an agent's start also includes its install, which a loaded
+    // machine stretches unevenly).
+    let events = support::KillOnDrop(
+        support::docker()
+            .args(["events", "--filter", "event=create", "--filter"])
+            .arg(format!("label=sforge.run-id={}", case.run_id))
+            .args(["--format", "{{.Actor.Attributes.name}} {{.TimeNano}}"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker events"),
+    );
+    // `docker events` reports only what happens after it has connected.
+    thread::sleep(Duration::from_millis(500));
     let run = case.run(
         &tasks,
         &[
@@ -766,10 +812,7 @@ fn stagger_spreads_the_task_starts_and_summarises_every_task() {
     run.expect_code(0)
         .expect_stdout("(staggered over 6s, 2.0s apart)")
         .expect_stdout("=== Multi-task summary (3 tasks) ===");
-    let starts: Vec<f64> = tasks
-        .iter()
-        .map(|task| started_epoch(&case, task))
-        .collect();
+    let starts = creation_times(events, &case, &tasks);
     for (i, start) in starts.iter().enumerate() {
         // Task i starts i·S/n = 2i seconds after the first.
         let offset = start - starts[0];

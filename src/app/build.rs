@@ -11,7 +11,11 @@ use crate::image::{
 };
 use crate::parallel;
 
-pub fn run(settings: &Settings, global: &GlobalArgs, args: &BuildArgs) -> anyhow::Result<ExitCode> {
+pub fn build_images(
+    settings: &Settings,
+    global: &GlobalArgs,
+    args: &BuildArgs,
+) -> anyhow::Result<ExitCode> {
     let ImageCommand {
         catalog,
         tasks,

@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 
@@ -13,13 +14,35 @@ use crate::ids::random_hex;
 use crate::judge::{Judge, JudgeLimits, Report, Submission};
 use crate::task::Catalog;
 
-pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+/// Set by the first Ctrl-C or SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+pub fn evaluate(
+    settings: &Settings,
+    global: &GlobalArgs,
+    args: &EvalArgs,
+) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let task = catalog.task(&args.task)?;
     let run_id = match &args.run_id {
-        Some(id) => id.clone(),
+        Some(id) if crate::task::is_plain_name(id) => id.clone(),
+        Some(id) => anyhow::bail!(
+            "invalid --run-id {id:?}: use letters, digits, '.', '_' and '-' (it names a directory)"
+        ),
         None => random_hex(12).context("cannot create a run id")?,
     };
+    // Ctrl-C or SIGTERM: remove this process's judge container, then exit 130. The grading
+    // fails once its container is gone; the handler, not the grading, ends the process.
+    let cleanup = crate::judge::launch::LeftoverCleaner::new(settings);
+    ctrlc::set_handler(move || {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        eprintln!("Interrupted — removing the judge container...");
+        cleanup.remove_leftovers();
+        std::process::exit(130);
+    })
+    .context("cannot install the signal handler")?;
     let staged = stage_archive(&args.archive)?;
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
     let judge = Judge::from_settings(
@@ -57,6 +80,11 @@ pub fn run(settings: &Settings, global: &GlobalArgs, args: &EvalArgs) -> anyhow:
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         }
     });
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // The signal handler is removing the container and exits the process when done.
+        std::thread::sleep(std::time::Duration::from_secs(120));
+        return Ok(ExitCode::from(130));
+    }
     match report {
         Ok(report) if args.json => {
             writeln!(

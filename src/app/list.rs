@@ -10,7 +10,7 @@ use crate::cli::ListArgs;
 use crate::config::Settings;
 use crate::task::{Catalog, Task};
 
-pub fn run(settings: &Settings, args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn list_tasks(settings: &Settings, args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let dir = &settings.tasks_dir.value;
     if !dir.is_dir() {
         anyhow::bail!(

@@ -8,11 +8,6 @@ mod proxy;
 mod registry;
 mod render;
 mod run;
-mod run_backends;
-mod run_isolation;
-mod run_judge;
-mod run_keyless;
-mod run_setup;
 mod selection;
 mod serve;
 mod show_config;
@@ -42,7 +37,7 @@ impl Context {
 }
 
 /// Run the command; `Err` is printed by `main` and exits 1.
-pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::from_process()?;
     let run_flags = match &cli.command {
         Command::Config(args) => args.run.clone(),
@@ -62,16 +57,22 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let resolver = Resolver::new(ctx.env.clone(), &ctx.cwd, &cli.global, &run_flags)?;
     let settings = resolver.global();
     match &cli.command {
-        Command::Build(args) => return build::run(&settings, &cli.global, args),
-        Command::Pull(args) => return registry::run(&settings, args, registry::Direction::Pull),
-        Command::Push(args) => return registry::run(&settings, args, registry::Direction::Push),
-        Command::Run(args) => return run::run(&resolver, &ctx.env, &cli.global, args),
-        Command::Eval(args) => return eval::run(&settings, &cli.global, args),
-        Command::Serve(args) => return serve::run(&settings, &ctx.env, args),
-        Command::Proxy(args) => return proxy::run(&settings, &ctx.env, args),
-        Command::Render(args) => render::run(&settings, args, &mut std::io::stdout().lock())?,
-        Command::List(args) => list::run(&settings, args, &mut std::io::stdout().lock())?,
-        Command::Config(args) => show_config::run(&resolver, args, &mut std::io::stdout().lock())?,
+        Command::Build(args) => return build::build_images(&settings, &cli.global, args),
+        Command::Pull(args) => {
+            return registry::transfer(&settings, args, registry::Direction::Pull)
+        }
+        Command::Push(args) => {
+            return registry::transfer(&settings, args, registry::Direction::Push)
+        }
+        Command::Run(args) => return run::run_tasks(&resolver, &ctx.env, &cli.global, args),
+        Command::Eval(args) => return eval::evaluate(&settings, &cli.global, args),
+        Command::Serve(args) => return serve::serve(&settings, &ctx.env, args),
+        Command::Proxy(args) => return proxy::serve_proxy(&settings, &ctx.env, args),
+        Command::Render(args) => render::render(&settings, args, &mut std::io::stdout().lock())?,
+        Command::List(args) => list::list_tasks(&settings, args, &mut std::io::stdout().lock())?,
+        Command::Config(args) => {
+            show_config::show_config(&resolver, args, &mut std::io::stdout().lock())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

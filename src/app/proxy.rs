@@ -11,7 +11,11 @@ use crate::cli::ProxyArgs;
 use crate::config::{EnvMap, Settings};
 use crate::proxy::{keyless, upstream, KeyHeader, Keyless, ProxyConfig, ProxyEnv, RunningProxy};
 
-pub fn run(settings: &Settings, env: &EnvMap, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
+pub fn serve_proxy(
+    settings: &Settings,
+    env: &EnvMap,
+    args: &ProxyArgs,
+) -> anyhow::Result<ExitCode> {
     let target = crate::proxy::Target::parse(&args.target)?;
     let addr: SocketAddr = (args.host.as_str(), args.port)
         .to_socket_addrs()

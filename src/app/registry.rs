@@ -17,7 +17,7 @@ pub enum Direction {
     Pull,
 }
 
-pub fn run(
+pub fn transfer(
     settings: &Settings,
     args: &RegistryArgs,
     direction: Direction,

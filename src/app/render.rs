@@ -21,7 +21,7 @@ use crate::task::{Catalog, Task};
 /// The run id shown in rendered k8s objects.
 const EXAMPLE_RUN: &str = "RUN_ID";
 
-pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn render(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
     let task = catalog.task(&args.task)?;
     let base = catalog

@@ -8,7 +8,11 @@ use crate::cli::ConfigArgs;
 use crate::config::{redacted_entries, Resolver};
 use crate::task::Catalog;
 
-pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn show_config(
+    resolver: &Resolver,
+    args: &ConfigArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let settings = match &args.task {
         Some(id) => {
             let global = resolver.global();
@@ -17,7 +21,7 @@ pub fn run(resolver: &Resolver, args: &ConfigArgs, out: &mut dyn Write) -> anyho
         }
         None => resolver.global(),
     };
-    for warning in super::run_setup::setting_warnings(&settings) {
+    for warning in crate::run::setting_warnings(&settings) {
         eprintln!("warning: {warning}");
     }
     let entries = redacted_entries(&settings);

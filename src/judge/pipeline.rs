@@ -14,7 +14,7 @@ use super::grading::{self, Report};
 use super::judge_image::ensure_judge_image;
 use crate::config::Settings;
 use crate::process::Runner;
-use crate::sandbox::{ExecSpec, Sandbox};
+use crate::sandbox::{single_file_tar, ExecSpec, Sandbox};
 use crate::task::Task;
 use crate::templates;
 
@@ -194,8 +194,11 @@ impl Judge {
         .map_err(|e| JudgeError(format!("cannot render eval.sh: {e}")))?;
         let _ = fs::write(dir.join("eval.sh"), &script);
         retry_once(log, "copy eval.sh", || {
-            self.sandbox
-                .copy_in(name, "/tmp", single_file_tar("eval.sh", &script))
+            self.sandbox.copy_in(
+                name,
+                "/tmp",
+                single_file_tar("eval.sh", script.as_bytes(), 0o755, (0, 0)),
+            )
         })?;
         let timeout = sub.timeout.unwrap_or(task.judge.eval_timeout);
         let exec = ExecSpec {
@@ -271,22 +274,6 @@ fn retry_once<T, E: std::fmt::Display>(
             op().map_err(|e| JudgeError(format!("cannot {what}: {e}")))
         }
     }
-}
-
-fn single_file_tar(name: &str, text: &str) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(text.len() as u64);
-    header.set_mode(0o755);
-    header.set_mtime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    );
-    header.set_cksum();
-    // Appending to an in-memory buffer cannot fail.
-    let _ = builder.append_data(&mut header, name, text.as_bytes());
-    builder.into_inner().unwrap_or_default()
 }
 
 fn epoch_seconds() -> f64 {

@@ -63,7 +63,7 @@ pub struct TaskPolicy {
 }
 
 impl Policy for TaskPolicy {
-    fn best(&self, task_id: &str, entries: &[serde_json::Value]) -> Best {
+    fn best(&self, task_id: &str, entries: &[crate::judge::api::HistoryEntry]) -> Best {
         let (selection, direction) = self.tasks.get(task_id).map_or(
             (
                 crate::task::Selection::PassRateFirst,

@@ -56,8 +56,8 @@ impl Target {
     }
 }
 
-/// The proxy settings as resolved by the configuration (REFERENCE §2.4: `SFORGE_*` > upper case
-/// > lower case; an empty value means none).
+/// The proxy settings as resolved by the configuration (docs/compatibility.md#settings: `SFORGE_*`
+/// > upper case > lower case; an empty value means none).
 #[derive(Debug, Clone, Default)]
 pub struct ProxyEnv {
     pub http_proxy: Option<String>,

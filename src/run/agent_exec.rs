@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use super::error::RunError;
 use crate::sandbox::{ExecSpec, Sandbox};
 
 /// Where the agent's session leader writes its process-group id.
@@ -54,7 +55,7 @@ impl AgentExec<'_> {
         cmd: &str,
         deadline: Instant,
         out: &mut dyn Write,
-    ) -> Result<Segment, String> {
+    ) -> Result<Segment, RunError> {
         let started = Instant::now();
         // The agent's stderr joins its stdout; setsid's own complaint about a killed child does not.
         let script = format!(
@@ -102,7 +103,7 @@ impl AgentExec<'_> {
         });
         let _ = done_tx.send(());
         let _ = watchdog.join();
-        let result = result.map_err(|e| e.to_string())?;
+        let result = result?;
         Ok(Segment {
             exit_code: result.output.status.code,
             timed_out: timed_out.load(Ordering::SeqCst),
@@ -113,14 +114,14 @@ impl AgentExec<'_> {
 
     /// The agent phase: `run_cmd`, then `resume_cmd` while time is left and the guards allow
     /// (after a successful exit only when `resume_after_success`).
-    pub fn run(
+    pub fn drive(
         &self,
         run_cmd: &str,
         resume_cmd: Option<&str>,
         resume_after_success: bool,
         budget: Duration,
         out: &mut dyn Write,
-    ) -> Result<AgentOutcome, String> {
+    ) -> Result<AgentOutcome, RunError> {
         let deadline = Instant::now() + budget;
         let mut outcome = AgentOutcome::default();
         let mut cmd = run_cmd;

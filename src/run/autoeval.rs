@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::error::RunError;
 use super::judge_client::JudgeClient;
 use super::workspace::snapshot;
 use crate::sandbox::Sandbox;
@@ -54,6 +55,7 @@ fn tick(job: &AutoEvalJob) {
         job.client
             .submit(&job.token, &bytes, "auto")
             .map(|s| (bytes.len(), s))
+            .map_err(RunError::from)
     }) {
         Ok((size, s)) => format!(
             "submitted {size} bytes -> {} round={}",

@@ -3,8 +3,14 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::judge::api::{
+    History, RegisterRequest, RegisterResponse, ResultResponse, SubmitResponse,
+};
+
+/// The answer to a submission (the judge API's type).
+pub type Submitted = SubmitResponse;
 
 /// A judge reachable from the host.
 #[derive(Debug, Clone)]
@@ -26,10 +32,20 @@ pub struct Registration {
     pub deadline: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Submitted {
-    pub submission_id: String,
-    pub round_id: String,
+/// Why a call to the judge failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeClientError {
+    /// The judge answered with an error status (its `detail` when it sent one).
+    #[error("HTTP {status}: {detail}")]
+    Status { status: u16, detail: String },
+    #[error("{0}")]
+    Transport(String),
+    #[error("the judge sent an unexpected answer: {0}")]
+    Answer(String),
+    #[error("cannot register with the judge at {base}: {last}")]
+    Register { base: String, last: String },
+    #[error("cannot make a multipart boundary: {0}")]
+    Random(#[from] std::io::Error),
 }
 
 impl JudgeClient {
@@ -70,29 +86,31 @@ impl JudgeClient {
         task_id: &str,
         run_id: &str,
         reg: &Registration,
-    ) -> Result<String, String> {
-        let body = json!({
-            "task_id": task_id, "run_id": run_id, "admin_secret": self.admin_secret,
-            "judge_cpu_limit": reg.judge_cpu_limit, "judge_mem_limit": reg.judge_mem_limit,
-            "max_agent_submissions": reg.max_agent_submissions, "submission_cooldown": reg.submission_cooldown,
-            "deadline": reg.deadline,
-        });
+    ) -> Result<String, JudgeClientError> {
+        let body = RegisterRequest {
+            task_id: task_id.to_owned(),
+            run_id: run_id.to_owned(),
+            admin_secret: self.admin_secret.clone(),
+            judge_cpu_limit: reg.judge_cpu_limit,
+            judge_mem_limit: reg.judge_mem_limit.clone(),
+            max_agent_submissions: reg.max_agent_submissions.map(u64::from),
+            submission_cooldown: reg.submission_cooldown,
+            deadline: reg.deadline,
+            ..RegisterRequest::default()
+        };
         let mut last = String::new();
         for attempt in 1..=5u64 {
             match self
                 .agent
                 .post(&self.url("register"))
                 .timeout(Duration::from_secs(10))
-                .send_json(body.clone())
+                .send_json(&body)
             {
                 Ok(resp) => {
-                    let v: Value = resp.into_json().map_err(|e| e.to_string())?;
-                    return v["token"]
-                        .as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| format!("no token in {v}"));
+                    let answer: RegisterResponse = resp.into_json().map_err(answer)?;
+                    return Ok(answer.token);
                 }
-                Err(e) => last = describe(e),
+                Err(e) => last = describe(e).to_string(),
             }
             if attempt < 5 {
                 log::warn!(
@@ -102,18 +120,20 @@ impl JudgeClient {
                 std::thread::sleep(Duration::from_secs(attempt * 2));
             }
         }
-        Err(format!(
-            "cannot register with the judge at {}: {last}",
-            self.base
-        ))
+        Err(JudgeClientError::Register {
+            base: self.base.clone(),
+            last,
+        })
     }
 
     /// Submit an archive as `kind` (`auto` uses the admin secret and bypasses limits).
-    pub fn submit(&self, token: &str, archive: &[u8], kind: &str) -> Result<Submitted, String> {
-        let boundary = format!(
-            "sforge-{}",
-            crate::ids::random_hex(16).map_err(|e| e.to_string())?
-        );
+    pub fn submit(
+        &self,
+        token: &str,
+        archive: &[u8],
+        kind: &str,
+    ) -> Result<Submitted, JudgeClientError> {
+        let boundary = format!("sforge-{}", crate::ids::random_hex(16)?);
         let mut body = Vec::with_capacity(archive.len() + 512);
         for (name, value) in [
             ("token", token),
@@ -136,22 +156,22 @@ impl JudgeClient {
             )
             .send_bytes(&body)
             .map_err(describe)?;
-        resp.into_json().map_err(|e| e.to_string())
+        resp.into_json().map_err(answer)
     }
 
     /// `/result/{id}` as JSON.
-    pub fn result(&self, submission_id: &str) -> Result<Value, String> {
+    pub fn result(&self, submission_id: &str) -> Result<ResultResponse, JudgeClientError> {
         let resp = self
             .agent
             .get(&self.url(&format!("result/{submission_id}")))
             .timeout(Duration::from_secs(30))
             .call()
             .map_err(describe)?;
-        resp.into_json().map_err(|e| e.to_string())
+        resp.into_json().map_err(answer)
     }
 
     /// `/history` in the admin view (every round, auto ones included).
-    pub fn history(&self, token: &str) -> Result<Value, String> {
+    pub fn history(&self, token: &str) -> Result<History, JudgeClientError> {
         let resp = self
             .agent
             .get(&self.url("history"))
@@ -160,21 +180,26 @@ impl JudgeClient {
             .timeout(Duration::from_secs(10))
             .call()
             .map_err(describe)?;
-        resp.into_json().map_err(|e| e.to_string())
+        resp.into_json().map_err(answer)
     }
 }
 
-/// A one-line description of an HTTP failure, with the judge's `detail` when it sent one.
-fn describe(e: ureq::Error) -> String {
+#[allow(clippy::needless_pass_by_value, reason = "used as a map_err function")]
+fn answer(e: std::io::Error) -> JudgeClientError {
+    JudgeClientError::Answer(e.to_string())
+}
+
+/// An HTTP failure, with the judge's `detail` when it sent one.
+fn describe(e: ureq::Error) -> JudgeClientError {
     match e {
-        ureq::Error::Status(code, resp) => {
+        ureq::Error::Status(status, resp) => {
             let body = resp.into_string().unwrap_or_default();
             let detail = serde_json::from_str::<Value>(&body)
                 .ok()
                 .and_then(|v| v["detail"].as_str().map(str::to_owned))
                 .unwrap_or(body);
-            format!("HTTP {code}: {detail}")
+            JudgeClientError::Status { status, detail }
         }
-        ureq::Error::Transport(t) => t.to_string(),
+        ureq::Error::Transport(t) => JudgeClientError::Transport(t.to_string()),
     }
 }

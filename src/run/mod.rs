@@ -1,16 +1,27 @@
-//! The run lifecycle (`sforge run`): an agent in a Work container against the judge.
+//! The run lifecycle (`sforge run`): the orchestrator takes resolved settings and tasks, prepares
+//! each task (agent, prompt, egress), sets up backends, images and the judge, then runs each task
+//! (`task_run`: Work container, install, agent under its deadline with auto-eval, final round).
 
 pub mod agent;
 mod agent_exec;
 mod autoeval;
+mod backends;
+pub mod console;
+mod error;
+mod judge;
 pub mod judge_client;
+mod keyless;
+mod orchestrator;
 pub mod outputs;
-pub mod plan;
+mod prepare;
 mod run_log;
 mod task_install;
-pub mod task_run;
+mod task_run;
 mod workspace;
 
 pub use agent_exec::{AgentExec, AgentOutcome};
-pub use plan::{AgentPlan, ContainerFile, InstallStep, User};
-pub use task_run::{RunLog, RunShared, TaskRun};
+pub use backends::SKIP_RULES_HOOK;
+pub use error::RunError;
+pub use keyless::ADMIN_SECRET_VAR;
+pub use orchestrator::{execute, RunReport, RunRequest};
+pub use prepare::{setting_warnings, AgentPlan, TaskPlan};

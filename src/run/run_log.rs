@@ -14,9 +14,9 @@ pub(super) struct AgentOutput {
 }
 
 impl AgentOutput {
-    pub(super) fn open(path: &Path, echo: bool) -> Result<Self, String> {
+    pub(super) fn open(path: &Path, echo: bool) -> Result<Self, super::error::RunError> {
         let file =
-            fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            fs::File::create(path).map_err(|e| super::error::RunError::io("create", path, e))?;
         Ok(AgentOutput { file, echo })
     }
 }

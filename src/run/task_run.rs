@@ -8,16 +8,20 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::agent::ContainerFile;
 use super::agent_exec::{AgentExec, AgentOutcome};
 use super::autoeval::{AutoEval, AutoEvalJob};
+use super::error::RunError;
 use super::judge_client::{JudgeClient, Registration};
 use super::outputs::{local_timestamp, write_json, FinalResult};
-use super::plan::{AgentPlan, ContainerFile};
+use super::prepare::AgentPlan;
+use super::prepare::TaskPlan;
 use super::run_log::AgentOutput;
 pub use super::run_log::RunLog;
 use super::workspace::snapshot;
 use crate::config::{Backend, Settings};
 use crate::isolation::{Applied, Egress, Isolator, Owner};
+use crate::judge::api::History;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
@@ -48,11 +52,28 @@ pub struct TaskRun<'a> {
     /// Container environment without the token (see [`TaskRun::run`]).
     pub env: Vec<(String, String)>,
     /// The prompt text.
-    pub prompt: String,
-    /// Extra files (sforge-submit, hooks) besides the agent's own.
-    pub tools: Vec<ContainerFile>,
+    pub prompt: &'a str,
+    /// Extra files (sforge-submit) besides the agent's own.
+    pub tools: &'a [ContainerFile],
     /// What the Work container may reach when internet is off (`None`: internet on).
-    pub egress: Option<Egress>,
+    pub egress: Option<&'a Egress>,
+}
+
+impl<'a> TaskRun<'a> {
+    /// The run of `plan` with the Work container environment `env`.
+    #[must_use]
+    pub fn new(shared: &'a RunShared, plan: &'a TaskPlan, env: Vec<(String, String)>) -> Self {
+        TaskRun {
+            shared,
+            task: &plan.task,
+            settings: &plan.settings,
+            agent: &plan.agent,
+            env,
+            prompt: &plan.prompt,
+            tools: &plan.tools,
+            egress: plan.egress.as_ref(),
+        }
+    }
 }
 
 impl TaskRun<'_> {
@@ -95,7 +116,7 @@ impl TaskRun<'_> {
 
     /// Run the task; the result is always returned (errors are recorded in it), and the container
     /// is removed whatever happened.
-    pub fn run(&self, log: &RunLog) -> FinalResult {
+    pub fn execute(&self, log: &RunLog) -> FinalResult {
         let mut result = FinalResult {
             agent: self.agent.name.clone(),
             task: self.task.task_id.clone(),
@@ -107,7 +128,7 @@ impl TaskRun<'_> {
         let outcome = self.phases(log, &mut result, &mut applied);
         if let Err(e) = &outcome {
             log.line(&format!("ERROR: {e}"));
-            result.error = Some(e.clone());
+            result.error = Some(e.to_string());
         }
         let started = Instant::now();
         if let (Some(applied), Some(isolation)) = (&applied, self.isolation()) {
@@ -128,10 +149,10 @@ impl TaskRun<'_> {
 
     /// Dry run (with a sandbox over a dry-run runner): the container, the install steps, the
     /// files and the agent command are printed; the local copies of the files are written.
-    pub fn plan(&self, log: &RunLog) -> Result<(), String> {
+    pub fn plan(&self, log: &RunLog) -> Result<(), RunError> {
         self.create(log)?;
         self.install(log)?;
-        if let (Some(egress), Some(isolation)) = (&self.egress, self.isolation()) {
+        if let (Some(egress), Some(isolation)) = (self.egress, self.isolation()) {
             let labels = self.labels();
             let owner = self.owner(&labels);
             println!(
@@ -151,12 +172,8 @@ impl TaskRun<'_> {
             workdir: Some(self.task.cwd.clone()),
             ..ExecSpec::default()
         };
-        self.sandbox()
-            .exec(&self.container(), &spec, &mut |_| {})
-            .map_err(|e| e.to_string())?;
-        self.sandbox()
-            .remove(&self.container())
-            .map_err(|e| e.to_string())
+        self.sandbox().exec(&self.container(), &spec, &mut |_| {})?;
+        Ok(self.sandbox().remove(&self.container())?)
     }
 
     fn phases(
@@ -164,14 +181,14 @@ impl TaskRun<'_> {
         log: &RunLog,
         result: &mut FinalResult,
         applied: &mut Option<Applied>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         let t = Instant::now();
         self.create(log)?;
         add_phase(&mut result.phase_seconds, "create", t);
         let t = Instant::now();
         self.install(log)?;
         add_phase(&mut result.phase_seconds, "install", t);
-        if let Some(egress) = &self.egress {
+        if let Some(egress) = self.egress {
             let t = Instant::now();
             self.isolate(log, egress, applied)?;
             add_phase(&mut result.phase_seconds, "isolate", t);
@@ -206,12 +223,14 @@ impl TaskRun<'_> {
         self.finalise(log, &token, result)?;
         add_phase(&mut result.phase_seconds, "finalise", t);
         match agent.stopped_because {
-            Some(reason) if !agent.timed_out && agent.last_exit_code != Some(0) => Err(format!(
-                "the agent failed (exit code {}): {reason}",
-                agent
-                    .last_exit_code
-                    .map_or_else(|| "none".to_owned(), |c| c.to_string())
-            )),
+            Some(reason) if !agent.timed_out && agent.last_exit_code != Some(0) => {
+                Err(RunError::AgentFailed {
+                    code: agent
+                        .last_exit_code
+                        .map_or_else(|| "none".to_owned(), |c| c.to_string()),
+                    reason,
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -222,10 +241,8 @@ impl TaskRun<'_> {
         log: &RunLog,
         egress: &Egress,
         applied: &mut Option<Applied>,
-    ) -> Result<(), String> {
-        let isolation = self
-            .isolation()
-            .ok_or("internet is off but no isolation backend is available")?;
+    ) -> Result<(), RunError> {
+        let isolation = self.isolation().ok_or(RunError::NoIsolation)?;
         let labels = self.labels();
         let owner = self.owner(&labels);
         isolation
@@ -237,10 +254,10 @@ impl TaskRun<'_> {
                 applied,
                 &|line| log.line(line),
             )
-            .map_err(|e| e.to_string())
+            .map_err(RunError::from)
     }
 
-    fn create(&self, log: &RunLog) -> Result<(), String> {
+    fn create(&self, log: &RunLog) -> Result<(), RunError> {
         let name = self.container();
         let _ = self.sandbox().remove(&name);
         let mut spec = ContainerSpec {
@@ -257,10 +274,10 @@ impl TaskRun<'_> {
             add_hosts: vec!["host.docker.internal:host-gateway".into()],
             ..ContainerSpec::default()
         };
-        if let Some(egress) = &self.egress {
+        if let Some(egress) = self.egress {
             egress.adjust(&mut spec);
         }
-        self.sandbox().start(&spec).map_err(|e| e.to_string())?;
+        self.sandbox().start(&spec)?;
         log.line(&format!("work container {name} started"));
         Ok(())
     }
@@ -271,7 +288,7 @@ impl TaskRun<'_> {
         token: &str,
         budget: Duration,
         deadline: f64,
-    ) -> Result<AgentOutcome, String> {
+    ) -> Result<AgentOutcome, RunError> {
         let dir = self.dir();
         let _ = fs::write(
             dir.join("started_at"),
@@ -306,7 +323,7 @@ impl TaskRun<'_> {
             .then_some(())
             .and(self.agent.resume_cmd.as_deref());
         log.line(&format!("agent started with {}s budget", budget.as_secs()));
-        let outcome = exec.run(
+        let outcome = exec.drive(
             &self.agent.run_cmd,
             resume,
             self.agent.resume_after_success,
@@ -332,7 +349,12 @@ impl TaskRun<'_> {
         Ok(outcome)
     }
 
-    fn finalise(&self, log: &RunLog, token: &str, result: &mut FinalResult) -> Result<(), String> {
+    fn finalise(
+        &self,
+        log: &RunLog,
+        token: &str,
+        result: &mut FinalResult,
+    ) -> Result<(), RunError> {
         let dir = self.dir();
         let name = self.container();
         let archive = snapshot(&**self.sandbox(), &name, self.task).unwrap_or_else(|e| {
@@ -360,13 +382,14 @@ impl TaskRun<'_> {
             }
         }
         let history = self.drain(log, token)?;
-        write_json(&dir.join("run_history.json"), &history).map_err(|e| e.to_string())?;
+        let path = dir.join("run_history.json");
+        write_json(&path, &history).map_err(|e| RunError::io("write", &path, e))?;
         result.apply_history(&history);
         Ok(())
     }
 
     /// Wait (bounded) until the judge has graded everything of this run; the final history.
-    fn drain(&self, log: &RunLog, token: &str) -> Result<serde_json::Value, String> {
+    fn drain(&self, log: &RunLog, token: &str) -> Result<History, RunError> {
         // Interrupted runs do not wait for pending grades: the judge keeps them in its journal.
         let patience = if self
             .shared
@@ -380,11 +403,7 @@ impl TaskRun<'_> {
         let until = Instant::now() + Duration::from_secs(patience);
         loop {
             let history = self.shared.client.history(token)?;
-            let pending = history["entries"].as_array().map_or(0, |e| {
-                e.iter()
-                    .filter(|x| matches!(x["status"].as_str(), Some("running" | "queued")))
-                    .count()
-            });
+            let pending = history.entries.iter().filter(|e| e.is_pending()).count();
             if pending == 0 || Instant::now() >= until {
                 if pending > 0 {
                     log.line("drain timed out after 15 min; some reports may be missing");

@@ -3,14 +3,15 @@
 
 use std::io::Read;
 
-use crate::sandbox::{ExecSpec, Sandbox};
+use super::error::RunError;
+use crate::sandbox::{ExecSpec, Sandbox, SandboxError};
 use crate::task::Task;
 
 const SNAPSHOT: &str = "/tmp/sforge-snapshot.tar.gz";
 
 /// The submit paths of `task` as they are now in `container`, gzip-compressed (empty when none
 /// of the paths exist).
-pub fn snapshot(sandbox: &dyn Sandbox, container: &str, task: &Task) -> Result<Vec<u8>, String> {
+pub fn snapshot(sandbox: &dyn Sandbox, container: &str, task: &Task) -> Result<Vec<u8>, RunError> {
     let quote =
         |s: &str| shlex::try_quote(s).map_or_else(|_| s.to_owned(), std::borrow::Cow::into_owned);
     let excludes: Vec<String> = task
@@ -33,9 +34,7 @@ pub fn snapshot(sandbox: &dyn Sandbox, container: &str, task: &Task) -> Result<V
         ..ExecSpec::default()
     };
     let mut errors = Vec::new();
-    let result = sandbox
-        .exec(container, &spec, &mut |l| errors.push(l.to_owned()))
-        .map_err(|e| e.to_string())?;
+    let result = sandbox.exec(container, &spec, &mut |l| errors.push(l.to_owned()))?;
     if !result.output.success() {
         log::warn!(
             "tar in the work container exited with {:?}: {}",
@@ -43,21 +42,23 @@ pub fn snapshot(sandbox: &dyn Sandbox, container: &str, task: &Task) -> Result<V
             errors.join(" | ")
         );
     }
-    let tar = sandbox
-        .copy_out(container, SNAPSHOT)
-        .map_err(|e| e.to_string())?;
-    first_member(&tar)
+    let tar = sandbox.copy_out(container, SNAPSHOT)?;
+    first_member(&tar).map_err(|e| {
+        RunError::Sandbox(SandboxError::Failed {
+            name: container.to_owned(),
+            message: format!("cannot read the snapshot {SNAPSHOT}: {e}"),
+        })
+    })
 }
 
 /// The bytes of the first file in an (uncompressed) tar stream, as `docker cp` produces.
-fn first_member(tar: &[u8]) -> Result<Vec<u8>, String> {
+fn first_member(tar: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut archive = tar::Archive::new(tar);
-    let mut entries = archive.entries().map_err(|e| e.to_string())?;
-    let mut entry = entries
+    let mut entry = archive
+        .entries()?
         .next()
-        .ok_or("empty tar stream")?
-        .map_err(|e| e.to_string())?;
+        .ok_or_else(|| std::io::Error::other("empty tar stream"))??;
     let mut bytes = Vec::new();
-    entry.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    entry.read_to_end(&mut bytes)?;
     Ok(bytes)
 }

@@ -2,6 +2,7 @@
 //! (Docker today, over the docker CLI). Every container carries sforge's ownership labels.
 
 mod docker;
+mod file_tar;
 pub mod k8s;
 mod spec;
 mod watchdog;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 pub use crate::task::Role;
 pub use docker::DockerSandbox;
+pub use file_tar::single_file_tar;
 pub use k8s::K8sSandbox;
 pub use spec::{labels, ContainerSpec, ExecSpec};
 

@@ -16,6 +16,6 @@ pub use error::TaskError;
 pub use hash::{base_hash, image_hash};
 pub use role::Role;
 pub use spec::{
-    ImageRef, ImageSource, JudgeSpec, ScoreDirection, Selection, Task, TaskImages, WorkSpec,
-    PARSERS,
+    is_plain_name, ImageRef, ImageSource, JudgeSpec, ScoreDirection, Selection, Task, TaskImages,
+    WorkSpec, PARSERS,
 };

@@ -1,5 +1,6 @@
-//! Python's `json.dumps(obj, sort_keys=True)` reproduced byte for byte over loaded YAML values:
-//! the serialisation that image content hashes are computed over (REFERENCE §4.2).
+//! Python's `json.dumps(obj, sort_keys=True)` reproduced byte for byte over loaded YAML values: the
+//! serialisation that image content hashes are computed over
+//! (docs/compatibility.md#image-names-and-content-hashes).
 
 use crate::yaml::Yaml;
 use std::cmp::Ordering;
@@ -239,7 +240,7 @@ mod tests {
         Yaml::Str(text.into())
     }
 
-    /// REFERENCE §4.2 test vectors.
+    /// docs/compatibility.md#image-names-and-content-hashes test vectors.
     #[test]
     fn reproduces_the_reference_hash_vectors() {
         let base = Yaml::Map(vec![

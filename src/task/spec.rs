@@ -124,8 +124,18 @@ impl ParsedTask {
             .into_iter()
             .map(|e| e.trim_end_matches('/').to_owned())
             .collect();
+        let task_id = top.string("task_id")?;
+        if !is_plain_name(&task_id) {
+            return Err(top.invalid(
+                "task_id",
+                format!(
+                    "{task_id:?} is not a plain name: it names containers and directories, so use \
+                     letters, digits, '.', '_' and '-' (at most 128, not starting with '.' or '-')"
+                ),
+            ));
+        }
         Ok(ParsedTask {
-            task_id: top.string("task_id")?,
+            task_id,
             name: top.string("name")?,
             base_image: top.string("base_image")?,
             platform: top.string("platform")?,
@@ -138,6 +148,17 @@ impl ParsedTask {
             judge: judge_spec(&top.object("judge")?)?,
         })
     }
+}
+
+/// A name that can be a path component and part of a container name.
+#[must_use]
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn image_source(f: &Fields<'_>) -> Result<ImageSource, TaskError> {

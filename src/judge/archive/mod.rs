@@ -1,7 +1,7 @@
 //! Sanitises an agent's submission archive on the host, before anything reaches the judge
 //! container: streams the (gzip'd) tar, keeps only safe, allowed entries, and re-packs them.
 //!
-//! Decisions (SPEC §2 "Archive safety", REFERENCE §6.4):
+//! Decisions (docs/security.md#archives, docs/compatibility.md#grading):
 //! - **Names** are normalised lexically before matching (`./tests/x`, `a/../tests/x` and
 //!   `tests//x` are all `tests/x`). Absolute names, names leaving the root, and names that are
 //!   empty, not UTF-8, or contain NUL or control characters are rejected. The root entry (`./`)

@@ -1,5 +1,5 @@
 //! The reference's submit whitelist (`submit_paths`) and blacklist (`submit_exclude`), applied to
-//! normalised names (REFERENCE §6.4, fixed by SPEC §2).
+//! normalised names (docs/compatibility.md#grading: SForge 1.0 compared raw prefixes).
 
 use std::borrow::Cow;
 use std::fmt;

@@ -1,5 +1,5 @@
 //! Cuts the test section out of a judge container's output, between the markers `eval.sh`
-//! prints (REFERENCE §7.1), and Python-compatible whitespace trimming.
+//! prints (docs/compatibility.md#grading), and Python-compatible whitespace trimming.
 
 /// The line `eval.sh` echoes before running the task's `eval_cmd`.
 pub const START_MARKER: &str = ">>>>> Start Test Output";

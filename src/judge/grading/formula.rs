@@ -1,5 +1,5 @@
-//! The rescale formulas of REFERENCE §7.7 as plain functions of the raw value and the
-//! parameters. Equality tests are exact, as in the reference.
+//! The rescale formulas of docs/compatibility.md#grading as plain functions of the raw value and
+//! the parameters. Equality tests are exact, as in the reference.
 #![allow(clippy::float_cmp)]
 
 /// Limits `x` to [0, 100]; NaN passes through.

@@ -1,5 +1,5 @@
-//! Turns a judge container's output into a [`Report`] with the task's parser (REFERENCE §7.5,
-//! §7.4 "Grading a structured result").
+//! Turns a judge container's output into a [`Report`] with the task's parser
+//! (docs/compatibility.md#grading, §7.4 "Grading a structured result").
 
 use super::extract::extract_test_output;
 use super::pytest::parse_pytest_v;

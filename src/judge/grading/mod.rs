@@ -1,6 +1,6 @@
-//! Pure grading of a judge container's output (REFERENCE §7): test-section extraction, the
-//! `pytest_v`, `score_sum` and `structured_json` parsers, the evaluation report, selection of
-//! the best submission and rescaling to 0–100. No I/O.
+//! Pure grading of a judge container's output (docs/compatibility.md#grading): test-section
+//! extraction, the `pytest_v`, `score_sum` and `structured_json` parsers, the evaluation report,
+//! selection of the best submission and rescaling to 0–100. No I/O.
 
 mod extract;
 mod formula;

@@ -1,5 +1,5 @@
-//! The `pytest_v` parser (REFERENCE §7.2): named result lines of `pytest -v`, collection
-//! errors, and the final summary line, whose counts win when present.
+//! The `pytest_v` parser (docs/compatibility.md#grading): named result lines of `pytest -v`,
+//! collection errors, and the final summary line, whose counts win when present.
 
 use super::report::{Status, TestRecord};
 use regex::Regex;

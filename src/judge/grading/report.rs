@@ -1,5 +1,6 @@
-//! The evaluation report (`report.json`, REFERENCE §7.5): its fields in the reference's order,
-//! the 4096-character summary cut, the `/result` view and the legacy summary text.
+//! The evaluation report (`report.json`, docs/compatibility.md#grading): its fields in the
+//! reference's order, the 4096-character summary cut, the `/result` view and the legacy summary
+//! text.
 
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Rescaling a raw score to 0–100 with a task's `judge.rescale` spec (REFERENCE §7.7), and
+//! Rescaling a raw score to 0–100 with a task's `judge.rescale` spec (docs/compatibility.md#grading), and
 //! checking a spec when the task is loaded.
 //!
 //! Where the reference trips an `assert` on a missing parameter (zeroing every submission),

@@ -1,5 +1,5 @@
-//! The `score_sum` parser and `TOTAL_SCORE` extraction (REFERENCE §7.3): one record per
-//! `CASE` line, a compile/unknown fallback, and the overall score.
+//! The `score_sum` parser and `TOTAL_SCORE` extraction (docs/compatibility.md#grading): one record
+//! per `CASE` line, a compile/unknown fallback, and the overall score.
 
 use super::report::{Status, TestRecord};
 use regex::Regex;

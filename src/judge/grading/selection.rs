@@ -1,7 +1,7 @@
-//! Choosing the best submission of a run from its history entries (REFERENCE §7.6) under
+//! Choosing the best submission of a run from its history entries (docs/compatibility.md#grading) under
 //! the task's selection policy and score direction.
 //!
-//! History entries are JSON objects on the wire (REFERENCE §6.2) and differ between
+//! History entries are JSON objects on the wire (docs/compatibility.md#the-judge-api) and differ between
 //! submissions and games, so selection reads them through [`SelectionEntry`], implemented
 //! for `serde_json::Value`; a typed history entry can implement it too.
 

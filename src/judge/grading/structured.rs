@@ -1,5 +1,5 @@
-//! The `structured_json` parser (REFERENCE §7.4): finds the evaluator's JSON object by
-//! markers, by a brace-matching scan of `{` lines, or as the whole output.
+//! The `structured_json` parser (docs/compatibility.md#grading): finds the evaluator's JSON object
+//! by markers, by a brace-matching scan of `{` lines, or as the whole output.
 
 use super::extract::py_strip;
 use serde_json::{Map, Value};

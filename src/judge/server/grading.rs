@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::judge::api::HistoryEntry;
+pub use crate::judge::api::HistoryFields;
 
 /// One accepted submission, handed to a [`Grader`] by a worker thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,18 +32,6 @@ pub enum GradeOutcome {
     Error(String),
 }
 
-/// The grading fields a completed history entry carries (REFERENCE §6.2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryFields {
-    pub pass_rate: f64,
-    pub score: Option<f64>,
-    pub passed: u64,
-    pub failed: u64,
-    pub total_tests: u64,
-    pub valid: bool,
-    pub summary: Option<String>,
-}
-
 /// Grades one submission; called from the bounded pool of grading workers.
 pub trait Grader: Send + Sync {
     fn grade(&self, job: &GradeJob) -> GradeOutcome;
@@ -55,8 +45,8 @@ pub struct Best {
     pub best_round: String,
 }
 
-/// The task's selection policy (REFERENCE §7.6).
+/// The task's selection policy (docs/compatibility.md#grading).
 pub trait Policy: Send + Sync {
     /// Best over `entries` (already filtered for the view) for this task.
-    fn best(&self, task_id: &str, entries: &[Value]) -> Best;
+    fn best(&self, task_id: &str, entries: &[HistoryEntry]) -> Best;
 }

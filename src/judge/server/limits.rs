@@ -1,5 +1,5 @@
 //! The limits on agent submissions, checked in this order: run deadline, budget, cooldown
-//! (REFERENCE §5.17). Auto submissions skip them all.
+//! (docs/compatibility.md#submission-limits). Auto submissions skip them all.
 
 use super::error::ApiError;
 use super::state::Token;

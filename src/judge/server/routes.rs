@@ -1,9 +1,10 @@
-//! Routing and the handlers of the `/api/v1` endpoints (REFERENCE §6.2). Game routes come later.
+//! Routing and the handlers of the `/api/v1` endpoints (docs/compatibility.md#the-judge-api). Game
+//! routes come later.
 
 use std::io::Read;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::{invalid, missing, ApiError};
 use super::grading::Policy;
@@ -14,6 +15,7 @@ use super::register::parse_register;
 use super::service::Judge;
 use super::views;
 use crate::http::{is_too_large, too_large_message, Request};
+use crate::judge::api::{RegisterResponse, SubmissionStatus, SubmitResponse};
 
 /// Largest accepted JSON body for `/register`.
 pub const MAX_JSON: u64 = 1 << 20;
@@ -33,7 +35,7 @@ pub fn dispatch(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -
         ("POST", "/api/v1/submit") => submit(ctx, req),
         ("GET", "/api/v1/history") => history(ctx, query),
         ("GET", _) if result_id(path).is_some() => {
-            views::result(&ctx.judge, result_id(path).unwrap_or_default())
+            views::result(&ctx.judge, result_id(path).unwrap_or_default()).map(|r| wire(&r))
         }
         _ if is_route(path) => Err(ApiError::new(405, "Method Not Allowed")),
         _ => Err(ApiError::new(404, "Not Found")),
@@ -72,7 +74,7 @@ fn register(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
     })?;
     let (reg, secret) = parse_register(&body)?;
     let token = ctx.judge.register(reg, &secret)?;
-    Ok(json!({ "token": token }))
+    Ok(wire(&RegisterResponse { token }))
 }
 
 fn submit(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
@@ -112,11 +114,11 @@ fn submit(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
         ));
     }
     let admitted = ctx.judge.admit(&token, kind, archive)?;
-    let body = json!({
-        "submission_id": admitted.job.submission_id,
-        "round_id": admitted.job.round,
-        "status": "queued",
-        "remaining_submissions": admitted.remaining,
+    let body = wire(&SubmitResponse {
+        submission_id: admitted.job.submission_id.clone(),
+        round_id: admitted.job.round.clone(),
+        status: SubmissionStatus::Queued.as_str().to_owned(),
+        remaining_submissions: admitted.remaining,
     });
     ctx.queue.push(admitted.job);
     Ok(body)
@@ -154,5 +156,10 @@ fn history(ctx: &Context, query: &str) -> Result<Value, ApiError> {
     }
     let token = token.ok_or_else(|| ApiError::validation(vec![missing(&["query", "token"])]))?;
     let admin = ctx.judge.is_admin(&admin_secret);
-    views::history(&ctx.judge, ctx.policy.as_ref(), &token, admin)
+    views::history(&ctx.judge, ctx.policy.as_ref(), &token, admin).map(|h| wire(&h))
+}
+
+/// A typed answer as its JSON body.
+fn wire(answer: &impl serde::Serialize) -> Value {
+    serde_json::to_value(answer).expect("API types serialise to JSON")
 }

@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use crate::judge::api::{EntryStatus, EntryType, HistoryEntry};
 
 use super::grading::GradeJob;
 use super::records::{Finished, Kind, Outcome, Record, Registration, Submitted};
 use super::results::ResultCache;
 
-/// Histories are kept per run and task (REFERENCE §6.1: keyed by `"run_id/task_id"`).
+/// Histories are kept per run and task (docs/compatibility.md#the-judge-api: keyed by
+/// `"run_id/task_id"`).
 pub type HistoryKey = (String, String);
 
 /// A token and its counters.
@@ -23,27 +24,8 @@ pub struct Token {
     pub last_agent_at: Option<f64>,
 }
 
-/// Where a submission is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Queued,
-    Running,
-    Completed,
-    Error,
-}
-
-impl Status {
-    /// The wire name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Error => "error",
-        }
-    }
-}
+/// Where a submission is (the wire names of `/result`).
+pub use crate::judge::api::SubmissionStatus as Status;
 
 /// One submission (its report lives in the [`ResultCache`] or at `result_offset` in the journal).
 #[derive(Debug)]
@@ -59,7 +41,7 @@ pub struct Submission {
 #[derive(Debug)]
 pub struct State {
     pub tokens: HashMap<String, Token>,
-    pub histories: HashMap<HistoryKey, Vec<Value>>,
+    pub histories: HashMap<HistoryKey, Vec<HistoryEntry>>,
     pub submissions: HashMap<String, Submission>,
     pub results: ResultCache,
     /// Submission ids in the order they were accepted and not yet finished when replayed.
@@ -111,13 +93,15 @@ impl State {
                 Kind::Auto => token.next_auto = token.next_auto.max(sub.n + 1),
             }
         }
-        let entry = json!({
-            "type": "submission",
-            "status": "running",
-            "submission_id": sub.submission_id,
-            "task_id": sub.task_id,
-            "round": sub.round(),
-        });
+        let entry = HistoryEntry {
+            entry_type: EntryType::Submission,
+            status: EntryStatus::Running,
+            submission_id: sub.submission_id.clone(),
+            task_id: sub.task_id.clone(),
+            round: sub.round(),
+            grade: None,
+            error: None,
+        };
         let key = (sub.run_id.clone(), sub.task_id.clone());
         let history = self.histories.entry(key).or_default();
         history.push(entry);
@@ -148,25 +132,22 @@ impl State {
         let entry = self
             .histories
             .get_mut(&key)
-            .and_then(|h| h.get_mut(sub.history_index))
-            .and_then(Value::as_object_mut);
+            .and_then(|h| h.get_mut(sub.history_index));
         sub.result_offset = Some(offset);
         match fin.outcome {
             Outcome::Completed { report, history } => {
                 sub.status = Status::Completed;
-                if let (Some(entry), Ok(Value::Object(fields))) =
-                    (entry, serde_json::to_value(&history))
-                {
-                    entry.insert("status".into(), "completed".into());
-                    entry.extend(fields);
+                if let Some(entry) = entry {
+                    entry.status = EntryStatus::Completed;
+                    entry.grade = Some(history);
                 }
                 self.results.insert(&fin.submission_id, Arc::new(report));
             }
             Outcome::Error { error } => {
                 sub.status = Status::Error;
                 if let Some(entry) = entry {
-                    entry.insert("status".into(), "error".into());
-                    entry.insert("error".into(), error.clone().into());
+                    entry.status = EntryStatus::Error;
+                    entry.error = Some(error.clone());
                 }
                 sub.error = Some(error);
             }

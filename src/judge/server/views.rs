@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::judge::api::{EntryType, History, ResultResponse};
 
 use super::error::ApiError;
 use super::grading::Policy;
@@ -13,7 +15,7 @@ use super::service::Judge;
 use super::state::Status;
 
 /// The `/result/{id}` body.
-pub fn result(judge: &Judge, submission_id: &str) -> Result<Value, ApiError> {
+pub fn result(judge: &Judge, submission_id: &str) -> Result<ResultResponse, ApiError> {
     let (status, error, offset, cached) = judge.with_inner(|inner| {
         let sub = inner
             .state
@@ -29,16 +31,16 @@ pub fn result(judge: &Judge, submission_id: &str) -> Result<Value, ApiError> {
         ))
     })?;
     let report = match (status, cached, offset) {
-        (Status::Completed, Some(report), _) => (*report).clone(),
-        (Status::Completed, None, Some(offset)) => reload(judge, submission_id, offset)?,
-        _ => Value::Null,
+        (Status::Completed, Some(report), _) => Some((*report).clone()),
+        (Status::Completed, None, Some(offset)) => Some(reload(judge, submission_id, offset)?),
+        _ => None,
     };
-    Ok(json!({
-        "submission_id": submission_id,
-        "status": status.as_str(),
-        "report": report,
-        "error": error,
-    }))
+    Ok(ResultResponse {
+        submission_id: submission_id.to_owned(),
+        status,
+        report,
+        error,
+    })
 }
 
 /// Reads a report that fell out of the cache back from its journal line.
@@ -67,7 +69,7 @@ pub fn history(
     policy: &dyn Policy,
     token: &str,
     admin: bool,
-) -> Result<Value, ApiError> {
+) -> Result<History, ApiError> {
     let (run_id, task_id, mut entries) = judge.with_inner(|inner| {
         let tok = inner
             .state
@@ -79,35 +81,27 @@ pub fn history(
         Ok::<_, ApiError>((key.0, key.1, entries))
     })?;
     if !admin {
-        entries.retain(|e| !round_of(e).starts_with("auto-"));
+        entries.retain(|e| !e.round.starts_with("auto-"));
     }
     let best = policy.best(&task_id, &entries);
     let submissions = |prefix: &str| {
         entries
             .iter()
-            .filter(|e| e.get("type").and_then(Value::as_str) == Some("submission"))
-            .filter(|e| round_of(e).starts_with(prefix))
-            .count()
+            .filter(|e| e.entry_type == EntryType::Submission && e.round.starts_with(prefix))
+            .count() as u64
     };
     let (agent, auto) = if admin {
         (submissions("agent-"), submissions("auto-"))
     } else {
         (submissions(""), 0)
     };
-    Ok(json!({
-        "run_id": run_id,
-        "best_score": best.best_score,
-        "best_pass_rate": best.best_pass_rate,
-        "best_round": best.best_round,
-        "agent_submissions": agent,
-        "auto_submissions": auto,
-        "entries": entries,
-    }))
-}
-
-fn round_of(entry: &Value) -> &str {
-    entry
-        .get("round")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+    Ok(History {
+        run_id,
+        best_score: best.best_score,
+        best_pass_rate: best.best_pass_rate,
+        best_round: best.best_round,
+        agent_submissions: agent,
+        auto_submissions: auto,
+        entries,
+    })
 }

@@ -1,5 +1,5 @@
-//! claude-code (`@anthropic-ai/claude-code`): install, command lines and stop hook as REFERENCE
-//! §5.6 describes them.
+//! claude-code (`@anthropic-ai/claude-code`): install, command lines and stop hook
+//! (docs/compatibility.md#agents).
 
 use super::env::EnvList;
 use super::{hook, AgentError, ContainerFile, InstallStep, RunOptions, StopHook, User};

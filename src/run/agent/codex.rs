@@ -1,5 +1,4 @@
-//! codex (`@openai/codex`): install, command lines and stop hook as REFERENCE §5.6 describes
-//! them.
+//! codex (`@openai/codex`): install, command lines and stop hook (docs/compatibility.md#agents).
 
 use minijinja::context;
 use serde_json::json;

@@ -1,5 +1,5 @@
-//! The environment of the Work container (REFERENCE §2.3), in the reference's order, built from
-//! plain values, with the names whose values must be shown as `***`.
+//! The environment of the Work container (docs/compatibility.md#work-container-environment), in the
+//! reference's order, built from plain values, with the names whose values must be shown as `***`.
 
 use std::collections::BTreeSet;
 
@@ -65,7 +65,8 @@ pub struct WorkEnv {
     pub secret: BTreeSet<String>,
 }
 
-/// Build the Work container environment in the order of REFERENCE §2.3, plus `SFORGE_DEADLINE`.
+/// Build the Work container environment in the order of
+/// docs/compatibility.md#work-container-environment, plus `SFORGE_DEADLINE`.
 #[must_use]
 pub fn work_env(input: &WorkEnvInput) -> WorkEnv {
     let agent = input.agent;

@@ -95,7 +95,7 @@ pub struct ContainerFile {
     pub mode: u32,
     /// Owned by root (else by the agent user).
     pub root: bool,
-    /// Name of the local copy in the task's log directory (REFERENCE §5.14).
+    /// Name of the local copy in the task's log directory (docs/compatibility.md#run-directory).
     pub local_copy: Option<String>,
 }
 

@@ -1,4 +1,5 @@
-//! The agent prompt (our own wording of the information in REFERENCE §5.10, standard tasks).
+//! The agent prompt (our own wording of the information in docs/compatibility.md#the-prompt,
+//! standard tasks).
 
 use serde::Serialize;
 

@@ -1,5 +1,5 @@
 //! `sforge-submit`, the in-container command that sends the agent's code to the judge and prints
-//! the grade (contract: REFERENCE §5.7; text: ours).
+//! the grade (contract: docs/compatibility.md#sforge-submit; text: ours).
 
 use minijinja::context;
 

@@ -1,6 +1,6 @@
 //! Every captured output in `fixtures/` graded with its parser must give the report in
-//! `fixtures/<name>.expected.json`. `UPDATE_GOLDEN=1 cargo test` rewrites the expectations;
-//! they were checked against an independent Python model of REFERENCE §7 when captured.
+//! `fixtures/<name>.expected.json`. `UPDATE_GOLDEN=1 cargo test` rewrites the expectations; they
+//! were checked against an independent Python model of docs/compatibility.md#grading when captured.
 
 use super::super::grade;
 use super::fixture;

@@ -1,5 +1,5 @@
-//! Every rescale formula of REFERENCE §7.7 as a table (expected values by hand or with
-//! Python's `math`), the null cases, parameter errors and load-time validation.
+//! Every rescale formula of docs/compatibility.md#grading as a table (expected values by hand or
+//! with Python's `math`), the null cases, parameter errors and load-time validation.
 
 use super::super::{rescale, validate, RescaleError, RescaleWarning};
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Selection policies of REFERENCE §7.6 over JSON history entries.
+//! Selection policies of docs/compatibility.md#grading over JSON history entries.
 
 use super::super::{select_best, Best};
 use crate::task::{ScoreDirection::Maximize, ScoreDirection::Minimize, Selection};

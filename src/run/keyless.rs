@@ -4,18 +4,17 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
-
+use super::error::RunError;
+use super::outputs::write_json;
 use crate::config::{EnvMap, Settings};
 use crate::isolation::host_port;
-use crate::proxy::ProxyAdmin;
-use crate::run::outputs::write_json;
+use crate::proxy::{ProxyAdmin, ProxyClientError};
 
 /// The variable holding the proxy's admin secret.
 pub const ADMIN_SECRET_VAR: &str = "SFORGE_PROXY_ADMIN_SECRET";
 
 /// The proxy's admin API, when keyless mode is on.
-pub fn admin(settings: &Settings, env: &EnvMap) -> anyhow::Result<Option<ProxyAdmin>> {
+pub fn admin(settings: &Settings, env: &EnvMap) -> Result<Option<ProxyAdmin>, RunError> {
     let Some(secret) = env.get(ADMIN_SECRET_VAR).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -23,12 +22,12 @@ pub fn admin(settings: &Settings, env: &EnvMap) -> anyhow::Result<Option<ProxyAd
         .agent_api_base_url
         .value
         .as_deref()
-        .with_context(|| {
-            format!(
+        .ok_or_else(|| {
+            RunError::Keyless(format!(
             "{ADMIN_SECRET_VAR} is set (keyless agents), but SFORGE_AGENT_API_BASE_URL does not \
              point at the sforge proxy; set it to the proxy's address as the container sees it, \
              e.g. http://host.docker.internal:9090"
-        )
+        ))
         })?;
     let (host, port) = host_port(base)?;
     let host = if host == crate::isolation::HOST_GATEWAY_NAME {
@@ -49,10 +48,10 @@ pub struct RunToken {
 }
 
 impl RunToken {
-    pub fn mint(admin: &ProxyAdmin, run_id: &str, task: &str) -> Result<Self, String> {
-        let token = admin
-            .mint(run_id, task)
-            .map_err(|e| format!("cannot get a run token from the sforge proxy: {e}"))?;
+    pub fn mint(admin: &ProxyAdmin, run_id: &str, task: &str) -> Result<Self, RunError> {
+        let token = admin.mint(run_id, task).map_err(|e| {
+            RunError::Keyless(format!("cannot get a run token from the sforge proxy: {e}"))
+        })?;
         Ok(RunToken {
             admin: admin.clone(),
             token,
@@ -60,11 +59,14 @@ impl RunToken {
     }
 
     /// Revoke the token and write its usage to `dir/proxy_usage.json`.
-    pub fn finish(&self, dir: &Path) -> Result<(), String> {
+    pub fn finish(&self, dir: &Path) -> Result<(), RunError> {
         let usage = self
             .admin
             .revoke(&self.token)
-            .map_err(|e| format!("cannot revoke the run token: {e}"))?;
-        write_json(&dir.join("proxy_usage.json"), &usage).map_err(|e| e.to_string())
+            .map_err(|e: ProxyClientError| {
+                RunError::Keyless(format!("cannot revoke the run token: {e}"))
+            })?;
+        let path = dir.join("proxy_usage.json");
+        write_json(&path, &usage).map_err(|e| RunError::io("write", &path, e))
     }
 }
