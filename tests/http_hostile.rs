@@ -102,43 +102,68 @@ const AMBIGUOUS: [(&str, &str); 7] = [
     ("gzip, chunked TE", "Transfer-Encoding: gzip, chunked\r\n"),
 ];
 
+/// Both servers, with a recording upstream behind the proxy.
+struct Servers {
+    judge: JudgeProcess,
+    upstream: FakeUpstream,
+    proxy: ProxyProcess,
+}
+
+impl Servers {
+    fn start() -> Self {
+        let upstream = FakeUpstream::start();
+        Servers {
+            judge: JudgeProcess::start(),
+            proxy: proxy_for(&upstream),
+            upstream,
+        }
+    }
+
+    /// Posts `POST <path> HTTP/1.1`, `Host` and then `rest` (more fields, the empty line, any
+    /// body) to the judge's `judge_path` and the proxy's `proxy_path`; (path, answer) of each.
+    fn post_to_both(
+        &self,
+        judge_path: &str,
+        proxy_path: &str,
+        rest: &str,
+    ) -> [(String, String); 2] {
+        [(self.judge.addr, judge_path), (self.proxy.addr, proxy_path)].map(|(addr, path)| {
+            let request = format!("POST {path} HTTP/1.1\r\nHost: x\r\n{rest}");
+            let answer = exchange(addr, request.as_bytes(), Duration::from_secs(10));
+            (path.to_owned(), answer)
+        })
+    }
+}
+
 #[test]
 fn ambiguous_framing_is_refused_with_400_and_never_forwarded() {
-    let judge = JudgeProcess::start();
-    let upstream = FakeUpstream::start();
-    let proxy = proxy_for(&upstream);
+    let servers = Servers::start();
     for (name, fields) in AMBIGUOUS {
-        for (addr, path) in [
-            (judge.addr, "/api/v1/register"),
-            (proxy.addr, "/v1/messages"),
-        ] {
-            let request = format!(
-                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{fields}Connection: close\r\n\r\n0\r\n\r\n"
-            );
-            let answer = exchange(addr, request.as_bytes(), Duration::from_secs(10));
+        let rest =
+            format!("Content-Type: application/json\r\n{fields}Connection: close\r\n\r\n0\r\n\r\n");
+        for (path, answer) in servers.post_to_both("/api/v1/register", "/v1/messages", &rest) {
             assert_eq!(status_of(&answer), 400, "{name} to {path}: {answer}");
             assert!(answer.contains("framing"), "{name} to {path}: {answer}");
         }
     }
-    assert!(upstream.requests().is_empty(), "{:?}", upstream.requests());
+    let forwarded = servers.upstream.requests();
+    assert!(forwarded.is_empty(), "{forwarded:?}");
 }
 
 #[test]
 fn a_body_over_the_limit_is_refused_before_it_is_sent() {
-    let judge = JudgeProcess::start();
-    let upstream = FakeUpstream::start();
-    let proxy = proxy_for(&upstream);
-    let huge = 1u64 << 40;
-    for (addr, path) in [(judge.addr, "/api/v1/submit"), (proxy.addr, "/v1/messages")] {
-        // The head announces 1 TiB; not one byte of it follows.
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {huge}\r\n\r\n"
-        );
-        let answer = exchange(addr, request.as_bytes(), Duration::from_secs(10));
+    let servers = Servers::start();
+    // The head announces 1 TiB; not one byte of it follows.
+    let rest = format!(
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        1u64 << 40
+    );
+    for (path, answer) in servers.post_to_both("/api/v1/submit", "/v1/messages", &rest) {
         assert_eq!(status_of(&answer), 413, "{path}: {answer}");
         assert!(answer.contains("Request body too large"), "{answer}");
     }
-    assert!(upstream.requests().is_empty(), "{:?}", upstream.requests());
+    let forwarded = servers.upstream.requests();
+    assert!(forwarded.is_empty(), "{forwarded:?}");
 }
 
 #[test]

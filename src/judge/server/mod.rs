@@ -123,14 +123,12 @@ impl JudgeServer {
         let mut limits = Limits::new(config.max_upload_bytes.max(routes::MAX_JSON));
         limits.max_connections = config.max_connections.max(1);
         let http = layer::Server::start(listener, "judge", limits, Arc::new(handler))?;
-        let addr = http.addr();
         log::info!(
-            "judge server listening on {addr}, state in {}",
+            "judge server listening on {}, state in {}",
+            http.addr(),
             config.log_dir.display()
         );
         Ok(RunningServer {
-            addr,
-            handle: ShutdownHandle(http.shutdown_handle()),
             http,
             workers,
             queue,
@@ -140,22 +138,13 @@ impl JudgeServer {
     }
 }
 
-/// Stops a running server's HTTP side from any thread (a signal handler, for example).
-#[derive(Debug, Clone)]
-pub struct ShutdownHandle(layer::ShutdownHandle);
-
-impl ShutdownHandle {
-    /// Stops accepting requests; [`RunningServer::wait`] then winds the graders down.
-    pub fn shutdown(&self) {
-        self.0.shutdown();
-    }
-}
+/// Stops a running server's HTTP side from any thread (a signal handler, for example);
+/// [`RunningServer::wait`] then winds the graders down.
+pub use layer::ShutdownHandle;
 
 /// A started judge server.
 #[derive(Debug)]
 pub struct RunningServer {
-    addr: SocketAddr,
-    handle: ShutdownHandle,
     http: layer::Server,
     workers: Vec<JoinHandle<()>>,
     queue: Arc<JobQueue>,
@@ -167,25 +156,26 @@ impl RunningServer {
     /// The bound address (with the real port when port 0 was asked for).
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// A handle that stops the server from another thread.
     #[must_use]
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.handle.clone()
+        self.http.shutdown_handle()
     }
 
     /// Graceful stop: no new requests, running gradings finish (up to the grace period),
     /// queued ones stay journaled and are graded at the next start.
     pub fn shutdown(self) {
-        self.handle.shutdown();
+        self.http.shutdown_handle().shutdown();
         self.wait();
     }
 
     /// Blocks until the server is stopped through a [`ShutdownHandle`], then winds down as
     /// [`RunningServer::shutdown`] does.
     pub fn wait(self) {
+        let addr = self.http.addr();
         let busy = self.http.wait(HTTP_GRACE);
         if busy > 0 {
             log::warn!("judge: {busy} connection(s) still busy after {HTTP_GRACE:?}");
@@ -203,6 +193,6 @@ impl RunningServer {
         if pending > 0 {
             log::info!("judge: {pending} queued submission(s) left for the next start");
         }
-        log::info!("judge server on {} stopped", self.addr);
+        log::info!("judge server on {addr} stopped");
     }
 }
