@@ -120,34 +120,28 @@ impl Servers {
     }
 
     /// Posts `POST <path> HTTP/1.1`, `Host` and then `rest` (more fields, the empty line, any
-    /// body) to the judge's `judge_path` and the proxy's `proxy_path`; (path, answer) of each.
-    fn post_to_both(
-        &self,
-        judge_path: &str,
-        proxy_path: &str,
-        rest: &str,
-    ) -> [(String, String); 2] {
-        [(self.judge.addr, judge_path), (self.proxy.addr, proxy_path)].map(|(addr, path)| {
+    /// body) to the judge's `judge_path` and the proxy's `proxy_path`; asserts that both answer
+    /// `status` with a text that mentions `says`, and that nothing reached the upstream.
+    fn assert_refused(&self, paths: [&str; 2], rest: &str, status: u16, says: &str) {
+        for (addr, path) in [self.judge.addr, self.proxy.addr].into_iter().zip(paths) {
             let request = format!("POST {path} HTTP/1.1\r\nHost: x\r\n{rest}");
             let answer = exchange(addr, request.as_bytes(), Duration::from_secs(10));
-            (path.to_owned(), answer)
-        })
+            assert_eq!(status_of(&answer), status, "{path} {rest:?}: {answer}");
+            assert!(answer.contains(says), "{path} {rest:?}: {answer}");
+        }
+        let forwarded = self.upstream.requests();
+        assert!(forwarded.is_empty(), "{forwarded:?}");
     }
 }
 
 #[test]
 fn ambiguous_framing_is_refused_with_400_and_never_forwarded() {
     let servers = Servers::start();
-    for (name, fields) in AMBIGUOUS {
+    for (_case, fields) in AMBIGUOUS {
         let rest =
             format!("Content-Type: application/json\r\n{fields}Connection: close\r\n\r\n0\r\n\r\n");
-        for (path, answer) in servers.post_to_both("/api/v1/register", "/v1/messages", &rest) {
-            assert_eq!(status_of(&answer), 400, "{name} to {path}: {answer}");
-            assert!(answer.contains("framing"), "{name} to {path}: {answer}");
-        }
+        servers.assert_refused(["/api/v1/register", "/v1/messages"], &rest, 400, "framing");
     }
-    let forwarded = servers.upstream.requests();
-    assert!(forwarded.is_empty(), "{forwarded:?}");
 }
 
 #[test]
@@ -158,12 +152,8 @@ fn a_body_over_the_limit_is_refused_before_it_is_sent() {
         "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
         1u64 << 40
     );
-    for (path, answer) in servers.post_to_both("/api/v1/submit", "/v1/messages", &rest) {
-        assert_eq!(status_of(&answer), 413, "{path}: {answer}");
-        assert!(answer.contains("Request body too large"), "{answer}");
-    }
-    let forwarded = servers.upstream.requests();
-    assert!(forwarded.is_empty(), "{forwarded:?}");
+    let paths = ["/api/v1/submit", "/v1/messages"];
+    servers.assert_refused(paths, &rest, 413, "Request body too large");
 }
 
 #[test]
