@@ -13,8 +13,17 @@ use crate::proxy::{ProxyAdmin, ProxyClientError};
 /// The variable holding the proxy's admin secret.
 pub const ADMIN_SECRET_VAR: &str = "SFORGE_PROXY_ADMIN_SECRET";
 
+/// The proxy's admin API as sforge reaches it from the host.
+#[derive(Clone)]
+pub struct Keyless {
+    admin: ProxyAdmin,
+    /// Containers reach the proxy at `host.docker.internal` and sforge at 127.0.0.1, so it must
+    /// listen on both.
+    via_loopback: bool,
+}
+
 /// The proxy's admin API, when keyless mode is on.
-pub fn admin(settings: &Settings, env: &EnvMap) -> Result<Option<ProxyAdmin>, RunError> {
+pub fn admin(settings: &Settings, env: &EnvMap) -> Result<Option<Keyless>, RunError> {
     let Some(secret) = env.get(ADMIN_SECRET_VAR).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -30,15 +39,16 @@ pub fn admin(settings: &Settings, env: &EnvMap) -> Result<Option<ProxyAdmin>, Ru
         ))
         })?;
     let (host, port) = host_port(base)?;
-    let host = if host == crate::isolation::HOST_GATEWAY_NAME {
+    let via_loopback = host == crate::isolation::HOST_GATEWAY_NAME;
+    let host = if via_loopback {
         "127.0.0.1".to_owned()
     } else {
         host
     };
-    Ok(Some(ProxyAdmin::new(
-        &format!("http://{host}:{port}"),
-        secret,
-    )))
+    Ok(Some(Keyless {
+        admin: ProxyAdmin::new(&format!("http://{host}:{port}"), secret),
+        via_loopback,
+    }))
 }
 
 /// One task's token.
@@ -48,12 +58,21 @@ pub struct RunToken {
 }
 
 impl RunToken {
-    pub fn mint(admin: &ProxyAdmin, run_id: &str, task: &str) -> Result<Self, RunError> {
-        let token = admin.mint(run_id, task).map_err(|e| {
-            RunError::Keyless(format!("cannot get a run token from the sforge proxy: {e}"))
+    pub fn mint(keyless: &Keyless, run_id: &str, task: &str) -> Result<Self, RunError> {
+        let token = keyless.admin.mint(run_id, task).map_err(|e| {
+            let hint = match &e {
+                ProxyClientError::Transport { .. } if keyless.via_loopback => {
+                    " (containers reach the proxy at host.docker.internal and sforge at 127.0.0.1 \
+                     on the same port: let it listen on 0.0.0.0, its default)"
+                }
+                _ => "",
+            };
+            RunError::Keyless(format!(
+                "cannot get a run token from the sforge proxy: {e}{hint}"
+            ))
         })?;
         Ok(RunToken {
-            admin: admin.clone(),
+            admin: keyless.admin.clone(),
             token,
         })
     }

@@ -13,14 +13,13 @@ use super::console;
 use super::error::RunError;
 use super::judge::{ensure_judge, host_url};
 use super::judge_client::JudgeClient;
-use super::keyless::{admin, RunToken};
+use super::keyless::{admin, Keyless, RunToken};
 use super::outputs::{write_configs, write_json, write_summary, FinalResult};
 use super::prepare::TaskPlan;
 use super::task_run::{RunLog, RunShared, TaskRun};
 use crate::config::{EnvMap, Settings};
 use crate::parallel;
 use crate::process::{self, Runner};
-use crate::proxy::ProxyAdmin;
 use crate::task::{Catalog, Task};
 
 /// What the command layer hands the orchestrator.
@@ -176,7 +175,7 @@ fn wait_until(at: Instant, shutdown: &AtomicBool) -> Result<(), RunError> {
 }
 
 /// Run one task and write its `final_result.json`.
-fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&ProxyAdmin>) -> FinalResult {
+fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> FinalResult {
     let dir = shared.run_dir.join(&plan.task.task_id);
     let log = RunLog::create(&dir.join("run_agent.log"));
     // Keyless agents: the container gets a per-run token of `sforge proxy`, not the key.

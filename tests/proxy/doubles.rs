@@ -90,20 +90,34 @@ pub struct ProxyProcess {
 
 impl ProxyProcess {
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        Self::try_start(args, env).unwrap_or_else(|(code, err)| {
+        Self::start_on("127.0.0.1", args, env)
+    }
+
+    /// The proxy listening on `host` (a free port).
+    pub fn start_on(host: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::try_start_on(host, args, env).unwrap_or_else(|(code, err)| {
             panic!("sforge proxy exited with {code:?} before listening:\n{err}")
         })
     }
 
-    /// Starts the proxy; `Err((exit code, stderr))` when it exits instead of listening.
+    /// Starts the proxy on 127.0.0.1; `Err((exit code, stderr))` when it exits instead of
+    /// listening.
     pub fn try_start(args: &[&str], env: &[(&str, &str)]) -> Result<Self, (Option<i32>, String)> {
+        Self::try_start_on("127.0.0.1", args, env)
+    }
+
+    fn try_start_on(
+        host: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self, (Option<i32>, String)> {
         let log_dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sforge"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .arg("--log-dir")
             .arg(log_dir.path())
-            .args(["-v", "proxy", "--host", "127.0.0.1", "--port", "0"])
+            .args(["-v", "proxy", "--host", host, "--port", "0"])
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())

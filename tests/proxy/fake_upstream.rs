@@ -63,7 +63,7 @@ pub fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
-fn read_request(reader: &mut BufReader<impl Read>) -> io::Result<Option<Received>> {
+pub fn read_request(reader: &mut BufReader<impl Read>) -> io::Result<Option<Received>> {
     let Some(raw) = read_head(reader)? else {
         return Ok(None);
     };
