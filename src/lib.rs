@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 #[cfg(test)]
 mod golden;
+pub mod http;
 pub mod ids;
 pub mod image;
 pub mod isolation;

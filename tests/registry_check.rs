@@ -9,12 +9,13 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{self, Read};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use sforge::http::{reason_phrase, BodyFraming, Limits, Request, Response, Server};
 use sforge::image::{image_exists, pod_image_check, CheckOptions, RegistryCheckError};
 use support::registry::{free_port, LocalRegistry};
 use support::{docker, run_ok, unique_name, BUSYBOX_IMAGE};
@@ -108,8 +109,7 @@ enum Scheme {
 struct AuthRegistry {
     addr: String,
     seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<thread::JoinHandle<()>>,
+    server: Option<Server>,
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -120,42 +120,48 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
-fn respond(request: tiny_http::Request, status: u16, headers: &[(&str, String)], body: &str) {
-    let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-    for (name, value) in headers {
-        let header =
-            tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header");
-        response.add_header(header);
-    }
-    let _ = request.respond(response);
+fn respond(
+    request: &mut Response<'_>,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &str,
+) -> io::Result<()> {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), v.clone()))
+        .collect();
+    let framing = BodyFraming::Length(body.len() as u64);
+    request.start(status, reason_phrase(status), &headers, framing)?;
+    request.write(body.as_bytes())?;
+    request.end()
 }
 
-fn handle(mut request: tiny_http::Request, addr: &str, scheme: Scheme, seen: &Mutex<Vec<Seen>>) {
-    let authorization = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .map(|h| h.value.to_string());
-    let url = request.url().to_owned();
+fn handle(
+    req: &mut Request<'_>,
+    request: &mut Response<'_>,
+    addr: &str,
+    scheme: Scheme,
+    seen: &Mutex<Vec<Seen>>,
+) -> io::Result<()> {
+    let authorization = req.head.header("authorization").map(str::to_owned);
+    let url = req.head.target.clone();
     seen.lock().unwrap().push(Seen {
-        method: request.method().to_string(),
+        method: req.head.method.clone(),
         url: url.clone(),
         authorization: authorization.clone(),
     });
-    let _ = request.as_reader().read_to_end(&mut Vec::new());
+    req.body.read_to_end(&mut Vec::new())?;
     let json = [("Content-Type", "application/json".to_owned())];
     if url.starts_with("/token") {
         if authorization.as_deref() == Some(basic(USER, PASSWORD).as_str()) {
-            respond(
+            return respond(
                 request,
                 200,
                 &json,
                 &format!(r#"{{"access_token":"{TOKEN}"}}"#),
             );
-        } else {
-            respond(request, 401, &json, r#"{"details":"bad credentials"}"#);
         }
-        return;
+        return respond(request, 401, &json, r#"{"details":"bad credentials"}"#);
     }
     let Some(rest) = url.strip_prefix("/v2/") else {
         return respond(request, 404, &[], "");
@@ -179,14 +185,14 @@ fn handle(mut request: tiny_http::Request, addr: &str, scheme: Scheme, seen: &Mu
             "Content-Type",
             "application/vnd.oci.image.index.v1+json".to_owned(),
         );
-        respond(request, 200, &[oci], "{}");
+        respond(request, 200, &[oci], "{}")
     } else {
         respond(
             request,
             404,
             &json,
             r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#,
-        );
+        )
     }
 }
 
@@ -197,26 +203,27 @@ impl AuthRegistry {
 
     /// The double listening on `ip` (a local address: loopback or the docker bridge).
     fn start_on(ip: &str, scheme: Scheme) -> Self {
-        let server = Arc::new(tiny_http::Server::http(format!("{ip}:0")).expect("bind the double"));
-        let port = server.server_addr().to_ip().expect("an IP address").port();
+        let listener = TcpListener::bind(format!("{ip}:0")).expect("bind the double");
+        let port = listener.local_addr().expect("an address").port();
         let addr = format!("{ip}:{port}");
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (addr, seen, stop) = (addr.clone(), Arc::clone(&seen), Arc::clone(&stop));
-            thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) {
-                        handle(request, &addr, scheme, &seen);
-                    }
-                }
-            })
+        let handler = {
+            let (addr, seen) = (addr.clone(), Arc::clone(&seen));
+            move |req: &mut Request<'_>, res: &mut Response<'_>| {
+                handle(req, res, &addr, scheme, &seen)
+            }
         };
+        let server = Server::start(
+            listener,
+            "registry-double",
+            Limits::new(1 << 20),
+            Arc::new(handler),
+        )
+        .expect("start the double");
         Self {
             addr,
             seen,
-            stop,
-            thread: Some(thread),
+            server: Some(server),
         }
     }
 
@@ -227,9 +234,8 @@ impl AuthRegistry {
 
 impl Drop for AuthRegistry {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(server) = self.server.take() {
+            let _ = server.stop(Duration::from_secs(5));
         }
     }
 }

@@ -267,8 +267,8 @@ pub struct ProxyArgs {
     )]
     pub key_header: String,
 
-    /// Connections served at once; each streaming request holds one
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Connections served at once, each on its own thread; beyond them new connections get 503
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: u16,
 
     /// On Ctrl-C/SIGTERM, seconds to let requests in flight finish

@@ -1,61 +1,48 @@
 //! The admin API under `/_sforge/proxy/v1/` (keyless mode only; 404 otherwise): mint a run token,
 //! read its usage, revoke it. Every call needs the `X-SForge-Proxy-Admin` secret.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use serde_json::{json, Value};
 
-use super::forward::{send_json, Exchange};
-use super::http1::{BodyReader, RequestHead};
+use super::forward::send_json;
 use super::keyless::Keyless;
+use super::path::RequestPath;
+use crate::http::{is_too_large, Body, Head, Response};
 
-/// Paths under this prefix never go upstream.
-pub const LOCAL_PREFIX: &str = "/_sforge/";
 const TOKENS: &str = "/_sforge/proxy/v1/tokens";
 const USAGE: &str = "/_sforge/proxy/v1/usage";
 /// Largest admin request body.
 const MAX_BODY: u64 = 64 << 10;
 
-/// Answers a request for a local path.
+/// Answers a request for a local path (routed by its normalised form).
 pub fn handle(
     keyless: Option<&Keyless>,
-    head: &RequestHead,
-    body: &mut BodyReader<'_>,
-    out: &mut impl Write,
-    keep_alive: bool,
-) -> io::Result<Exchange> {
+    head: &Head,
+    path: &RequestPath,
+    body: &mut Body<'_>,
+    res: &mut Response<'_>,
+) -> io::Result<()> {
     let Some(keyless) = keyless else {
         let err = "not found: the sforge proxy admin API exists only in keyless mode (--inject-key-from-env)";
-        return send_json(
-            out,
-            404,
-            &json!({"error": err}),
-            keep_alive && body.is_finished(),
-        );
+        return send_json(res, 404, &json!({"error": err}));
     };
     if !keyless.is_admin(&head.headers) {
         let err = "unauthorized: send the proxy admin secret in X-SForge-Proxy-Admin";
-        return send_json(
-            out,
-            401,
-            &json!({"error": err}),
-            keep_alive && body.is_finished(),
-        );
+        return send_json(res, 401, &json!({"error": err}));
     }
     let mut text = Vec::new();
-    body.take(MAX_BODY + 1).read_to_end(&mut text)?;
-    let keep_alive = keep_alive && body.is_finished();
-    if text.len() as u64 > MAX_BODY {
-        return send_json(
-            out,
-            413,
-            &json!({"error": "admin request body too large"}),
-            false,
-        );
+    body.limit_to(MAX_BODY);
+    match body.read_to_end(&mut text) {
+        Ok(_) => {}
+        Err(e) if is_too_large(&e) => {
+            return send_json(res, 413, &json!({"error": "admin request body too large"}));
+        }
+        Err(e) => return Err(e),
     }
-    let (path, query) = head.target.split_once('?').unwrap_or((&head.target, ""));
-    let (status, answer) = route(keyless, &head.method, path, query, &text);
-    send_json(out, status, &answer, keep_alive)
+    let query = head.target.split_once('?').map_or("", |(_, q)| q);
+    let (status, answer) = route(keyless, &head.method, &path.normalised, query, &text);
+    send_json(res, status, &answer)
 }
 
 fn route(keyless: &Keyless, method: &str, path: &str, query: &str, body: &[u8]) -> (u16, Value) {

@@ -1,16 +1,16 @@
 //! Forwarding one request: rewrite the headers, stream the body upstream, then stream the
 //! response back chunk by chunk while metering it; 502 when the upstream cannot be reached.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::{self, Read};
 
 use serde_json::json;
 
-use super::headers::{self, forwardable_request_headers, forwardable_response_headers};
-use super::http1::{self, BodyFraming, BodyReader, Framing, RequestHead};
+use super::headers::{forwardable_request_headers, forwardable_response_headers};
 use super::keyless::Keyless;
 use super::meter::{Meter, Usage};
+use super::path::RequestPath;
 use super::upstream::Target;
+use crate::http::{too_large_message, Body, BodyFraming, Framing, Head, Response};
 
 /// Size of one read from the upstream; whatever a read returns is sent on at once.
 const CHUNK: usize = 16 << 10;
@@ -23,52 +23,53 @@ pub struct Shared {
     /// The upstream proxy in use, for error messages.
     pub via: Option<String>,
     pub keyless: Option<Keyless>,
+    /// The request body limit (for the 413 of a chunked body that outgrows it).
+    pub max_body: u64,
 }
 
-/// How one exchange ended, for the access log and the connection loop.
-#[derive(Debug, Clone, Copy)]
-pub struct Exchange {
-    pub status: u16,
-    pub bytes: u64,
-    pub keep_alive: bool,
-}
-
-/// Forwards a request and writes the upstream's answer (or a local 401/502) to `out`.
+/// Forwards a request and writes the upstream's answer (or a local 401/413/502) to `res`.
 pub fn forward(
     shared: &Shared,
-    head: &RequestHead,
-    framing: Framing,
-    body: &mut BodyReader<'_>,
-    out: &mut TcpStream,
-    keep_alive: bool,
-) -> io::Result<Exchange> {
+    head: &Head,
+    path: &RequestPath,
+    body: &mut Body<'_>,
+    res: &mut Response<'_>,
+) -> io::Result<()> {
     let token = match &shared.keyless {
         None => None,
         Some(keyless) => match keyless.authorize(&head.headers) {
             Some(token) => Some(token),
-            None => return unauthorized(out, keep_alive && body.is_finished()),
+            None => return unauthorized(res),
         },
     };
-    let request = build_request(shared, head);
-    let result = match framing {
+    let request = build_request(shared, head, path);
+    let result = match body.framing() {
         Framing::Length(0) => request.call(),
         Framing::Length(n) => request
             .set("Content-Length", &n.to_string())
             .send(&mut *body),
         Framing::Chunked => request.send(&mut *body),
     };
-    let keep_alive = keep_alive && body.is_finished();
     let response = match result {
         Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(ureq::Error::Transport(_)) if body.is_over_limit() => {
+            let message = too_large_message(shared.max_body);
+            return send_json(res, 413, &json!({"error": message}));
+        }
         Err(ureq::Error::Transport(err)) => {
             record(shared, token.as_deref(), Usage::default(), true);
-            return bad_gateway(shared, &err, out, keep_alive);
+            return bad_gateway(shared, &err, res);
         }
     };
+    let status = response.status();
     let mut meter = Meter::for_content_type(response.header("content-type"));
-    let outcome = relay(head, response, out, keep_alive, &mut meter);
-    let failed = outcome.as_ref().map_or(true, |x| x.status >= 400);
-    record(shared, token.as_deref(), meter.finish(), failed);
+    let outcome = relay(head, response, res, &mut meter);
+    record(
+        shared,
+        token.as_deref(),
+        meter.finish(),
+        outcome.is_err() || status >= 400,
+    );
     outcome
 }
 
@@ -80,8 +81,8 @@ fn record(shared: &Shared, token: Option<&str>, usage: Usage, failed: bool) {
 
 /// The upstream request: same method, joined URL, filtered headers (repeated names joined with
 /// `, `), identity encoding, and in keyless mode the real key in place of the token.
-fn build_request(shared: &Shared, head: &RequestHead) -> ureq::Request {
-    let url = headers::join_url(&shared.target.base, &head.target);
+fn build_request(shared: &Shared, head: &Head, path: &RequestPath) -> ureq::Request {
+    let url = path.join(&shared.target.base);
     let drop: &[&str] = if shared.keyless.is_some() {
         &["x-api-key", "authorization"]
     } else {
@@ -114,10 +115,7 @@ fn build_request(shared: &Shared, head: &RequestHead) -> ureq::Request {
 
 /// The response headers to send and the framing of the body towards the client: the upstream's
 /// `Content-Length` is kept, an unframed body is chunked for HTTP/1.1 clients (closed for 1.0).
-fn response_head(
-    head: &RequestHead,
-    response: &ureq::Response,
-) -> (Vec<(String, String)>, BodyFraming) {
+fn response_head(head: &Head, response: &ureq::Response) -> (Vec<(String, String)>, BodyFraming) {
     let status = response.status();
     let mut upstream_headers = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -154,56 +152,46 @@ fn response_head(
 /// Streams the upstream response to the client, flushing every piece as it arrives. An upstream
 /// failure after the head was sent aborts the client connection instead of corrupting it.
 fn relay(
-    head: &RequestHead,
+    head: &Head,
     response: ureq::Response,
-    out: &mut TcpStream,
-    keep_alive: bool,
+    res: &mut Response<'_>,
     meter: &mut Meter,
-) -> io::Result<Exchange> {
+) -> io::Result<()> {
     let status = response.status();
     let (headers, framing) = response_head(head, &response);
     let reason = response.status_text().to_owned();
-    http1::write_head(out, status, &reason, &headers, framing, keep_alive)?;
+    res.start(status, &reason, &headers, framing)?;
     let mut reader = response.into_reader();
     let mut buf = vec![0u8; CHUNK];
-    let mut bytes = 0u64;
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                http1::write_piece(out, framing, &buf[..n])?;
+                res.write(&buf[..n])?;
                 meter.observe(&buf[..n]);
-                bytes += n as u64;
             }
             Err(err) => {
-                log::warn!("upstream failed after {bytes} bytes of a {status} response: {err}");
-                let _ = out.shutdown(Shutdown::Both);
+                log::warn!(
+                    "upstream failed after {} bytes of a {status} response: {err}",
+                    res.bytes()
+                );
+                res.abort();
                 return Err(err);
             }
         }
     }
-    http1::write_end(out, framing)?;
-    Ok(Exchange {
-        status,
-        bytes,
-        keep_alive: keep_alive && framing != BodyFraming::Close,
-    })
+    res.end()
 }
 
-fn unauthorized(out: &mut impl Write, keep_alive: bool) -> io::Result<Exchange> {
+fn unauthorized(res: &mut Response<'_>) -> io::Result<()> {
     let body = json!({"type": "error", "error": {
         "type": "authentication_error",
         "message": "sforge proxy (keyless mode): send the run token minted for this run as x-api-key or Authorization: Bearer; this token is missing, unknown or revoked",
     }});
-    send_json(out, 401, &body, keep_alive)
+    send_json(res, 401, &body)
 }
 
-fn bad_gateway(
-    shared: &Shared,
-    err: &ureq::Transport,
-    out: &mut impl Write,
-    keep_alive: bool,
-) -> io::Result<Exchange> {
+fn bad_gateway(shared: &Shared, err: &ureq::Transport, res: &mut Response<'_>) -> io::Result<()> {
     let via = shared.via.as_deref().map_or_else(
         || "directly".to_owned(),
         |p| format!("through the proxy {p}"),
@@ -218,21 +206,10 @@ fn bad_gateway(
     log::warn!("{message}");
     let body =
         json!({"type": "error", "error": {"type": "upstream_unreachable", "message": message}});
-    send_json(out, 502, &body, keep_alive)
+    send_json(res, 502, &body)
 }
 
 /// Writes a local JSON answer.
-pub fn send_json(
-    out: &mut impl Write,
-    status: u16,
-    body: &serde_json::Value,
-    keep_alive: bool,
-) -> io::Result<Exchange> {
-    let text = format!("{body}\n");
-    http1::write_simple(out, status, "application/json", text.as_bytes(), keep_alive)?;
-    Ok(Exchange {
-        status,
-        bytes: text.len() as u64,
-        keep_alive,
-    })
+pub fn send_json(res: &mut Response<'_>, status: u16, body: &serde_json::Value) -> io::Result<()> {
+    res.send(status, "application/json", format!("{body}\n").as_bytes())
 }

@@ -1,5 +1,5 @@
-//! Pure request/response rewriting rules of the proxy: which headers cross it, and how an incoming
-//! request target is joined to the `--target` base URL.
+//! Pure request/response rewriting rules of the proxy: which headers cross it (request paths are
+//! checked in `path.rs`).
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `Host`, which the upstream client sets from the target.
 const HOP_BY_HOP: [&str; 8] = [
@@ -71,28 +71,6 @@ pub fn forwardable_response_headers(headers: &[(String, String)]) -> Vec<(String
         })
         .cloned()
         .collect()
-}
-
-/// The upstream URL for a request target: `base` (already without its trailing `/`) followed by
-/// the path and query. An absolute-form target (`http://host/path`) contributes only its path and
-/// query; `*` (server-wide `OPTIONS`) maps to the base itself.
-#[must_use]
-pub fn join_url(base: &str, request_target: &str) -> String {
-    let path = if let Some(rest) = request_target
-        .strip_prefix("http://")
-        .or_else(|| request_target.strip_prefix("https://"))
-    {
-        rest.find(['/', '?']).map_or("/", |at| &rest[at..])
-    } else if request_target == "*" {
-        ""
-    } else {
-        request_target
-    };
-    if path.is_empty() || path.starts_with('/') {
-        format!("{base}{path}")
-    } else {
-        format!("{base}/{path}")
-    }
 }
 
 /// The value of the first header called `name` (case-insensitive).
@@ -175,23 +153,6 @@ mod tests {
                 ("Set-Cookie", "b=2"),
             ])
         );
-    }
-
-    #[test]
-    fn urls_join_with_prefix_and_query() {
-        assert_eq!(
-            join_url("http://u:1", "/v1/x?a=1&b"),
-            "http://u:1/v1/x?a=1&b"
-        );
-        assert_eq!(join_url("https://u/api", "/v1/x"), "https://u/api/v1/x");
-        assert_eq!(join_url("https://u/api", "/"), "https://u/api/");
-        assert_eq!(join_url("https://u/api", "*"), "https://u/api");
-        assert_eq!(join_url("https://u", "v1"), "https://u/v1");
-        assert_eq!(
-            join_url("https://u", "http://proxy:9/v1/m?q"),
-            "https://u/v1/m?q"
-        );
-        assert_eq!(join_url("https://u", "http://proxy:9"), "https://u/");
     }
 
     #[test]

@@ -4,27 +4,31 @@
 
 mod admin;
 pub mod client;
-mod connection;
 mod forward;
 pub mod headers;
-pub mod http1;
 pub mod keyless;
 pub mod meter;
+pub mod path;
 pub mod tls;
 pub mod upstream;
 
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
 
 pub use client::{ProxyAdmin, ProxyClientError};
 pub use keyless::{KeyHeader, Keyless};
 pub use upstream::{ProxyEnv, Target};
+
+use crate::http::{self as layer, Handler, Limits, Request, Response};
+use path::RequestPath;
+
+/// Largest request body forwarded: 64 MiB (the model APIs accept at most 32 MB per request).
+pub const MAX_BODY_BYTES: u64 = 64 << 20;
 
 /// Everything `sforge proxy` decides.
 #[derive(Debug)]
@@ -38,7 +42,7 @@ pub struct ProxyConfig {
     pub ca_file: Option<PathBuf>,
     /// Keyless mode (the real key and the admin secret), or `None` to pass credentials through.
     pub keyless: Option<Keyless>,
-    /// Connections served at once (each streaming request holds one worker).
+    /// Connections served at once (each holds a thread; beyond them new ones get 503).
     pub workers: usize,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
@@ -57,120 +61,50 @@ pub enum ProxyError {
     Threads(io::Error),
 }
 
-/// Stops a running proxy from another thread (a signal handler).
-#[derive(Debug, Clone)]
-pub struct ShutdownHandle {
-    stopping: Arc<AtomicBool>,
-    wake: SocketAddr,
-}
-
-impl ShutdownHandle {
-    /// Stops accepting connections; requests in flight go on for the grace period.
-    pub fn shutdown(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        // Unblock the accept loop with a connection of our own.
-        let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
-    }
-}
+pub use layer::ShutdownHandle;
 
 /// A started proxy.
 #[derive(Debug)]
 pub struct RunningProxy {
-    addr: SocketAddr,
-    stopping: Arc<AtomicBool>,
-    busy: Arc<AtomicUsize>,
-    acceptor: JoinHandle<()>,
+    server: layer::Server,
     grace: Duration,
 }
 
 impl RunningProxy {
-    /// Binds the listener and starts the accept loop and the workers.
+    /// Binds the listener and starts serving.
     pub fn start(config: ProxyConfig) -> Result<Self, ProxyError> {
         let (bind, grace) = (config.addr, config.shutdown_grace);
-        let workers = config.workers.max(1);
-        let shared = Arc::new(shared_state(config, workers)?);
+        let mut limits = Limits::new(MAX_BODY_BYTES);
+        limits.max_connections = config.workers.max(1);
+        let handler = ProxyHandler(shared_state(config, limits.max_connections)?);
         let listener =
             TcpListener::bind(bind).map_err(|source| ProxyError::Bind { addr: bind, source })?;
-        let addr = listener.local_addr().map_err(ProxyError::Threads)?;
-        let stopping = Arc::new(AtomicBool::new(false));
-        let busy = Arc::new(AtomicUsize::new(0));
-        let (tx, rx) = sync_channel::<TcpStream>(workers);
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..workers {
-            let (rx, shared, stopping) = (rx.clone(), shared.clone(), stopping.clone());
-            let busy = busy.clone();
-            thread::Builder::new()
-                .name(format!("proxy-worker-{i}"))
-                .spawn(move || worker(&rx, &shared, &stopping, &busy))
-                .map_err(ProxyError::Threads)?;
-        }
-        let stop = stopping.clone();
-        let acceptor = thread::Builder::new()
-            .name("proxy-accept".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    match stream {
-                        Ok(stream) => {
-                            if tx.send(stream).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            log::warn!("accepting a connection failed: {e}");
-                            thread::sleep(Duration::from_millis(50));
-                        }
-                    }
-                }
-            })
+        let server = layer::Server::start(listener, "proxy", limits, Arc::new(handler))
             .map_err(ProxyError::Threads)?;
-        Ok(RunningProxy {
-            addr,
-            stopping,
-            busy,
-            acceptor,
-            grace,
-        })
+        Ok(RunningProxy { server, grace })
     }
 
     /// The address actually bound.
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     #[must_use]
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(match wake {
-                SocketAddr::V4(_) => [127, 0, 0, 1].into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        ShutdownHandle {
-            stopping: self.stopping.clone(),
-            wake,
-        }
+        self.server.shutdown_handle()
     }
 
     /// Blocks until shutdown, then waits up to the grace period for requests in flight.
     /// Returns how many connections were still busy when it gave up.
     #[must_use]
     pub fn wait(self) -> usize {
-        let _ = self.acceptor.join();
-        let deadline = Instant::now() + self.grace;
-        while self.busy.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
-        self.busy.load(Ordering::SeqCst)
+        self.server.wait(self.grace)
     }
 }
 
-/// What the workers share: the upstream agent (proxy and TLS set up) and the request policy.
-fn shared_state(config: ProxyConfig, workers: usize) -> Result<forward::Shared, ProxyError> {
+/// What the connections share: the upstream agent (proxy and TLS set up) and the request policy.
+fn shared_state(config: ProxyConfig, connections: usize) -> Result<forward::Shared, ProxyError> {
     let tls = config
         .ca_file
         .as_deref()
@@ -181,33 +115,43 @@ fn shared_state(config: ProxyConfig, workers: usize) -> Result<forward::Shared, 
         .as_ref()
         .map(|(u, o)| (u.as_str(), *o));
     Ok(forward::Shared {
-        agent: upstream::agent(proxy, workers, tls)?,
+        agent: upstream::agent(proxy, connections, tls)?,
         via: config
             .upstream_proxy
             .as_ref()
             .map(|(u, _)| upstream::redact_userinfo(u)),
         target: config.target,
         keyless: config.keyless,
+        max_body: MAX_BODY_BYTES,
     })
 }
 
-fn worker(
-    rx: &Mutex<Receiver<TcpStream>>,
-    shared: &forward::Shared,
-    stopping: &AtomicBool,
-    busy: &AtomicUsize,
-) {
-    loop {
-        let next = rx
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .recv();
-        let Ok(stream) = next else { return };
-        if stopping.load(Ordering::SeqCst) {
-            continue; // the wake-up connection, or one that arrived too late
+/// The proxy on the shared HTTP layer: checks the path, then answers locally or forwards.
+struct ProxyHandler(forward::Shared);
+
+impl Handler for ProxyHandler {
+    fn handle(&self, req: &mut Request<'_>, res: &mut Response<'_>) -> io::Result<()> {
+        let path = match RequestPath::parse(&req.head.target) {
+            Ok(path) => path,
+            Err(e) => {
+                log::info!(
+                    "proxy: refused {} {:?}: {e}",
+                    req.head.method,
+                    req.head.target
+                );
+                return forward::send_json(res, 400, &json!({"error": e.to_string()}));
+            }
+        };
+        if path.is_local() {
+            admin::handle(
+                self.0.keyless.as_ref(),
+                &req.head,
+                &path,
+                &mut req.body,
+                res,
+            )
+        } else {
+            forward::forward(&self.0, &req.head, &path, &mut req.body, res)
         }
-        busy.fetch_add(1, Ordering::SeqCst);
-        connection::serve(stream, shared, stopping);
-        busy.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -1,78 +1,30 @@
-//! The HTTP front: a fixed pool of threads taking requests from `tiny_http`, one access-log line
-//! per request (never the query string, which carries tokens and secrets).
+//! The judge's handler on the shared HTTP layer ([`crate::http`]): routes each request and answers
+//! in `FastAPI`'s shape (`{"detail": ...}`), also for the refusals the layer sends itself.
 
 use std::io;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::{self, JoinHandle};
-use std::time::Instant;
 
 use serde_json::{json, Value};
-use tiny_http::{Header, Request, Response, Server};
 
 use super::routes::{self, Context};
+use crate::http::{Handler, Request, Response};
 
-/// Starts `count` threads serving requests until `stop` is set and they are unblocked.
-pub fn spawn_http(
-    count: usize,
-    server: &Arc<Server>,
-    ctx: &Arc<Context>,
-    stop: &Arc<AtomicBool>,
-) -> io::Result<Vec<JoinHandle<()>>> {
-    (0..count.max(1))
-        .map(|i| {
-            let (server, ctx, stop) = (server.clone(), ctx.clone(), stop.clone());
-            thread::Builder::new()
-                .name(format!("judge-http-{i}"))
-                .spawn(move || {
-                    while !stop.load(Ordering::SeqCst) {
-                        match server.recv() {
-                            Ok(req) => serve(&ctx, req),
-                            Err(_) if stop.load(Ordering::SeqCst) => break,
-                            Err(e) => log::warn!("judge http: {e}"),
-                        }
-                    }
-                })
-        })
-        .collect()
-}
+/// The judge API as an HTTP handler.
+pub struct JudgeHandler(pub Context);
 
-/// Handles one request and writes its access-log line.
-fn serve(ctx: &Context, mut req: Request) {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let url = req.url().to_owned();
-    let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
-    let (status, body) = panic::catch_unwind(AssertUnwindSafe(|| {
-        routes::dispatch(ctx, &mut req, path, query)
-    }))
-    .unwrap_or_else(|_| {
-        log::error!("judge http: handler panicked on {method} {path}");
-        (500, json!({ "detail": "Internal Server Error" }))
-    });
-    drain(&mut req);
-    let result = req.respond(json_response(status, &body));
-    log::info!(
-        "{method} {path} {status} {:.1}ms",
-        started.elapsed().as_secs_f64() * 1000.0
-    );
-    if let Err(e) = result {
-        log::debug!("judge http: could not send the response: {e}");
+impl Handler for JudgeHandler {
+    fn handle(&self, req: &mut Request<'_>, res: &mut Response<'_>) -> io::Result<()> {
+        let (path, query) = req
+            .head
+            .target
+            .split_once('?')
+            .map_or((req.head.target.clone(), String::new()), |(p, q)| {
+                (p.to_owned(), q.to_owned())
+            });
+        let (status, body) = routes::dispatch(&self.0, req, &path, &query);
+        res.json(status, &body)
     }
-}
 
-/// Reads what is left of the body in small chunks. `tiny_http` 0.12 would otherwise drain it on
-/// drop with one buffer as large as the declared Content-Length.
-fn drain(req: &mut Request) {
-    let _ = io::copy(req.as_reader(), &mut io::sink());
-}
-
-fn json_response(status: u16, body: &Value) -> Response<io::Cursor<Vec<u8>>> {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let response = Response::from_data(bytes).with_status_code(status);
-    match Header::from_bytes("Content-Type", "application/json") {
-        Ok(header) => response.with_header(header),
-        Err(()) => response,
+    fn error_body(&self, _status: u16, message: &str) -> Value {
+        json!({ "detail": message })
     }
 }

@@ -1,5 +1,6 @@
-//! The judge HTTP server (`sforge serve`): the SForge 1.0 wire API on blocking `tiny_http`, with
-//! a journaled state that survives restarts and a bounded pool of grading workers.
+//! The judge HTTP server (`sforge serve`): the SForge 1.0 wire API on the shared HTTP layer
+//! ([`crate::http`]), with a journaled state that survives restarts and a bounded pool of grading
+//! workers.
 
 mod error;
 mod grading;
@@ -21,7 +22,6 @@ use std::collections::HashSet;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -30,9 +30,13 @@ pub use grading::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy};
 pub use journal::JOURNAL_FILE;
 pub use secret::{read_admin_secret, state_dir};
 
+use crate::http::{self as layer, Limits};
 use queue::JobQueue;
 use routes::Context;
 use service::{Judge, Options};
+
+/// How long shutdown waits for HTTP exchanges in flight (an upload being received).
+const HTTP_GRACE: Duration = Duration::from_secs(10);
 
 /// Everything `sforge serve` decides about the judge server.
 #[derive(Debug, Clone)]
@@ -47,8 +51,8 @@ pub struct ServerConfig {
     pub admin_secret: Option<String>,
     /// Gradings running at once (`--judge-concurrency`).
     pub judge_concurrency: usize,
-    /// Threads serving HTTP requests.
-    pub http_threads: usize,
+    /// Connections served at once (each holds a thread); beyond them new ones get 503.
+    pub max_connections: usize,
     /// Largest accepted submit body, in bytes (413 beyond).
     pub max_upload_bytes: u64,
     /// Completed reports kept in memory; older ones are re-read from the journal.
@@ -60,7 +64,7 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults: 2 graders, 8 HTTP threads, 256 MiB uploads, 256 cached reports, fsync on,
+    /// Defaults: 2 graders, [`layer::MAX_CONNECTIONS`] connections, 256 MiB uploads, 256 cached reports, fsync on,
     /// 10 minutes of shutdown grace.
     #[must_use]
     pub fn new(addr: SocketAddr, log_dir: PathBuf, known_tasks: HashSet<String>) -> Self {
@@ -70,7 +74,7 @@ impl ServerConfig {
             known_tasks,
             admin_secret: None,
             judge_concurrency: 2,
-            http_threads: 8,
+            max_connections: layer::MAX_CONNECTIONS,
             max_upload_bytes: 256 << 20,
             result_cache: 256,
             fsync: true,
@@ -109,29 +113,22 @@ impl JudgeServer {
             queue.push(job);
         }
         let listener = TcpListener::bind(config.addr)?;
-        let addr = listener.local_addr()?;
-        let server =
-            Arc::new(tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?);
         let workers = queue::spawn_workers(config.judge_concurrency, &queue, &judge, &grader)?;
-        let ctx = Arc::new(Context {
+        let handler = http::JudgeHandler(Context {
             judge: judge.clone(),
             queue: queue.clone(),
             policy,
             max_upload: config.max_upload_bytes,
         });
-        let stop = Arc::new(AtomicBool::new(false));
-        let http = http::spawn_http(config.http_threads, &server, &ctx, &stop)?;
+        let mut limits = Limits::new(config.max_upload_bytes.max(routes::MAX_JSON));
+        limits.max_connections = config.max_connections.max(1);
+        let http = layer::Server::start(listener, "judge", limits, Arc::new(handler))?;
         log::info!(
-            "judge server listening on {addr}, state in {}",
+            "judge server listening on {}, state in {}",
+            http.addr(),
             config.log_dir.display()
         );
         Ok(RunningServer {
-            addr,
-            handle: ShutdownHandle {
-                server,
-                stop,
-                threads: http.len(),
-            },
             http,
             workers,
             queue,
@@ -141,38 +138,14 @@ impl JudgeServer {
     }
 }
 
-/// Stops a running server's HTTP side from any thread (a signal handler, for example).
-#[derive(Clone)]
-pub struct ShutdownHandle {
-    server: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-    threads: usize,
-}
-
-impl std::fmt::Debug for ShutdownHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShutdownHandle")
-            .field("stopping", &self.stop.load(Ordering::SeqCst))
-            .finish_non_exhaustive()
-    }
-}
-
-impl ShutdownHandle {
-    /// Stops accepting requests; [`RunningServer::wait`] then winds the graders down.
-    pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for _ in 0..self.threads {
-            self.server.unblock();
-        }
-    }
-}
+/// Stops a running server's HTTP side from any thread (a signal handler, for example);
+/// [`RunningServer::wait`] then winds the graders down.
+pub use layer::ShutdownHandle;
 
 /// A started judge server.
 #[derive(Debug)]
 pub struct RunningServer {
-    addr: SocketAddr,
-    handle: ShutdownHandle,
-    http: Vec<JoinHandle<()>>,
+    http: layer::Server,
     workers: Vec<JoinHandle<()>>,
     queue: Arc<JobQueue>,
     judge: Arc<Judge>,
@@ -183,27 +156,29 @@ impl RunningServer {
     /// The bound address (with the real port when port 0 was asked for).
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// A handle that stops the server from another thread.
     #[must_use]
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.handle.clone()
+        self.http.shutdown_handle()
     }
 
     /// Graceful stop: no new requests, running gradings finish (up to the grace period),
     /// queued ones stay journaled and are graded at the next start.
     pub fn shutdown(self) {
-        self.handle.shutdown();
+        self.http.shutdown_handle().shutdown();
         self.wait();
     }
 
     /// Blocks until the server is stopped through a [`ShutdownHandle`], then winds down as
     /// [`RunningServer::shutdown`] does.
     pub fn wait(self) {
-        for thread in self.http {
-            let _ = thread.join();
+        let addr = self.http.addr();
+        let busy = self.http.wait(HTTP_GRACE);
+        if busy > 0 {
+            log::warn!("judge: {busy} connection(s) still busy after {HTTP_GRACE:?}");
         }
         self.queue.close();
         if self.queue.wait_idle(self.grace) {
@@ -218,6 +193,6 @@ impl RunningServer {
         if pending > 0 {
             log::info!("judge: {pending} queued submission(s) left for the next start");
         }
-        log::info!("judge server on {} stopped", self.addr);
+        log::info!("judge server on {addr} stopped");
     }
 }

@@ -2,7 +2,7 @@
 //! executor: the body is read in chunks, the `archive` part is streamed to a spool file, and the
 //! whole body is capped at the upload limit.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -40,35 +40,26 @@ pub enum FormError {
     Spool(#[from] io::Error),
 }
 
-/// A request body that can be read from a worker thread (`tiny_http`'s own reader is not `Send`,
-/// but its `Request` is).
-pub trait Body: Send {
-    fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize>;
-}
-
-impl Body for tiny_http::Request {
-    fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.as_reader().read(buf)
-    }
-}
-
 /// The request body as a stream of chunks, counting bytes against `limit`.
-struct BodyStream<'a, B: Body + ?Sized> {
+struct BodyStream<'a, B: Read + Send + ?Sized> {
     body: &'a mut B,
     limit: u64,
     read: u64,
     too_large: bool,
 }
 
-impl<B: Body + ?Sized> Stream for BodyStream<'_, B> {
+impl<B: Read + Send + ?Sized> Stream for BodyStream<'_, B> {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut buf = vec![0u8; CHUNK];
         let n = loop {
-            match self.body.read_body(&mut buf) {
+            match self.body.read(&mut buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Some(Err(e))),
+                Err(e) => {
+                    self.too_large |= crate::http::is_too_large(&e);
+                    return Poll::Ready(Some(Err(e)));
+                }
                 Ok(n) => break n,
             }
         };
@@ -87,7 +78,7 @@ impl<B: Body + ?Sized> Stream for BodyStream<'_, B> {
 
 /// Parses a submit form from `body` with Content-Type `content_type`, spooling the archive into
 /// `spool_dir`. A body that is not `multipart/form-data` yields an empty form.
-pub fn read_submit_form<B: Body + ?Sized>(
+pub fn read_submit_form<B: Read + Send + ?Sized>(
     body: &mut B,
     content_type: Option<&str>,
     limit: u64,
@@ -178,17 +169,8 @@ async fn spool(field: &mut multer::Field<'_>, dir: &Path) -> Result<TempPath, Fo
 mod tests {
     use super::*;
     use std::fmt::Write as _;
-    use std::io::Read;
 
     const CT: &str = "multipart/form-data; boundary=XyZ";
-
-    struct Slice<'a>(&'a [u8]);
-
-    impl Body for Slice<'_> {
-        fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.0.read(buf)
-        }
-    }
 
     fn body(parts: &[(&str, Option<&str>, &str)]) -> Vec<u8> {
         let mut out = String::new();
@@ -206,7 +188,7 @@ mod tests {
 
     fn parse(bytes: &[u8], limit: u64) -> Result<SubmitForm, FormError> {
         let dir = std::env::temp_dir();
-        read_submit_form(&mut Slice(bytes), Some(CT), limit, &dir)
+        read_submit_form(&mut &bytes[..], Some(CT), limit, &dir)
     }
 
     #[test]
@@ -232,7 +214,7 @@ mod tests {
             parse(b"garbage", 100),
             Err(FormError::Malformed(_))
         ));
-        let plain = read_submit_form(&mut Slice(b"a=b"), Some("text/plain"), 9, Path::new("."));
+        let plain = read_submit_form(&mut &b"a=b"[..], Some("text/plain"), 9, Path::new("."));
         assert!(plain.unwrap().token.is_none());
     }
 }

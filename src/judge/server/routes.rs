@@ -5,7 +5,6 @@ use std::io::Read;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tiny_http::{Method, Request};
 
 use super::error::{invalid, missing, ApiError};
 use super::grading::Policy;
@@ -15,10 +14,11 @@ use super::records::Kind;
 use super::register::parse_register;
 use super::service::Judge;
 use super::views;
+use crate::http::{is_too_large, too_large_message, Request};
 use crate::judge::api::{RegisterResponse, SubmissionStatus, SubmitResponse};
 
 /// Largest accepted JSON body for `/register`.
-const MAX_JSON: u64 = 1 << 20;
+pub const MAX_JSON: u64 = 1 << 20;
 
 /// What the handlers share.
 pub struct Context {
@@ -29,13 +29,12 @@ pub struct Context {
 }
 
 /// Dispatches one request; returns the status and JSON body.
-pub fn dispatch(ctx: &Context, req: &mut Request, path: &str, query: &str) -> (u16, Value) {
-    let method = req.method().clone();
-    let outcome = match (&method, path) {
-        (Method::Post, "/api/v1/register") => register(ctx, req),
-        (Method::Post, "/api/v1/submit") => submit(ctx, req),
-        (Method::Get, "/api/v1/history") => history(ctx, query),
-        (Method::Get, _) if result_id(path).is_some() => {
+pub fn dispatch(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -> (u16, Value) {
+    let outcome = match (req.head.method.as_str(), path) {
+        ("POST", "/api/v1/register") => register(ctx, req),
+        ("POST", "/api/v1/submit") => submit(ctx, req),
+        ("GET", "/api/v1/history") => history(ctx, query),
+        ("GET", _) if result_id(path).is_some() => {
             views::result(&ctx.judge, result_id(path).unwrap_or_default()).map(|r| wire(&r))
         }
         _ if is_route(path) => Err(ApiError::new(405, "Method Not Allowed")),
@@ -60,40 +59,32 @@ fn is_route(path: &str) -> bool {
 }
 
 fn too_large(limit: u64) -> ApiError {
-    ApiError::new(
-        413,
-        format!("Request body too large: the limit is {limit} bytes"),
-    )
+    ApiError::new(413, too_large_message(limit))
 }
 
-fn register(ctx: &Context, req: &mut Request) -> Result<Value, ApiError> {
-    if req.body_length().is_some_and(|n| n as u64 > MAX_JSON) {
-        return Err(too_large(MAX_JSON));
-    }
+fn register(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
+    req.body.limit_to(MAX_JSON);
     let mut body = Vec::new();
-    req.as_reader()
-        .take(MAX_JSON + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| ApiError::new(400, format!("Could not read the request body: {e}")))?;
-    if body.len() as u64 > MAX_JSON {
-        return Err(too_large(MAX_JSON));
-    }
+    req.body.read_to_end(&mut body).map_err(|e| {
+        if is_too_large(&e) {
+            too_large(MAX_JSON)
+        } else {
+            ApiError::new(400, format!("Could not read the request body: {e}"))
+        }
+    })?;
     let (reg, secret) = parse_register(&body)?;
     let token = ctx.judge.register(reg, &secret)?;
     Ok(wire(&RegisterResponse { token }))
 }
 
-fn submit(ctx: &Context, req: &mut Request) -> Result<Value, ApiError> {
-    if req.body_length().is_some_and(|n| n as u64 > ctx.max_upload) {
+fn submit(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
+    if req.body.declared_len().is_some_and(|n| n > ctx.max_upload) {
         return Err(too_large(ctx.max_upload));
     }
-    let content_type = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Content-Type"))
-        .map(|h| h.value.as_str().to_owned());
+    req.body.limit_to(ctx.max_upload);
+    let content_type = req.head.header("content-type").map(str::to_owned);
     let form = multipart::read_submit_form(
-        req,
+        &mut req.body,
         content_type.as_deref(),
         ctx.max_upload,
         ctx.judge.uploads_dir(),

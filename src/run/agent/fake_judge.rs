@@ -2,10 +2,14 @@
 //! submit and history, a sequence of answers for result polls, and a record of what it received.
 
 use std::collections::VecDeque;
+use std::io::Read;
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::http::{Limits, Request, Response, Server};
 
 /// A canned HTTP answer.
 #[derive(Debug, Clone)]
@@ -64,25 +68,38 @@ impl Received {
 
 pub(super) struct FakeJudge {
     pub url: String,
-    server: Arc<tiny_http::Server>,
+    server: Option<Server>,
     received: Arc<Mutex<Vec<Received>>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl FakeJudge {
     pub(super) fn start(script: Script) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
-        let thread = {
-            let (server, received) = (Arc::clone(&server), Arc::clone(&received));
-            std::thread::spawn(move || serve(&server, &script, &received))
+        let results = Mutex::new(script.results.iter().cloned().collect::<VecDeque<_>>());
+        let log = Arc::clone(&received);
+        let handler = move |req: &mut Request<'_>, res: &mut Response<'_>| {
+            let mut body = Vec::new();
+            req.body.read_to_end(&mut body)?;
+            let reply = answer(&script, &results, req.head.path());
+            log.lock().unwrap().push(Received {
+                method: req.head.method.clone(),
+                url: req.head.target.clone(),
+                body,
+            });
+            res.send(reply.status, "application/json", reply.body.as_bytes())
         };
+        let server = Server::start(
+            listener,
+            "fake-judge",
+            Limits::new(64 << 20),
+            Arc::new(handler),
+        );
         Self {
             url,
-            server,
+            server: Some(server.unwrap()),
             received,
-            thread: Some(thread),
         }
     }
 
@@ -93,48 +110,31 @@ impl FakeJudge {
 
 impl Drop for FakeJudge {
     fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(server) = self.server.take() {
+            let _ = server.stop(Duration::from_secs(5));
         }
     }
 }
 
-fn serve(server: &tiny_http::Server, script: &Script, received: &Mutex<Vec<Received>>) {
-    let mut results: VecDeque<Reply> = script.results.iter().cloned().collect();
-    for mut request in server.incoming_requests() {
-        let mut body = Vec::new();
-        let _ = request.as_reader().read_to_end(&mut body);
-        let url = request.url().to_owned();
-        let path = url.split('?').next().unwrap_or_default().to_owned();
-        let reply = if path == "/api/v1/submit" {
-            script.submit.clone()
-        } else if path == "/api/v1/history" {
-            script.history.clone()
-        } else if path.starts_with("/api/v1/result/") {
-            if results.len() > 1 {
-                results.pop_front().unwrap()
-            } else {
-                results.front().cloned().unwrap_or(Reply {
-                    status: 404,
-                    body: r#"{"detail":"Submission not found"}"#.into(),
-                })
-            }
+fn answer(script: &Script, results: &Mutex<VecDeque<Reply>>, path: &str) -> Reply {
+    if path == "/api/v1/submit" {
+        script.submit.clone()
+    } else if path == "/api/v1/history" {
+        script.history.clone()
+    } else if path.starts_with("/api/v1/result/") {
+        let mut results = results.lock().unwrap();
+        if results.len() > 1 {
+            results.pop_front().unwrap()
         } else {
-            Reply {
+            results.front().cloned().unwrap_or(Reply {
                 status: 404,
-                body: r#"{"detail":"Not Found"}"#.into(),
-            }
-        };
-        received.lock().unwrap().push(Received {
-            method: request.method().to_string(),
-            url,
-            body,
-        });
-        let header = tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
-        let response = tiny_http::Response::from_string(reply.body)
-            .with_status_code(reply.status)
-            .with_header(header);
-        let _ = request.respond(response);
+                body: r#"{"detail":"Submission not found"}"#.into(),
+            })
+        }
+    } else {
+        Reply {
+            status: 404,
+            body: r#"{"detail":"Not Found"}"#.into(),
+        }
     }
 }
