@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::body::Body;
+use super::handler::{Request, Shared};
 use super::head::{self, is_timeout, Framing, HeadError};
 use super::response::{self, BodyFraming, Response};
-use super::server::{Request, Shared};
 
 /// How often an idle connection checks for shutdown.
 const IDLE_POLL: Duration = Duration::from_millis(200);

@@ -5,6 +5,7 @@
 mod body;
 mod chunked;
 mod conn;
+mod handler;
 mod head;
 mod limits;
 mod response;
@@ -13,7 +14,8 @@ mod server;
 pub use body::{is_too_large, Body, TooLarge};
 pub use chunked::ChunkedDecoder;
 pub use conn::too_large_message;
+pub use handler::{Handler, Request};
 pub use head::{parse_head, read_head, Framing, Head, HeadError};
 pub use limits::*;
 pub use response::{reason_phrase, BodyFraming, Response};
-pub use server::{Handler, Request, Server, ShutdownHandle};
+pub use server::{Server, ShutdownHandle};
