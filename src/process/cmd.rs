@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use crate::redact::MASK;
 
+/// Leading and trailing bytes of each of stdout and stderr a command keeps in memory unless told
+/// otherwise ([`Cmd::keep_output`]): every command's output is bounded, whoever controls it.
+pub const KEEP_OUTPUT: (usize, usize) = (8 << 20, 8 << 20);
+
 /// The value of one environment variable set for a command.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EnvValue {
@@ -47,6 +51,9 @@ pub struct Cmd {
     env: Vec<(String, EnvValue)>,
     stdin: Option<Vec<u8>>,
     stdin_secret: bool,
+    stdin_file: Option<PathBuf>,
+    stdout_file: Option<(PathBuf, u64)>,
+    keep: (usize, usize),
     cwd: Option<PathBuf>,
     mutates: bool,
     timeout: Option<Duration>,
@@ -62,6 +69,9 @@ impl Cmd {
             env: Vec::new(),
             stdin: None,
             stdin_secret: false,
+            stdin_file: None,
+            stdout_file: None,
+            keep: KEEP_OUTPUT,
             cwd: None,
             mutates: true,
             timeout: None,
@@ -113,6 +123,7 @@ impl Cmd {
     pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
         self.stdin_secret = false;
+        self.stdin_file = None;
         self
     }
 
@@ -121,6 +132,33 @@ impl Cmd {
     pub fn secret_stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
         self.stdin_secret = true;
+        self.stdin_file = None;
+        self
+    }
+
+    /// Feeds the content of this file on stdin (large inputs: never held in memory).
+    #[must_use]
+    pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.stdin = None;
+        self.stdin_secret = false;
+        self.stdin_file = Some(path.into());
+        self
+    }
+
+    /// Writes stdout to this file (created or truncated) instead of memory; a process that
+    /// writes more than `max_bytes` is killed and the command fails with
+    /// [`ProcessError::OutputLimit`](super::ProcessError::OutputLimit).
+    #[must_use]
+    pub fn stdout_file(mut self, path: impl Into<PathBuf>, max_bytes: u64) -> Self {
+        self.stdout_file = Some((path.into(), max_bytes));
+        self
+    }
+
+    /// Keeps at most the first `head` and the last `tail` bytes of each of stdout and stderr in
+    /// [`Output`](super::Output) (default [`KEEP_OUTPUT`]); streamed lines see everything.
+    #[must_use]
+    pub fn keep_output(mut self, head: usize, tail: usize) -> Self {
+        self.keep = (head, tail);
         self
     }
 
@@ -188,6 +226,26 @@ impl Cmd {
     #[must_use]
     pub fn get_stdin(&self) -> Option<&[u8]> {
         self.stdin.as_deref()
+    }
+
+    /// The file fed on stdin, if any.
+    #[must_use]
+    pub fn get_stdin_file(&self) -> Option<&Path> {
+        self.stdin_file.as_deref()
+    }
+
+    /// The file stdout goes to and the most bytes it may hold, if stdout goes to a file.
+    #[must_use]
+    pub fn get_stdout_file(&self) -> Option<(&Path, u64)> {
+        self.stdout_file
+            .as_ref()
+            .map(|(p, max)| (p.as_path(), *max))
+    }
+
+    /// How many leading and trailing bytes of each stream are kept in memory.
+    #[must_use]
+    pub fn get_keep_output(&self) -> (usize, usize) {
+        self.keep
     }
 
     /// Whether the stdin bytes must never be shown.
@@ -259,6 +317,9 @@ impl fmt::Debug for Cmd {
             .field("env", &self.env)
             .field("stdin", &stdin)
             .field("stdin_secret", &self.stdin_secret)
+            .field("stdin_file", &self.stdin_file)
+            .field("stdout_file", &self.stdout_file)
+            .field("keep", &self.keep)
             .field("cwd", &self.cwd)
             .field("mutates", &self.mutates)
             .field("timeout", &self.timeout)

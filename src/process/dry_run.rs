@@ -96,6 +96,12 @@ pub fn script_text(cmd: &Cmd) -> String {
 
 fn command_text(cmd: &Cmd) -> String {
     let line = cmd.to_script_line();
+    if let Some(path) = cmd.get_stdin_file() {
+        return format!(
+            "{line} < {}\n",
+            crate::shell::quote(&path.to_string_lossy())
+        );
+    }
     let Some(stdin) = cmd.get_stdin() else {
         return format!("{line}\n");
     };

@@ -58,6 +58,14 @@ pub enum ProcessError {
         /// The timeout it exceeded.
         after: Duration,
     },
+    /// The process wrote more to its stdout file than allowed and was killed.
+    #[error("`{cmd}` wrote more than {limit} bytes to stdout and was killed")]
+    OutputLimit {
+        /// The command that wrote too much.
+        cmd: Box<Cmd>,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Dry-run could not print the script line for a command.
     #[error("could not write the dry-run line for `{cmd}`")]
     DryRunWrite {
@@ -119,6 +127,7 @@ impl ProcessError {
             | Self::Exit { cmd, .. }
             | Self::Signal { cmd, .. }
             | Self::Timeout { cmd, .. }
+            | Self::OutputLimit { cmd, .. }
             | Self::DryRunWrite { cmd, .. } => cmd,
         }
     }

@@ -1,6 +1,7 @@
 //! The only place that starts subprocesses: [`Cmd`] (plain data), the [`Runner`] trait and
 //! its real, dry-run and recording implementations, and errors that name the command.
 
+mod capture;
 mod cmd;
 mod display;
 mod dry_run;
@@ -13,7 +14,8 @@ mod spawn;
 
 use std::sync::Arc;
 
-pub use cmd::{Cmd, EnvValue};
+pub use capture::HeadTail;
+pub use cmd::{Cmd, EnvValue, KEEP_OUTPUT};
 pub use dry_run::{script_text, DryRunRunner, SCRIPT_HEADER};
 pub use error::ProcessError;
 pub use output::{ExitStatus, Output, Stream};

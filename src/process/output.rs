@@ -108,9 +108,10 @@ pub enum Stream {
 pub struct Output {
     /// How the process ended.
     pub status: ExitStatus,
-    /// Everything written to stdout.
+    /// What was written to stdout (its head and tail only, if it was longer than
+    /// [`Cmd::keep_output`](super::Cmd::keep_output) allows).
     pub stdout: Vec<u8>,
-    /// Everything written to stderr.
+    /// What was written to stderr (its head and tail if it was long).
     pub stderr: Vec<u8>,
 }
 

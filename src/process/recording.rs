@@ -183,10 +183,10 @@ impl RecordingRunner {
         });
         if let Some(rule) = rule {
             rule.used.fetch_add(1, Ordering::SeqCst);
-            return (rule.reply)(cmd);
+            return (rule.reply)(cmd).and_then(|o| to_stdout_file(cmd, o));
         }
         if let Some(reply) = &self.fallback {
-            return reply(cmd);
+            return reply(cmd).and_then(|o| to_stdout_file(cmd, o));
         }
         let line = cmd.to_string();
         self.unexpected
@@ -195,6 +195,26 @@ impl RecordingRunner {
             .push(line.clone());
         panic!("RecordingRunner: unexpected command `{line}`");
     }
+}
+
+/// A scripted reply's stdout goes where the command sends it, under the same limit as for real.
+fn to_stdout_file(cmd: &Cmd, mut output: Output) -> Result<Output, ProcessError> {
+    let Some((path, max)) = cmd.get_stdout_file() else {
+        return Ok(output);
+    };
+    if output.stdout.len() as u64 > max {
+        return Err(ProcessError::OutputLimit {
+            cmd: Box::new(cmd.clone()),
+            limit: max,
+        });
+    }
+    std::fs::write(path, std::mem::take(&mut output.stdout)).map_err(|source| {
+        ProcessError::Io {
+            cmd: Box::new(cmd.clone()),
+            source,
+        }
+    })?;
+    Ok(output)
 }
 
 impl Drop for RecordingRunner {

@@ -1,24 +1,37 @@
 //! The one spawn path: runs a [`Cmd`] with stdout and stderr on pipes, handing each line to an
 //! optional callback as it arrives: one thread per pipe (so neither can fill up and block the
-//! child), one for stdin; a deadline kills the child.
+//! child), one for stdin; a deadline kills the child. What is kept in memory is bounded
+//! ([`HeadTail`]); stdout can go to a file with a size limit instead.
 
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use super::capture::HeadTail;
 use super::cmd::Cmd;
 use super::error::ProcessError;
 use super::output::{ExitStatus, Output, Stream};
 
 /// A line longer than this is delivered in pieces.
 const MAX_LINE: u64 = 64 * 1024;
+/// Chunks in flight between the pipe threads and the caller: a child that writes faster than
+/// the caller consumes waits (memory stays bounded by this many `MAX_LINE`s).
+const CHANNEL_CHUNKS: usize = 64;
 /// Longest pause between two checks whether a process with a timeout has exited.
 const MAX_POLL: Duration = Duration::from_millis(50);
 
-type Chunk = (Stream, Vec<u8>);
+/// What a pipe thread reports: a line (or a piece of a long one), or that stdout went over the
+/// limit of its file.
+enum Chunk {
+    Line(Stream, Vec<u8>),
+    Overflow(u64),
+    /// Stdout could not be written to its file.
+    Sink(io::Error),
+}
 /// The caller's per-line callback.
 type OnLine<'a> = &'a mut dyn FnMut(Stream, &str);
 
@@ -30,36 +43,47 @@ pub(super) fn run(cmd: &Cmd, mut on_line: Option<OnLine<'_>>) -> Result<Output, 
         cmd: Box::new(cmd.clone()),
         source,
     };
+    let sink = match cmd.get_stdout_file() {
+        Some((path, max)) => Some((File::create(path).map_err(io_error)?, max)),
+        None => None,
+    };
     let mut child = spawn(cmd)?;
     if let Some(pipe) = child.stdin.take() {
         feed(pipe, cmd.get_stdin().unwrap_or_default().to_vec());
     }
-    let (tx, rx) = mpsc::channel();
-    let readers = [
-        child
-            .stdout
-            .take()
-            .map(|p| read_lines(p, Stream::Stdout, tx.clone())),
-        child
-            .stderr
-            .take()
-            .map(|p| read_lines(p, Stream::Stderr, tx)),
-    ];
+    let (tx, rx) = mpsc::sync_channel(CHANNEL_CHUNKS);
+    let stdout = child.stdout.take().map(|p| match sink {
+        Some((file, max)) => write_file(p, file, max, tx.clone()),
+        None => read_lines(p, Stream::Stdout, tx.clone()),
+    });
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| read_lines(p, Stream::Stderr, tx));
     let deadline = cmd.get_timeout().map(|limit| Instant::now() + limit);
-    let mut output = Output::empty();
+    let (head, tail) = cmd.get_keep_output();
+    let mut kept = [HeadTail::new(head, tail), HeadTail::new(head, tail)];
     loop {
         let (stream, chunk) = match next_chunk(&rx, deadline) {
-            Next::Chunk(chunk) => chunk,
+            Next::Chunk(Chunk::Line(stream, chunk)) => (stream, chunk),
+            Next::Chunk(Chunk::Overflow(limit)) => {
+                let _ = kill(&mut child, cmd);
+                return Err(ProcessError::OutputLimit {
+                    cmd: Box::new(cmd.clone()),
+                    limit,
+                });
+            }
+            Next::Chunk(Chunk::Sink(source)) => {
+                let _ = kill(&mut child, cmd);
+                return Err(io_error(source));
+            }
             Next::Closed => break,
             Next::TimedOut => return Err(kill(&mut child, cmd)),
         };
         if let Some(on_line) = on_line.as_mut() {
             on_line(stream, line_text(&chunk).as_ref());
         }
-        match stream {
-            Stream::Stdout => output.stdout.extend(chunk),
-            Stream::Stderr => output.stderr.extend(chunk),
-        }
+        kept[usize::from(stream == Stream::Stderr)].push(&chunk);
     }
     let exited = match deadline {
         Some(deadline) => poll_until(deadline, || Ok(child.try_wait()?.is_some())),
@@ -68,13 +92,18 @@ pub(super) fn run(cmd: &Cmd, mut on_line: Option<OnLine<'_>>) -> Result<Output, 
     if !exited.map_err(io_error)? {
         return Err(kill(&mut child, cmd));
     }
-    output.status = ExitStatus::from(child.wait().map_err(io_error)?);
+    let status = ExitStatus::from(child.wait().map_err(io_error)?);
     // Both pipes are closed, so the readers are done. The stdin feeder is not awaited: a
     // grandchild may hold stdin open without reading, and it ends when the pipe closes.
-    for handle in readers.into_iter().flatten() {
+    for handle in [stdout, stderr].into_iter().flatten() {
         let _ = handle.join();
     }
-    Ok(output)
+    let [out, err] = kept;
+    Ok(Output {
+        status,
+        stdout: out.into_bytes(),
+        stderr: err.into_bytes(),
+    })
 }
 
 /// Starts `cmd` with all three standard streams on pipes (stdin: `/dev/null` if unused).
@@ -86,10 +115,7 @@ fn spawn(cmd: &Cmd) -> Result<Child, ProcessError> {
         .args(cmd.get_args())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .stdin(match cmd.get_stdin() {
-            Some(_) => Stdio::piped(),
-            None => Stdio::null(),
-        });
+        .stdin(stdin_of(cmd)?);
     for (key, value) in cmd.get_env() {
         command.env(key, &value.value);
     }
@@ -100,6 +126,22 @@ fn spawn(cmd: &Cmd) -> Result<Child, ProcessError> {
     #[allow(clippy::disallowed_methods)]
     let child = command.spawn();
     child.map_err(|err| ProcessError::spawn(cmd, err))
+}
+
+/// The child's stdin: a pipe for bytes, the file to read, or `/dev/null`.
+fn stdin_of(cmd: &Cmd) -> Result<Stdio, ProcessError> {
+    Ok(match (cmd.get_stdin(), cmd.get_stdin_file()) {
+        (Some(_), _) => Stdio::piped(),
+        (None, Some(path)) => Stdio::from(open(cmd, path)?),
+        (None, None) => Stdio::null(),
+    })
+}
+
+fn open(cmd: &Cmd, path: &Path) -> Result<File, ProcessError> {
+    File::open(path).map_err(|source| ProcessError::Io {
+        cmd: Box::new(cmd.clone()),
+        source,
+    })
 }
 
 /// A relative program path with a cwd is resolved against this process's directory, not the
@@ -158,7 +200,7 @@ fn feed(mut pipe: ChildStdin, bytes: Vec<u8>) {
 fn read_lines(
     pipe: impl Read + Send + 'static,
     stream: Stream,
-    tx: Sender<Chunk>,
+    tx: SyncSender<Chunk>,
 ) -> JoinHandle<()> {
     thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
@@ -167,11 +209,30 @@ fn read_lines(
             match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
-                    if tx.send((stream, line)).is_err() {
+                    if tx.send(Chunk::Line(stream, line)).is_err() {
                         break;
                     }
                 }
             }
+        }
+    })
+}
+
+/// Copies `pipe` into `file` until it closes; past `max` bytes, reports an overflow and stops.
+fn write_file(
+    mut pipe: impl Read + Send + 'static,
+    mut file: File,
+    max: u64,
+    tx: SyncSender<Chunk>,
+) -> JoinHandle<()> {
+    thread::spawn(move || {
+        let copied = io::copy(&mut (&mut pipe).take(max), &mut file);
+        let mut probe = [0u8; 1];
+        let over = copied.is_ok() && matches!(pipe.read(&mut probe), Ok(n) if n > 0);
+        if over {
+            let _ = tx.send(Chunk::Overflow(max));
+        } else if let Err(err) = copied.and_then(|_| file.flush()) {
+            let _ = tx.send(Chunk::Sink(err));
         }
     })
 }

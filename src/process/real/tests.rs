@@ -188,3 +188,49 @@ fn streaming_delivers_lines_while_the_process_runs() {
     result.expect("child saw the marker before timing out");
     assert_eq!(lines, ["first", "second"]);
 }
+
+/// A flood on stdout and stderr: streamed lines see all of it, memory keeps a head and a tail.
+#[test]
+fn kept_output_is_bounded_and_streaming_sees_every_line() {
+    let script = "i=0; while [ $i -lt 2000 ]; do echo line$i; echo err$i >&2; i=$((i+1)); done";
+    let cmd = sh(script).keep_output(100, 100);
+    let (result, lines) = stream(&cmd);
+    let out = result.expect("exit 0");
+    assert_eq!(lines.len(), 4000);
+    assert!(
+        out.stdout.len() <= 200 && out.stderr.len() <= 200,
+        "{out:?}"
+    );
+    assert!(out.stdout.starts_with(b"line0\n"));
+    assert!(out.stdout.ends_with(b"line1999\n"));
+    assert!(out.stderr.ends_with(b"err1999\n"));
+}
+
+#[test]
+fn stdout_goes_to_a_file_up_to_its_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out");
+    let out = run(&sh("echo hello; echo err >&2").stdout_file(&path, 6)).expect("exit 0");
+    assert_eq!(std::fs::read(&path).unwrap(), b"hello\n");
+    assert!(out.stdout.is_empty());
+    assert_eq!(out.stderr, b"err\n");
+
+    let endless = sh("yes")
+        .stdout_file(&path, 1 << 20)
+        .timeout(Duration::from_secs(20));
+    let err = run(&endless).expect_err("over the limit");
+    assert!(
+        matches!(err, ProcessError::OutputLimit { limit, .. } if limit == 1 << 20),
+        "{err}"
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 1 << 20);
+}
+
+#[test]
+fn stdin_can_come_from_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("in");
+    std::fs::write(&path, b"from a file\n").unwrap();
+    let out = run(&Cmd::new("cat").stdin_file(&path)).expect("exit 0");
+    assert_eq!(out.stdout, b"from a file\n");
+}
