@@ -82,12 +82,36 @@ fn start_exec_copy_and_remove() {
 
     sb.copy_in(&name, "/tmp", tar_with("dir/file.txt", "payload\n"))
         .unwrap();
-    let tar = sb.copy_out(&name, "/tmp/dir/file.txt").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.tar");
+    sb.copy_out(&name, "/tmp/dir/file.txt", &out, 1 << 20)
+        .unwrap();
+    let tar = std::fs::read(&out).unwrap();
     let mut archive = tar::Archive::new(tar.as_slice());
     let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
     let mut text = String::new();
     entry.read_to_string(&mut text).unwrap();
     assert_eq!(text, "payload\n");
+    let err = sb
+        .copy_out(&name, "/tmp/dir/file.txt", &out, 1000)
+        .expect_err("a tar stream over 1000 bytes");
+    assert!(
+        matches!(
+            err,
+            sforge::sandbox::SandboxError::TooLarge { max: 1000, .. }
+        ),
+        "{err}"
+    );
+    assert!(std::fs::metadata(&out).unwrap().len() <= 1000);
+    let file = dir.path().join("in.tar");
+    std::fs::write(&file, tar_with("from-file.txt", "streamed\n")).unwrap();
+    sb.copy_in_file(&name, "/tmp", &file).unwrap();
+    sb.copy_out(&name, "/tmp/from-file.txt", &out, 1 << 20)
+        .unwrap();
+    assert!(std::fs::read(&out)
+        .unwrap()
+        .windows(9)
+        .any(|w| w == b"streamed\n"));
 
     assert_eq!(sb.logs(&name).unwrap(), "", "the keep-alive prints nothing");
 

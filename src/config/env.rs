@@ -163,6 +163,12 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
         k8s_start_timeout: r.parsed("SFORGE_K8S_START_TIMEOUT", |t| {
             parse::whole::<u64>(t, "a whole number of seconds, e.g. 300")
         })?,
+        snapshot_max_mib: r.parsed("SFORGE_SNAPSHOT_MAX_MIB", |t| {
+            parse::whole::<u64>(t, "a whole number of MiB, e.g. 256")
+        })?,
+        snapshot_timeout: r.parsed("SFORGE_SNAPSHOT_TIMEOUT", |t| {
+            parse::whole::<u64>(t, "a whole number of seconds, e.g. 300")
+        })?,
         log_dir: r.parsed("SFORGE_LOG_DIR", |t| Ok(PathBuf::from(t)))?,
         tasks_dir: r.parsed("SFORGE_TASKS_DIR", |t| Ok(PathBuf::from(t)))?,
         ..Layer::default()

@@ -221,6 +221,11 @@ settings! {
     submission_cooldown: Option<u64> = None;
     judge_url: String = DEFAULT_JUDGE_URL.to_owned();
     stagger: Option<u64> = None;
+    /// Largest snapshot of the agent's code (`.tar.gz`, MiB) taken for auto rounds and the final
+    /// archive; a larger one is refused as the agent's doing (docs/security.md#bounded-reads).
+    snapshot_max_mib: u64 = 256;
+    /// Seconds `tar` may take to make that snapshot in the Work container.
+    snapshot_timeout: u64 = 300;
     // Network isolation.
     /// The iptables and ip6tables programs (`sudo -n` is put in front unless sforge runs as root).
     iptables: String = "iptables".to_owned();

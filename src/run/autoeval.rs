@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::error::RunError;
 use super::judge_client::JudgeClient;
-use super::workspace::snapshot;
+use super::workspace::{snapshot, SnapshotLimits};
 use crate::sandbox::Sandbox;
 use crate::task::Task;
 
@@ -29,6 +29,9 @@ pub struct AutoEvalJob {
     pub token: String,
     /// `auto_eval_ticks.log`.
     pub ticks_log: PathBuf,
+    pub limits: SnapshotLimits,
+    /// Where each snapshot is written before it is submitted (removed afterwards).
+    pub scratch: PathBuf,
 }
 
 impl AutoEval {
@@ -51,12 +54,22 @@ impl AutoEval {
 
 /// One round: snapshot, submit, log a line in `auto_eval_ticks.log`.
 fn tick(job: &AutoEvalJob) {
-    let line = match snapshot(&*job.sandbox, &job.container, &job.task).and_then(|bytes| {
+    let submitted = snapshot(
+        &*job.sandbox,
+        &job.container,
+        &job.task,
+        job.limits,
+        &job.scratch,
+    )
+    .map_err(RunError::from)
+    .and_then(|size| {
         job.client
-            .submit(&job.token, &bytes, "auto")
-            .map(|s| (bytes.len(), s))
+            .submit_file(&job.token, &job.scratch, "auto")
+            .map(|s| (size, s))
             .map_err(RunError::from)
-    }) {
+    });
+    let _ = std::fs::remove_file(&job.scratch);
+    let line = match submitted {
         Ok((size, s)) => format!(
             "submitted {size} bytes -> {} round={}",
             s.submission_id, s.round_id

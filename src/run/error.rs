@@ -44,6 +44,8 @@ pub enum RunError {
     Isolation(#[from] IsolationError),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Copy(#[from] super::workspace::CopyError),
     #[error("cannot list the local docker images (is the docker daemon running?): {0}")]
     ImageList(#[source] ProcessError),
     #[error(transparent)]

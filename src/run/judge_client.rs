@@ -1,6 +1,8 @@
 //! HTTP client of the judge API as `sforge run` uses it: register, auto submissions, results and
 //! history (the admin view), with the retries of SForge 1.0 for registration.
 
+use std::fmt::Write as _;
+use std::io::Read;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -44,8 +46,8 @@ pub enum JudgeClientError {
     Answer(String),
     #[error("cannot register with the judge at {base}: {last}")]
     Register { base: String, last: String },
-    #[error("cannot make a multipart boundary: {0}")]
-    Random(#[from] std::io::Error),
+    #[error("cannot make or read the submission: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl JudgeClient {
@@ -133,20 +135,45 @@ impl JudgeClient {
         archive: &[u8],
         kind: &str,
     ) -> Result<Submitted, JudgeClientError> {
+        self.submit_from(token, archive, archive.len() as u64, kind)
+    }
+
+    /// Submit the archive file at `path`, streamed from disk (never held in memory).
+    pub fn submit_file(
+        &self,
+        token: &str,
+        path: &std::path::Path,
+        kind: &str,
+    ) -> Result<Submitted, JudgeClientError> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        self.submit_from(token, file, len, kind)
+    }
+
+    /// The multipart request around `len` bytes of `archive`, sent as they are read.
+    fn submit_from(
+        &self,
+        token: &str,
+        archive: impl Read,
+        len: u64,
+        kind: &str,
+    ) -> Result<Submitted, JudgeClientError> {
         let boundary = format!("sforge-{}", crate::ids::random_hex(16)?);
-        let mut body = Vec::with_capacity(archive.len() + 512);
+        let mut head = String::new();
         for (name, value) in [
             ("token", token),
             ("kind", kind),
             ("admin_secret", self.admin_secret.as_str()),
         ] {
-            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+            let _ = write!(head, "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
         }
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"archive.tar.gz\"\r\nContent-Type: application/gzip\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(archive);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let _ = write!(head, "--{boundary}\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"archive.tar.gz\"\r\nContent-Type: application/gzip\r\n\r\n");
+        let tail = format!("\r\n--{boundary}--\r\n");
+        let total = head.len() as u64 + len + tail.len() as u64;
+        let body = head
+            .as_bytes()
+            .chain(archive.take(len))
+            .chain(tail.as_bytes());
         let resp = self
             .agent
             .post(&self.url("submit"))
@@ -154,7 +181,8 @@ impl JudgeClient {
                 "Content-Type",
                 &format!("multipart/form-data; boundary={boundary}"),
             )
-            .send_bytes(&body)
+            .set("Content-Length", &total.to_string())
+            .send(body)
             .map_err(describe)?;
         resp.into_json().map_err(answer)
     }

@@ -16,7 +16,12 @@ use super::judge_client::Registration;
 use super::outputs::{write_json, FinalResult};
 use super::prepare::AgentPlan;
 use super::prepare::TaskPlan;
-use super::workspace::snapshot;
+use super::workspace::{copy_file_out, snapshot, CopyError, SnapshotLimits};
+
+/// The state file `sforge-submit` keeps in the Work container.
+const STATE_FILE: &str = "/tmp/sforge_state.json";
+/// The largest state file copied out (`sforge-submit` writes a few KiB).
+pub const STATE_MAX_BYTES: u64 = 1 << 20;
 use crate::clock;
 use crate::config::Settings;
 use crate::isolation::{Applied, Egress, Isolator, Owner};
@@ -289,6 +294,8 @@ impl TaskRun<'_> {
                 client: self.shared.client.clone(),
                 token: token.to_owned(),
                 ticks_log: dir.join("auto_eval_ticks.log"),
+                limits: SnapshotLimits::from_settings(self.settings),
+                scratch: dir.join("auto_eval_snapshot.tar.gz"),
             })
         });
         let mut env = self.env.clone();
@@ -342,24 +349,22 @@ impl TaskRun<'_> {
     ) -> Result<(), RunError> {
         let dir = self.dir();
         let name = self.container();
-        let archive = snapshot(&**self.sandbox(), &name, self.task).unwrap_or_else(|e| {
-            log.line(&format!("warning: cannot take the final archive: {e}"));
-            Vec::new()
-        });
-        result.archive_size_bytes = archive.len() as u64;
-        let _ = fs::write(dir.join("final_archive.tar.gz"), &archive);
-        if let Ok(state) = self.sandbox().copy_out(&name, "/tmp/sforge_state.json") {
-            let _ = fs::write(
-                dir.join("evolve_state.json"),
-                first_file(&state).unwrap_or_else(|| b"{}".to_vec()),
-            );
-        }
+        let archive = dir.join("final_archive.tar.gz");
+        let limits = SnapshotLimits::from_settings(self.settings);
+        let size =
+            snapshot(&**self.sandbox(), &name, self.task, limits, &archive).unwrap_or_else(|e| {
+                log.line(&format!("warning: cannot take the final archive: {e}"));
+                let _ = fs::write(&archive, b"");
+                0
+            });
+        result.archive_size_bytes = size;
+        self.copy_state(log, &name);
         let stopping = self
             .shared
             .shutdown
             .load(std::sync::atomic::Ordering::SeqCst);
-        if self.shared.final_eval && !archive.is_empty() && !stopping {
-            match self.shared.client.submit(token, &archive, "auto") {
+        if self.shared.final_eval && size > 0 && !stopping {
+            match self.shared.client.submit_file(token, &archive, "auto") {
                 Ok(s) => log.line(&format!("final round {} submitted", s.round_id)),
                 Err(e) => log.line(&format!(
                     "warning: the final round could not be submitted: {e}"
@@ -371,6 +376,19 @@ impl TaskRun<'_> {
         write_json(&path, &history).map_err(|e| RunError::io("write", &path, e))?;
         result.apply_history(&history);
         Ok(())
+    }
+
+    /// `/tmp/sforge_state.json` as `evolve_state.json`, at most [`STATE_MAX_BYTES`]; a missing
+    /// file is no error, a larger one is the agent's doing and is logged, not copied.
+    fn copy_state(&self, log: &RunLog, name: &str) {
+        let dest = self.dir().join("evolve_state.json");
+        match copy_file_out(&**self.sandbox(), name, STATE_FILE, &dest, STATE_MAX_BYTES) {
+            Ok(_) => {}
+            Err(e @ (CopyError::TooLarge { .. } | CopyError::NotAFile { .. })) => {
+                log.line(&format!("warning: {e}"));
+            }
+            Err(e) => log::debug!("no state file: {e}"),
+        }
     }
 
     /// Wait (bounded) until the judge has graded everything of this run; the final history.
@@ -399,15 +417,6 @@ impl TaskRun<'_> {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
-}
-
-fn first_file(tar: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut archive = tar::Archive::new(tar);
-    let mut entry = archive.entries().ok()?.next()?.ok()?;
-    let mut bytes = Vec::new();
-    entry.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
 }
 
 fn add_phase(phases: &mut BTreeMap<String, f64>, name: &str, started: Instant) {

@@ -1,10 +1,11 @@
 //! The Docker sandbox: containers through the docker CLI. Environment values are handed to the
 //! client through its own environment (`-e NAME`), so they are never on a command line.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::watchdog::exec_with_deadline;
-use super::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use super::{copy_out_error, ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
 use crate::process::{Cmd, ProcessError, Runner};
 
 /// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
@@ -136,15 +137,34 @@ impl Sandbox for DockerSandbox {
             .map_err(Self::fail("copy into", name))
     }
 
-    fn copy_out(&self, name: &str, path: &str) -> Result<Vec<u8>, SandboxError> {
+    fn copy_in_file(&self, name: &str, dir: &str, tar: &Path) -> Result<(), SandboxError> {
+        let cmd = self
+            .cmd()
+            .args(["cp".to_owned(), "-".to_owned(), format!("{name}:{dir}")])
+            .stdin_file(tar);
+        self.runner
+            .run(&cmd)
+            .map(drop)
+            .map_err(Self::fail("copy into", name))
+    }
+
+    fn copy_out(
+        &self,
+        name: &str,
+        path: &str,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<(), SandboxError> {
         let cmd = self
             .cmd()
             .args(["cp".to_owned(), format!("{name}:{path}"), "-".to_owned()])
+            .stdout_file(dest, max_bytes)
             .read_only();
-        self.runner
-            .run(&cmd)
-            .map(|o| o.stdout)
-            .map_err(Self::fail("copy out of", name))
+        self.runner.run(&cmd).map(drop).map_err(copy_out_error(
+            name,
+            path,
+            Self::fail("copy out of", name),
+        ))
     }
 
     fn logs(&self, name: &str) -> Result<String, SandboxError> {

@@ -8,6 +8,7 @@ pub mod k8s;
 mod spec;
 mod watchdog;
 
+use std::path::Path;
 use std::time::Duration;
 
 pub use crate::task::Role;
@@ -29,6 +30,13 @@ pub enum SandboxError {
         #[source]
         source: ProcessError,
     },
+    /// What the container handed out was larger than allowed (the container's doing).
+    #[error("{path} in container {name} is larger than {max} bytes; not copied")]
+    TooLarge {
+        name: String,
+        path: String,
+        max: u64,
+    },
     /// The backend refused or gave up (a pod that cannot start, a missing image, bad limits).
     #[error("container {name}: {message}")]
     Failed { name: String, message: String },
@@ -41,6 +49,23 @@ pub struct ExecResult {
     /// The deadline passed and the command was killed (the output is what arrived until then).
     pub timed_out: bool,
     pub elapsed: Duration,
+}
+
+/// [`SandboxError::TooLarge`] for a copy that went over its limit, else the backend's error.
+pub(crate) fn copy_out_error(
+    name: &str,
+    path: &str,
+    fail: impl FnOnce(ProcessError) -> SandboxError,
+) -> impl FnOnce(ProcessError) -> SandboxError {
+    let (name, path) = (name.to_owned(), path.to_owned());
+    move |e| match e {
+        ProcessError::OutputLimit { limit, .. } => SandboxError::TooLarge {
+            name,
+            path,
+            max: limit,
+        },
+        other => fail(other),
+    }
 }
 
 /// A place to run containers: create, exec, copy, remove. Implementations must make `remove`
@@ -61,8 +86,20 @@ pub trait Sandbox: Send + Sync {
     /// Extract an (uncompressed) tar stream into `dir` inside the container.
     fn copy_in(&self, name: &str, dir: &str, tar: Vec<u8>) -> Result<(), SandboxError>;
 
-    /// A tar stream of `path` inside the container.
-    fn copy_out(&self, name: &str, path: &str) -> Result<Vec<u8>, SandboxError>;
+    /// Extract the (uncompressed) tar file `tar` of the host into `dir` inside the container,
+    /// streaming it (large archives are never held in memory).
+    fn copy_in_file(&self, name: &str, dir: &str, tar: &Path) -> Result<(), SandboxError>;
+
+    /// Write a tar stream of `path` inside the container to the host file `dest`, streaming it.
+    /// More than `max_bytes` of tar stream is [`SandboxError::TooLarge`] (whatever arrived stays
+    /// in `dest`, for the caller to remove).
+    fn copy_out(
+        &self,
+        name: &str,
+        path: &str,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<(), SandboxError>;
 
     /// The container's own output (its main process's stdout and stderr).
     fn logs(&self, name: &str) -> Result<String, SandboxError>;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use super::names::{pod_name, policy_name, secret_name};
 use super::status::{assess, PodState};
 use crate::process::{Cmd, ProcessError, Runner};
 use crate::sandbox::watchdog::exec_with_deadline;
-use crate::sandbox::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use crate::sandbox::{copy_out_error, ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
 
 /// Checks that an image reference can be pulled; the error says why not.
 pub type ImageCheck = Arc<dyn Fn(&str) -> Result<(), ImageUnavailable> + Send + Sync>;
@@ -304,15 +305,34 @@ impl Sandbox for K8sSandbox {
             .map_err(fail("copy into", name))
     }
 
-    fn copy_out(&self, name: &str, path: &str) -> Result<Vec<u8>, SandboxError> {
+    fn copy_in_file(&self, name: &str, dir: &str, tar: &Path) -> Result<(), SandboxError> {
+        let cmd = self
+            .kubectl
+            .exec(&pod_name(name), true, untar_argv(dir))
+            .stdin_file(tar);
+        self.runner
+            .run(&cmd)
+            .map(drop)
+            .map_err(fail("copy into", name))
+    }
+
+    fn copy_out(
+        &self,
+        name: &str,
+        path: &str,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<(), SandboxError> {
         let cmd = self
             .kubectl
             .exec(&pod_name(name), false, tar_argv(path))
+            .stdout_file(dest, max_bytes)
             .read_only();
-        self.runner
-            .run(&cmd)
-            .map(|o| o.stdout)
-            .map_err(fail("copy out of", name))
+        self.runner.run(&cmd).map(drop).map_err(copy_out_error(
+            name,
+            path,
+            fail("copy out of", name),
+        ))
     }
 
     fn logs(&self, name: &str) -> Result<String, SandboxError> {

@@ -304,8 +304,11 @@ fn copies_logs_and_preflight_use_the_contract_commands() {
         .copy_in(name, "/work", b"tar".to_vec())
         .expect_err("tar failed");
     assert!(err.to_string().contains("tar: cannot open"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
     assert!(
-        sandbox.copy_out(name, "/work/out").is_err(),
+        sandbox
+            .copy_out(name, "/work/out", &dir.path().join("out.tar"), 1 << 20)
+            .is_err(),
         "copy errors are not ignored"
     );
     assert_eq!(sandbox.logs(name).unwrap(), "hello");
