@@ -1,7 +1,7 @@
 //! `sforge eval`: grade an archive locally in a fresh judge container, without a judge server.
 //! Exit 0 when graded (whatever the score), 1 when the harness could not grade.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,13 +114,9 @@ pub fn evaluate(
 /// The archive as a file: the given path, or stdin (`-`) saved to a temporary file.
 fn stage_archive(arg: &Path) -> anyhow::Result<Staged> {
     if arg == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
+        let mut file = tempfile::NamedTempFile::new().context("cannot create a temporary file")?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)
             .context("cannot read the archive from stdin")?;
-        let file = tempfile::NamedTempFile::new().context("cannot create a temporary file")?;
-        std::fs::write(file.path(), bytes)?;
         return Ok(Staged::Temp(file));
     }
     if !arg.is_file() {

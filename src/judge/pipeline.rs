@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::archive::{sanitize, Limits, Rules};
+use super::archive::{sanitize_in, Limits, Rules};
 use super::container::{judge_container, JudgeLimits};
 use super::error::JudgeError;
-use super::grading::{self, Report};
+use super::grading::{self, GradingOutput, Report};
 use crate::clock::epoch_seconds;
 use crate::config::{Backend, Settings};
 use crate::image::Docker;
@@ -170,7 +170,7 @@ impl Judge {
         };
         let archive = fs::File::open(sub.archive).map_err(JudgeError::ReadArchive)?;
         let _ = fs::copy(sub.archive, dir.join("submission.tar.gz"));
-        let sanitized = match sanitize(archive, &rules, &self.archive_limits) {
+        let sanitized = match sanitize_in(archive, &rules, &self.archive_limits, dir) {
             Ok(s) => s,
             // A malformed or oversized archive is the submitter's problem: graded, invalid.
             Err(e) => return Ok(rejected(sub, dir, &e.to_string())),
@@ -193,11 +193,12 @@ impl Judge {
             self.sandbox.start(&spec)
         })?;
         if !sanitized.accepted.is_empty() {
-            let tar = sanitized.tar;
             retry_once(log, "copy the submission", || {
-                self.sandbox.copy_in(name, &task.cwd, tar.clone())
+                self.sandbox
+                    .copy_in_file(name, &task.cwd, sanitized.tar.path())
             })?;
         }
+        drop(sanitized);
         let script = templates::render(
             "eval.sh",
             minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },
@@ -220,18 +221,23 @@ impl Judge {
             ..ExecSpec::default()
         };
         let submitted_at = epoch_seconds();
-        let mut raw = String::new();
+        let mut output = GradingOutput::default();
         let result = self
             .sandbox
             .exec(name, &exec, &mut |line| {
-                raw.push_str(line);
-                raw.push('\n');
+                output.push_line(line);
                 echo(line);
             })
             .map_err(|e| JudgeError::Evaluate(Box::new(e)))?;
         if result.timed_out {
             log.line(&format!(
                 "evaluation timed out after {timeout}s; grading the partial output"
+            ));
+        }
+        let (raw, cut) = output.finish();
+        if cut > 0 {
+            log.line(&format!(
+                "the evaluation printed too much: {cut} bytes cut from the middle of its output"
             ));
         }
         let _ = fs::write(dir.join("test_output.txt"), &raw);
@@ -244,6 +250,7 @@ impl Judge {
             result.elapsed.as_secs_f64(),
         )
         .map_err(JudgeError::Grade)?;
+        report.output_bytes_cut = cut;
         report.submitted_at = Some(submitted_at);
         finish(task, dir, report)
     }

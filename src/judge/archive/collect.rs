@@ -2,12 +2,14 @@
 //! rules, and keeps the accepted entries (last one wins) until the sanitised tar is written.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
 
 use tar::EntryType;
 
 use super::error::ArchiveError;
-use super::limits::{Limit, Limits};
+use super::limits::{Limit, Limits, MAX_NAME_COMPONENT};
+use super::meta::Names;
 use super::path::{self, PathError};
 use super::rules::{self, Rules};
 
@@ -38,7 +40,11 @@ enum Refusal {
 #[derive(Debug)]
 pub(super) enum Body {
     Dir,
-    File(Vec<u8>),
+    /// `len` bytes at `offset` of the spool file.
+    File {
+        offset: u64,
+        len: u64,
+    },
     /// `target` is written to the tar (relative, canonical); `through` lists the names its
     /// lexical resolution walked through, none of which may be a symlink of this archive.
     Symlink {
@@ -47,6 +53,14 @@ pub(super) enum Body {
     },
     /// The normalised name of an accepted regular file.
     Hardlink(String),
+}
+
+/// What the collector ends with: kept entries in writing order, rejections, and the spool of
+/// file data (rewound).
+pub(super) struct Collected {
+    pub kept: Vec<Kept>,
+    pub rejected: Vec<(String, String)>,
+    pub spool: File,
 }
 
 #[derive(Debug)]
@@ -73,10 +87,14 @@ pub(super) struct Collector<'r, 'a> {
     rejected: Vec<(String, String)>,
     entries: usize,
     declared: u64,
+    /// File data of the kept entries, written as it streams in (memory stays flat).
+    spool: File,
+    spooled: u64,
 }
 
 impl<'r, 'a> Collector<'r, 'a> {
-    pub(super) fn new(rules: &'r Rules<'a>, limits: &'r Limits) -> Self {
+    /// A collector spooling file data to `spool` (an empty, anonymous file).
+    pub(super) fn new(rules: &'r Rules<'a>, limits: &'r Limits, spool: File) -> Self {
         Self {
             rules,
             limits,
@@ -85,21 +103,20 @@ impl<'r, 'a> Collector<'r, 'a> {
             rejected: Vec::new(),
             entries: 0,
             declared: 0,
+            spool,
+            spooled: 0,
         }
     }
 
-    /// Judges one entry; an `Err` refuses the whole submission.
+    /// Judges one entry named `names`; an `Err` refuses the whole submission.
     pub(super) fn add<R: Read>(
         &mut self,
         entry: &mut tar::Entry<'_, R>,
+        names: &Names,
     ) -> Result<(), ArchiveError> {
-        self.charge(entry)?;
-        if entry.header().entry_type().is_pax_global_extensions() {
-            return Ok(()); // archive-wide metadata (`git archive` writes one), not a file
-        }
-        let raw = entry.path_bytes().into_owned();
-        let shown = String::from_utf8_lossy(&raw).into_owned();
-        match self.judge(entry, &raw)? {
+        self.charge(entry, names)?;
+        let shown = String::from_utf8_lossy(&names.path).into_owned();
+        match self.judge(entry, names)? {
             Outcome::Keep(kept) => self.insert(kept),
             Outcome::Skip => {}
             Outcome::Reject(reason) => self.rejected.push((shown, reason)),
@@ -108,7 +125,11 @@ impl<'r, 'a> Collector<'r, 'a> {
     }
 
     /// Counts the entry against the limits before any of its data is read.
-    fn charge<R: Read>(&mut self, entry: &tar::Entry<'_, R>) -> Result<(), ArchiveError> {
+    fn charge<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        names: &Names,
+    ) -> Result<(), ArchiveError> {
         let too_large = |limit, max| Err(ArchiveError::TooLarge { limit, max });
         let limits = self.limits;
         self.entries += 1;
@@ -123,20 +144,20 @@ impl<'r, 'a> Collector<'r, 'a> {
         if self.declared > limits.max_total_bytes {
             return too_large(Limit::TotalBytes, limits.max_total_bytes);
         }
-        let link_len = entry.link_name_bytes().map_or(0, |l| l.len());
-        if entry.path_bytes().len().max(link_len) > limits.max_path_len {
+        let link_len = names.link.as_ref().map_or(0, Vec::len);
+        if names.path.len().max(link_len) > limits.max_path_len {
             return too_large(Limit::PathLength, limits.max_path_len as u64);
         }
         Ok(())
     }
 
     fn judge<R: Read>(
-        &self,
+        &mut self,
         entry: &mut tar::Entry<'_, R>,
-        raw: &[u8],
+        names: &Names,
     ) -> Result<Outcome, ArchiveError> {
         let kind = entry.header().entry_type();
-        let text = match path::decode(raw) {
+        let text = match path::decode(&names.path) {
             Ok(text) => text,
             Err(e) => return Ok(Outcome::Reject(format!("name {e}"))),
         };
@@ -167,7 +188,8 @@ impl<'r, 'a> Collector<'r, 'a> {
         if let Err(denial) = rules::check(&name, self.rules) {
             return Ok(Outcome::Reject(denial.to_string()));
         }
-        let body = match self.body(entry, is_dir, &components)? {
+        extractable(&name, &components, is_dir, self.rules)?;
+        let body = match self.body(entry, names, is_dir, &components)? {
             Ok(body) => body,
             Err(reason) => return Ok(Outcome::Reject(reason.to_string())),
         };
@@ -183,20 +205,22 @@ impl<'r, 'a> Collector<'r, 'a> {
 
     /// The content of an allowed entry, or why its type or link target is refused.
     fn body<R: Read>(
-        &self,
+        &mut self,
         entry: &mut tar::Entry<'_, R>,
+        names: &Names,
         is_dir: bool,
         components: &[&str],
     ) -> Result<Result<Body, Refusal>, ArchiveError> {
         let kind = entry.header().entry_type();
+        let link = names.link.as_deref().unwrap_or_default();
         Ok(if is_dir {
             Ok(Body::Dir)
         } else if is_regular(kind) {
-            Ok(Body::File(read_data(entry)?))
+            Ok(self.spool_data(entry)?)
         } else if kind == EntryType::Symlink {
-            self.symlink(entry, components)
+            self.symlink(link, components)
         } else if kind == EntryType::Link {
-            self.hardlink(entry)
+            self.hardlink(link)
         } else {
             Err(Refusal::EntryType(describe(kind)))
         })
@@ -209,7 +233,7 @@ impl<'r, 'a> Collector<'r, 'a> {
                 Some(Body::Symlink { .. }) => {
                     return Err(Refusal::ParentSymlink(parent.to_owned()));
                 }
-                Some(Body::File(_) | Body::Hardlink(_)) => {
+                Some(Body::File { .. } | Body::Hardlink(_)) => {
                     return Err(Refusal::ParentFile(parent.to_owned()));
                 }
                 Some(Body::Dir) | None => {}
@@ -218,13 +242,8 @@ impl<'r, 'a> Collector<'r, 'a> {
         Ok(())
     }
 
-    fn symlink<R: Read>(
-        &self,
-        entry: &tar::Entry<'_, R>,
-        components: &[&str],
-    ) -> Result<Body, Refusal> {
-        let raw = entry.link_name_bytes().unwrap_or_default();
-        let target = path::decode(&raw).map_err(Refusal::SymlinkTarget)?;
+    fn symlink(&self, raw: &[u8], components: &[&str]) -> Result<Body, Refusal> {
+        let target = path::decode(raw).map_err(Refusal::SymlinkTarget)?;
         let dir = &components[..components.len() - 1];
         let resolved = path::resolve(dir, target).map_err(Refusal::SymlinkTarget)?;
         let name = resolved.components.join("/");
@@ -245,9 +264,8 @@ impl<'r, 'a> Collector<'r, 'a> {
         })
     }
 
-    fn hardlink<R: Read>(&self, entry: &tar::Entry<'_, R>) -> Result<Body, Refusal> {
-        let raw = entry.link_name_bytes().unwrap_or_default();
-        let target = path::decode(&raw)
+    fn hardlink(&self, raw: &[u8]) -> Result<Body, Refusal> {
+        let target = path::decode(raw)
             .and_then(|t| {
                 if t.starts_with('/') {
                     Err(PathError::Absolute)
@@ -259,7 +277,7 @@ impl<'r, 'a> Collector<'r, 'a> {
             .map_err(Refusal::HardlinkTarget)?
             .join("/");
         match self.get(&target).map(|k| &k.body) {
-            Some(Body::File(_)) => Ok(Body::Hardlink(target)),
+            Some(Body::File { .. }) => Ok(Body::Hardlink(target)),
             _ => Err(Refusal::HardlinkNotFile(target)),
         }
     }
@@ -291,9 +309,17 @@ impl<'r, 'a> Collector<'r, 'a> {
             .and_then(|&slot| self.kept[slot].as_ref())
     }
 
+    /// Appends the entry's data to the spool.
+    fn spool_data<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<Body, ArchiveError> {
+        let offset = self.spooled;
+        let len = io::copy(entry, &mut self.spool).map_err(ArchiveError::Corrupt)?;
+        self.spooled += len;
+        Ok(Body::File { offset, len })
+    }
+
     /// Final link checks over the complete archive, then the kept entries in writing order
-    /// (directories by name, files, hard links, symlinks) and the rejections.
-    pub(super) fn finish(mut self) -> (Vec<Kept>, Vec<(String, String)>) {
+    /// (directories by name, files, hard links, symlinks), the rejections and the spool.
+    pub(super) fn finish(mut self) -> Result<Collected, ArchiveError> {
         let symlinks: BTreeSet<String> = self
             .kept
             .iter()
@@ -322,7 +348,13 @@ impl<'r, 'a> Collector<'r, 'a> {
             (Body::Dir, Body::Dir) => a.name.cmp(&b.name),
             _ => rank(&a.body).cmp(&rank(&b.body)),
         });
-        (kept, self.rejected)
+        self.spool.flush().map_err(ArchiveError::Write)?;
+        self.spool.rewind().map_err(ArchiveError::Write)?;
+        Ok(Collected {
+            kept,
+            rejected: self.rejected,
+            spool: self.spool,
+        })
     }
 
     /// A symlink whose target passes through another symlink, or a hard link whose target was
@@ -334,12 +366,12 @@ impl<'r, 'a> Collector<'r, 'a> {
                 .find(|a| symlinks.contains(*a))
                 .map(|a| format!("symlink target passes through the symlink `{a}`")),
             Body::Hardlink(target) => match self.get(target).map(|k| &k.body) {
-                Some(Body::File(_)) => None,
+                Some(Body::File { .. }) => None,
                 _ => Some(format!(
                     "hardlink target `{target}` was replaced later in this archive"
                 )),
             },
-            Body::Dir | Body::File(_) => None,
+            Body::Dir | Body::File { .. } => None,
         }
     }
 }
@@ -349,7 +381,7 @@ impl<'r, 'a> Collector<'r, 'a> {
 fn rank(body: &Body) -> u8 {
     match body {
         Body::Dir => 0,
-        Body::File(_) => 1,
+        Body::File { .. } => 1,
         Body::Hardlink(_) => 2,
         Body::Symlink { .. } => 3,
     }
@@ -359,13 +391,36 @@ fn reject(reason: &str) -> Outcome {
     Outcome::Reject(reason.to_owned())
 }
 
-fn read_data<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, ArchiveError> {
-    let capacity = usize::try_from(entry.size().min(1 << 20)).unwrap_or(0);
-    let mut data = Vec::with_capacity(capacity);
-    entry
-        .read_to_end(&mut data)
-        .map_err(ArchiveError::Corrupt)?;
-    Ok(data)
+/// Refuses, as a whole, a name the judge could not extract: a component longer than
+/// [`MAX_NAME_COMPONENT`], or a non-directory where the judge keeps a directory holding excluded
+/// paths (extraction would fail, or replace the judge's own files).
+fn extractable(
+    name: &str,
+    components: &[&str],
+    is_dir: bool,
+    rules: &Rules,
+) -> Result<(), ArchiveError> {
+    if let Some(long) = components.iter().find(|c| c.len() > MAX_NAME_COMPONENT) {
+        return Err(ArchiveError::NameTooLong {
+            name: shortened(name),
+            len: long.len(),
+            max: MAX_NAME_COMPONENT,
+        });
+    }
+    if !is_dir && rules::contains_excluded(name, rules.submit_exclude) {
+        return Err(ArchiveError::ReplacesExcludedDir {
+            name: shortened(name),
+        });
+    }
+    Ok(())
+}
+
+/// At most 80 characters of `name` for a message.
+fn shortened(name: &str) -> String {
+    match name.char_indices().nth(80) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_owned(),
+    }
 }
 
 /// Git-like modes: files 0o644, or 0o755 if any execute bit was set; directories 0o755;
@@ -374,8 +429,8 @@ fn safe_mode(body: &Body, mode: u32) -> u32 {
     match body {
         Body::Dir => 0o755,
         Body::Symlink { .. } => 0o777,
-        Body::File(_) | Body::Hardlink(_) if mode & 0o111 != 0 => 0o755,
-        Body::File(_) | Body::Hardlink(_) => 0o644,
+        Body::File { .. } | Body::Hardlink(_) if mode & 0o111 != 0 => 0o755,
+        Body::File { .. } | Body::Hardlink(_) => 0o644,
     }
 }
 

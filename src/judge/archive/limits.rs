@@ -18,12 +18,19 @@ pub struct Limits {
     pub max_path_len: usize,
     /// Components of a normalised member name.
     pub max_depth: usize,
+    /// Bytes of one extension header (a GNU long name or link, a pax record set), which is read
+    /// into memory before the entry it describes.
+    pub max_header_bytes: u64,
 }
+
+/// Bytes of one component of a name (Linux `NAME_MAX`): a longer one cannot be extracted.
+pub const MAX_NAME_COMPONENT: usize = 255;
 
 impl Default for Limits {
     /// 50,000 entries, 1 GiB uncompressed, 512 MiB per file, 512 MiB compressed, 4096-byte
-    /// paths (Linux `PATH_MAX`), 64 levels: roomy for source trees with build outputs, yet
-    /// bounded in time and host memory (the sanitised tar is held in memory).
+    /// paths (Linux `PATH_MAX`), 64 levels, 64 KiB extension headers: roomy for source trees
+    /// with build outputs, yet bounded in time and disk; file data is spooled to disk, so host
+    /// memory does not grow with the archive.
     fn default() -> Self {
         Self {
             max_entries: 50_000,
@@ -32,6 +39,7 @@ impl Default for Limits {
             max_compressed_bytes: 512 << 20,
             max_path_len: 4096,
             max_depth: 64,
+            max_header_bytes: 64 << 10,
         }
     }
 }
@@ -45,6 +53,7 @@ pub enum Limit {
     CompressedBytes,
     PathLength,
     Depth,
+    HeaderBytes,
 }
 
 impl fmt::Display for Limit {
@@ -56,6 +65,7 @@ impl fmt::Display for Limit {
             Self::CompressedBytes => "compressed size in bytes",
             Self::PathLength => "length of a path in bytes",
             Self::Depth => "depth of a path in components",
+            Self::HeaderBytes => "size of a long-name or pax header in bytes",
         })
     }
 }

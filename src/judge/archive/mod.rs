@@ -25,8 +25,13 @@
 //!   directory with accepted entries below it cannot be replaced by a non-directory.
 //! - **Limits** ([`Limits`]) refuse the whole submission with [`ArchiveError::TooLarge`]; sizes
 //!   declared in headers are checked before any data is read, and byte budgets on the compressed
-//!   and uncompressed streams stop bombs while they stream (the tar crate buffers GNU long names
-//!   and pax records in memory; the uncompressed budget bounds them too).
+//!   and uncompressed streams stop bombs while they stream.
+//! - **Memory** does not grow with the archive (docs/security.md#bounded-reads): file data is
+//!   spooled to an anonymous file and the sanitised tar is written to a file; GNU long names and
+//!   pax records are read by us ([`meta`]), each bounded before its data is read.
+//! - **Names the judge cannot extract** refuse the whole submission as the agent's error: a
+//!   component over 255 bytes, or a non-directory where the judge keeps excluded paths below
+//!   (`a` when `a/tests` is excluded).
 //!
 //! Not covered here: a symlink that already exists in the judge's skeleton is invisible on the
 //! host; the caller should still check the judge's test files after extraction.
@@ -36,6 +41,7 @@ mod error;
 mod fnmatch;
 mod input;
 mod limits;
+mod meta;
 mod output;
 mod path;
 mod rules;
@@ -44,18 +50,21 @@ mod rules;
 mod tests;
 
 use std::io::{self, Read};
+use std::path::Path;
+
+use tempfile::NamedTempFile;
 
 pub use error::ArchiveError;
 pub use fnmatch::fnmatch;
-pub use limits::{Limit, Limits};
+pub use limits::{Limit, Limits, MAX_NAME_COMPONENT};
 pub use rules::{is_allowed, Rules};
 
 /// A submission reduced to what may be extracted into the judge's `cwd`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Sanitized {
-    /// An uncompressed tar of the accepted entries (a valid empty tar when there are none), for
-    /// `docker cp - <container>:<cwd>`.
-    pub tar: Vec<u8>,
+    /// An uncompressed tar file of the accepted entries (a valid empty tar when there are none),
+    /// for `docker cp - <container>:<cwd>`; removed when dropped.
+    pub tar: NamedTempFile,
     /// Normalised names in the tar, in writing order.
     pub accepted: Vec<String>,
     /// Names as found in the archive (lossy UTF-8) with the reason each was dropped.
@@ -68,42 +77,102 @@ impl Sanitized {
     pub fn is_empty(&self) -> bool {
         self.accepted.is_empty()
     }
+
+    /// The sanitised tar, read back (for tests and small archives).
+    ///
+    /// # Errors
+    /// When the file cannot be read.
+    pub fn tar_bytes(&self) -> io::Result<Vec<u8>> {
+        std::fs::read(self.tar.path())
+    }
 }
 
-/// Reads a gzip'd tar (or a plain tar, or nothing) as a stream and returns the sanitised tar.
+/// [`sanitize_in`] with its scratch files in the system's temporary directory.
 ///
 /// # Errors
-///
-/// [`ArchiveError::NotAnArchive`] for input that is neither empty, gzip'd tar nor tar;
-/// [`ArchiveError::TooLarge`] when any of `limits` is exceeded; `Read`/`Corrupt` for I/O errors
-/// and damaged archives. Rejected entries are not errors: they are listed in
-/// [`Sanitized::rejected`].
+/// As [`sanitize_in`].
 pub fn sanitize(
     input: impl Read,
     rules: &Rules,
     limits: &Limits,
 ) -> Result<Sanitized, ArchiveError> {
+    sanitize_in(input, rules, limits, &std::env::temp_dir())
+}
+
+/// Reads a gzip'd tar (or a plain tar, or nothing) as a stream and writes the sanitised tar to a
+/// file in `scratch`; memory use does not depend on the archive's size.
+///
+/// # Errors
+///
+/// [`ArchiveError::NotAnArchive`] for input that is neither empty, gzip'd tar nor tar;
+/// [`ArchiveError::TooLarge`] when any of `limits` is exceeded; `NameTooLong`,
+/// `ReplacesExcludedDir` and `Unsupported` for archives the judge could not extract faithfully;
+/// `Read`/`Corrupt`/`Write` for I/O errors and damaged archives. Rejected entries are not
+/// errors: they are listed in [`Sanitized::rejected`].
+pub fn sanitize_in(
+    input: impl Read,
+    rules: &Rules,
+    limits: &Limits,
+    scratch: &Path,
+) -> Result<Sanitized, ArchiveError> {
     let trip = input::Trip::default();
-    let mut collector = collect::Collector::new(rules, limits);
+    let spool = tempfile::tempfile_in(scratch).map_err(ArchiveError::Write)?;
+    let mut collector = collect::Collector::new(rules, limits, spool);
     if let Some(stream) = input::open(input, limits, &trip)? {
-        let mut archive = tar::Archive::new(stream);
-        let entries = archive
-            .entries()
-            .map_err(|e| read_failure(e, &trip, true))?;
-        for (index, entry) in entries.enumerate() {
-            let mut entry = entry.map_err(|e| read_failure(e, &trip, index == 0))?;
-            collector
-                .add(&mut entry)
-                .map_err(|e| trip.error().unwrap_or(e))?;
-        }
+        read_entries(stream, &mut collector, limits, &trip)?;
     }
-    let (kept, rejected) = collector.finish();
-    let (tar, accepted) = output::write(&kept)?;
+    let mut collected = collector.finish()?;
+    let tar = NamedTempFile::new_in(scratch).map_err(ArchiveError::Write)?;
+    let out = tar.reopen().map_err(ArchiveError::Write)?;
+    let accepted = output::write(&mut collected, out)?;
     Ok(Sanitized {
         tar,
         accepted,
-        rejected,
+        rejected: collected.rejected,
     })
+}
+
+/// Feeds every entry of the tar `stream` to `collector`, applying extension headers ourselves
+/// (the tar crate's raw mode) so that none is read into memory unbounded.
+fn read_entries(
+    stream: impl Read,
+    collector: &mut collect::Collector<'_, '_>,
+    limits: &Limits,
+    trip: &input::Trip,
+) -> Result<(), ArchiveError> {
+    let mut archive = tar::Archive::new(stream);
+    let entries = archive
+        .entries()
+        .map_err(|e| read_failure(e, trip, true))?
+        .raw(true);
+    let mut pending = meta::Pending::default();
+    for (index, entry) in entries.enumerate() {
+        let mut entry = entry.map_err(|e| read_failure(e, trip, index == 0))?;
+        let fail = |e: ArchiveError| trip.error().unwrap_or(e);
+        if pending.absorb(&mut entry, limits).map_err(fail)? {
+            continue;
+        }
+        if is_extended_sparse(entry.header()) {
+            return Err(ArchiveError::Unsupported(
+                "GNU sparse files with extended headers",
+            ));
+        }
+        let names = pending.apply(&entry).map_err(fail)?;
+        collector.add(&mut entry, &names).map_err(fail)?;
+    }
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(ArchiveError::Unsupported(
+            "extension headers at the end describe no entry",
+        ))
+    }
+}
+
+/// A GNU sparse header followed by extension blocks, which raw reading would take for entries.
+fn is_extended_sparse(header: &tar::Header) -> bool {
+    header.entry_type() == tar::EntryType::GNUSparse
+        && header.as_gnu().is_some_and(tar::GnuHeader::is_extended)
 }
 
 /// A read error becomes the exceeded limit if a budget ran out; on the first header it means the

@@ -1,21 +1,35 @@
-//! Writes the kept entries as a fresh, uncompressed tar owned by root (0:0) with safe modes.
+//! Writes the kept entries as a fresh, uncompressed tar owned by root (0:0) with safe modes,
+//! streaming file data from the spool into the output file.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom};
 
 use tar::{Builder, EntryType, Header};
 
-use super::collect::{Body, Kept};
+use super::collect::{Body, Collected, Kept};
 use super::error::ArchiveError;
 
-/// The sanitised tar (always a valid archive, possibly with no entries) and the names in it.
-pub(super) fn write(kept: &[Kept]) -> Result<(Vec<u8>, Vec<String>), ArchiveError> {
-    let mut builder = Builder::new(Vec::new());
-    for entry in kept {
-        append(&mut builder, entry).map_err(ArchiveError::Write)?;
+/// Writes the sanitised tar (always a valid archive, possibly with no entries) to `out`;
+/// returns the names in it.
+pub(super) fn write(collected: &mut Collected, out: File) -> Result<Vec<String>, ArchiveError> {
+    let mut builder = Builder::new(BufWriter::new(out));
+    for entry in &collected.kept {
+        append(&mut builder, entry, &mut collected.spool).map_err(ArchiveError::Write)?;
     }
-    let tar = builder.into_inner().map_err(ArchiveError::Write)?;
-    Ok((tar, kept.iter().map(|k| k.name.clone()).collect()))
+    let writer = builder.into_inner().map_err(ArchiveError::Write)?;
+    writer
+        .into_inner()
+        .map_err(|e| ArchiveError::Write(e.into_error()))?
+        .sync_all()
+        .map_err(ArchiveError::Write)?;
+    Ok(collected.kept.iter().map(|k| k.name.clone()).collect())
 }
 
-fn append(builder: &mut Builder<Vec<u8>>, entry: &Kept) -> std::io::Result<()> {
+fn append(
+    builder: &mut Builder<BufWriter<File>>,
+    entry: &Kept,
+    spool: &mut File,
+) -> io::Result<()> {
     let mut header = Header::new_gnu();
     header.set_mode(entry.mode);
     header.set_uid(0);
@@ -26,12 +40,13 @@ fn append(builder: &mut Builder<Vec<u8>>, entry: &Kept) -> std::io::Result<()> {
     match &entry.body {
         Body::Dir => {
             header.set_entry_type(EntryType::Directory);
-            builder.append_data(&mut header, format!("{name}/"), std::io::empty())
+            builder.append_data(&mut header, format!("{name}/"), io::empty())
         }
-        Body::File(data) => {
+        Body::File { offset, len } => {
             header.set_entry_type(EntryType::Regular);
-            header.set_size(data.len() as u64);
-            builder.append_data(&mut header, name, data.as_slice())
+            header.set_size(*len);
+            spool.seek(SeekFrom::Start(*offset))?;
+            builder.append_data(&mut header, name, (&mut *spool).take(*len))
         }
         Body::Hardlink(target) => {
             header.set_entry_type(EntryType::Link);

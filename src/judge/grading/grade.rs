@@ -1,6 +1,7 @@
 //! Turns a judge container's output into a [`Report`] with the task's parser
 //! (docs/compatibility.md#grading, §7.4 "Grading a structured result").
 
+use super::bounds::bound_records;
 use super::extract::extract_test_output;
 use super::pytest::parse_pytest_v;
 use super::report::{legacy_summary, Detail, Report, Status, TestRecord};
@@ -50,6 +51,7 @@ pub fn grade(
     report.timed_out = timed_out;
     report.runtime_seconds = runtime_seconds;
     raw_output.clone_into(&mut report.raw_output);
+    bound_records(&mut report);
     Ok(report)
 }
 

@@ -2,6 +2,7 @@
 //! extraction, the `pytest_v`, `score_sum` and `structured_json` parsers, the evaluation report,
 //! selection of the best submission and rescaling to 0–100. No I/O.
 
+mod bounds;
 mod extract;
 mod formula;
 mod grade;
@@ -15,6 +16,10 @@ mod structured;
 #[cfg(test)]
 mod tests;
 
+pub use bounds::{
+    bound_records, cut_notice, GradingOutput, MAX_RECORD_TEXT, MAX_TEST_RECORDS, OUTPUT_HEAD_BYTES,
+    OUTPUT_TAIL_BYTES,
+};
 pub use extract::{extract_test_output, py_strip, END_MARKER, START_MARKER};
 pub use grade::{grade, GradeError, PARSERS};
 pub use pytest::{parse_pytest_v, FILLER_LIMIT};

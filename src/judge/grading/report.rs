@@ -77,6 +77,11 @@ pub struct Report {
     pub metrics: Value,
     /// Epoch seconds when grading began; set by the caller.
     pub submitted_at: Option<f64>,
+    /// Bytes of the grading output cut from its middle (docs/security.md#bounded-reads); written
+    /// only when not 0.
+    pub output_bytes_cut: u64,
+    /// Records left out of `test_details` and `details`; written only when not 0.
+    pub records_cut: u64,
     /// Things in the evaluator's output we could not take at face value (for the log); never
     /// serialised.
     pub warnings: Vec<String>,
@@ -105,6 +110,8 @@ impl Report {
             details: Vec::new(),
             metrics: Value::Object(serde_json::Map::new()),
             submitted_at: None,
+            output_bytes_cut: 0,
+            records_cut: 0,
             warnings: Vec::new(),
         }
     }
@@ -164,6 +171,12 @@ impl Serialize for ReportJson<'_> {
         s.serialize_field("details", &r.details)?;
         s.serialize_field("metrics", &r.metrics)?;
         s.serialize_field("submitted_at", &r.submitted_at)?;
+        if r.output_bytes_cut > 0 {
+            s.serialize_field("output_bytes_cut", &r.output_bytes_cut)?;
+        }
+        if r.records_cut > 0 {
+            s.serialize_field("records_cut", &r.records_cut)?;
+        }
         s.end()
     }
 }

@@ -14,7 +14,7 @@ fn empty_input_is_an_empty_submission() {
     assert!(out.is_empty());
     assert!(out.rejected.is_empty());
     assert!(
-        members(&out.tar).is_empty(),
+        members(&out.tar_bytes().unwrap()).is_empty(),
         "the output is still a valid tar"
     );
 }
@@ -115,7 +115,7 @@ fn judge_tests_survive_every_attack() {
         out.accepted,
         ["textkit.py", harmless[0], harmless[1], "src/tests/z.py"]
     );
-    fs::write(tmp.path().join("clean.tar"), &out.tar).expect("write sanitised tar");
+    fs::write(tmp.path().join("clean.tar"), out.tar_bytes().unwrap()).expect("write sanitised tar");
     gnu_tar(&["xf", "../clean.tar"], &cwd);
     let test = fs::read(cwd.join("tests/test_textkit.py")).expect("judge test still there");
     assert_eq!(test, judge_test);

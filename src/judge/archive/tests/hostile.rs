@@ -80,7 +80,7 @@ fn rejects_symlinks_that_escape_or_reach_excluded_paths() {
     assert!(reason(&out, "src/tx").contains("excluded by `tests`"));
     assert!(reason(&out, "src/root").contains("archive root"));
     assert!(reason(&out, "self").contains("archive root"));
-    let links: Vec<_> = members(&out.tar)
+    let links: Vec<_> = members(&out.tar_bytes().unwrap())
         .into_iter()
         .filter_map(|m| m.link)
         .collect();
@@ -164,7 +164,7 @@ fn hardlinks_only_to_files_accepted_earlier() {
     assert!(reason(&out, "h_later").contains("not a regular file accepted earlier"));
     assert!(reason(&out, "h_dir").contains("not a regular file accepted earlier"));
     assert_eq!(reason(&out, "tests/h"), "excluded by `tests`");
-    let h_ok = members(&out.tar)
+    let h_ok = members(&out.tar_bytes().unwrap())
         .into_iter()
         .find(|m| m.name == "h_ok")
         .expect("h_ok");
@@ -232,7 +232,7 @@ fn strips_special_mode_bits_and_owners() {
         .raw(b"open/", EntryType::Directory, b"", b"", 0o1777)
         .gz();
     let out = Task::example().accept(&archive);
-    let modes: Vec<_> = members(&out.tar)
+    let modes: Vec<_> = members(&out.tar_bytes().unwrap())
         .into_iter()
         .map(|m| (m.name, m.mode, m.owner))
         .collect();
@@ -254,5 +254,53 @@ fn last_duplicate_wins() {
         .gz();
     let out = Task::example().accept(&archive);
     assert_eq!(out.accepted, ["src/a.py"]);
-    assert_eq!(members(&out.tar)[0].data, b"second");
+    assert_eq!(members(&out.tar_bytes().unwrap())[0].data, b"second");
+}
+
+#[test]
+fn refuses_names_the_judge_cannot_extract() {
+    use crate::judge::archive::ArchiveError;
+    let task = Task::example();
+    let long = format!("src/{}", "n".repeat(256));
+    let archive = Corpus::new()
+        .file("ok.py", b"ok")
+        .long_file(&long, b"x")
+        .gz();
+    match task.run(&archive[..]) {
+        Err(ArchiveError::NameTooLong { len: 256, .. }) => {}
+        other => panic!("expected NameTooLong, got {other:?}"),
+    }
+    // 255 bytes is fine, also through a pax path record.
+    let fine = format!("src/{}", "n".repeat(255));
+    let archive = Corpus::new().pax(&[("path", &fine)], "x.py", b"x").gz();
+    assert_eq!(task.accept(&archive).accepted, [fine]);
+    // An excluded name is dropped before its length matters.
+    let archive = Corpus::new()
+        .long_file(&format!("tests/{}", "n".repeat(300)), b"x")
+        .gz();
+    assert!(task.accept(&archive).is_empty());
+}
+
+#[test]
+fn refuses_non_directories_over_directories_holding_excluded_paths() {
+    use crate::judge::archive::ArchiveError;
+    let task = Task::new(&["."], &["a/tests", "b/c/*.py"]);
+    for archive in [
+        Corpus::new().file("a", b"x").gz(),
+        Corpus::new().symlink("a", "z").gz(),
+        Corpus::new().file("z", b"x").hardlink("b/c", "z").gz(),
+        Corpus::new().file("b", b"x").gz(),
+    ] {
+        match task.run(&archive[..]) {
+            Err(ArchiveError::ReplacesExcludedDir { .. }) => {}
+            other => panic!("expected ReplacesExcludedDir, got {other:?}"),
+        }
+    }
+    // Directories of those names, and files beside them, are fine.
+    let archive = Corpus::new()
+        .dir("a")
+        .file("a/x", b"x")
+        .file("ab", b"x")
+        .gz();
+    assert_eq!(task.accept(&archive).accepted, ["a", "a/x", "ab"]);
 }
