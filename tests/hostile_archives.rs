@@ -28,6 +28,9 @@ use tar::{EntryType, Header};
 
 const TASK: &str = "hostile";
 const CWD: &str = "/home/workspace/hostile";
+/// A directory of the judge holding an excluded one (`private/keys`): the judge's own, below a
+/// name the agent may otherwise use.
+const PRIVATE: &str = "private";
 /// Where the judge image keeps the checker and the hash of its `/etc/passwd`.
 const CHECK_DIR: &str = "/opt/sforge-hostile";
 
@@ -107,8 +110,8 @@ for p in {targets}; do
     if [ -e "$p" ] || [ -L "$p" ]; then echo "ESCAPE PRESENT $p"; else echo "ESCAPE ABSENT $p"; fi
 done
 sha256sum -c {CHECK_DIR}/passwd.sha256 2>&1 | sed 's/^/PASSWD /'
-find . -path ./tests -prune -o -printf 'CWD %y %p\n' | sort
-find . -path ./tests -prune -o -type l -printf '%p\n' | while read -r link; do
+find . \( -path ./tests -o -path ./{PRIVATE} \) -prune -o -printf 'CWD %y %p\n' | sort
+find . \( -path ./tests -o -path ./{PRIVATE} \) -prune -o -type l -printf '%p\n' | while read -r link; do
     echo "LINK $link -> $(readlink -m "$link")"
 done
 "#
@@ -156,7 +159,7 @@ fn hostile_task(check_script: &str) -> Value {
         "platform": "linux/amd64",
         "cwd": CWD,
         "submit_paths": ["."],
-        "submit_exclude": ["tests/"],
+        "submit_exclude": ["tests/", format!("{PRIVATE}/keys")],
         "internet": true,
         "work": {
             "setup_cmds": [format!("mkdir -p {CWD}")],
@@ -164,7 +167,7 @@ fn hostile_task(check_script: &str) -> Value {
         },
         "judge": {
             "setup_cmds": [
-                format!("mkdir -p {CWD}/tests {CHECK_DIR}"),
+                format!("mkdir -p {CWD}/tests {CWD}/{PRIVATE}/keys {CHECK_DIR}"),
                 write_file_cmd(&format!("{CWD}/tests/test_x.py"), TEST_FILE),
                 write_file_cmd(&format!("{CHECK_DIR}/check.sh"), check_script),
                 format!("sha256sum /etc/passwd > {CHECK_DIR}/passwd.sha256"),
@@ -621,4 +624,83 @@ fn garbage_is_refused() {
     fake_gzip.extend_from_slice(&garbage);
     let graded = grade(&fixture, "hostile-fakegz", &fake_gzip);
     graded.assert_refused("");
+}
+
+/// A name with a 300-byte component cannot be extracted by the judge: refused as the agent's
+/// error (a graded, invalid round), not a harness error.
+#[test]
+fn over_long_names_are_refused_as_the_agents_error() {
+    require_docker!();
+    let fixture = fixture();
+    let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
+    let mut header = Header::new_gnu();
+    header.set_entry_type(EntryType::Regular);
+    header.set_size(3);
+    header.set_mode(0o644);
+    header.set_mtime(1_700_000_000);
+    let long = format!("src/{}.py", "n".repeat(297));
+    builder
+        .append_data(&mut header, &long, &b"x=1"[..])
+        .expect("a GNU long name");
+    let archive = builder
+        .into_inner()
+        .and_then(GzEncoder::finish)
+        .expect("finish the archive");
+    let graded = grade(&fixture, "hostile-longname", &archive);
+    graded.assert_refused("has a name component of 300 bytes; at most 255 are allowed");
+}
+
+/// A file named like a directory that holds excluded (judge-owned) paths would replace it, or
+/// fail extraction: refused as the agent's error.
+#[test]
+fn a_file_named_like_an_excluded_directorys_ancestor_is_refused() {
+    require_docker!();
+    let fixture = fixture();
+    let archive = hostile_archive(&[
+        Member::File("ok.txt", b"fine\n"),
+        Member::File(PRIVATE, b"not a directory\n"),
+    ]);
+    let graded = grade(&fixture, "hostile-ancestor", &archive);
+    graded.assert_refused(&format!(
+        "`{PRIVATE}` is not a directory, but the judge keeps excluded paths below `{PRIVATE}/`"
+    ));
+}
+
+/// Two 64 MiB files of zeros in a few hundred KB of gzip, within the limits: streamed through
+/// disk on the host (peak memory does not follow the archive; see scripts/bench-memory.sh) and
+/// extracted into the judge, which grades as usual.
+#[test]
+fn a_large_archive_within_the_limits_is_streamed_and_graded() {
+    const SIZE: u64 = 64 << 20;
+    require_docker!();
+    let fixture = fixture();
+    let gzip = |data: &[u8]| {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        encoder.write_all(data).expect("compress");
+        encoder.finish().expect("compress")
+    };
+    let zeros = gzip(&vec![0u8; 1 << 20]);
+    let mut archive = Vec::new();
+    for name in ["zeros-1.bin", "zeros-2.bin"] {
+        let mut header = Header::new_gnu();
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(SIZE);
+        header.set_mode(0o644);
+        header.set_mtime(1_700_000_000);
+        header.set_path(name).expect("a valid name");
+        header.set_cksum();
+        archive.extend_from_slice(&gzip(header.as_bytes()));
+        for _ in 0..SIZE >> 20 {
+            archive.extend_from_slice(&zeros);
+        }
+    }
+    archive.extend_from_slice(&gzip(&[0u8; 1024]));
+    assert!(archive.len() < 1 << 20, "{} bytes", archive.len());
+    let graded = grade(&fixture, "hostile-large", &archive);
+    graded.assert_judge_intact(&fixture);
+    let cwd = graded.cwd();
+    assert!(
+        cwd.contains("f ./zeros-1.bin") && cwd.contains("f ./zeros-2.bin"),
+        "{cwd:?}"
+    );
 }
