@@ -165,7 +165,7 @@ fn an_oversized_state_file_and_snapshot_are_refused_not_copied() {
     let result = case.json(FLOOD, "final_result.json");
     assert_eq!(result["archive_size_bytes"], 0, "{result:#}");
     assert!(result["error"].is_null(), "{result:#}");
-    for leftover in ["final_archive.part.tar", "evolve_state.part.tar"] {
+    for leftover in ["final_archive.tar.gz.part", "evolve_state.json.part"] {
         assert!(!dir.join(leftover).exists(), "{leftover} is left behind");
     }
     case.assert_no_containers();

@@ -123,7 +123,7 @@ fn snapshot_script(task: &Task, timeout: Duration) -> String {
 }
 
 /// Copies the regular file `path` of `container` to `dest` (at most `max_bytes`), streaming:
-/// the tar stream goes to a file beside `dest`, its one member is then extracted into `dest`.
+/// the tar stream goes to `<dest>.part`, its one member is then extracted into `dest`.
 /// Returns the size. On error nothing is left at `dest`.
 pub fn copy_file_out(
     sandbox: &dyn Sandbox,
@@ -132,7 +132,9 @@ pub fn copy_file_out(
     dest: &Path,
     max_bytes: u64,
 ) -> Result<u64, CopyError> {
-    let part = dest.with_extension("part.tar");
+    let mut part = dest.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
     let copied = sandbox
         .copy_out(
             container,

@@ -147,6 +147,13 @@ fn read_entries(
         .raw(true);
     let mut pending = meta::Pending::default();
     for (index, entry) in entries.enumerate() {
+        // Extension headers are not entries; at most three of them describe one.
+        if index / 4 > limits.max_entries {
+            return Err(ArchiveError::TooLarge {
+                limit: Limit::Entries,
+                max: limits.max_entries as u64,
+            });
+        }
         let mut entry = entry.map_err(|e| read_failure(e, trip, index == 0))?;
         let fail = |e: ArchiveError| trip.error().unwrap_or(e);
         if pending.absorb(&mut entry, limits).map_err(fail)? {

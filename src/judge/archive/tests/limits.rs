@@ -196,3 +196,26 @@ fn refuses_long_and_deep_paths() {
         .gz();
     assert_eq!(task.accept(&fine).accepted.len(), 1);
 }
+
+#[test]
+fn extension_headers_count_towards_the_entries() {
+    let mut corpus = Corpus::new();
+    for _ in 0..5000 {
+        corpus = corpus.raw(
+            b"pax_global_header",
+            EntryType::XGlobalHeader,
+            b"",
+            b"",
+            0o644,
+        );
+    }
+    let limits = Limits {
+        max_entries: 1000,
+        ..Limits::default()
+    };
+    let task = Task::example();
+    assert_refused(
+        sanitize(&corpus.gz()[..], &task.rules(), &limits),
+        Limit::Entries,
+    );
+}
