@@ -41,17 +41,26 @@ pub enum FormError {
 }
 
 /// The request body as a stream of chunks, counting bytes against `limit`.
+///
+/// After each chunk the next poll is `Pending` (with an immediate wake-up): multer reads its
+/// stream until it is pending, so a stream that is always ready would be buffered whole in
+/// memory (docs/security.md#bounded-reads).
 struct BodyStream<'a, B: Read + Send + ?Sized> {
     body: &'a mut B,
     limit: u64,
     read: u64,
     too_large: bool,
+    just_yielded: bool,
 }
 
 impl<B: Read + Send + ?Sized> Stream for BodyStream<'_, B> {
     type Item = io::Result<Bytes>;
 
-    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if std::mem::take(&mut self.just_yielded) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let mut buf = vec![0u8; CHUNK];
         let n = loop {
             match self.body.read(&mut buf) {
@@ -72,6 +81,7 @@ impl<B: Read + Send + ?Sized> Stream for BodyStream<'_, B> {
             return Poll::Ready(Some(Err(io::Error::other("upload limit exceeded"))));
         }
         buf.truncate(n);
+        self.just_yielded = true;
         Poll::Ready(Some(Ok(Bytes::from(buf))))
     }
 }
@@ -93,6 +103,7 @@ pub fn read_submit_form<B: Read + Send + ?Sized>(
         limit,
         read: 0,
         too_large: false,
+        just_yielded: false,
     };
     let mut form = SubmitForm::default();
     let parsed = {
@@ -216,5 +227,51 @@ mod tests {
         ));
         let plain = read_submit_form(&mut &b"a=b"[..], Some("text/plain"), 9, Path::new("."));
         assert!(plain.unwrap().token.is_none());
+    }
+
+    /// A body that, once 8 MiB of it were read, looks at how much of the archive is already on
+    /// disk: multer must be fed chunk by chunk, not the whole body first.
+    struct Watched<'a> {
+        body: &'a [u8],
+        read: usize,
+        dir: &'a Path,
+        spooled_at_8_mib: Option<u64>,
+    }
+
+    impl Read for Watched<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.read >= 8 << 20 && self.spooled_at_8_mib.is_none() {
+                let spooled = std::fs::read_dir(self.dir)?
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum();
+                self.spooled_at_8_mib = Some(spooled);
+            }
+            let n = (&self.body[self.read..]).read(buf)?;
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_archive_streams_to_disk_while_the_body_is_read() {
+        let big = body(&[("archive", Some("a"), &"x".repeat(16 << 20))]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut watched = Watched {
+            body: &big,
+            read: 0,
+            dir: dir.path(),
+            spooled_at_8_mib: None,
+        };
+        let form = read_submit_form(&mut watched, Some(CT), 32 << 20, dir.path()).unwrap();
+        assert_eq!(
+            std::fs::metadata(form.archive.unwrap()).unwrap().len(),
+            16 << 20
+        );
+        let spooled = watched.spooled_at_8_mib.expect("8 MiB were read");
+        assert!(
+            spooled >= 4 << 20,
+            "only {spooled} bytes on disk after 8 MiB"
+        );
     }
 }
