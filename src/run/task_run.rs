@@ -17,11 +17,6 @@ use super::outputs::{write_json, FinalResult};
 use super::prepare::AgentPlan;
 use super::prepare::TaskPlan;
 use super::workspace::{copy_file_out, snapshot, CopyError, SnapshotLimits};
-
-/// The state file `sforge-submit` keeps in the Work container.
-const STATE_FILE: &str = "/tmp/sforge_state.json";
-/// The largest state file copied out (`sforge-submit` writes a few KiB).
-pub const STATE_MAX_BYTES: u64 = 1 << 20;
 use crate::clock;
 use crate::config::Settings;
 use crate::isolation::{Applied, Egress, Isolator, Owner};
@@ -29,6 +24,11 @@ use crate::judge::api::History;
 use crate::run_log::RunLog;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
+
+/// The state file `sforge-submit` keeps in the Work container.
+const STATE_FILE: &str = "/tmp/sforge_state.json";
+/// The largest state file copied out (`sforge-submit` writes a few KiB).
+pub const STATE_MAX_BYTES: u64 = 1 << 20;
 
 // outputs.rs still imports `RunShared` from here; once it names `super::shared`, drop this.
 pub use super::shared::RunShared;
