@@ -81,9 +81,17 @@ pub fn evaluate(
         },
     };
     let stream = !global.silent;
+    // The console gets the head of the output; test_output.txt its head and tail.
+    let mut echoed = 0;
     let report = judge.grade(&submission, &mut |line| {
-        if stream {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        if !stream || echoed > ECHO_BYTES {
+            return;
+        }
+        echoed += line.len() + 1;
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+        if echoed > ECHO_BYTES {
+            let _ = writeln!(err, "[sforge: more output follows; see test_output.txt]");
         }
     });
     if INTERRUPTED.load(Ordering::SeqCst) {
@@ -112,6 +120,9 @@ pub fn evaluate(
 }
 
 /// The archive as a file: the given path, or stdin (`-`) saved to a temporary file.
+/// Bytes of the evaluation's output echoed to the console.
+const ECHO_BYTES: usize = crate::judge::grading::OUTPUT_HEAD_BYTES;
+
 fn stage_archive(arg: &Path) -> anyhow::Result<Staged> {
     if arg == Path::new("-") {
         let mut file = tempfile::NamedTempFile::new().context("cannot create a temporary file")?;
