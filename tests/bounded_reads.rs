@@ -66,7 +66,7 @@ fn flood_task() -> Value {
 }
 
 /// Graded code floods its output: the report and `test_output.txt` keep a head and a tail and
-/// say how much was cut; the parser still takes the first `TOTAL_SCORE` (in the head) and the
+/// say how much was cut, the console echoes the head only; the parser still takes the first `TOTAL_SCORE` (in the head) and the
 /// report lists at most `MAX_TEST_RECORDS` tests while counting all it saw.
 #[test]
 fn an_output_flood_is_cut_to_its_head_and_tail() {
@@ -79,7 +79,7 @@ fn an_output_flood_is_cut_to_its_head_and_tail() {
     let run = SforgeRun::of(
         bench
             .sforge()
-            .args(["--silent", "eval", "--json", "--task", FLOOD])
+            .args(["eval", "--json", "--task", FLOOD])
             .args(["--run-id", &run_id])
             .arg("--archive")
             .arg(&archive),
@@ -99,6 +99,14 @@ fn an_output_flood_is_cut_to_its_head_and_tail() {
         "counts cover every record kept in the output\n{run}"
     );
     assert!(passed > 50_000 && passed < CASES, "{passed}");
+
+    // The console gets the head of the output and a pointer to the file.
+    assert!(
+        run.stderr.contains("[sforge: more output follows; see test_output.txt]")
+            && run.stderr.len() < (OUTPUT_HEAD_BYTES + 64 * 1024) as usize,
+        "stderr is {} bytes",
+        run.stderr.len()
+    );
 
     let dir = bench.submission_dir(&run_id, FLOOD, "manual-1");
     let output_path = dir.join("test_output.txt");
