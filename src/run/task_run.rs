@@ -25,8 +25,7 @@ use crate::run_log::RunLog;
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
-// outputs.rs still imports `RunShared` from here; once it names `super::shared`, drop this.
-pub use super::shared::RunShared;
+use super::shared::RunShared;
 
 /// One task to run.
 pub struct TaskRun<'a> {
@@ -112,7 +111,7 @@ impl TaskRun<'_> {
         let mut applied = None;
         let outcome = self.phases(log, &mut result, &mut applied);
         if let Err(e) = &outcome {
-            log.line(&format!("ERROR: {e}"));
+            log.error(&e.to_string());
             result.error = Some(e.to_string());
         }
         let started = Instant::now();
@@ -343,7 +342,7 @@ impl TaskRun<'_> {
         let dir = self.dir();
         let name = self.container();
         let archive = snapshot(&**self.sandbox(), &name, self.task).unwrap_or_else(|e| {
-            log.line(&format!("warning: cannot take the final archive: {e}"));
+            log.warning(&format!("cannot take the final archive: {e}"));
             Vec::new()
         });
         result.archive_size_bytes = archive.len() as u64;
