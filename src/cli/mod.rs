@@ -63,6 +63,10 @@ pub enum Command {
     /// Run an agent on tasks in Work containers, graded by the judge
     Run(Box<RunArgs>),
     /// Grade an archive for a task in a fresh judge container, without a judge server
+    ///
+    /// Exit status: 0 when the archive was graded (whatever the score), 2 when the judge
+    /// rejected it (the reason is printed and kept in report.json), 1 when it could not be
+    /// graded (images, engine, task), 130 when interrupted.
     Eval(EvalArgs),
     /// Run the judge server that grades submissions over HTTP
     Serve(ServeArgs),

@@ -139,7 +139,7 @@ impl TaskRun<'_> {
         if let (Some(egress), Some(isolation)) = (self.egress, self.isolation()) {
             let labels = self.labels();
             let owner = self.owner(&labels);
-            println!(
+            outln!(
                 "{}",
                 isolation.dry_run(&**self.sandbox(), &self.container(), egress, &owner)
             );
