@@ -103,10 +103,7 @@ impl TaskRun<'_> {
             .agent_timeout
             .value
             .unwrap_or(self.agent.default_timeout);
-        clock::epoch_secs()
-            + budget
-            + self.shared.grace.as_secs()
-            + SETUP_AND_FINALISE.as_secs()
+        clock::epoch_secs() + budget + self.shared.grace.as_secs() + SETUP_AND_FINALISE.as_secs()
     }
 
     pub(super) fn dir(&self) -> PathBuf {
