@@ -102,7 +102,8 @@ fn an_output_flood_is_cut_to_its_head_and_tail() {
 
     // The console gets the head of the output and a pointer to the file.
     assert!(
-        run.stderr.contains("[sforge: more output follows; see test_output.txt]")
+        run.stderr
+            .contains("[sforge: more output follows; see test_output.txt]")
             && run.stderr.len() < (OUTPUT_HEAD_BYTES + 64 * 1024) as usize,
         "stderr is {} bytes",
         run.stderr.len()
