@@ -104,7 +104,7 @@ fn an_output_flood_is_cut_to_its_head_and_tail() {
     assert!(
         run.stderr
             .contains("[sforge: more output follows; see test_output.txt]")
-            && run.stderr.len() < (OUTPUT_HEAD_BYTES + 64 * 1024) as usize,
+            && (run.stderr.len() as u64) < OUTPUT_HEAD_BYTES + 64 * 1024,
         "stderr is {} bytes",
         run.stderr.len()
     );
