@@ -126,10 +126,10 @@ pub fn evaluate(
     }
 }
 
-/// The archive as a file: the given path, or stdin (`-`) saved to a temporary file.
 /// Bytes of the evaluation's output echoed to the console.
 const ECHO_BYTES: usize = crate::judge::grading::OUTPUT_HEAD_BYTES;
 
+/// The archive as a file: the given path, or stdin (`-`) saved to a temporary file.
 fn stage_archive(arg: &Path) -> anyhow::Result<Staged> {
     if arg == Path::new("-") {
         let mut file = tempfile::NamedTempFile::new().context("cannot create a temporary file")?;
