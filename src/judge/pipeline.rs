@@ -254,7 +254,7 @@ fn rejected(sub: &Submission<'_>, dir: &Path, reason: &str) -> Report {
     let mut report = grading::rejected(
         &sub.task.task_id,
         sub.submission_id,
-        &format!("Submission rejected: {reason}"),
+        &format!("{}{reason}", grading::REJECTED_PREFIX),
     );
     report.submitted_at = Some(epoch_seconds());
     finish(sub.task, dir, report.clone()).unwrap_or(report)
