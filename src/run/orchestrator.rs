@@ -16,7 +16,7 @@ use super::judge_client::JudgeClient;
 use super::keyless::{admin, Keyless, RunToken};
 use super::outputs::{write_configs, write_json, write_summary, FinalResult};
 use super::prepare::TaskPlan;
-use super::progress::Progress;
+use super::progress::{Ended, Progress};
 use super::progress_view::{ProgressView, ViewMode};
 use super::report::RunReport;
 use super::shared::RunShared;
@@ -194,7 +194,13 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> F
         None => TaskRun::new(shared, plan, plan.work_env(None)).execute(&log),
     };
     let _ = write_json(&dir.join("final_result.json"), &result);
-    shared.progress.finished(&plan.task.task_id, &result);
+    let ended = Ended {
+        error: result.error.as_deref(),
+        total_rounds: result.total_rounds,
+        best_pass_rate: result.best_pass_rate,
+        best_score: result.best_score,
+    };
+    shared.progress.finished(&plan.task.task_id, &ended);
     result
 }
 

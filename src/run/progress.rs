@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::outputs::FinalResult;
 use crate::judge::api::History;
 
 /// One task's line.
@@ -29,6 +28,15 @@ pub struct TaskState {
     pub best_score: Option<f64>,
     pub last_event: String,
     pub done: bool,
+}
+
+/// How a task ended, as its final result says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ended<'a> {
+    pub error: Option<&'a str>,
+    pub total_rounds: u64,
+    pub best_pass_rate: f64,
+    pub best_score: Option<f64>,
 }
 
 /// The run's progress, shared by its tasks and its view.
@@ -165,8 +173,8 @@ impl Progress {
     }
 
     /// The task ended with `result` (its final round and drained grades included).
-    pub fn finished(&self, task: &str, result: &FinalResult) {
-        let error = result.error.as_deref();
+    pub fn finished(&self, task: &str, result: &Ended<'_>) {
+        let error = result.error;
         self.update(task, |s| {
             s.done = true;
             "done".clone_into(&mut s.phase);
@@ -210,7 +218,7 @@ mod tests {
         p.history("t", &history(&[("agent-1", 0.5), ("auto-1", 0.5)]));
         let state = &p.snapshot()[0];
         assert_eq!((state.rounds, state.best_pass_rate), (2, Some(0.5)));
-        p.finished("t", &FinalResult::default());
+        p.finished("t", &Ended::default());
         assert_eq!(
             p.take_lines(),
             [
