@@ -13,11 +13,21 @@ use serde_json::{json, Value};
 
 use super::headers::find;
 use super::meter::Usage;
+use crate::redact::secrets_match;
 
 /// Prefix of every run token.
 pub const TOKEN_PREFIX: &str = "sfp-";
 /// Header carrying the admin secret on admin API requests.
 pub const ADMIN_HEADER: &str = "x-sforge-proxy-admin";
+
+/// Why a `--key-header` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyHeaderError {
+    #[error("the key header name is empty")]
+    Empty,
+    #[error("{0:?} is not a header name")]
+    NotAHeaderName(String),
+}
 
 /// Which header carries the real key upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,19 +43,19 @@ pub enum KeyHeader {
 
 impl KeyHeader {
     /// `auto`, `authorization` (Bearer) or any other header name (the raw key as its value).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, KeyHeaderError> {
         let lower = text.trim().to_ascii_lowercase();
         match lower.as_str() {
             "auto" => Ok(KeyHeader::Auto),
             "authorization" => Ok(KeyHeader::Authorization),
-            "" => Err("the key header name is empty".to_owned()),
+            "" => Err(KeyHeaderError::Empty),
             name if name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
             {
                 Ok(KeyHeader::Named(name.to_owned()))
             }
-            _ => Err(format!("{text:?} is not a header name")),
+            _ => Err(KeyHeaderError::NotAHeaderName(text.to_owned())),
         }
     }
 
@@ -140,7 +150,8 @@ impl Keyless {
     /// Whether the request carries the admin secret.
     #[must_use]
     pub fn is_admin(&self, headers: &[(String, String)]) -> bool {
-        find(headers, ADMIN_HEADER).is_some_and(|given| secrets_match(given, &self.admin_secret))
+        find(headers, ADMIN_HEADER)
+            .is_some_and(|given| secrets_match(given.trim(), &self.admin_secret))
     }
 
     /// The token of an authorized request (known and not revoked), counting the request.
@@ -203,17 +214,6 @@ pub fn random_hex(n: usize) -> io::Result<String> {
         let _ = write!(s, "{b:02x}");
         s
     }))
-}
-
-/// Compares secrets in time independent of where they differ; an empty secret never matches.
-#[must_use]
-pub fn secrets_match(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.trim().as_bytes(), expected.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in b.iter().enumerate() {
-        diff |= x ^ a.get(i).copied().unwrap_or(0);
-    }
-    diff == 0 && !expected.is_empty()
 }
 
 /// The admin secret: `from_env` (`SFORGE_PROXY_ADMIN_SECRET`) when non-empty, else a new random

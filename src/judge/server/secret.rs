@@ -64,17 +64,6 @@ pub fn load_or_create(log_dir: &Path, override_secret: Option<&str>) -> io::Resu
     Ok(secret)
 }
 
-/// Compares two secrets in time independent of where they differ.
-#[must_use]
-pub fn secrets_match(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in b.iter().enumerate() {
-        diff |= x ^ a.get(i).copied().unwrap_or(0);
-    }
-    diff == 0 && !expected.is_empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,14 +90,5 @@ mod tests {
         assert_eq!(load_or_create(dir.path(), None).unwrap(), first);
         assert_eq!(read_admin_secret(dir.path()).unwrap(), Some(first));
         assert_eq!(load_or_create(dir.path(), Some("x")).unwrap(), "x");
-    }
-
-    #[test]
-    fn secrets_match_only_when_equal_and_non_empty() {
-        assert!(secrets_match("abc", "abc"));
-        assert!(!secrets_match("abd", "abc"));
-        assert!(!secrets_match("ab", "abc"));
-        assert!(!secrets_match("abcd", "abc"));
-        assert!(!secrets_match("", ""));
     }
 }

@@ -154,7 +154,12 @@ impl Judge {
     /// Whether `given` is this judge's admin secret.
     #[must_use]
     pub fn is_admin(&self, given: &str) -> bool {
-        secret::secrets_match(given, &self.admin_secret)
+        crate::redact::secrets_match(given, &self.admin_secret)
+    }
+
+    /// The admin secret (for masking it in answers).
+    pub(super) fn admin_secret(&self) -> &str {
+        &self.admin_secret
     }
 
     /// Where uploads are spooled before they are admitted.
