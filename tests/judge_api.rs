@@ -1,5 +1,6 @@
 //! Contract tests of the judge HTTP API over real HTTP on 127.0.0.1: status codes, `detail`
-//! texts, limits, restarts, journal recovery and bounded grading concurrency.
+//! texts, limits, restarts, journal recovery, bounded grading concurrency and secret values
+//! masked in every answer.
 //!
 //! The graders here are TEST DOUBLES standing in for the real Docker grader (which is wired
 //! into `sforge serve` separately): they read the uploaded archive as a pass rate ("0.5") and
@@ -319,6 +320,16 @@ fn register_errors() {
             json!({"task_id": "task-z", "run_id": "r", "admin_secret": secret})
         )),
         (404, "Unknown task: task-z")
+    );
+    // A run id names a directory of the judge's gradings: plain names only, shown escaped.
+    assert_eq!(
+        detail(&reg(
+            json!({"task_id": "task-a", "run_id": "../x\ny", "admin_secret": secret})
+        )),
+        (
+            400,
+            r#"Invalid run_id "../x\ny": use letters, digits, '.', '_' and '-' (it names a directory)"#
+        )
     );
     let (status, bad) = reg(json!({"run_id": 1, "judge_cpu_limit": "x"}));
     assert_eq!(status, 422);

@@ -4,7 +4,8 @@
 //! result. Through a real `sforge run`, what `sforge-submit --details`, `sforge-submit --list`,
 //! `/result` and `/history` show the agent holds `***` instead of every secret value, while the
 //! host-side record of the grading shows the values were printed. And the proxy credentials reach
-//! only judge containers of tasks whose grading may use the network.
+//! only judge containers of tasks whose grading may use the network. Archive entry names the
+//! agent chose are escaped in the grading log.
 
 // Tests observe the system directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
@@ -247,4 +248,58 @@ fn proxy_credentials_reach_only_judges_that_may_use_the_network() {
     for secret in [&secrets.password, &secrets.decoded] {
         assert!(!offline.contains(secret.as_str()), "{offline}");
     }
+}
+
+/// A `.tar.gz` holding one regular file for each of `names` (written raw, unchecked).
+fn tar_gz_with_names(names: &[&[u8]]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    for name in names {
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.set_size(1);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        builder.append(&header, &b"x"[..]).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn rejected_archive_names_are_escaped_in_the_grading_log() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("names");
+    let archive = bench.root().join(format!("{run_id}.tar.gz"));
+    std::fs::write(
+        &archive,
+        tar_gz_with_names(&[b"evil\nfake: forged log line", b"bell\x07\x1b[2J"]),
+    )
+    .unwrap();
+    let mut cmd = bench.sforge();
+    cmd.args([
+        "--silent", "eval", "--json", "--task", OFFLINE, "--run-id", &run_id,
+    ])
+    .arg("--archive")
+    .arg(&archive);
+    SforgeRun::of(&mut cmd).expect_code(0);
+    let log = std::fs::read_to_string(
+        bench
+            .submission_dir(&run_id, OFFLINE, "manual-1")
+            .join("run_instance.log"),
+    )
+    .unwrap();
+    assert!(
+        log.contains(r#"rejected "evil\nfake: forged log line""#),
+        "{log}"
+    );
+    assert!(log.contains(r#"rejected "bell\u{7}\u{1b}[2J""#), "{log}");
+    assert!(
+        !log.lines().any(|line| line.starts_with("fake:")) && !log.contains('\u{1b}'),
+        "{log}"
+    );
 }

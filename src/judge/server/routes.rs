@@ -102,7 +102,8 @@ fn submit(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
     .map_err(|e| match e {
         FormError::TooLarge => too_large(ctx.max_upload),
         FormError::Malformed(why) => {
-            log::info!("submit: {why}");
+            // The text may quote field names the client chose: escaped.
+            log::info!("submit: malformed form: {:?}", why.to_string());
             ApiError::new(400, "There was an error parsing the body")
         }
         FormError::Spool(e) => ApiError::internal("could not store the upload", &e),

@@ -176,6 +176,16 @@ impl Judge {
         if !self.known_tasks.contains(&reg.task_id) {
             return Err(ApiError::new(404, format!("Unknown task: {}", reg.task_id)));
         }
+        // The run id names the directory of the run's gradings (`<log_dir>/runs/<run_id>`).
+        if !crate::task::is_plain_name(&reg.run_id) {
+            return Err(ApiError::new(
+                400,
+                format!(
+                    "Invalid run_id {:?}: use letters, digits, '.', '_' and '-' (it names a directory)",
+                    reg.run_id
+                ),
+            ));
+        }
         let mut inner = self.lock();
         reg.token = loop {
             let token = random_id(16)?;
