@@ -105,6 +105,7 @@ fn judge_spec() -> ContainerSpec {
         ],
         cap_drop: vec!["NET_RAW".to_owned()],
         sysctls: vec![("net.ipv4.ping_group_range".to_owned(), "1 0".to_owned())],
+        lifetime: Some(std::time::Duration::from_secs(120)),
     }
 }
 

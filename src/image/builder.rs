@@ -190,6 +190,9 @@ struct SecretFiles {
     files: Vec<(String, PathBuf)>,
 }
 
+/// Start of the names of the temporary directories holding build secrets.
+pub const SECRETS_DIR_PREFIX: &str = "sforge-secrets-";
+
 impl SecretFiles {
     /// Paths for a printed command only (nothing is written).
     fn placeholders(secrets: &[(String, String)], dir: &Path) -> Self {
@@ -215,8 +218,9 @@ impl SecretFiles {
         if STOPPED.load(Ordering::SeqCst) {
             return Err(std::io::Error::other("builds are stopped"));
         }
+        // The process id in the name lets `sforge gc` find the directory of a killed build.
         let dir = tempfile::Builder::new()
-            .prefix("sforge-secrets-")
+            .prefix(&format!("{SECRETS_DIR_PREFIX}{}-", std::process::id()))
             .tempdir()?;
         write_secret_files(dir.path(), secrets).map(|files| {
             live.push(dir.path().to_owned());

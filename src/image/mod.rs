@@ -14,6 +14,7 @@ pub use build::{
 };
 pub use builder::{
     builds_stopped, stop_builds, strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit,
+    SECRETS_DIR_PREFIX,
 };
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};

@@ -89,6 +89,7 @@ pub fn judge_container(
         add_hosts: vec!["host.docker.internal:host-gateway".to_owned()],
         cap_drop: Vec::new(),
         sysctls: Vec::new(),
+        lifetime: None,
     }
 }
 
