@@ -2,9 +2,8 @@
 //! (`sfp-…`), and each token's requests, errors and token usage are counted.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -13,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::headers::find;
 use super::meter::Usage;
+use crate::ids::random_hex;
 use crate::redact::secrets_match;
 
 /// Prefix of every run token.
@@ -180,7 +180,7 @@ impl Keyless {
 
     /// Mints a new token (192 random bits) for a run and task.
     pub fn mint(&self, run_id: &str, task: &str) -> io::Result<String> {
-        let token = format!("{TOKEN_PREFIX}{}", random_hex(24)?);
+        let token = format!("{TOKEN_PREFIX}{}", random_hex(48)?);
         let account = Account {
             run_id: run_id.to_owned(),
             task: task.to_owned(),
@@ -206,16 +206,6 @@ impl Keyless {
     }
 }
 
-/// `n` random bytes from the kernel's CSPRNG, hex-encoded.
-pub fn random_hex(n: usize) -> io::Result<String> {
-    let mut bytes = vec![0u8; n];
-    File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().fold(String::with_capacity(2 * n), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
-}
-
 /// The admin secret: `from_env` (`SFORGE_PROXY_ADMIN_SECRET`) when non-empty, else a new random
 /// one written (mode 0600) to `<log_dir>/proxy/admin_secret`, whose path is returned with it.
 pub fn admin_secret(
@@ -227,7 +217,7 @@ pub fn admin_secret(
     }
     let dir = log_dir.join("proxy");
     fs::create_dir_all(&dir)?;
-    let secret = random_hex(24)?;
+    let secret = random_hex(48)?;
     let path = dir.join("admin_secret");
     let staging = dir.join(format!(".admin_secret.{}", std::process::id()));
     let mut file = OpenOptions::new()

@@ -309,7 +309,7 @@ impl Judge {
 }
 
 fn random_id(bytes: usize) -> Result<String, ApiError> {
-    secret::random_hex(bytes).map_err(|e| ApiError::internal("no randomness", &e))
+    crate::ids::random_hex(2 * bytes).map_err(|e| ApiError::internal("no randomness", &e))
 }
 
 /// Removes upload spool files left by a crash.
