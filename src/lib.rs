@@ -15,6 +15,7 @@ pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod gc;
 #[cfg(test)]
 mod golden;

@@ -83,6 +83,14 @@ pub enum Command {
     /// it no longer runs on this host; with --older-than, also when that cannot be told. Only
     /// your own resources unless --all-owners. Exit status 1 when a removal failed.
     Gc(GcArgs),
+    /// Check everything a run needs on a backend, each problem with its fix
+    ///
+    /// Docker: client, engine, BuildKit, iptables rights, disk space, task images, and from
+    /// inside a container: this host, the judge (with --judge-url) and the bridge
+    /// MAC. Kubernetes: kubectl, the cluster, the namespace, the rights to create pods, secrets,
+    /// network policies and pods/exec, and the task images in the registry. Both: the API base
+    /// URL. Exit status 1 when a check fails.
+    Doctor(DoctorArgs),
 }
 
 /// Which tasks a command works on.
@@ -210,6 +218,22 @@ pub struct EvalArgs {
     /// Container backend [env: SFORGE_BACKEND] [default: docker]
     #[arg(long, value_enum, value_name = "NAME")]
     pub backend: Option<BackendArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Container backend to check [env: SFORGE_BACKEND] [default: docker]
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub backend: Option<BackendArg>,
+
+    /// The judge URL runs will give their containers (as in `sforge run --judge-url`): check
+    /// that a container reaches it
+    #[arg(long, value_name = "URL")]
+    pub judge_url: Option<String>,
+
+    /// Print the checks as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -34,16 +34,10 @@ pub fn collect(
 ) -> Result<Vec<Found>, GcError> {
     let owner = crate::owner::current_owner();
     let host = crate::sandbox::lease::host_name();
-    let now = crate::clock::epoch_seconds();
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "epoch seconds"
-    )]
     let facts = Facts {
         owner: &owner,
         host: &host,
-        now: now as u64,
+        now: crate::clock::epoch_secs(),
         alive: &process_alive,
     };
     let mut found = match settings.backend.value {

@@ -97,21 +97,13 @@ impl TaskRun<'_> {
 
     /// When the Work container is garbage whatever its process does: the agent's budget and
     /// grace plus [`SETUP_AND_FINALISE`] from now.
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "epoch seconds"
-    )]
     fn expires(&self) -> u64 {
         let budget = self
             .settings
             .agent_timeout
             .value
             .unwrap_or(self.agent.default_timeout);
-        clock::epoch_seconds() as u64
-            + budget
-            + self.shared.grace.as_secs()
-            + SETUP_AND_FINALISE.as_secs()
+        clock::epoch_secs() + budget + self.shared.grace.as_secs() + SETUP_AND_FINALISE.as_secs()
     }
 
     pub(super) fn dir(&self) -> PathBuf {
