@@ -1,7 +1,8 @@
 //! `sforge build`, `build --dry-run` and `render` against the real Docker engine: the example
 //! tasks build from the locally imported base and behave as documented, a second build builds
 //! nothing, git credentials never reach an image, a log or printed output, and the failure modes
-//! (no BuildKit for secrets, an `image_tag`-only image that is missing) are reported.
+//! (no BuildKit for secrets, an `image_tag`-only image that is missing) are reported. SIGTERM and
+//! SIGINT stop a build, its `docker build` clients and steps, and remove its secret files.
 //!
 //! Every test works on a copy of `tasks/` under a unique benchmark name, so its images live in a
 //! test-only namespace that [`TestBenchmark`] removes on drop.
@@ -183,6 +184,85 @@ fn example_tasks_build_and_behave_and_a_second_build_builds_nothing() {
     }
     again.expect_stdout("0 built, 9 already present, 0 failed (images counted per task)\n");
     assert!(!again.stdout.contains("(built)"), "{again}");
+    assert!(
+        !again.stdout.contains(": building"),
+        "present images are not built: {again}"
+    );
+    forced_builds_show_each_image(&bench);
+}
+
+/// Forced rebuilds (from the layer cache) of several tasks: a line per image without a terminal,
+/// and on a terminal (tmux) one row per image redrawn in place.
+fn forced_builds_show_each_image(bench: &TestBenchmark) {
+    let pair = ["--task", TASKS[0], "--task", TASKS[1]];
+    let plain = SforgeRun::of(bench.sforge().args(["build", "--force-rebuild"]).args(pair));
+    plain.expect_code(0);
+    for id in &TASKS[..2] {
+        let images = bench.images(id);
+        plain
+            .expect_stdout(&format!("  {}: building\n", images.work))
+            .expect_stdout(&format!("  {}: built in ", images.judge));
+    }
+    let done = bench.root().join("tmux-build-done");
+    let cmd = bench.sforge_process(&bench.log_dir());
+    let mut words = vec!["env".to_owned(), "-i".to_owned()];
+    for (k, v) in cmd.get_envs() {
+        let (k, v) = (k.to_string_lossy(), v.unwrap_or_default().to_string_lossy());
+        words.push(shlex::try_quote(&format!("{k}={v}")).unwrap().into_owned());
+    }
+    words.push(cmd.get_program().to_string_lossy().into_owned());
+    for arg in cmd.get_args() {
+        words.push(
+            shlex::try_quote(&arg.to_string_lossy())
+                .unwrap()
+                .into_owned(),
+        );
+    }
+    let line = format!(
+        "{} build --all --force-rebuild; touch {}; sleep 600",
+        words.join(" "),
+        done.display()
+    );
+    let session = support::unique_name("sforge-build-live");
+    support::run_ok(
+        Command::new("tmux").args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "220",
+            "-y",
+            "60",
+            &line,
+        ]),
+        None,
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    while !done.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let pane = support::run_ok(
+        Command::new("tmux").args(["capture-pane", "-p", "-t", &session]),
+        None,
+    );
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .status();
+    let pane = String::from_utf8_lossy(&pane.stdout);
+    assert!(done.exists(), "the build did not end:\n{pane}");
+    for id in TASKS {
+        let work = bench.images(id).work;
+        let rows = pane
+            .lines()
+            .filter(|l| l.starts_with(&work) && l.contains("  built in "))
+            .count();
+        assert_eq!(rows, 1, "one row of {work}, redrawn in place:\n{pane}");
+        assert!(
+            !pane.contains(&format!("{work}  building")),
+            "a stale row:\n{pane}"
+        );
+    }
 }
 
 /// Whether `client` can build with `BuildKit`: a buildx plugin, or a client older than 23.
@@ -633,4 +713,127 @@ fn render_writes_the_build_files_and_the_script_without_a_daemon() {
             .contains(&out.join("work").display().to_string()),
         "the script builds from the rendered files\n{render}"
     );
+}
+
+/// Process ids whose command line contains `needle` (read from `/proc`).
+fn processes_with(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Polls `done` every 100 ms for up to `limit`; panics with `what` when it never holds.
+fn wait_until(limit: std::time::Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < until, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// `sforge build` with git credentials stopped by `signal` while the work and judge builds run
+/// a long step: exit 130, the secret files gone, no `docker build` client and no build step left.
+fn build_interrupted_by(signal: &str) {
+    let bench = TestBenchmark::new("sforge-test-img");
+    let id = "slow_secret";
+    let mut task = bench.task("text_utils");
+    task["task_id"] = json!(id);
+    // A fractional duration no other process uses: the build step is found by its command line.
+    let sleep = format!("sleep 600.{}", std::process::id());
+    for role in ["work", "judge"] {
+        task[role]["setup_cmds"] = json!([
+            format!(": unique step of {}", bench.name()),
+            r#"test -n "$SFORGE_GIT_TOKEN""#,
+            sleep,
+        ]);
+    }
+    bench.write_task(&task);
+    let tmp = bench.root().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let secret_dirs = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("sforge-secrets-"))
+            .collect()
+    };
+    let mut cmd = bench.sforge_process(&bench.log_dir());
+    cmd.env("SFORGE_DOCKER", BUILDKIT_DOCKER)
+        .env("SFORGE_GIT_USER", "bot")
+        .env("SFORGE_GIT_TOKEN", random_secret("sforgetoken"))
+        .env("TMPDIR", &tmp)
+        .args(["build", "--task", id])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(bench.root().join("build.out")).unwrap())
+        .stderr(std::fs::File::create(bench.root().join("build.err")).unwrap());
+    let lock = base_build_lock();
+    let mut build = support::KillOnDrop(cmd.spawn().expect("start sforge build"));
+    let output = || std::fs::read_to_string(bench.root().join("build.err")).unwrap_or_default();
+    wait_until(
+        std::time::Duration::from_secs(600),
+        "no build step ran",
+        || processes_with(&sleep).len() >= 2 && !secret_dirs().is_empty(),
+    );
+    drop(lock);
+    let pid = build.0.id().to_string();
+    run_ok(
+        Command::new("kill").args([&format!("-{signal}"), &pid]),
+        None,
+    );
+    let mut status = None;
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "sforge build ignored the signal",
+        || {
+            status = build.0.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    assert_eq!(
+        status.unwrap().code(),
+        Some(130),
+        "SIG{signal}:\n{}",
+        output()
+    );
+    assert!(
+        secret_dirs().is_empty(),
+        "secret files left: {:?}",
+        secret_dirs()
+    );
+    assert!(
+        processes_with(&format!("--tag {}.", bench.name())).is_empty(),
+        "a docker build client is left"
+    );
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "the build steps still run",
+        || processes_with(&sleep).is_empty(),
+    );
+    assert!(!image_exists(&bench.images(id).work));
+}
+
+#[test]
+fn build_interrupted_by_sigterm_or_sigint_removes_its_secrets_and_stops_building() {
+    require_docker!();
+    if !supports_buildkit(BUILDKIT_DOCKER) {
+        skip(
+            &format!("{BUILDKIT_DOCKER} is missing or cannot build with BuildKit"),
+            true,
+        );
+        return;
+    }
+    build_interrupted_by("TERM");
+    build_interrupted_by("INT");
 }

@@ -1,21 +1,55 @@
-//! `sforge build`: render and build missing images, with SForge 1.0's console lines.
+//! `sforge build`: render and build missing images, with SForge 1.0's console lines. Ctrl-C or
+//! SIGTERM stops the builds, removes their secret files and exits 130.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
 
 use crate::app::console::Console;
 use crate::app::selection::ImageCommand;
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::image::{
-    build_tasks, record_digests, BuildEvents, BuildOptions, ImageBuilder, Outcome, TaskResult,
+    build_tasks, record_digests, Board, BuildEvents, BuildOptions, ImageBuilder, Outcome,
+    TaskResult,
 };
 use crate::parallel;
+
+/// Set by the first Ctrl-C or SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How long the signal handler keeps stopping `docker build` clients before it exits anyway.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// Ctrl-C or SIGTERM: start no more builds, remove the secret files of running ones, stop their
+/// `docker build` clients (the daemon then cancels the builds), exit 130. The handler, not the
+/// builds, ends the process.
+fn install_signal_handler() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        eprintln!("Interrupted — stopping the builds...");
+        crate::image::stop_builds();
+        let runner = crate::process::runner(false);
+        let left = crate::process::terminate_children(runner.as_ref(), STOP_LIMIT);
+        if !left.is_empty() {
+            eprintln!("warning: processes {left:?} still run after {STOP_LIMIT:?}");
+        }
+        std::process::exit(130);
+    })
+    .context("cannot install the signal handler")
+}
 
 pub fn build_images(
     settings: &Settings,
     global: &GlobalArgs,
     args: &BuildArgs,
 ) -> anyhow::Result<ExitCode> {
+    install_signal_handler()?;
     let ImageCommand {
         catalog,
         tasks,
@@ -36,10 +70,16 @@ pub fn build_images(
         jobs: args.jobs.map_or_else(parallel::default_jobs, usize::from),
     };
     let single = tasks.len() == 1;
+    let images = tasks
+        .iter()
+        .flat_map(|t| [&t.images.base, &t.images.work, &t.images.judge].map(ToString::to_string));
     let events = ConsoleEvents {
         console: &console,
         task: single.then(|| &tasks[0]),
         stream: single && !global.silent,
+        board: (!single && !global.silent && !args.dry_run).then(|| Board::new(images)),
+        live: std::io::stdout().is_terminal(),
+        drawn: Mutex::new((0, None)),
     };
     if single {
         console.say(&format!("Building images for task: {}", tasks[0].task_id));
@@ -60,6 +100,11 @@ pub fn build_images(
         opts,
         &events,
     );
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // The signal handler is stopping the builds and exits the process when done.
+        std::thread::sleep(STOP_LIMIT * 2);
+        return Ok(ExitCode::from(130));
+    }
     if !args.dry_run {
         record_digests(&builder, &results);
     }
@@ -81,6 +126,27 @@ struct ConsoleEvents<'a> {
     console: &'a Console,
     task: Option<&'a crate::task::Task>,
     stream: bool,
+    /// Several tasks: each image's state, redrawn in place on a terminal (`live`), else a
+    /// line per finished image.
+    board: Option<Board>,
+    live: bool,
+    /// Lines on screen and when they were drawn.
+    drawn: Mutex<(usize, Option<Instant>)>,
+}
+
+impl ConsoleEvents<'_> {
+    /// Redraws the board, at most once a second unless `now`.
+    fn redraw(&self, board: &Board, now: bool) {
+        let mut drawn = self.drawn.lock().unwrap_or_else(PoisonError::into_inner);
+        if now
+            || drawn
+                .1
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
+            drawn.0 = crate::tty::redraw(&board.table(), drawn.0);
+            drawn.1 = Some(Instant::now());
+        }
+    }
 }
 
 impl BuildEvents for ConsoleEvents<'_> {
@@ -98,6 +164,29 @@ impl BuildEvents for ConsoleEvents<'_> {
     fn line(&self, line: &str) {
         if self.stream {
             self.console.warn(&format!("    {line}"));
+        }
+        if let (Some(board), true) = (&self.board, self.live) {
+            self.redraw(board, false);
+        }
+    }
+
+    fn image_started(&self, image: &str) {
+        let Some(board) = &self.board else { return };
+        board.started(image);
+        if self.live {
+            self.redraw(board, true);
+        } else {
+            self.console.say(&format!("  {image}: building"));
+        }
+    }
+
+    fn image_done(&self, image: &str, outcome: &Outcome) {
+        let Some(board) = &self.board else { return };
+        let line = board.done(image, outcome);
+        if self.live {
+            self.redraw(board, true);
+        } else if !matches!(outcome, Outcome::Present) {
+            self.console.say(&format!("  {line}"));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Images: Dockerfile rendering, and building, pushing and pulling through the docker CLI.
 
+mod board;
 mod build;
 mod builder;
 mod docker;
@@ -8,12 +9,14 @@ pub mod registry_check;
 mod render;
 mod spec;
 
+pub use board::Board;
 pub use build::{
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
     Quiet, TaskResult, Unbuildable,
 };
 pub use builder::{
-    strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit, SECRETS_DIR_PREFIX,
+    builds_stopped, stop_builds, strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit,
+    SECRETS_DIR_PREFIX,
 };
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};

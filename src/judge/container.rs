@@ -1,6 +1,7 @@
 //! The judge container of one submission: its name, labels, environment and limits.
-//! Judge containers get proxies, `SFORGE_JUDGE_EXTRA_ENV` and the judge URL — never the agent's
-//! API key (SForge 1.0 leaked it into every judge container).
+//! Judge containers get `SFORGE_JUDGE_EXTRA_ENV`, the judge URL and, when grading may use the
+//! network, the proxies — never the agent's API key (SForge 1.0 leaked it into every judge
+//! container).
 
 use crate::config::Settings;
 use crate::sandbox::{labels, ContainerSpec, Role};
@@ -25,16 +26,25 @@ pub fn container_name(benchmark: &str, task_id: &str, submission_id: &str) -> St
     format!("{benchmark}.judge.{task_id}.{submission_id}")
 }
 
-/// The environment of judge containers.
+/// Whether grading `task` may use the network, and so gets the proxies (with their
+/// credentials): only tasks with internet on. A task without internet grades offline, and
+/// submitted code in its judge container must not learn the proxy password.
 #[must_use]
-pub fn judge_env(settings: &Settings) -> Vec<(String, String)> {
+pub fn grading_uses_network(task: &Task) -> bool {
+    task.internet
+}
+
+/// The environment of judge containers; the proxies only when `network` (see
+/// [`grading_uses_network`]).
+#[must_use]
+pub fn judge_env(settings: &Settings, network: bool) -> Vec<(String, String)> {
     let mut env = Vec::new();
     let proxies = [
         ("HTTP_PROXY", "http_proxy", &settings.http_proxy.value),
         ("HTTPS_PROXY", "https_proxy", &settings.https_proxy.value),
         ("NO_PROXY", "no_proxy", &settings.no_proxy.value),
     ];
-    for (upper, lower, value) in proxies {
+    for (upper, lower, value) in proxies.into_iter().filter(|_| network) {
         if let Some(v) = value {
             env.push((upper.to_owned(), v.clone()));
             env.push((lower.to_owned(), v.clone()));
@@ -70,7 +80,7 @@ pub fn judge_container(
             labels.insert(GRADER_LABEL.to_owned(), std::process::id().to_string());
             labels
         },
-        env: judge_env(settings),
+        env: judge_env(settings, grading_uses_network(task)),
         user: Some("root".to_owned()),
         workdir: Some(task.cwd.clone()),
         cpu_limit: limits.cpu.or(task.judge.cpu_limit),
@@ -103,7 +113,13 @@ mod tests {
             judge_extra_env: Some(Sourced::new(extra, Source::Default)),
             ..Layer::default()
         };
-        let env = judge_env(&Settings::merge(&[&layer]));
+        let settings = Settings::merge(&[&layer]);
+        let offline = judge_env(&settings, false);
+        assert!(
+            !offline.iter().any(|(k, _)| k == "http_proxy"),
+            "{offline:?}"
+        );
+        let env = judge_env(&settings, true);
         assert!(!env.iter().any(|(_, v)| v == "sk-agent"));
         assert!(!env.iter().any(|(k, _)| k == "ANTHROPIC_API_KEY"));
         let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());

@@ -2,6 +2,7 @@
 //! its real, dry-run and recording implementations, and errors that name the command.
 
 mod capture;
+mod children;
 mod cmd;
 mod display;
 mod dry_run;
@@ -15,6 +16,7 @@ mod spawn;
 use std::sync::Arc;
 
 pub use capture::HeadTail;
+pub use children::{live_children, terminate_children};
 pub use cmd::{Cmd, EnvValue, KEEP_OUTPUT};
 pub use dry_run::{script_text, DryRunRunner, SCRIPT_HEADER};
 pub use error::ProcessError;
