@@ -953,24 +953,6 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
     assert!(!iptables_rules().contains(&chain), "gc left {chain}");
 }
 
-/// `cmd` as one shell line with its environment (`env -i K=V … program args`).
-fn shell_line(cmd: &Command) -> String {
-    let quote = |s: &std::ffi::OsStr| shlex::try_quote(&s.to_string_lossy()).unwrap().into_owned();
-    let mut words = vec!["env".to_owned(), "-i".to_owned()];
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            words.push(quote(&std::ffi::OsString::from(format!(
-                "{}={}",
-                k.to_string_lossy(),
-                v.to_string_lossy()
-            ))));
-        }
-    }
-    words.push(quote(cmd.get_program()));
-    words.extend(cmd.get_args().map(quote));
-    words.join(" ")
-}
-
 /// A tmux session (a real pseudo-terminal) killed on drop.
 struct Tmux(String);
 
@@ -1004,7 +986,11 @@ fn a_terminal_shows_a_live_table_and_events_go_to_a_file() {
     );
     cmd.arg(&events);
     let session = Tmux(support::unique_name("sforge-live"));
-    let line = format!("{}; touch {}; sleep 600", shell_line(&cmd), done.display());
+    let line = format!(
+        "{}; touch {}; sleep 600",
+        support::shell_line(&cmd),
+        done.display()
+    );
     support::run_ok(
         Command::new("tmux").args([
             "new-session",
