@@ -1,7 +1,72 @@
 //! Redrawing a block of lines in place on a terminal (the live views of `run` and `build`).
 
 use std::io::Write;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+
+/// The status line kept at the bottom of the terminal while other output scrolls above it.
+#[derive(Debug)]
+struct Footer {
+    /// The text, while a footer is kept.
+    text: Option<String>,
+    /// Whether it is on screen now (it is hidden while a partial line is printed).
+    shown: bool,
+    /// Whether the cursor is at the start of a line (apart from the footer).
+    at_line_start: bool,
+}
+
+static FOOTER: Mutex<Footer> = Mutex::new(Footer {
+    text: None,
+    shown: false,
+    at_line_start: true,
+});
+
+/// Shows `text` as the footer (replacing the last one).
+pub fn set_footer(text: &str) {
+    let mut footer = FOOTER.lock().unwrap_or_else(PoisonError::into_inner);
+    footer.text = Some(text.to_owned());
+    let mut out = std::io::stdout().lock();
+    if footer.shown {
+        let _ = out.write_all(b"\r\x1b[K");
+        footer.shown = false;
+    }
+    if footer.at_line_start {
+        let _ = out.write_all(text.as_bytes());
+        footer.shown = true;
+    }
+    let _ = out.flush();
+}
+
+/// Removes the footer for good.
+pub fn clear_footer() {
+    let mut footer = FOOTER.lock().unwrap_or_else(PoisonError::into_inner);
+    if footer.shown {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"\r\x1b[K");
+        let _ = out.flush();
+    }
+    footer.text = None;
+    footer.shown = false;
+}
+
+/// Writes `bytes` to stdout above the footer (when there is one).
+pub fn echo(bytes: &[u8]) {
+    let mut footer = FOOTER.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut out = std::io::stdout().lock();
+    if footer.shown {
+        let _ = out.write_all(b"\r\x1b[K");
+        footer.shown = false;
+    }
+    let _ = out.write_all(bytes);
+    if let Some(&last) = bytes.last() {
+        footer.at_line_start = last == b'\n';
+    }
+    if let (Some(text), true) = (&footer.text, footer.at_line_start) {
+        let _ = out.write_all(text.as_bytes());
+        footer.shown = true;
+    }
+    let _ = out.flush();
+}
 
 /// Replaces the `drawn` lines printed last on stdout with `lines`; returns how many lines are on
 /// screen now (to pass as `drawn` next time).

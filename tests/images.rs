@@ -205,22 +205,9 @@ fn forced_builds_show_each_image(bench: &TestBenchmark) {
     }
     let done = bench.root().join("tmux-build-done");
     let cmd = bench.sforge_process(&bench.log_dir());
-    let mut words = vec!["env".to_owned(), "-i".to_owned()];
-    for (k, v) in cmd.get_envs() {
-        let (k, v) = (k.to_string_lossy(), v.unwrap_or_default().to_string_lossy());
-        words.push(shlex::try_quote(&format!("{k}={v}")).unwrap().into_owned());
-    }
-    words.push(cmd.get_program().to_string_lossy().into_owned());
-    for arg in cmd.get_args() {
-        words.push(
-            shlex::try_quote(&arg.to_string_lossy())
-                .unwrap()
-                .into_owned(),
-        );
-    }
     let line = format!(
         "{} build --all --force-rebuild; touch {}; sleep 600",
-        words.join(" "),
+        support::shell_line(&cmd),
         done.display()
     );
     let session = support::unique_name("sforge-build-live");

@@ -22,8 +22,10 @@ const STATUS_EVERY: Duration = Duration::from_secs(60);
 /// Where progress goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewMode {
-    /// A table redrawn in place (a terminal).
+    /// A table redrawn in place (a terminal, several tasks).
     Live,
+    /// One task on a terminal: its status as a footer under the agent's streaming output.
+    Footer,
     /// Lines as things happen (a pipe, a log file, or one task whose agent output streams).
     Lines,
     /// Nothing on the console (events still go to the events file).
@@ -91,6 +93,17 @@ fn watch(progress: &Progress, client: &JudgeClient, mode: ViewMode, stop: &Atomi
                     }
                 }
             }
+            ViewMode::Footer => match progress.snapshot().first() {
+                Some(s) if !stopping => {
+                    crate::tty::set_footer(&format!(
+                        "[{}] {}  {}",
+                        s.task,
+                        status(s),
+                        s.last_event
+                    ));
+                }
+                _ => crate::tty::clear_footer(),
+            },
             ViewMode::Off => {}
         }
         if stopping {
