@@ -58,7 +58,8 @@ fn apply_uses_sudo_unless_root_and_checks_jumps_before_inserting() {
         "{l:#?}"
     );
     assert!(l.contains(&"sudo -n iptables -w -N SFORGE_abcdefabcdef".to_owned()));
-    assert_eq!(l.iter().filter(|c| c.contains(" -I ")).count(), 2, "{l:#?}");
+    // Out of and into the container: DOCKER-USER and INPUT, DOCKER-USER and OUTPUT.
+    assert_eq!(l.iter().filter(|c| c.contains(" -I ")).count(), 4, "{l:#?}");
 
     // Applied again with the jumps present: no second insertion, the chain is rebuilt.
     let r = Arc::new(

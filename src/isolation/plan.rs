@@ -125,72 +125,70 @@ pub fn owner_comment(run_id: &str, task: &str, owner: &str) -> String {
     )
 }
 
-/// The plan: IPv4 traffic of the container may only open TCP connections to `allowed` (replies
-/// to established connections pass); everything else, IPv6 included, is dropped.
+/// The connection mark (value/mask, one bit) the chain sets on connections it allows; only
+/// packets of marked connections pass later. A connection opened before the rules (during the
+/// install steps) carries no mark, so it is cut like any other (docs/security.md#network-isolation).
+pub const CONNMARK: &str = "0x800000/0x800000";
+
+/// The plan: the container may only open TCP connections to `allowed` over IPv4; packets of those
+/// connections (replies included) pass, everything else it sends or is sent is dropped — new
+/// connections *into* the container too, and all of IPv6.
 #[must_use]
 pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: &str) -> ChainPlan {
     let chain = chain_name(&net.id);
-    let tag = |mut spec: Vec<String>| {
-        let target = spec.split_off(spec.len() - 2);
-        spec.extend(["-m", "comment", "--comment", comment].map(str::to_owned));
-        spec.extend(target);
-        spec
-    };
     let rule = |family, parent: &str, insert, spec: &[&str]| Rule {
         family,
         chain: parent.to_owned(),
         insert,
-        spec: tag(spec.iter().map(|s| (*s).to_owned()).collect()),
+        spec: tagged(spec, comment),
     };
-    let mut rules = Vec::new();
-    let mut jumps = Vec::new();
-    let established = [
-        "-m",
-        "conntrack",
-        "--ctstate",
-        "ESTABLISHED,RELATED",
-        "-j",
-        "RETURN",
-    ];
     let mut allowed: Vec<Allowed> = allowed.to_vec();
     allowed.sort();
     allowed.dedup();
-    rules.push(rule(Family::V4, &chain, false, &established));
+    let mut rules = Vec::new();
     for a in &allowed {
         let (dst, port) = (format!("{}/32", a.ip), a.port.to_string());
         rules.push(rule(
             Family::V4,
             &chain,
             false,
-            &["-d", &dst, "-p", "tcp", "--dport", &port, "-j", "RETURN"],
+            &[
+                "-d",
+                &dst,
+                "-p",
+                "tcp",
+                "--dport",
+                &port,
+                "-j",
+                "CONNMARK",
+                "--set-xmark",
+                CONNMARK,
+            ],
         ));
     }
-    rules.push(rule(Family::V4, &chain, false, &["-j", "DROP"]));
-    let src4 = format!("{}/32", net.ipv4);
-    let bridge = net.bridge.as_str();
-    // Forwarded traffic (other hosts, other containers): DOCKER-USER runs first in FORWARD.
-    if parents.docker_user_v4 {
-        jumps.push(rule(
-            Family::V4,
-            "DOCKER-USER",
-            true,
-            &["-s", &src4, "-j", &chain],
-        ));
-    } else {
-        jumps.push(rule(
-            Family::V4,
-            "FORWARD",
-            true,
-            &["-i", bridge, "-s", &src4, "-j", &chain],
-        ));
-    }
-    // Traffic to the host itself (the judge, the proxy, anything else listening there).
-    jumps.push(rule(
+    rules.push(rule(
         Family::V4,
-        "INPUT",
-        true,
-        &["-i", bridge, "-s", &src4, "-j", &chain],
+        &chain,
+        false,
+        &["-m", "connmark", "--mark", CONNMARK, "-j", "RETURN"],
     ));
+    rules.push(rule(Family::V4, &chain, false, &["-j", "DROP"]));
+    let mut jumps = Vec::new();
+    let src4 = format!("{}/32", net.ipv4);
+    for (flag, addr) in [("-s", &src4), ("-d", &src4)] {
+        jumps.extend(
+            jump_specs(
+                Family::V4,
+                &net.bridge,
+                flag,
+                addr,
+                parents.docker_user_v4,
+                &chain,
+            )
+            .iter()
+            .map(|(parent, spec)| rule(Family::V4, parent, true, &to_strs(spec))),
+        );
+    }
     let mut families = vec![Family::V4];
     let sources6: Vec<String> = [net.ipv6, net.ipv6_link_local]
         .into_iter()
@@ -199,24 +197,21 @@ pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: 
         .collect();
     if !sources6.is_empty() {
         families.push(Family::V6);
-        rules.push(rule(Family::V6, &chain, false, &established));
         rules.push(rule(Family::V6, &chain, false, &["-j", "DROP"]));
-        for src in &sources6 {
-            if parents.docker_user_v6 {
-                jumps.push(rule(
-                    Family::V6,
-                    "DOCKER-USER",
-                    true,
-                    &["-s", src, "-j", &chain],
-                ));
-            }
-            for parent in ["INPUT", "FORWARD"] {
-                jumps.push(rule(
-                    Family::V6,
-                    parent,
-                    true,
-                    &["-i", bridge, "-s", src, "-j", &chain],
-                ));
+        for addr in &sources6 {
+            for flag in ["-s", "-d"] {
+                jumps.extend(
+                    jump_specs(
+                        Family::V6,
+                        &net.bridge,
+                        flag,
+                        addr,
+                        parents.docker_user_v6,
+                        &chain,
+                    )
+                    .iter()
+                    .map(|(parent, spec)| rule(Family::V6, parent, true, &to_strs(spec))),
+                );
             }
         }
     }
@@ -226,6 +221,47 @@ pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: 
         rules,
         jumps,
     }
+}
+
+/// `spec` with the owner comment put before its target (`-j …`).
+fn tagged(spec: &[&str], comment: &str) -> Vec<String> {
+    let at = spec.iter().position(|w| *w == "-j").unwrap_or(spec.len());
+    let mut out: Vec<String> = spec[..at].iter().map(|s| (*s).to_owned()).collect();
+    out.extend(["-m", "comment", "--comment", comment].map(str::to_owned));
+    out.extend(spec[at..].iter().map(|s| (*s).to_owned()));
+    out
+}
+
+fn to_strs(spec: &[String]) -> Vec<&str> {
+    spec.iter().map(String::as_str).collect()
+}
+
+/// The jumps that send the container's packets into `chain`: `flag` `-s` for what it sends,
+/// `-d` for what is sent to it. Forwarded traffic (other hosts, other containers) goes through
+/// DOCKER-USER (which runs first in FORWARD) or else FORWARD; traffic to the host itself through
+/// INPUT, traffic from the host to the container through OUTPUT.
+fn jump_specs(
+    family: Family,
+    bridge: &str,
+    flag: &str,
+    addr: &str,
+    docker_user: bool,
+    chain: &str,
+) -> Vec<(&'static str, Vec<String>)> {
+    let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+    let iface = if flag == "-s" { "-i" } else { "-o" };
+    let mut out = Vec::new();
+    // IPv4 forwarded traffic goes through DOCKER-USER when it exists; IPv6 through both (Docker
+    // 20.10 jumps to DOCKER-USER only in its own IPv6 setups).
+    if docker_user {
+        out.push(("DOCKER-USER", words(&[flag, addr, "-j", chain])));
+    }
+    if !docker_user || family == Family::V6 {
+        out.push(("FORWARD", words(&[iface, bridge, flag, addr, "-j", chain])));
+    }
+    let local = if flag == "-s" { "INPUT" } else { "OUTPUT" };
+    out.push((local, words(&[iface, bridge, flag, addr, "-j", chain])));
+    out
 }
 
 /// The link-local IPv6 address the kernel derives from a MAC address (modified EUI-64).

@@ -1,9 +1,11 @@
-//! The judge container of one submission: its name, labels, environment and limits.
+//! The judge container of one submission: its name, labels, environment, limits and walls.
 //! Judge containers get proxies, `SFORGE_JUDGE_EXTRA_ENV` and the judge URL — never the agent's
-//! API key (SForge 1.0 leaked it into every judge container).
+//! API key (SForge 1.0 leaked it into every judge container). They run the agent's code, so they
+//! keep only the capabilities grading needs, gain no privileges, and have no network when the
+//! run's internet is off (docs/security.md#judge-containers).
 
 use crate::config::Settings;
-use crate::sandbox::{labels, ContainerSpec, Role};
+use crate::sandbox::{labels, ContainerSpec, Network, Role};
 use crate::task::Task;
 
 /// Judge URL given to judge containers that do not set one through the extra env.
@@ -12,11 +14,38 @@ const DEFAULT_JUDGE_URL: &str = "http://host.docker.internal:8080";
 /// Label naming the process that grades in a judge container.
 pub const GRADER_LABEL: &str = "sforge.grader-pid";
 
+/// The capabilities a judge container keeps (all others are dropped): root's file access in the
+/// task directory (`CHOWN`, `DAC_OVERRIDE`, `FOWNER`, `FSETID`), switching the submission's
+/// processes to an unprivileged user (`SETUID`, `SETGID`, as `setpriv` does) and killing them
+/// (`KILL`). `NET_RAW`, `MKNOD`, `SYS_CHROOT`, `SETPCAP`, `SETFCAP`, `AUDIT_WRITE` and
+/// `NET_BIND_SERVICE` are gone (Docker lets containers bind low ports without it).
+pub const JUDGE_CAPABILITIES: [&str; 7] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+];
+
+/// Processes a judge container may hold at once.
+pub const JUDGE_PIDS_LIMIT: u32 = 4096;
+
 /// Limits for one grading: registration/flag values first, then the task's own.
 #[derive(Debug, Clone, Default)]
 pub struct JudgeLimits {
     pub cpu: Option<u32>,
     pub mem: Option<String>,
+    /// The internet setting of the run being graded, as it registered (`None`: the task's own).
+    pub internet: Option<bool>,
+}
+
+/// Whether the judge container of `task` gets a network: when the run it grades has internet,
+/// or when the task asks for one (`judge.internet`, for graders that call a model API).
+#[must_use]
+pub fn judge_has_network(task: &Task, run_internet: Option<bool>) -> bool {
+    task.judge.internet || run_internet.unwrap_or(task.internet)
 }
 
 /// `<benchmark>.judge.<task>.<submission>`.
@@ -75,9 +104,16 @@ pub fn judge_container(
         workdir: Some(task.cwd.clone()),
         cpu_limit: limits.cpu.or(task.judge.cpu_limit),
         mem_limit: limits.mem.clone().or_else(|| task.judge.mem_limit.clone()),
-        pids_limit: Some(4096),
+        pids_limit: Some(JUDGE_PIDS_LIMIT),
         add_hosts: vec!["host.docker.internal:host-gateway".to_owned()],
-        cap_drop: Vec::new(),
+        cap_drop: vec!["ALL".to_owned()],
+        cap_add: JUDGE_CAPABILITIES.map(str::to_owned).to_vec(),
+        no_new_privileges: true,
+        network: if judge_has_network(task, limits.internet) {
+            Network::NoIngress
+        } else {
+            Network::None
+        },
         sysctls: Vec::new(),
     }
 }
@@ -110,5 +146,50 @@ mod tests {
         assert_eq!(get("http_proxy"), Some("http://p"));
         assert_eq!(get("SFORGE_JUDGE_API_KEY"), Some("jk"));
         assert_eq!(get("SFORGE_JUDGE_URL"), Some(DEFAULT_JUDGE_URL));
+    }
+
+    fn task() -> Task {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference");
+        crate::task::Catalog::open(&dir)
+            .unwrap()
+            .task("demo")
+            .unwrap()
+    }
+
+    fn spec_for(task: &Task, run_internet: Option<bool>) -> ContainerSpec {
+        let limits = JudgeLimits {
+            internet: run_internet,
+            ..JudgeLimits::default()
+        };
+        let settings = Settings::merge(&[]);
+        judge_container(&settings, "b", task, "r", "s", &limits, "me")
+    }
+
+    #[test]
+    fn judge_containers_keep_only_what_grading_needs() {
+        let spec = spec_for(&task(), None);
+        assert_eq!(spec.cap_drop, ["ALL"]);
+        assert!(!spec
+            .cap_add
+            .iter()
+            .any(|c| c == "NET_RAW" || c == "SYS_ADMIN"));
+        for needed in ["SETUID", "SETGID", "KILL"] {
+            assert!(spec.cap_add.iter().any(|c| c == needed), "{needed}");
+        }
+        assert!(spec.no_new_privileges);
+        assert_eq!(spec.pids_limit, Some(JUDGE_PIDS_LIMIT));
+    }
+
+    #[test]
+    fn the_judge_network_follows_the_run_unless_the_task_opts_in() {
+        let mut task = task();
+        task.internet = true;
+        assert_eq!(spec_for(&task, None).network, Network::NoIngress);
+        assert_eq!(spec_for(&task, Some(false)).network, Network::None);
+        task.internet = false;
+        assert_eq!(spec_for(&task, None).network, Network::None);
+        assert_eq!(spec_for(&task, Some(true)).network, Network::NoIngress);
+        task.judge.internet = true;
+        assert_eq!(spec_for(&task, Some(false)).network, Network::NoIngress);
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::watchdog::exec_with_deadline;
-use super::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use super::{ContainerSpec, ExecResult, ExecSpec, Network, Sandbox, SandboxError};
 use crate::process::{Cmd, ProcessError, Runner};
 
 /// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
@@ -52,11 +52,22 @@ impl DockerSandbox {
                 cmd = cmd.args([flag.to_owned(), value]);
             }
         }
-        for host in &spec.add_hosts {
-            cmd = cmd.args(["--add-host", host]);
+        if spec.network == Network::None {
+            // No interface but loopback: host names would point nowhere.
+            cmd = cmd.args(["--network", "none"]);
+        } else {
+            for host in &spec.add_hosts {
+                cmd = cmd.args(["--add-host", host]);
+            }
         }
         for cap in &spec.cap_drop {
             cmd = cmd.args(["--cap-drop", cap]);
+        }
+        for cap in &spec.cap_add {
+            cmd = cmd.args(["--cap-add", cap]);
+        }
+        if spec.no_new_privileges {
+            cmd = cmd.args(["--security-opt", "no-new-privileges"]);
         }
         for (k, v) in &spec.sysctls {
             cmd = cmd.args(["--sysctl".to_owned(), format!("{k}={v}")]);
