@@ -12,6 +12,7 @@ fn sample_plan() -> ChainPlan {
         ipv6: None,
         ipv6_link_local: None,
         gateway: Ipv4Addr::new(172, 17, 0, 1),
+        gateway6: None,
         bridge: "docker0".into(),
     };
     let allowed = [Allowed {

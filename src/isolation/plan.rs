@@ -23,6 +23,8 @@ pub struct ContainerNet {
     pub ipv6_link_local: Option<Ipv6Addr>,
     /// The bridge's gateway on the host (what `host.docker.internal` means).
     pub gateway: Ipv4Addr,
+    /// The bridge's IPv6 gateway on the host, when the network has IPv6.
+    pub gateway6: Option<Ipv6Addr>,
     /// The bridge interface on the host, e.g. `docker0`.
     pub bridge: String,
 }

@@ -8,6 +8,7 @@ fn net(ipv6: bool) -> ContainerNet {
         ipv6: ipv6.then(|| "fd00:5f0:e::242:ac11:5".parse().unwrap()),
         ipv6_link_local: ipv6.then(|| link_local_from_mac("02:42:ac:11:00:05").unwrap()),
         gateway: Ipv4Addr::new(172, 17, 0, 1),
+        gateway6: None,
         bridge: "docker0".into(),
     }
 }
