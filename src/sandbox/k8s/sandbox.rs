@@ -147,7 +147,7 @@ impl K8sSandbox {
             .map_err(fail("remove the pods of run", run_id))
     }
 
-    /// Applies the Secret (stdin only, shown redacted), the walls policy and the Pod. Returns
+    /// Applies the walls policy, the Secret (stdin only, shown redacted) and the Pod. Returns
     /// whether kubectl named the created pod: a dry-run plan creates nothing and answers with
     /// nothing.
     fn create(&self, objects: &PodObjects, name: &str) -> Result<bool, SandboxError> {
