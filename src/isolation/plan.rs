@@ -138,84 +138,33 @@ pub const CONNMARK: &str = "0x800000/0x800000";
 #[must_use]
 pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: &str) -> ChainPlan {
     let chain = chain_name(&net.id);
-    let rule = |family, parent: &str, insert, spec: &[&str]| Rule {
-        family,
-        chain: parent.to_owned(),
-        insert,
-        spec: tagged(spec, comment),
-    };
-    let mut allowed: Vec<Allowed> = allowed.to_vec();
-    allowed.sort();
-    allowed.dedup();
-    let mut rules = Vec::new();
-    for a in &allowed {
-        let (dst, port) = (format!("{}/32", a.ip), a.port.to_string());
-        rules.push(rule(
-            Family::V4,
-            &chain,
-            false,
-            &[
-                "-d",
-                &dst,
-                "-p",
-                "tcp",
-                "--dport",
-                &port,
-                "-j",
-                "CONNMARK",
-                "--set-xmark",
-                CONNMARK,
-            ],
-        ));
-    }
-    rules.push(rule(
+    let mut rules = v4_rules(&chain, allowed, comment);
+    let v4 = [format!("{}/32", net.ipv4)];
+    let mut jumps = jumps_into(
         Family::V4,
+        &v4,
+        &net.bridge,
+        parents.docker_user_v4,
         &chain,
-        false,
-        &["-m", "connmark", "--mark", CONNMARK, "-j", "RETURN"],
-    ));
-    rules.push(rule(Family::V4, &chain, false, &["-j", "DROP"]));
-    let mut jumps = Vec::new();
-    let src4 = format!("{}/32", net.ipv4);
-    for (flag, addr) in [("-s", &src4), ("-d", &src4)] {
-        jumps.extend(
-            jump_specs(
-                Family::V4,
-                &net.bridge,
-                flag,
-                addr,
-                parents.docker_user_v4,
-                &chain,
-            )
-            .iter()
-            .map(|(parent, spec)| rule(Family::V4, parent, true, &to_strs(spec))),
-        );
-    }
+        comment,
+    );
     let mut families = vec![Family::V4];
-    let sources6: Vec<String> = [net.ipv6, net.ipv6_link_local]
+    let v6: Vec<String> = [net.ipv6, net.ipv6_link_local]
         .into_iter()
         .flatten()
         .map(|ip| format!("{ip}/128"))
         .collect();
-    if !sources6.is_empty() {
+    if !v6.is_empty() {
         families.push(Family::V6);
-        rules.push(rule(Family::V6, &chain, false, &["-j", "DROP"]));
-        for addr in &sources6 {
-            for flag in ["-s", "-d"] {
-                jumps.extend(
-                    jump_specs(
-                        Family::V6,
-                        &net.bridge,
-                        flag,
-                        addr,
-                        parents.docker_user_v6,
-                        &chain,
-                    )
-                    .iter()
-                    .map(|(parent, spec)| rule(Family::V6, parent, true, &to_strs(spec))),
-                );
-            }
-        }
+        rules.push(rule(Family::V6, &chain, false, &["-j", "DROP"], comment));
+        jumps.extend(jumps_into(
+            Family::V6,
+            &v6,
+            &net.bridge,
+            parents.docker_user_v6,
+            &chain,
+            comment,
+        ));
     }
     ChainPlan {
         chain,
@@ -225,6 +174,64 @@ pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: 
     }
 }
 
+/// One rule carrying the owner comment.
+fn rule(family: Family, chain: &str, insert: bool, spec: &[&str], comment: &str) -> Rule {
+    Rule {
+        family,
+        chain: chain.to_owned(),
+        insert,
+        spec: tagged(spec, comment),
+    }
+}
+
+/// The IPv4 chain: mark new TCP connections to each allowed endpoint, let packets of marked
+/// connections return, drop the rest.
+fn v4_rules(chain: &str, allowed: &[Allowed], comment: &str) -> Vec<Rule> {
+    let mut allowed: Vec<Allowed> = allowed.to_vec();
+    allowed.sort();
+    allowed.dedup();
+    let mut rules: Vec<Rule> = allowed
+        .iter()
+        .map(|a| {
+            let (dst, port) = (format!("{}/32", a.ip), a.port.to_string());
+            let spec = ["-d", &dst, "-p", "tcp", "--dport", &port];
+            let mark = ["-j", "CONNMARK", "--set-xmark", CONNMARK];
+            rule(
+                Family::V4,
+                chain,
+                false,
+                &[&spec[..], &mark[..]].concat(),
+                comment,
+            )
+        })
+        .collect();
+    let marked = ["-m", "connmark", "--mark", CONNMARK, "-j", "RETURN"];
+    rules.push(rule(Family::V4, chain, false, &marked, comment));
+    rules.push(rule(Family::V4, chain, false, &["-j", "DROP"], comment));
+    rules
+}
+
+/// The jumps into `chain` for every address of the container, out of it and into it.
+fn jumps_into(
+    family: Family,
+    addrs: &[String],
+    bridge: &str,
+    docker_user: bool,
+    chain: &str,
+    comment: &str,
+) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for addr in addrs {
+        for flag in ["-s", "-d"] {
+            for (parent, spec) in jump_specs(family, bridge, flag, addr, docker_user, chain) {
+                let spec: Vec<&str> = spec.iter().map(String::as_str).collect();
+                out.push(rule(family, parent, true, &spec, comment));
+            }
+        }
+    }
+    out
+}
+
 /// `spec` with the owner comment put before its target (`-j …`).
 fn tagged(spec: &[&str], comment: &str) -> Vec<String> {
     let at = spec.iter().position(|w| *w == "-j").unwrap_or(spec.len());
@@ -232,10 +239,6 @@ fn tagged(spec: &[&str], comment: &str) -> Vec<String> {
     out.extend(["-m", "comment", "--comment", comment].map(str::to_owned));
     out.extend(spec[at..].iter().map(|s| (*s).to_owned()));
     out
-}
-
-fn to_strs(spec: &[String]) -> Vec<&str> {
-    spec.iter().map(String::as_str).collect()
 }
 
 /// The jumps that send the container's packets into `chain`: `flag` `-s` for what it sends,
