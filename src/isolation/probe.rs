@@ -1,8 +1,8 @@
-//! The self-check's tools: canaries on this host (a TCP and a UDP port the container must NOT
-//! reach once isolated, on every IPv4 and IPv6 address) and a probe run inside the container that
+//! The self-check's tools: canaries on this host (TCP and UDP ports the container must NOT reach
+//! once isolated, on every IPv4 or IPv6 address) and a probe run inside the container that
 //! tries a TCP connection or sends a UDP datagram.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -119,14 +119,18 @@ pub fn probe(
     }
 }
 
-/// Binds `bind` on every address of this host: IPv6 and IPv4 at once where the host has IPv6,
-/// else IPv4 only.
+/// Binds `bind` on every address of this host of one family (IPv4: `0.0.0.0`, IPv6: `[::]`).
 fn bind_everywhere<T>(
+    v6: bool,
     bind: impl Fn(SocketAddr) -> std::io::Result<T>,
 ) -> Result<T, IsolationError> {
-    bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)))
-        .or_else(|_| bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))))
-        .map_err(|e| IsolationError::Probe(format!("cannot open a canary port: {e}")))
+    let any: IpAddr = if v6 {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    bind(SocketAddr::new(any, 0))
+        .map_err(|e| IsolationError::Probe(format!("cannot open a canary port on {any}: {e}")))
 }
 
 /// Counts what a canary thread sees; stops it on drop.
@@ -172,7 +176,7 @@ impl Drop for Counter {
     }
 }
 
-/// A UDP socket on every address of this host that counts datagrams; stopped on drop.
+/// A UDP socket on every IPv4 address of this host that counts datagrams; stopped on drop.
 pub struct UdpCanary {
     port: u16,
     counter: Counter,
@@ -180,7 +184,7 @@ pub struct UdpCanary {
 
 impl UdpCanary {
     pub fn start() -> Result<Self, IsolationError> {
-        let socket = bind_everywhere(UdpSocket::bind)?;
+        let socket = bind_everywhere(false, UdpSocket::bind)?;
         socket
             .set_nonblocking(true)
             .map_err(|e| IsolationError::Probe(e.to_string()))?;
@@ -218,15 +222,22 @@ impl UdpCanary {
     }
 }
 
-/// A TCP listener on every address of this host that counts connections; stopped on drop.
+/// A TCP listener on every address of this host of one family that counts connections; stopped
+/// on drop.
 pub struct Canary {
     port: u16,
     counter: Counter,
 }
 
 impl Canary {
+    /// On every IPv4 address.
     pub fn start() -> Result<Self, IsolationError> {
-        let listener = bind_everywhere(TcpListener::bind)?;
+        Self::start_on(false)
+    }
+
+    /// On every IPv6 address (`v6`) or every IPv4 address.
+    pub fn start_on(v6: bool) -> Result<Self, IsolationError> {
+        let listener = bind_everywhere(v6, TcpListener::bind)?;
         listener
             .set_nonblocking(true)
             .map_err(|e| IsolationError::Probe(e.to_string()))?;

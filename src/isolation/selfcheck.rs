@@ -149,7 +149,7 @@ impl SelfCheck<'_> {
             watch: Watch::Udp(udp),
         });
         if let Some(ip6) = self.host_ip6 {
-            let tcp6 = Canary::start()?;
+            let tcp6 = Canary::start_on(true)?;
             targets.push(Target {
                 what: "an IPv6 TCP canary on this host".into(),
                 addr: SocketAddr::new(IpAddr::V6(ip6), tcp6.port()),
