@@ -11,6 +11,9 @@ fn main() -> ExitCode {
     init_logging(cli.global.verbose, cli.global.silent);
     match sforge::app::dispatch(&cli) {
         Ok(code) => code,
+        // A closed stdout (`sforge config | head`) ends the command quietly, with the status a
+        // program killed by SIGPIPE has.
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(141),
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
             // One line per error in the chain, outermost first, no backtrace.
@@ -18,6 +21,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Logs go to stderr; `-v` shows info, `-vv` debug (every command run), `RUST_LOG` overrides both.

@@ -39,17 +39,39 @@ impl RunLog {
 
     /// Writes one INFO line.
     pub fn line(&self, text: &str) {
-        log::log!(self.echo, "{text}");
+        self.write(log::Level::Info, text);
+    }
+
+    /// Writes one WARNING line.
+    pub fn warning(&self, text: &str) {
+        self.write(log::Level::Warn, text);
+    }
+
+    /// Writes one ERROR line: what the reference's tools grep (`" - ERROR - "`) to tell a
+    /// harness failure from a low score (docs/compatibility.md#run-directory).
+    pub fn error(&self, text: &str) {
+        self.write(log::Level::Error, text);
+    }
+
+    fn write(&self, level: log::Level, text: &str) {
+        log::log!(self.echo.min(level), "{text}");
         let mut guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(file) = guard.as_mut() {
-            let _ = writeln!(file, "{}", format_line(&crate::clock::timestamp(), text));
+            let line = format_line(&crate::clock::timestamp(), level, text);
+            let _ = writeln!(file, "{line}");
         }
     }
 }
 
-/// `<timestamp> - INFO - <text>`.
-fn format_line(timestamp: &str, text: &str) -> String {
-    format!("{timestamp} - INFO - {text}")
+/// `<timestamp> - <LEVEL> - <text>`, with Python logging's level names.
+fn format_line(timestamp: &str, level: log::Level, text: &str) -> String {
+    let name = match level {
+        log::Level::Error => "ERROR",
+        log::Level::Warn => "WARNING",
+        log::Level::Info => "INFO",
+        log::Level::Debug | log::Level::Trace => "DEBUG",
+    };
+    format!("{timestamp} - {name} - {text}")
 }
 
 #[cfg(test)]
@@ -76,6 +98,18 @@ mod tests {
     #[test]
     fn an_unwritable_log_is_skipped() {
         RunLog::create(Path::new("/nonexistent/dir/run_agent.log")).line("dropped");
-        assert_eq!(format_line("T", "x"), "T - INFO - x");
+        assert_eq!(format_line("T", log::Level::Info, "x"), "T - INFO - x");
+    }
+
+    #[test]
+    fn errors_and_warnings_carry_python_level_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run_agent.log");
+        let log = RunLog::create(&path);
+        log.error("boom");
+        log.warning("careful");
+        let text = fs::read_to_string(&path).expect("log written");
+        assert!(text.contains(" - ERROR - boom\n"), "{text}");
+        assert!(text.contains(" - WARNING - careful\n"), "{text}");
     }
 }

@@ -422,3 +422,44 @@ fn run_dry_run_prints_the_plan_without_docker_or_secrets() {
         assert!(dir.join(file).is_file(), "{file} not written");
     }
 }
+
+/// `sforge <args>` with its stdout closed before it writes: it must end quietly (no error line,
+/// no panic) with the status of a program killed by SIGPIPE.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the test needs the child's stdout pipe to close it"
+)]
+fn assert_quiet_on_closed_stdout(args: &[&str]) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sforge"))
+        .env_clear()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start sforge");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for sforge");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+    assert!(
+        !stderr.contains("error") && !stderr.contains("panicked"),
+        "{args:?}: {stderr}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_commands_quietly() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("rendered");
+    assert_quiet_on_closed_stdout(&["config"]);
+    assert_quiet_on_closed_stdout(&["list"]);
+    assert_quiet_on_closed_stdout(&["list", "--json"]);
+    assert_quiet_on_closed_stdout(&[
+        "render",
+        "--task",
+        "coin_change",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+}

@@ -278,9 +278,15 @@ fn grade(fixture: &Fixture, name: &str, archive: &[u8]) -> Graded {
             .arg(&path),
     );
     let elapsed = started.elapsed();
-    run.expect_code(0);
-    let report = serde_json::from_str(&run.stdout)
+    let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|err| panic!("stdout is not the JSON report ({err})\n{run}"));
+    // Graded: 0; refused by the judge: 2, the reason on stderr.
+    if report["valid"] == true {
+        run.expect_code(0);
+    } else {
+        run.expect_code(2)
+            .expect_output("error: the judge rejected the archive: ");
+    }
     let output_file = bench
         .submission_dir(&run_id, TASK, "manual-1")
         .join("test_output.txt");

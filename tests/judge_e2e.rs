@@ -372,6 +372,39 @@ fn eval_of_a_missing_archive_file_fails() {
 }
 
 #[test]
+fn eval_of_a_file_that_is_no_archive_says_why_and_exits_2() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-notar");
+    let path = archive_file(bench, &run_id, b"hello, judge\n");
+    let run = SforgeRun::of(
+        bench
+            .sforge()
+            .args([
+                "--silent",
+                "eval",
+                "--task",
+                "text_utils",
+                "--run-id",
+                &run_id,
+            ])
+            .arg("--archive")
+            .arg(&path),
+    );
+    run.expect_code(2)
+        .expect_stdout("Summary:     Submission rejected: not a gzip-compressed tar archive")
+        .expect_output("error: the judge rejected the archive: Submission rejected");
+    let report = bench
+        .submission_dir(&run_id, "text_utils", "manual-1")
+        .join("report.json");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report.json kept")).expect("JSON");
+    assert_eq!(report["valid"], false, "{report}");
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
 fn eval_of_an_empty_archive_grades_the_skeleton() {
     require_docker!();
     let fixture = fixture();

@@ -731,3 +731,62 @@ fn the_extra_ca_reaches_the_pod_on_stdin_and_is_trusted_there() {
     assert!(!cluster.argv_log().contains(&cert_line));
     assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
 }
+
+#[test]
+fn gc_removes_the_pod_and_secret_of_a_killed_run() {
+    require_docker!();
+    let kubectl = kubectls().into_iter().next().expect("a kubectl");
+    let cluster = Cluster::start(&kubectl);
+    let mut cmd = cluster.run_k8s(
+        "echo AGENT WAITING\nsleep 300\n",
+        &judge_url(),
+        &["--run-id", "k8sgc", "--timeout", "200"],
+    );
+    cmd.env("SFORGE_AGENT_API_KEY", "sk-gc-test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = support::KillOnDrop(cmd.spawn().unwrap());
+    let pid = child.0.id();
+    let output = cluster
+        .dir
+        .join("logs/runs/k8sgc")
+        .join(TASK)
+        .join("agent_output.txt");
+    let until = Instant::now() + Duration::from_secs(180);
+    while !std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .contains("AGENT WAITING")
+    {
+        assert!(child.0.try_wait().unwrap().is_none(), "sforge exited early");
+        assert!(Instant::now() < until, "the agent did not start");
+        thread::sleep(Duration::from_millis(100));
+    }
+    // While sforge runs, gc keeps everything of it.
+    let gc_command = || {
+        let mut cmd = cluster.sforge("logs");
+        cmd.args(["-v", "gc", "--backend", "k8s"]);
+        cmd
+    };
+    let kept = run(gc_command());
+    kept.expect_code(0);
+    assert!(
+        !kept.stdout.lines().any(|l| l.starts_with("removed ")),
+        "{kept}"
+    );
+    assert!(kept.stderr.contains("in use by sforge process"), "{kept}");
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    let left = cluster.leftovers();
+    assert_eq!(
+        left.len(),
+        2,
+        "a killed run leaves its pod and secret: {left:?}"
+    );
+    let gc = run(gc_command());
+    gc.expect_code(0)
+        .expect_stdout(&format!("(its sforge process {pid} is gone)"))
+        .expect_stdout("removed pod ")
+        .expect_stdout("removed secret ");
+    assert!(cluster.leftovers().is_empty(), "{:?}", cluster.leftovers());
+}

@@ -112,6 +112,7 @@ fn judge_spec() -> ContainerSpec {
         no_new_privileges: true,
         network: Network::None,
         sysctls: vec![("net.ipv4.ping_group_range".to_owned(), "1 0".to_owned())],
+        lifetime: Some(std::time::Duration::from_secs(120)),
     }
 }
 

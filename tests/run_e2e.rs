@@ -844,3 +844,111 @@ fn stagger_spreads_the_task_starts_and_summarises_every_task() {
     assert_eq!(unified["stagger"], 6);
     case.assert_no_containers();
 }
+
+/// `sforge gc` with the case's log directory and `args`; its stdout.
+fn gc(case: &Case, args: &[&str]) -> String {
+    let out = support::run_ok(
+        case.fixture
+            .bench
+            .sforge_process(&case.log_dir())
+            .arg("gc")
+            .args(args),
+        None,
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn iptables_rules() -> String {
+    let out = support::run_ok(Command::new("iptables").args(["-w", "-S"]), None);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
+    require_docker!();
+    let case = case("echo agent-started\nwhile true; do sleep 1; done\n");
+    // A budget over three renewal periods: the lease then ends exactly at deadline plus grace.
+    let (budget, grace) = (40.0, 2.0);
+    let mut cmd = case.command(
+        &[TEXT_UTILS],
+        &[
+            "--timeout",
+            "40",
+            "--grace",
+            "2",
+            "--eval-interval",
+            "0",
+            "--disable-internet",
+        ],
+    );
+    // An API address that needs no name resolution.
+    cmd.env("SFORGE_AGENT_API_BASE_URL", "http://10.9.8.7:9090");
+    let mut running = case.spawn(cmd);
+    case.wait_for_agent_output(TEXT_UTILS, "agent-started", &mut running);
+    let pid = running.pid();
+    running.signal("KILL");
+    let _ = running.wait(Duration::from_secs(10));
+    let deadline = started_epoch(&case, TEXT_UTILS) + budget;
+    let containers = case.containers();
+    assert_eq!(
+        containers.len(),
+        1,
+        "the Work container outlives sforge: {containers:?}"
+    );
+    let name = &containers[0];
+    let id = support::run_ok(
+        Command::new("docker").args(["inspect", "-f", "{{.Id}}", name]),
+        None,
+    );
+    let chain = format!("SFORGE_{}", &String::from_utf8_lossy(&id.stdout)[..12]);
+    assert!(
+        iptables_rules().contains(&format!("-N {chain}")),
+        "no chain {chain}"
+    );
+
+    // gc sees both as garbage (their sforge is gone) and, in a dry run, leaves them.
+    let listed = gc(&case, &["--dry-run"]);
+    assert!(
+        listed.contains(&format!(
+            "would remove container {name} (its sforge process {pid} is gone)"
+        )),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!(
+            "would remove chain {chain} (its container is gone)"
+        )),
+        "{listed}"
+    );
+    assert_eq!(
+        case.containers().len(),
+        1,
+        "a dry run removed the container"
+    );
+
+    // The container ends itself at the agent's deadline plus grace, with nothing renewing it.
+    while !case.containers().is_empty() {
+        assert!(
+            epoch() < deadline + grace + 8.0,
+            "the container of a killed run still runs {:.1}s after its deadline",
+            epoch() - deadline
+        );
+        thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        epoch() >= deadline + grace - 1.0,
+        "the container ended {:.1}s before the deadline plus grace",
+        deadline + grace - epoch()
+    );
+    // Its chain stays until a run or gc sweeps it.
+    assert!(
+        iptables_rules().contains(&format!("-N {chain}")),
+        "{chain} vanished"
+    );
+    let removed = gc(&case, &[]);
+    assert!(
+        removed.contains(&format!("removed chain {chain} (its container is gone)")),
+        "{removed}"
+    );
+    assert!(!iptables_rules().contains(&chain), "gc left {chain}");
+}

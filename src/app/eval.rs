@@ -1,5 +1,6 @@
 //! `sforge eval`: grade an archive locally in a fresh judge container, without a judge server.
-//! Exit 0 when graded (whatever the score), 1 when the harness could not grade.
+//! Exit 0 when graded (whatever the score), 2 when the archive was rejected, 1 when the harness
+//! could not grade, 130 when interrupted.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,9 @@ use crate::config::Settings;
 use crate::ids::random_hex;
 use crate::judge::{provision_judge_images, Judge, JudgeLimits, Report, Submission};
 use crate::task::Catalog;
+
+/// Exit status when the judge rejected the archive (it was not graded).
+const REJECTED: u8 = 2;
 
 /// Set by the first Ctrl-C or SIGTERM.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -94,17 +98,20 @@ pub fn evaluate(
         return Ok(ExitCode::from(130));
     }
     match report {
-        Ok(report) if args.json => {
-            writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                serde_json::to_string_pretty(&report)?
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
         Ok(report) => {
-            print_results(&mut std::io::stdout().lock(), &report)?;
-            Ok(ExitCode::SUCCESS)
+            let mut out = std::io::stdout().lock();
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                print_results(&mut out, &report)?;
+            }
+            if report.valid {
+                return Ok(ExitCode::SUCCESS);
+            }
+            // The judge refused the archive: say why where a script's user will look.
+            let reason = report.summary.as_deref().unwrap_or("no reason given");
+            eprintln!("error: the judge rejected the archive: {reason}");
+            Ok(ExitCode::from(REJECTED))
         }
         Err(e) => Err(anyhow::anyhow!(e).context(format!(
             "cannot evaluate the archive (details in {})",
@@ -164,5 +171,9 @@ fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         writeln!(out, "  Score 0-100: {score:.2}")?;
     }
     writeln!(out, "  Runtime:     {:.2}s", r.runtime_seconds)?;
-    writeln!(out, "  Timed out:   {}", r.timed_out)
+    writeln!(out, "  Timed out:   {}", r.timed_out)?;
+    match &r.summary {
+        Some(summary) if !summary.is_empty() => writeln!(out, "  Summary:     {summary}"),
+        _ => Ok(()),
+    }
 }

@@ -2,8 +2,10 @@
 
 mod build;
 mod console;
+mod doctor;
 mod eval;
 mod flags;
+mod gc;
 mod list;
 mod proxy;
 mod registry;
@@ -53,6 +55,15 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
             backend: args.backend,
             ..RunSettingsArgs::default()
         },
+        Command::Gc(args) => RunSettingsArgs {
+            backend: args.backend,
+            ..RunSettingsArgs::default()
+        },
+        Command::Doctor(args) => RunSettingsArgs {
+            backend: args.backend,
+            judge_url: args.judge_url.clone(),
+            ..RunSettingsArgs::default()
+        },
         _ => RunSettingsArgs::default(),
     };
     let resolver = Resolver::new(
@@ -71,6 +82,8 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run(args) => return run::run_tasks(&resolver, &ctx.env, &cli.global, args),
         Command::Eval(args) => return eval::evaluate(&settings, &cli.global, args),
+        Command::Gc(args) => return gc::collect_garbage(&settings, args),
+        Command::Doctor(args) => return doctor::doctor(&settings, args),
         Command::Serve(args) => return serve::serve(&settings, &ctx.env, args),
         Command::Proxy(args) => return proxy::serve_proxy(&settings, &ctx.env, args),
         Command::Render(args) => render::render(&settings, args, &mut std::io::stdout().lock())?,

@@ -35,7 +35,7 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
     let service = launch(settings, &catalog, &[], &options)?;
     let handle = service.shutdown_handle();
     ctrlc::set_handler(move || handle.shutdown()).context("cannot install the Ctrl-C handler")?;
-    println!(
+    outln!(
         "Starting SForge judge server on port {}",
         service.addr().port()
     );

@@ -63,6 +63,10 @@ pub enum Command {
     /// Run an agent on tasks in Work containers, graded by the judge
     Run(Box<RunArgs>),
     /// Grade an archive for a task in a fresh judge container, without a judge server
+    ///
+    /// Exit status: 0 when the archive was graded (whatever the score), 2 when the judge
+    /// rejected it (the reason is printed and kept in report.json), 1 when it could not be
+    /// graded (images, engine, task), 130 when interrupted.
     Eval(EvalArgs),
     /// Run the judge server that grades submissions over HTTP
     Serve(ServeArgs),
@@ -72,6 +76,21 @@ pub enum Command {
     List(ListArgs),
     /// Show the fully resolved settings and where each value came from
     Config(Box<ConfigArgs>),
+    /// Remove what sforge made and no running sforge uses: containers, pods, their Secrets and
+    /// NetworkPolicies, iptables chains, secret temporary directories
+    ///
+    /// A resource is garbage when its expiry label has passed or the sforge process that made
+    /// it no longer runs on this host; with --older-than, also when that cannot be told. Only
+    /// your own resources unless --all-owners. Exit status 1 when a removal failed.
+    Gc(GcArgs),
+    /// Check everything a run needs on a backend, each problem with its fix
+    ///
+    /// Docker: client, engine, BuildKit, iptables rights, disk space, task images, and from
+    /// inside a container: this host, the judge (with --judge-url) and the bridge
+    /// MAC. Kubernetes: kubectl, the cluster, the namespace, the rights to create pods, secrets,
+    /// network policies and pods/exec, and the task images in the registry. Both: the API base
+    /// URL. Exit status 1 when a check fails.
+    Doctor(DoctorArgs),
 }
 
 /// Which tasks a command works on.
@@ -195,6 +214,42 @@ pub struct EvalArgs {
     /// Print the full report as JSON
     #[arg(long)]
     pub json: bool,
+
+    /// Container backend [env: SFORGE_BACKEND] [default: docker]
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub backend: Option<BackendArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Container backend to check [env: SFORGE_BACKEND] [default: docker]
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub backend: Option<BackendArg>,
+
+    /// The judge URL runs will give their containers (as in `sforge run --judge-url`): check
+    /// that a container reaches it
+    #[arg(long, value_name = "URL")]
+    pub judge_url: Option<String>,
+
+    /// Print the checks as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Print what would be removed, remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Include every user's resources, not only yours
+    #[arg(long)]
+    pub all_owners: bool,
+
+    /// Only resources created longer ago than this (e.g. 2h, 1d), and then also those whose
+    /// process cannot be checked
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
 
     /// Container backend [env: SFORGE_BACKEND] [default: docker]
     #[arg(long, value_enum, value_name = "NAME")]

@@ -182,6 +182,9 @@ struct SecretFiles {
     files: Vec<(String, PathBuf)>,
 }
 
+/// Start of the names of the temporary directories holding build secrets.
+pub const SECRETS_DIR_PREFIX: &str = "sforge-secrets-";
+
 impl SecretFiles {
     /// Paths for a printed command only (nothing is written).
     fn placeholders(secrets: &[(String, String)], dir: &Path) -> Self {
@@ -200,8 +203,9 @@ impl SecretFiles {
                 files: Vec::new(),
             });
         }
+        // The process id in the name lets `sforge gc` find the directory of a killed build.
         let dir = tempfile::Builder::new()
-            .prefix("sforge-secrets-")
+            .prefix(&format!("{SECRETS_DIR_PREFIX}{}-", std::process::id()))
             .tempdir()?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
         let mut files = Vec::new();

@@ -12,7 +12,9 @@ pub use build::{
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
     Quiet, TaskResult, Unbuildable,
 };
-pub use builder::{strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit};
+pub use builder::{
+    strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit, SECRETS_DIR_PREFIX,
+};
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};
 pub use registry_check::{

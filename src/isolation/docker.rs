@@ -14,7 +14,7 @@ use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::selfcheck::SelfCheck;
 use super::{Applied, IsolationError, Isolator, Owner};
 use crate::process::{Cmd, ProcessError, Runner};
-use crate::sandbox::{ContainerSpec, Sandbox};
+use crate::sandbox::{lease, ContainerSpec, Sandbox};
 
 /// What an isolated Work container may reach.
 #[derive(Debug, Clone)]
@@ -186,6 +186,9 @@ impl DockerIsolation {
     }
 }
 
+/// How long the self-check's peer container may live (the check takes seconds).
+const PEER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A container beside the Work container, for the self-check to prove it unreachable (nothing
 /// listens in it: a refused connection proves it reachable). Removed on drop.
 struct Peer<'a> {
@@ -222,10 +225,15 @@ impl<'a> Peer<'a> {
             .map_err(|e| fail(e.to_string()))?;
         let mut labels = owner.labels.clone();
         labels.insert("sforge.probe".into(), "peer".into());
+        // Ends by itself (and `sforge gc` knows it is garbage) if sforge is killed meanwhile.
+        labels.extend(lease::process_labels(
+            crate::clock::epoch_secs() + PEER_LIFETIME.as_secs(),
+        ));
         let spec = ContainerSpec {
             name: format!("{work}.peer"),
             image: out.stdout_str().trim().to_owned(),
             labels,
+            lifetime: Some(PEER_LIFETIME),
             mem_limit: Some("64m".into()),
             pids_limit: Some(16),
             cap_drop: vec!["ALL".into()],

@@ -115,6 +115,7 @@ pub fn judge_container(
             Network::None
         },
         sysctls: Vec::new(),
+        lifetime: None,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct DryRunRunner {
     inner: Box<dyn Runner>,
     out: Arc<Mutex<dyn Write + Send>>,
     header_written: AtomicBool,
+    /// Whether a closed `out` ends the process (the script goes to stdout and its reader, say
+    /// `head`, has seen enough).
+    exit_when_closed: bool,
 }
 
 impl DryRunRunner {
@@ -36,12 +39,16 @@ impl DryRunRunner {
             inner: Box::new(inner),
             out,
             header_written: AtomicBool::new(false),
+            exit_when_closed: false,
         }
     }
 
     /// Runs read-only commands with `inner` and writes the script to stdout.
     pub fn to_stdout(inner: impl Runner + 'static) -> Self {
-        Self::new(inner, Arc::new(Mutex::new(io::stdout())))
+        Self {
+            exit_when_closed: true,
+            ..Self::new(inner, Arc::new(Mutex::new(io::stdout())))
+        }
     }
 
     fn print(&self, cmd: &Cmd) -> Result<Output, ProcessError> {
@@ -55,7 +62,15 @@ impl DryRunRunner {
             out.write_all(text.as_bytes())?;
             out.flush()
         };
-        write(&mut *out).map_err(|source| ProcessError::DryRunWrite {
+        let written = write(&mut *out);
+        if let Err(e) = &written {
+            if self.exit_when_closed && e.kind() == io::ErrorKind::BrokenPipe {
+                // A dry run has started nothing that needs cleaning up: end quietly, with the
+                // status of a program killed by SIGPIPE.
+                std::process::exit(141);
+            }
+        }
+        written.map_err(|source| ProcessError::DryRunWrite {
             cmd: Box::new(cmd.clone()),
             source,
         })?;

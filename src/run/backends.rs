@@ -170,7 +170,7 @@ pub fn ensure_images(
     for r in &results {
         for (role, image) in r.images() {
             if image.outcome == Outcome::Built {
-                println!("Built {role} image {}", image.image);
+                outln!("Built {role} image {}", image.image);
             }
         }
     }

@@ -12,14 +12,15 @@ use super::report::RunReport;
 pub fn banner(run_id: &str, plans: &[TaskPlan], judge: &str, stagger: Option<u64>) {
     if let [plan] = plans {
         let s = &plan.settings;
-        println!(
+        outln!(
             "Running agent '{}' on task: {}",
-            plan.agent.name, plan.task.task_id
+            plan.agent.name,
+            plan.task.task_id
         );
-        println!("Work image: {}", plan.task.images.work);
-        println!("Run ID: {run_id}");
-        println!("Timeout: {}s", plan.budget_seconds());
-        println!(
+        outln!("Work image: {}", plan.task.images.work);
+        outln!("Run ID: {run_id}");
+        outln!("Timeout: {}s", plan.budget_seconds());
+        outln!(
             "Auto-eval: {}",
             if s.disable_auto_eval.value || s.eval_interval.value == 0 {
                 "disabled".to_owned()
@@ -27,10 +28,10 @@ pub fn banner(run_id: &str, plans: &[TaskPlan], judge: &str, stagger: Option<u64
                 format!("{}s", s.eval_interval.value)
             }
         );
-        println!("Judge URL: {judge}");
+        outln!("Judge URL: {judge}");
     } else {
-        println!("Multi-task run (verbose output disabled, check log files for details)");
-        println!("Run ID: {run_id}");
+        outln!("Multi-task run (verbose output disabled, check log files for details)");
+        outln!("Run ID: {run_id}");
         let ids: Vec<&str> = plans.iter().map(|p| p.task.task_id.as_str()).collect();
         let spread = match stagger {
             Some(s) if s > 0 => format!(
@@ -39,7 +40,7 @@ pub fn banner(run_id: &str, plans: &[TaskPlan], judge: &str, stagger: Option<u64
             ),
             _ => "(all in parallel)".to_owned(),
         };
-        println!("Tasks: {} {spread}", ids.join(", "));
+        outln!("Tasks: {} {spread}", ids.join(", "));
     }
 }
 
@@ -57,38 +58,38 @@ pub fn print_report(report: &RunReport) {
             eprintln!("[{task}] ERROR: {e}");
         }
     }
-    println!(
+    outln!(
         "=== Multi-task summary ({} tasks) ===",
         report.outcomes.len()
     );
     for (task, outcome) in &report.outcomes {
         match outcome {
-            Err(e) => println!("{task:<30} ERROR: {e}"),
+            Err(e) => outln!("{task:<30} ERROR: {e}"),
             Ok(r) => {
                 let score = r
                     .best_score
                     .map(|s| format!("  (score {s})"))
                     .unwrap_or_default();
-                println!("{task:<30} {:.2}{score}", r.best_pass_rate);
+                outln!("{task:<30} {:.2}{score}", r.best_pass_rate);
             }
         }
     }
-    println!(
+    outln!(
         "Summary saved: {}",
         report.run_dir.join("summary.json").display()
     );
 }
 
 fn print_result(r: &FinalResult, dir: &Path) {
-    println!("Agent completed in {:.1}s", r.runtime_seconds);
-    println!("Timed out: {}", r.timed_out);
-    println!("Total rounds: {}", r.total_rounds);
-    println!("Best pass rate: {:.2}%", r.best_pass_rate * 100.0);
+    outln!("Agent completed in {:.1}s", r.runtime_seconds);
+    outln!("Timed out: {}", r.timed_out);
+    outln!("Total rounds: {}", r.total_rounds);
+    outln!("Best pass rate: {:.2}%", r.best_pass_rate * 100.0);
     if let Some(score) = r.best_score {
-        println!("Best score: {score:.0}");
+        outln!("Best score: {score:.0}");
     }
-    println!("Best round: {}", r.best_round);
-    println!(
+    outln!("Best round: {}", r.best_round);
+    outln!(
         "Final archive: {}",
         dir.join("final_archive.tar.gz").display()
     );
@@ -96,6 +97,6 @@ fn print_result(r: &FinalResult, dir: &Path) {
         eprintln!("error: {e}");
     }
     if let Ok(text) = serde_json::to_string_pretty(r) {
-        println!("{text}");
+        outln!("{text}");
     }
 }

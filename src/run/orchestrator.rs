@@ -166,7 +166,7 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> F
     let token = keyless.map(|admin| RunToken::mint(admin, &shared.run_id, &plan.task.task_id));
     let result = match token {
         Some(Err(e)) => {
-            log.line(&format!("ERROR: {e}"));
+            log.error(&e.to_string());
             FinalResult::failed(shared, plan, &e)
         }
         Some(Ok(token)) => {

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::SystemTime;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::error::RunError;
 use super::prepare::TaskPlan;
-use super::task_run::RunShared;
+use super::shared::RunShared;
 use crate::config::redacted_entries;
 use crate::image::ImageDigest;
 use crate::judge::api::History;
@@ -181,23 +180,9 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     std::fs::write(path, text + "\n")
 }
 
-/// The current time as `YYYY-MM-DDTHH:MM:SS` (UTC).
-#[must_use]
-pub fn local_timestamp() -> String {
-    let text = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    text.trim_end_matches('Z').to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_look_like_iso_seconds() {
-        let t = local_timestamp();
-        assert_eq!(t.len(), 19, "{t}");
-        assert_eq!(&t[10..11], "T");
-    }
 
     #[test]
     fn history_counts_and_best() {

@@ -22,11 +22,15 @@ use crate::config::Settings;
 use crate::isolation::{Applied, Egress, Isolator, Owner};
 use crate::judge::api::History;
 use crate::run_log::RunLog;
+use crate::sandbox::lease::{self, LeaseKeeper};
 use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
 use crate::task::Task;
 
-// outputs.rs still imports `RunShared` from here; once it names `super::shared`, drop this.
-pub use super::shared::RunShared;
+use super::shared::RunShared;
+
+/// Time allowed besides the agent's budget before a Work container counts as garbage for
+/// `sforge gc` (installing the agent before, the final round and draining after).
+const SETUP_AND_FINALISE: Duration = Duration::from_secs(3 * 3600);
 
 /// One task to run.
 pub struct TaskRun<'a> {
@@ -91,6 +95,17 @@ impl TaskRun<'_> {
         }
     }
 
+    /// When the Work container is garbage whatever its process does: the agent's budget and
+    /// grace plus [`SETUP_AND_FINALISE`] from now.
+    fn expires(&self) -> u64 {
+        let budget = self
+            .settings
+            .agent_timeout
+            .value
+            .unwrap_or(self.agent.default_timeout);
+        clock::epoch_secs() + budget + self.shared.grace.as_secs() + SETUP_AND_FINALISE.as_secs()
+    }
+
     pub(super) fn dir(&self) -> PathBuf {
         self.shared.run_dir.join(&self.task.task_id)
     }
@@ -112,7 +127,7 @@ impl TaskRun<'_> {
         let mut applied = None;
         let outcome = self.phases(log, &mut result, &mut applied);
         if let Err(e) = &outcome {
-            log.line(&format!("ERROR: {e}"));
+            log.error(&e.to_string());
             result.error = Some(e.to_string());
         }
         let started = Instant::now();
@@ -135,12 +150,13 @@ impl TaskRun<'_> {
     /// Dry run (with a sandbox over a dry-run runner): the container, the install steps, the
     /// files and the agent command are printed; the local copies of the files are written.
     pub fn plan(&self, log: &RunLog) -> Result<(), RunError> {
-        self.create(log)?;
+        // No lease: a replayed plan has no sforge to renew it.
+        self.create(log, false)?;
         self.install(log)?;
         if let (Some(egress), Some(isolation)) = (self.egress, self.isolation()) {
             let labels = self.labels();
             let owner = self.owner(&labels);
-            println!(
+            outln!(
                 "{}",
                 isolation.dry_run(&**self.sandbox(), &self.container(), egress, &owner)
             );
@@ -168,7 +184,9 @@ impl TaskRun<'_> {
         applied: &mut Option<Applied>,
     ) -> Result<(), RunError> {
         let t = Instant::now();
-        self.create(log)?;
+        self.create(log, true)?;
+        // From here the container stops by itself if this process dies (lease.rs).
+        let lease = LeaseKeeper::start(Arc::clone(self.sandbox()), self.container());
         add_phase(&mut result.phase_seconds, "create", t);
         let t = Instant::now();
         self.install(log)?;
@@ -198,6 +216,7 @@ impl TaskRun<'_> {
                 .client
                 .register(&self.task.task_id, &self.shared.run_id, &registration)?;
         log.line("registered with the judge");
+        lease.hold_until(deadline_with_grace(deadline, self.shared.grace));
         let t = Instant::now();
         let agent = self.run_agent(log, &token, budget, deadline)?;
         add_phase(&mut result.phase_seconds, "agent", t);
@@ -243,13 +262,20 @@ impl TaskRun<'_> {
             .map_err(RunError::from)
     }
 
-    fn create(&self, log: &RunLog) -> Result<(), RunError> {
+    /// Starts the Work container; `leased`, it ends by itself unless this process renews it,
+    /// and its labels say which process that is and when it is garbage in any case.
+    fn create(&self, log: &RunLog, leased: bool) -> Result<(), RunError> {
         let name = self.container();
         let _ = self.sandbox().remove(&name);
+        let mut labels = self.labels();
+        if leased {
+            labels.extend(lease::process_labels(self.expires()));
+        }
         let mut spec = ContainerSpec {
             name: name.clone(),
             image: self.task.images.work.to_string(),
-            labels: self.labels(),
+            labels,
+            lifetime: leased.then_some(lease::FIRST_LEASE),
             env: self.env.clone(),
             cpu_limit: self.settings.work_cpu_limit.value,
             mem_limit: self.settings.work_mem_limit.value.clone(),
@@ -344,7 +370,7 @@ impl TaskRun<'_> {
         let dir = self.dir();
         let name = self.container();
         let archive = snapshot(&**self.sandbox(), &name, self.task).unwrap_or_else(|e| {
-            log.line(&format!("warning: cannot take the final archive: {e}"));
+            log.warning(&format!("cannot take the final archive: {e}"));
             Vec::new()
         });
         result.archive_size_bytes = archive.len() as u64;
@@ -409,6 +435,16 @@ fn first_file(tar: &[u8]) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     entry.read_to_end(&mut bytes).ok()?;
     Some(bytes)
+}
+
+/// The deadline plus the grace period, in whole epoch seconds.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "epoch seconds"
+)]
+fn deadline_with_grace(deadline: f64, grace: Duration) -> u64 {
+    deadline.ceil() as u64 + grace.as_secs()
 }
 
 fn add_phase(phases: &mut BTreeMap<String, f64>, name: &str, started: Instant) {

@@ -3,14 +3,10 @@
 
 use std::sync::Arc;
 
+use super::lease::keep_alive_argv;
 use super::watchdog::exec_with_deadline;
 use super::{ContainerSpec, ExecResult, ExecSpec, Network, Sandbox, SandboxError};
 use crate::process::{Cmd, ProcessError, Runner};
-
-/// Keeps a container alive doing nothing, and exits at once on SIGTERM (PID 1 ignores signals
-/// it has no handler for, which is why a bare `sleep` or `tail -f` takes 10 s to stop).
-pub(super) const KEEP_ALIVE: &str =
-    "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
 
 pub struct DockerSandbox {
     runner: Arc<dyn Runner>,
@@ -34,6 +30,11 @@ impl DockerSandbox {
     #[must_use]
     pub fn run_cmd(&self, spec: &ContainerSpec) -> Cmd {
         let mut cmd = self.cmd().args(["run", "-d", "--name", &spec.name]);
+        if spec.lifetime.is_some() {
+            // A leased container that ends by itself is removed with it (and so is its chain
+            // at the next sweep).
+            cmd = cmd.arg("--rm");
+        }
         for (k, v) in &spec.labels {
             cmd = cmd.args(["--label".to_owned(), format!("{k}={v}")]);
         }
@@ -72,7 +73,7 @@ impl DockerSandbox {
         for (k, v) in &spec.sysctls {
             cmd = cmd.args(["--sysctl".to_owned(), format!("{k}={v}")]);
         }
-        cmd.args([spec.image.as_str(), "sh", "-c", KEEP_ALIVE])
+        cmd.arg(&spec.image).args(keep_alive_argv(spec.lifetime))
     }
 
     /// `docker exec …` for `exec` (pure).

@@ -5,6 +5,7 @@ mod backend;
 mod docker;
 mod file_tar;
 pub mod k8s;
+pub mod lease;
 mod spec;
 mod watchdog;
 

@@ -29,6 +29,9 @@ pub struct ContainerSpec {
     pub network: Network,
     /// Kernel parameters of the container's namespaces (`--sysctl k=v`).
     pub sysctls: Vec<(String, String)>,
+    /// Runs PID 1 on a lease (see `lease.rs`) that ends this long after the start unless
+    /// renewed; on Docker the container is then removed (`--rm`).
+    pub lifetime: Option<Duration>,
 }
 
 /// The network of a container.

@@ -13,7 +13,7 @@ use super::manifest::{
 use super::names::{label_value, pod_name, policy_name, secret_name, short_hash};
 use super::units::{k8s_memory, MemoryError};
 use crate::redact::is_secret_env;
-use crate::sandbox::docker::KEEP_ALIVE;
+use crate::sandbox::lease::keep_alive_argv;
 use crate::sandbox::{ContainerSpec, Network};
 
 /// The annotation keeping sforge's own container name on the pod.
@@ -88,7 +88,7 @@ pub fn objects(spec: &ContainerSpec, config: &K8sConfig) -> Result<PodObjects, M
         name: "work",
         image: image_ref(&config.image_registry, &spec.image),
         image_pull_policy: "Always",
-        command: ["sh", "-c", KEEP_ALIVE].map(str::to_owned).to_vec(),
+        command: keep_alive_argv(spec.lifetime),
         env,
         working_dir: spec.workdir.clone(),
         resources: resources(spec)?,
