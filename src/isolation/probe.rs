@@ -34,6 +34,7 @@ except Exception as e:
     print("closed", type(e).__name__, e)' "$h" "$p" "$proto"
 elif command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
   out=$(timeout 3 bash -c 'exec 3<>"/dev/$0/$1/$2" && echo sforge-probe >&3' "$proto" "$h" "$p" 2>&1); rc=$?
+  out=$(printf %s "$out" | tr '\n' ' ')
   if [ "$rc" = 0 ]; then [ "$proto" = udp ] && echo sent || echo open
   elif [ "$rc" = 124 ]; then echo "closed timeout"
   else case $out in *[Rr]efused*) echo refused;; *) echo "closed $out";; esac
@@ -42,7 +43,11 @@ elif command -v nc >/dev/null 2>&1; then
   if [ "$proto" = udp ]; then
     if echo sforge-probe | nc -u -w 1 "$h" "$p" >/dev/null 2>&1; then echo sent; else echo closed; fi
   else
-    out=$(nc -z -w 3 "$h" "$p" 2>&1) && echo open || case $out in *[Rr]efused*) echo refused;; *) echo "closed $out";; esac
+    out=$(nc -w 3 "$h" "$p" </dev/null 2>&1); rc=$?
+    out=$(printf %s "$out" | tr '\n' ' ')
+    if [ "$rc" = 0 ]; then echo open
+    else case $out in *[Rr]efused*) echo refused;; *) echo "closed $out";; esac
+    fi
   fi
 else
   echo "noprobe: neither python3, bash nor nc is installed"
