@@ -1,5 +1,10 @@
 //! Secrets shown as `***` (docs/security.md#secrets): which variable names and values hold
-//! secrets, passwords inside URLs, and masking known secret values in any text shown to users.
+//! secrets, passwords inside URLs, masking known secret values in any text shown to users (and,
+//! through [`Secrets`], in every spelling), and comparing secrets in constant time.
+
+mod scrub;
+
+pub use scrub::{Secrets, MIN_SECRET_LEN};
 
 /// Shown instead of every secret value.
 pub const MASK: &str = "***";
@@ -54,6 +59,31 @@ pub fn mask<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> Strin
         .fold(text.to_owned(), |acc, secret| acc.replace(secret, MASK))
 }
 
+/// A URL without its `user:password@` part (the user shown as `***`), for printing.
+#[must_use]
+pub fn redact_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username(MASK);
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether `given` is `expected`, compared in time independent of where they differ; an empty
+/// `expected` never matches (a secret that was never set opens nothing).
+#[must_use]
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in b.iter().enumerate() {
+        diff |= x ^ a.get(i).copied().unwrap_or(0);
+    }
+    diff == 0 && !expected.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +108,22 @@ mod tests {
         assert!(!is_secret_name("ANTHROPIC_MODEL"));
         assert!(is_secret_env("HTTP_PROXY", "http://u:p@proxy:3128"));
         assert!(!is_secret_env("HTTP_PROXY", "http://proxy:3128"));
+    }
+
+    #[test]
+    fn userinfo_is_hidden() {
+        assert_eq!(redact_userinfo("http://u:pw@p:3128"), "http://***@p:3128/");
+        assert_eq!(redact_userinfo("http://p:3128"), "http://p:3128");
+    }
+
+    #[test]
+    fn secrets_match_only_when_equal_and_non_empty() {
+        assert!(secrets_match("abc", "abc"));
+        assert!(!secrets_match("abd", "abc"));
+        assert!(!secrets_match("ab", "abc"));
+        assert!(!secrets_match("abcd", "abc"));
+        assert!(!secrets_match(" abc", "abc"));
+        assert!(!secrets_match("", ""));
     }
 
     #[test]

@@ -220,6 +220,26 @@ fn unknown_task_for_config() {
 }
 
 #[test]
+fn task_ids_that_are_not_plain_names_are_refused_escaped() {
+    // A path to an existing task file through `..`: never read.
+    assert_error(
+        sforge()
+            .arg("--tasks-dir")
+            .arg(fixtures())
+            .args(["config", "--task", "../reference/demo"]),
+        &[r#"invalid task id "../reference/demo""#],
+    );
+    // A newline that would forge a second error line.
+    assert_error(
+        sforge()
+            .arg("--tasks-dir")
+            .arg(fixtures())
+            .args(["config", "--task", "x\nerror: forged"]),
+        &[r#"invalid task id "x\nerror: forged""#],
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     sforge().assert().code(2);
     sforge()

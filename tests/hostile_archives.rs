@@ -281,11 +281,14 @@ fn grade(fixture: &Fixture, name: &str, archive: &[u8]) -> Graded {
     let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|err| panic!("stdout is not the JSON report ({err})\n{run}"));
     // Graded: 0; refused by the judge: 2, the reason on stderr.
-    if report["valid"] == true {
-        run.expect_code(0);
-    } else {
+    let refused = report["summary"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("Submission rejected: "));
+    if refused {
         run.expect_code(2)
             .expect_output("error: the judge rejected the archive: ");
+    } else {
+        run.expect_code(0);
     }
     let output_file = bench
         .submission_dir(&run_id, TASK, "manual-1")

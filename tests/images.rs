@@ -1,7 +1,8 @@
 //! `sforge build`, `build --dry-run` and `render` against the real Docker engine: the example
 //! tasks build from the locally imported base and behave as documented, a second build builds
 //! nothing, git credentials never reach an image, a log or printed output, and the failure modes
-//! (no BuildKit for secrets, an `image_tag`-only image that is missing) are reported.
+//! (no BuildKit for secrets, an `image_tag`-only image that is missing) are reported. SIGTERM and
+//! SIGINT stop a build, its `docker build` clients and steps, and remove its secret files.
 //!
 //! Every test works on a copy of `tasks/` under a unique benchmark name, so its images live in a
 //! test-only namespace that [`TestBenchmark`] removes on drop.
@@ -633,4 +634,127 @@ fn render_writes_the_build_files_and_the_script_without_a_daemon() {
             .contains(&out.join("work").display().to_string()),
         "the script builds from the rendered files\n{render}"
     );
+}
+
+/// Process ids whose command line contains `needle` (read from `/proc`).
+fn processes_with(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Polls `done` every 100 ms for up to `limit`; panics with `what` when it never holds.
+fn wait_until(limit: std::time::Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < until, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// `sforge build` with git credentials stopped by `signal` while the work and judge builds run
+/// a long step: exit 130, the secret files gone, no `docker build` client and no build step left.
+fn build_interrupted_by(signal: &str) {
+    let bench = TestBenchmark::new("sforge-test-img");
+    let id = "slow_secret";
+    let mut task = bench.task("text_utils");
+    task["task_id"] = json!(id);
+    // A fractional duration no other process uses: the build step is found by its command line.
+    let sleep = format!("sleep 600.{}", std::process::id());
+    for role in ["work", "judge"] {
+        task[role]["setup_cmds"] = json!([
+            format!(": unique step of {}", bench.name()),
+            r#"test -n "$SFORGE_GIT_TOKEN""#,
+            sleep,
+        ]);
+    }
+    bench.write_task(&task);
+    let tmp = bench.root().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let secret_dirs = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("sforge-secrets-"))
+            .collect()
+    };
+    let mut cmd = bench.sforge_process(&bench.log_dir());
+    cmd.env("SFORGE_DOCKER", BUILDKIT_DOCKER)
+        .env("SFORGE_GIT_USER", "bot")
+        .env("SFORGE_GIT_TOKEN", random_secret("sforgetoken"))
+        .env("TMPDIR", &tmp)
+        .args(["build", "--task", id])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(bench.root().join("build.out")).unwrap())
+        .stderr(std::fs::File::create(bench.root().join("build.err")).unwrap());
+    let lock = base_build_lock();
+    let mut build = support::KillOnDrop(cmd.spawn().expect("start sforge build"));
+    let output = || std::fs::read_to_string(bench.root().join("build.err")).unwrap_or_default();
+    wait_until(
+        std::time::Duration::from_secs(600),
+        "no build step ran",
+        || processes_with(&sleep).len() >= 2 && !secret_dirs().is_empty(),
+    );
+    drop(lock);
+    let pid = build.0.id().to_string();
+    run_ok(
+        Command::new("kill").args([&format!("-{signal}"), &pid]),
+        None,
+    );
+    let mut status = None;
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "sforge build ignored the signal",
+        || {
+            status = build.0.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    assert_eq!(
+        status.unwrap().code(),
+        Some(130),
+        "SIG{signal}:\n{}",
+        output()
+    );
+    assert!(
+        secret_dirs().is_empty(),
+        "secret files left: {:?}",
+        secret_dirs()
+    );
+    assert!(
+        processes_with(&format!("--tag {}.", bench.name())).is_empty(),
+        "a docker build client is left"
+    );
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "the build steps still run",
+        || processes_with(&sleep).is_empty(),
+    );
+    assert!(!image_exists(&bench.images(id).work));
+}
+
+#[test]
+fn build_interrupted_by_sigterm_or_sigint_removes_its_secrets_and_stops_building() {
+    require_docker!();
+    if !supports_buildkit(BUILDKIT_DOCKER) {
+        skip(
+            &format!("{BUILDKIT_DOCKER} is missing or cannot build with BuildKit"),
+            true,
+        );
+        return;
+    }
+    build_interrupted_by("TERM");
+    build_interrupted_by("INT");
 }

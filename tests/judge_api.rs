@@ -1,5 +1,6 @@
 //! Contract tests of the judge HTTP API over real HTTP on 127.0.0.1: status codes, `detail`
-//! texts, limits, restarts, journal recovery and bounded grading concurrency.
+//! texts, limits, restarts, journal recovery, bounded grading concurrency and secret values
+//! masked in every answer.
 //!
 //! The graders here are TEST DOUBLES standing in for the real Docker grader (which is wired
 //! into `sforge serve` separately): they read the uploaded archive as a pass rate ("0.5") and
@@ -319,6 +320,16 @@ fn register_errors() {
             json!({"task_id": "task-z", "run_id": "r", "admin_secret": secret})
         )),
         (404, "Unknown task: task-z")
+    );
+    // A run id names a directory of the judge's gradings: plain names only, shown escaped.
+    assert_eq!(
+        detail(&reg(
+            json!({"task_id": "task-a", "run_id": "../x\ny", "admin_secret": secret})
+        )),
+        (
+            400,
+            r#"Invalid run_id "../x\ny": use letters, digits, '.', '_' and '-' (it names a directory)"#
+        )
     );
     let (status, bad) = reg(json!({"run_id": 1, "judge_cpu_limit": "x"}));
     assert_eq!(status, 422);
@@ -742,4 +753,84 @@ fn torn_journal_line_is_ignored_on_start() {
             .all(|l| serde_json::from_str::<Value>(l).is_ok()),
         "{text}"
     );
+}
+
+/// Test double: a grader whose graded code printed what its container holds: the archive's text
+/// comes back as test names, summary and metrics ("error:" archives as an infrastructure error).
+struct EchoGrader;
+
+impl Grader for EchoGrader {
+    fn grade(&self, job: &GradeJob) -> GradeOutcome {
+        let text = std::fs::read_to_string(&job.archive).unwrap_or_default();
+        if let Some(reason) = text.strip_prefix("error:") {
+            return GradeOutcome::Error(reason.to_owned());
+        }
+        let fields = HistoryFields {
+            pass_rate: 0.0,
+            score: None,
+            passed: 0,
+            failed: 1,
+            total_tests: 1,
+            valid: true,
+            summary: Some(text.clone()),
+        };
+        let report = json!({
+            "test_details": [{"name": format!("tests/t.py::{text}"), "status": "FAILED"}],
+            "metrics": {text.clone(): text},
+        });
+        GradeOutcome::Completed(report, fields)
+    }
+}
+
+#[test]
+fn secret_values_are_masked_in_every_answer_and_kept_in_the_journal() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (key, proxy_pw, admin) = ("judge-key-0123456789", "pr0xy-pass", "admin-secret-abcdef");
+    let proxy = format!("http://bob:{proxy_pw}@proxy.corp:3128");
+    let server = start_with(dir.path(), Arc::new(EchoGrader), |c| {
+        c.admin_secret = Some(admin.into());
+        c.secrets.extend([key, proxy.as_str()]);
+    });
+    let base = base(&server);
+    let token = register(&base, admin, &json!({}));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("K={key}"));
+    let printed = format!(
+        "{key} {proxy} pw={proxy_pw} url={} b64={b64} admin={admin}",
+        key.replace('-', "%2D")
+    );
+    let graded = accepted(&base, &token, "agent", "", &printed);
+    let failed = accepted(&base, &token, "agent", "", &format!("error:{printed}"));
+    let answers = [
+        wait_for(&base, &graded, "completed"),
+        wait_for(&base, &failed, "error"),
+        history(&base, &token, ""),
+        history(&base, &token, admin),
+    ];
+    for answer in &answers {
+        let text = answer.to_string();
+        for leaked in [
+            key,
+            proxy_pw,
+            proxy.as_str(),
+            admin,
+            b64.get(4..20).unwrap(),
+            "%2D",
+        ] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+        assert!(text.contains("***"), "{text}");
+    }
+    let summary = answers[2]["entries"][0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("*** *** pw=*** url=*** b64="),
+        "{summary}"
+    );
+    // The operator's record on the host keeps what the grader printed.
+    let journal = std::fs::read_to_string(state_dir(dir.path()).join(JOURNAL_FILE)).unwrap();
+    assert!(
+        journal.contains(key) && journal.contains(proxy_pw),
+        "{journal}"
+    );
+    server.shutdown();
 }

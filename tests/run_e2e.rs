@@ -952,3 +952,153 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
     );
     assert!(!iptables_rules().contains(&chain), "gc left {chain}");
 }
+
+/// `cmd` as one shell line with its environment (`env -i K=V … program args`).
+fn shell_line(cmd: &Command) -> String {
+    let quote = |s: &std::ffi::OsStr| shlex::try_quote(&s.to_string_lossy()).unwrap().into_owned();
+    let mut words = vec!["env".to_owned(), "-i".to_owned()];
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            words.push(quote(&std::ffi::OsString::from(format!(
+                "{}={}",
+                k.to_string_lossy(),
+                v.to_string_lossy()
+            ))));
+        }
+    }
+    words.push(quote(cmd.get_program()));
+    words.extend(cmd.get_args().map(quote));
+    words.join(" ")
+}
+
+/// A tmux session (a real pseudo-terminal) killed on drop.
+struct Tmux(String);
+
+impl Tmux {
+    fn pane(&self) -> String {
+        let out = support::run_ok(
+            Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]),
+            None,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn a_terminal_shows_a_live_table_and_events_go_to_a_file() {
+    require_docker!();
+    let case = case("echo agent-started\nsleep 4\nsforge-submit\nsleep 6\n");
+    let events = case.dir.join("events.jsonl");
+    let done = case.dir.join("done");
+    let mut cmd = case.command(
+        &[TEXT_UTILS, COIN_CHANGE],
+        &["--timeout", "60", "--eval-interval", "0", "--events"],
+    );
+    cmd.arg(&events);
+    let session = Tmux(support::unique_name("sforge-live"));
+    let line = format!("{}; touch {}; sleep 600", shell_line(&cmd), done.display());
+    support::run_ok(
+        Command::new("tmux").args([
+            "new-session",
+            "-d",
+            "-s",
+            &session.0,
+            "-x",
+            "200",
+            "-y",
+            "50",
+            &line,
+        ]),
+        None,
+    );
+    // While the agents run, the table shows both tasks in their phase, in place.
+    let until = Instant::now() + Duration::from_secs(240);
+    let mut saw_agent_phase = false;
+    while !done.exists() {
+        assert!(
+            Instant::now() < until,
+            "the run did not end:\n{}",
+            session.pane()
+        );
+        let pane = session.pane();
+        if pane
+            .lines()
+            .any(|l| l.starts_with(TEXT_UTILS) && l.contains(" agent ") && l.contains(" / 1:00"))
+        {
+            saw_agent_phase = true;
+        }
+        thread::sleep(Duration::from_millis(300));
+    }
+    let pane = session.pane();
+    assert!(saw_agent_phase, "no live row in the agent phase:\n{pane}");
+    // Redrawn in place: one header however many seconds passed, the last state kept.
+    assert_eq!(
+        pane.matches("TASK").count(),
+        2,
+        "one live header and one summary header:\n{pane}"
+    );
+    let last_row = |task: &str| {
+        pane.lines()
+            .find(|l| l.starts_with(task) && l.contains(" done "))
+            .unwrap_or_else(|| panic!("no final row of {task}:\n{pane}"))
+            .to_owned()
+    };
+    for task in [TEXT_UTILS, COIN_CHANGE] {
+        let row = last_row(task);
+        let rounds: u32 = row
+            .split_whitespace()
+            .nth(5) // task, phase, elapsed, "/", budget, rounds
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0);
+        assert!(rounds >= 2, "agent and final rounds in {row:?}");
+    }
+    assert!(
+        pane.contains("=== Multi-task summary (2 tasks) ==="),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("PASS RATE    SCORE  ROUNDS  DURATION"),
+        "{pane}"
+    );
+    // The events file has each task's phases and graded rounds.
+    let text = std::fs::read_to_string(&events).expect("events file");
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    for task in [TEXT_UTILS, COIN_CHANGE] {
+        let of = |kind: &str| {
+            events
+                .iter()
+                .filter(|e| e["task"] == task && e["event"] == kind)
+                .count()
+        };
+        assert!(
+            of("phase") >= 4 && of("round") >= 2 && of("finished") == 1,
+            "{task}: {text}"
+        );
+    }
+    case.assert_no_containers();
+}
+
+#[test]
+fn without_a_terminal_progress_comes_as_lines() {
+    require_docker!();
+    let case = case("sleep 2\nsforge-submit\n");
+    case.run(
+        &[TEXT_UTILS, COIN_CHANGE],
+        &["--timeout", "60", "--eval-interval", "0"],
+    )
+    .expect_code(0)
+    .expect_stdout("[text_utils] agent\n")
+    .expect_stdout("[coin_change] agent-1: ")
+    .expect_stdout("[coin_change] done\n");
+}

@@ -1,6 +1,11 @@
-//! `sforge build`: render and build missing images, with SForge 1.0's console lines.
+//! `sforge build`: render and build missing images, with SForge 1.0's console lines. Ctrl-C or
+//! SIGTERM stops the builds, removes their secret files and exits 130.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
 
 use crate::app::console::Console;
 use crate::app::selection::ImageCommand;
@@ -11,11 +16,37 @@ use crate::image::{
 };
 use crate::parallel;
 
+/// Set by the first Ctrl-C or SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How long the signal handler keeps stopping `docker build` clients before it exits anyway.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// Ctrl-C or SIGTERM: start no more builds, remove the secret files of running ones, stop their
+/// `docker build` clients (the daemon then cancels the builds), exit 130. The handler, not the
+/// builds, ends the process.
+fn install_signal_handler() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        eprintln!("Interrupted — stopping the builds...");
+        crate::image::stop_builds();
+        let runner = crate::process::runner(false);
+        let left = crate::process::terminate_children(runner.as_ref(), STOP_LIMIT);
+        if !left.is_empty() {
+            eprintln!("warning: processes {left:?} still run after {STOP_LIMIT:?}");
+        }
+        std::process::exit(130);
+    })
+    .context("cannot install the signal handler")
+}
+
 pub fn build_images(
     settings: &Settings,
     global: &GlobalArgs,
     args: &BuildArgs,
 ) -> anyhow::Result<ExitCode> {
+    install_signal_handler()?;
     let ImageCommand {
         catalog,
         tasks,
@@ -60,6 +91,11 @@ pub fn build_images(
         opts,
         &events,
     );
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // The signal handler is stopping the builds and exits the process when done.
+        std::thread::sleep(STOP_LIMIT * 2);
+        return Ok(ExitCode::from(130));
+    }
     if !args.dry_run {
         record_digests(&builder, &results);
     }

@@ -105,7 +105,8 @@ pub fn evaluate(
             } else {
                 print_results(&mut out, &report)?;
             }
-            if report.valid {
+            if !crate::judge::grading::is_rejected(&report) {
+                // Graded, whatever the score (an invalid result of the grader included).
                 return Ok(ExitCode::SUCCESS);
             }
             // The judge refused the archive: say why where a script's user will look.

@@ -81,7 +81,7 @@ fn print_banner(
     match upstream_proxy {
         Some((url, origin)) => eprintln!(
             "  upstream: through {} (from {origin})",
-            upstream::redact_userinfo(url)
+            crate::redact::redact_userinfo(url)
         ),
         None => eprintln!("  upstream: direct (no HTTPS_PROXY/HTTP_PROXY applies to the target)"),
     }

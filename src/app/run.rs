@@ -38,6 +38,7 @@ pub fn run_tasks(
         grace: Duration::from_secs(args.grace),
         parallel: args.parallel.map(usize::from),
         silent: global.silent,
+        events: args.events.clone(),
     })?;
     if args.dry_run {
         return Ok(ExitCode::SUCCESS);

@@ -362,6 +362,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub grace: u64,
 
+    /// Also write every phase change and graded round to FILE, one JSON object per line
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
     #[command(flatten)]
     pub settings: RunSettingsArgs,
 }

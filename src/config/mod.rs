@@ -18,7 +18,7 @@ pub use env::{env_layer, EnvMap};
 pub use error::ConfigError;
 pub use experiment::Experiment;
 pub use flags::Flags;
-pub use redact::redacted_entries;
+pub use redact::{add_secret_values, redacted_entries};
 pub use resolve::Resolver;
 pub use settings::{Backend, Layer, Settings, DEFAULT_JUDGE_URL, SECRET_SETTINGS};
 pub use source::{Source, Sourced};

@@ -251,7 +251,10 @@ fn from_a_container(
         Err(e) => {
             return vec![Check::fail(
                 "container to host",
-                format!("cannot start a container from {image}: {}", first_line(&e)),
+                format!(
+                    "cannot start a container from {image}: {}",
+                    first_line(&e.to_string())
+                ),
                 "check the engine's log; sforge run starts containers the same way",
             )]
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::check::{first_line, Check};
 use crate::process::{Cmd, Runner};
 use crate::sandbox::lease;
-use crate::sandbox::{labels, ContainerSpec, DockerSandbox, ExecSpec, Role, Sandbox};
+use crate::sandbox::{labels, ContainerSpec, DockerSandbox, ExecSpec, Role, Sandbox, SandboxError};
 
 /// A port on all of the host's addresses answering `200 ok` until dropped.
 pub(super) struct HostListener {
@@ -66,6 +66,11 @@ impl Drop for HostListener {
     }
 }
 
+/// Why a URL gave no HTTP answer inside the probe container.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct NoAnswer(String);
+
 /// The probe container; removed when dropped.
 pub(super) struct Probe {
     sandbox: DockerSandbox,
@@ -75,7 +80,11 @@ pub(super) struct Probe {
 }
 
 impl Probe {
-    pub fn start(runner: &Arc<dyn Runner>, docker: &str, image: &str) -> Result<Self, String> {
+    pub fn start(
+        runner: &Arc<dyn Runner>,
+        docker: &str,
+        image: &str,
+    ) -> Result<Self, SandboxError> {
         let sandbox = DockerSandbox::new(Arc::clone(runner), docker);
         let name = format!("sforge.doctor.{}", std::process::id());
         let owner = crate::owner::current_owner();
@@ -92,7 +101,7 @@ impl Probe {
             ..ContainerSpec::default()
         };
         let _ = sandbox.remove(&name);
-        sandbox.start(&spec).map_err(|e| e.to_string())?;
+        sandbox.start(&spec)?;
         Ok(Probe {
             sandbox,
             runner: Arc::clone(runner),
@@ -101,8 +110,8 @@ impl Probe {
         })
     }
 
-    /// The HTTP status `url` answers inside the container (`000`: no answer).
-    fn curl(&self, url: &str) -> Result<String, String> {
+    /// The HTTP status `url` answers inside the container.
+    fn curl(&self, url: &str) -> Result<String, NoAnswer> {
         let exec = ExecSpec {
             argv: [
                 "curl",
@@ -123,13 +132,13 @@ impl Probe {
         let result = self
             .sandbox
             .exec(&self.name, &exec, &mut |_| {})
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| NoAnswer(e.to_string()))?;
         if result.output.status.code == Some(127) {
-            return Err("the image has no curl".to_owned());
+            return Err(NoAnswer("the image has no curl".to_owned()));
         }
         let code = result.output.stdout_str().trim().to_owned();
         if code.is_empty() || code == "000" {
-            return Err(first_line(&result.output.stderr_str()));
+            return Err(NoAnswer(first_line(&result.output.stderr_str())));
         }
         Ok(code)
     }

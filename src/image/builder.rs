@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::docker::{major_version, Docker};
 use super::spec::BuildSpec;
@@ -35,6 +37,9 @@ pub enum BuildFailure {
     /// `docker build` could not run (the error text, secrets masked).
     #[error("{masked}")]
     Run { masked: String },
+    /// The build was not started: `sforge` is stopping (Ctrl-C or SIGTERM).
+    #[error("not built: interrupted")]
+    Stopped,
 }
 
 /// Builds with git credentials need BuildKit, and this docker client has none.
@@ -74,6 +79,9 @@ impl ImageBuilder<'_> {
             log: log_path.clone(),
             failure,
         };
+        if builds_stopped() {
+            return Err(fail(BuildFailure::Stopped));
+        }
         write_context(spec, &dir).map_err(|e| fail(BuildFailure::Context(e)))?;
         let secrets = if self.dry_run {
             SecretFiles::placeholders(&spec.secrets, &dir)
@@ -178,7 +186,7 @@ fn write_log_header(log: &mut impl Write, spec: &BuildSpec) -> std::io::Result<(
 
 /// Secret values in private temporary files, removed on drop.
 struct SecretFiles {
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
     files: Vec<(String, PathBuf)>,
 }
 
@@ -192,38 +200,97 @@ impl SecretFiles {
             .iter()
             .map(|(id, _)| (id.clone(), dir.join(format!(".secret_{id}"))))
             .collect();
-        SecretFiles { _dir: None, files }
+        SecretFiles { dir: None, files }
     }
 
+    /// Writes the files into a new private directory, registered for [`stop_builds`]; refused
+    /// once builds are stopped (the directory would outlive the process).
     fn write(secrets: &[(String, String)]) -> std::io::Result<Self> {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         if secrets.is_empty() {
             return Ok(SecretFiles {
-                _dir: None,
+                dir: None,
                 files: Vec::new(),
             });
+        }
+        // Held while the directory is made: a signal handler cannot remove the registered
+        // directories and exit between its creation and its registration.
+        let mut live = live_secret_dirs();
+        if STOPPED.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("builds are stopped"));
         }
         // The process id in the name lets `sforge gc` find the directory of a killed build.
         let dir = tempfile::Builder::new()
             .prefix(&format!("{SECRETS_DIR_PREFIX}{}-", std::process::id()))
             .tempdir()?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
-        let mut files = Vec::new();
-        for (id, value) in secrets {
-            let path = dir.path().join(id);
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)?;
-            file.write_all(value.as_bytes())?;
-            files.push((id.clone(), path));
-        }
-        Ok(SecretFiles {
-            _dir: Some(dir),
-            files,
+        write_secret_files(dir.path(), secrets).map(|files| {
+            live.push(dir.path().to_owned());
+            SecretFiles {
+                dir: Some(dir),
+                files,
+            }
         })
     }
+}
+
+impl Drop for SecretFiles {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            live_secret_dirs().retain(|d| d != dir.path());
+        }
+    }
+}
+
+/// Set by [`stop_builds`]: no build starts and no secret file is written any more.
+static STOPPED: AtomicBool = AtomicBool::new(false);
+/// The directories of the secret files of builds in progress.
+static LIVE_SECRET_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live_secret_dirs() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE_SECRET_DIRS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// For a signal handler: from now on no build of this process starts and no secret file is
+/// written, and the secret files of builds in progress are removed (their `docker build`
+/// clients are stopped by [`crate::process::terminate_children`]).
+pub fn stop_builds() {
+    let mut live = live_secret_dirs();
+    STOPPED.store(true, Ordering::SeqCst);
+    for dir in live.drain(..) {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                log::warn!("cannot remove the secret files in {}: {e}", dir.display());
+            }
+        }
+    }
+}
+
+/// Whether [`stop_builds`] was called.
+#[must_use]
+pub fn builds_stopped() -> bool {
+    STOPPED.load(Ordering::SeqCst)
+}
+
+/// One file per secret (mode 0600) in `dir` (made private first).
+fn write_secret_files(
+    dir: &Path,
+    secrets: &[(String, String)],
+) -> std::io::Result<Vec<(String, PathBuf)>> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    let mut files = Vec::new();
+    for (id, value) in secrets {
+        let path = dir.join(id);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(value.as_bytes())?;
+        files.push((id.clone(), path));
+    }
+    Ok(files)
 }
 
 /// Remove ANSI escape sequences (colours, cursor movement) from a line of build output.

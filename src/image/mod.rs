@@ -13,7 +13,8 @@ pub use build::{
     Quiet, TaskResult, Unbuildable,
 };
 pub use builder::{
-    strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit, SECRETS_DIR_PREFIX,
+    builds_stopped, stop_builds, strip_ansi, BuildError, BuildFailure, ImageBuilder, NoBuildKit,
+    SECRETS_DIR_PREFIX,
 };
 pub use docker::{parse_image_list, Docker, ImageDigest};
 pub use registry::{default_backoff, Registry, Transfer};

@@ -1,8 +1,9 @@
 //! The judge container of one submission: its name, labels, environment, limits and walls.
-//! Judge containers get proxies, `SFORGE_JUDGE_EXTRA_ENV` and the judge URL — never the agent's
-//! API key (SForge 1.0 leaked it into every judge container). They run the agent's code, so they
-//! keep only the capabilities grading needs, gain no privileges, and have no network when the
-//! run's internet is off (docs/security.md#judge-containers).
+//! Judge containers get `SFORGE_JUDGE_EXTRA_ENV`, the judge URL and, when grading may use the
+//! network, the proxies — never the agent's API key (SForge 1.0 leaked it into every judge
+//! container). They run the agent's code, so they keep only the capabilities grading needs,
+//! gain no privileges, and have no network when the run's internet is off
+//! (docs/security.md#judge-containers).
 
 use crate::config::Settings;
 use crate::sandbox::{labels, ContainerSpec, Network, Role};
@@ -41,29 +42,33 @@ pub struct JudgeLimits {
     pub internet: Option<bool>,
 }
 
-/// Whether the judge container of `task` gets a network: when the run it grades has internet,
-/// or when the task asks for one (`judge.internet`, for graders that call a model API).
-#[must_use]
-pub fn judge_has_network(task: &Task, run_internet: Option<bool>) -> bool {
-    task.judge.internet || run_internet.unwrap_or(task.internet)
-}
-
 /// `<benchmark>.judge.<task>.<submission>`.
 #[must_use]
 pub fn container_name(benchmark: &str, task_id: &str, submission_id: &str) -> String {
     format!("{benchmark}.judge.{task_id}.{submission_id}")
 }
 
-/// The environment of judge containers.
+/// Whether grading `task` may use the network, and so gets a network and the proxies (with
+/// their credentials): when the run it grades has internet (`run_internet`, as registered; else
+/// the task's `internet`), or when the task asks for it (`judge.internet`, for graders that call
+/// a model API). Otherwise the judge container has no network, and submitted code in it must not
+/// learn the proxy password either.
 #[must_use]
-pub fn judge_env(settings: &Settings) -> Vec<(String, String)> {
+pub fn grading_uses_network(task: &Task, run_internet: Option<bool>) -> bool {
+    task.judge.internet || run_internet.unwrap_or(task.internet)
+}
+
+/// The environment of judge containers; the proxies only when `network` (see
+/// [`grading_uses_network`]).
+#[must_use]
+pub fn judge_env(settings: &Settings, network: bool) -> Vec<(String, String)> {
     let mut env = Vec::new();
     let proxies = [
         ("HTTP_PROXY", "http_proxy", &settings.http_proxy.value),
         ("HTTPS_PROXY", "https_proxy", &settings.https_proxy.value),
         ("NO_PROXY", "no_proxy", &settings.no_proxy.value),
     ];
-    for (upper, lower, value) in proxies {
+    for (upper, lower, value) in proxies.into_iter().filter(|_| network) {
         if let Some(v) = value {
             env.push((upper.to_owned(), v.clone()));
             env.push((lower.to_owned(), v.clone()));
@@ -90,6 +95,7 @@ pub fn judge_container(
     limits: &JudgeLimits,
     owner: &str,
 ) -> ContainerSpec {
+    let network = grading_uses_network(task, limits.internet);
     ContainerSpec {
         name: container_name(benchmark, &task.task_id, submission_id),
         image: task.images.judge.to_string(),
@@ -99,7 +105,7 @@ pub fn judge_container(
             labels.insert(GRADER_LABEL.to_owned(), std::process::id().to_string());
             labels
         },
-        env: judge_env(settings),
+        env: judge_env(settings, network),
         user: Some("root".to_owned()),
         workdir: Some(task.cwd.clone()),
         cpu_limit: limits.cpu.or(task.judge.cpu_limit),
@@ -109,7 +115,7 @@ pub fn judge_container(
         cap_drop: vec!["ALL".to_owned()],
         cap_add: JUDGE_CAPABILITIES.map(str::to_owned).to_vec(),
         no_new_privileges: true,
-        network: if judge_has_network(task, limits.internet) {
+        network: if network {
             Network::NoIngress
         } else {
             Network::None
@@ -139,7 +145,13 @@ mod tests {
             judge_extra_env: Some(Sourced::new(extra, Source::Default)),
             ..Layer::default()
         };
-        let env = judge_env(&Settings::merge(&[&layer]));
+        let settings = Settings::merge(&[&layer]);
+        let offline = judge_env(&settings, false);
+        assert!(
+            !offline.iter().any(|(k, _)| k == "http_proxy"),
+            "{offline:?}"
+        );
+        let env = judge_env(&settings, true);
         assert!(!env.iter().any(|(_, v)| v == "sk-agent"));
         assert!(!env.iter().any(|(k, _)| k == "ANTHROPIC_API_KEY"));
         let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -192,5 +204,31 @@ mod tests {
         assert_eq!(spec_for(&task, Some(true)).network, Network::NoIngress);
         task.judge.internet = true;
         assert_eq!(spec_for(&task, Some(false)).network, Network::NoIngress);
+    }
+
+    #[test]
+    fn proxies_reach_only_judges_with_a_network() {
+        let layer = Layer {
+            https_proxy: Some(Sourced::new(
+                Some("http://u:pw@proxy:3128".into()),
+                Source::Default,
+            )),
+            ..Layer::default()
+        };
+        let settings = Settings::merge(&[&layer]);
+        let mut task = task();
+        task.internet = true;
+        let has_proxy = |run_internet| {
+            let limits = JudgeLimits {
+                internet: run_internet,
+                ..JudgeLimits::default()
+            };
+            judge_container(&settings, "b", &task, "r", "s", &limits, "me")
+                .env
+                .iter()
+                .any(|(k, _)| k == "HTTPS_PROXY")
+        };
+        assert!(has_proxy(None));
+        assert!(!has_proxy(Some(false)), "an offline judge gets no proxy");
     }
 }

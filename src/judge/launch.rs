@@ -71,6 +71,10 @@ pub fn launch(
         config.max_upload_bytes = bytes;
     }
     config.shutdown_grace = options.shutdown_grace;
+    crate::config::add_secret_values(settings, &mut config.secrets);
+    for (_, task_settings) in per_task {
+        crate::config::add_secret_values(task_settings, &mut config.secrets);
+    }
     let owner = crate::owner::current_owner();
     let judge = |s: &Settings| Judge::from_settings(s, &catalog.benchmark.name, &owner);
     let others: Vec<&(String, Settings)> = per_task

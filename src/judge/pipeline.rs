@@ -176,7 +176,8 @@ impl Judge {
             Err(e) => return Ok(rejected(sub, dir, &e.to_string())),
         };
         for (entry, reason) in sanitized.rejected.iter().take(20) {
-            log.line(&format!("rejected {entry}: {reason}"));
+            // Names the agent chose: escaped, so they cannot forge or hide log lines.
+            log.line(&format!("rejected {entry:?}: {reason}"));
         }
         let _ = fs::write(dir.join("allowed_files.txt"), sanitized.accepted.join("\n"));
         let spec = judge_container(
@@ -254,7 +255,7 @@ fn rejected(sub: &Submission<'_>, dir: &Path, reason: &str) -> Report {
     let mut report = grading::rejected(
         &sub.task.task_id,
         sub.submission_id,
-        &format!("Submission rejected: {reason}"),
+        &format!("{}{reason}", grading::REJECTED_PREFIX),
     );
     report.submitted_at = Some(epoch_seconds());
     finish(sub.task, dir, report.clone()).unwrap_or(report)

@@ -10,8 +10,6 @@ use super::output::Output;
 
 /// How many trailing lines of stderr (or stdout) an error shows.
 const TAIL_LINES: usize = 20;
-/// Secrets shorter than this are not searched for in output (too many false hits).
-const MIN_SECRET_LEN: usize = 4;
 
 /// A command that could not be started, failed, or ran too long.
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +214,11 @@ fn failure_message(cmd: &Cmd, output: &Output) -> String {
 }
 
 fn mask_secrets(cmd: &Cmd, line: &str) -> String {
-    crate::redact::mask(line, cmd.secrets().filter(|s| s.len() >= MIN_SECRET_LEN))
+    crate::redact::mask(
+        line,
+        cmd.secrets()
+            .filter(|s| s.len() >= crate::redact::MIN_SECRET_LEN),
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The only place that starts subprocesses: [`Cmd`] (plain data), the [`Runner`] trait and
 //! its real, dry-run and recording implementations, and errors that name the command.
 
+mod children;
 mod cmd;
 mod display;
 mod dry_run;
@@ -13,6 +14,7 @@ mod spawn;
 
 use std::sync::Arc;
 
+pub use children::{live_children, terminate_children};
 pub use cmd::{Cmd, EnvValue};
 pub use dry_run::{script_text, DryRunRunner, SCRIPT_HEADER};
 pub use error::ProcessError;

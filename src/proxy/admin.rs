@@ -88,7 +88,7 @@ fn mint(keyless: &Keyless, body: &[u8]) -> (u16, Value) {
     let task = field("task").unwrap_or_default();
     match keyless.mint(&run_id, &task) {
         Ok(token) => {
-            log::info!("minted a proxy token for run {run_id} task {task}");
+            log::info!("minted a proxy token for run {run_id:?} task {task:?}");
             (201, json!({"token": token}))
         }
         Err(e) => (

@@ -2,9 +2,8 @@
 //! (`sfp-…`), and each token's requests, errors and token usage are counted.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -13,11 +12,22 @@ use serde_json::{json, Value};
 
 use super::headers::find;
 use super::meter::Usage;
+use crate::ids::random_hex;
+use crate::redact::secrets_match;
 
 /// Prefix of every run token.
 pub const TOKEN_PREFIX: &str = "sfp-";
 /// Header carrying the admin secret on admin API requests.
 pub const ADMIN_HEADER: &str = "x-sforge-proxy-admin";
+
+/// Why a `--key-header` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyHeaderError {
+    #[error("the key header name is empty")]
+    Empty,
+    #[error("{0:?} is not a header name")]
+    NotAHeaderName(String),
+}
 
 /// Which header carries the real key upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,19 +43,19 @@ pub enum KeyHeader {
 
 impl KeyHeader {
     /// `auto`, `authorization` (Bearer) or any other header name (the raw key as its value).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, KeyHeaderError> {
         let lower = text.trim().to_ascii_lowercase();
         match lower.as_str() {
             "auto" => Ok(KeyHeader::Auto),
             "authorization" => Ok(KeyHeader::Authorization),
-            "" => Err("the key header name is empty".to_owned()),
+            "" => Err(KeyHeaderError::Empty),
             name if name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
             {
                 Ok(KeyHeader::Named(name.to_owned()))
             }
-            _ => Err(format!("{text:?} is not a header name")),
+            _ => Err(KeyHeaderError::NotAHeaderName(text.to_owned())),
         }
     }
 
@@ -140,7 +150,8 @@ impl Keyless {
     /// Whether the request carries the admin secret.
     #[must_use]
     pub fn is_admin(&self, headers: &[(String, String)]) -> bool {
-        find(headers, ADMIN_HEADER).is_some_and(|given| secrets_match(given, &self.admin_secret))
+        find(headers, ADMIN_HEADER)
+            .is_some_and(|given| secrets_match(given.trim(), &self.admin_secret))
     }
 
     /// The token of an authorized request (known and not revoked), counting the request.
@@ -169,7 +180,7 @@ impl Keyless {
 
     /// Mints a new token (192 random bits) for a run and task.
     pub fn mint(&self, run_id: &str, task: &str) -> io::Result<String> {
-        let token = format!("{TOKEN_PREFIX}{}", random_hex(24)?);
+        let token = format!("{TOKEN_PREFIX}{}", random_hex(48)?);
         let account = Account {
             run_id: run_id.to_owned(),
             task: task.to_owned(),
@@ -195,27 +206,6 @@ impl Keyless {
     }
 }
 
-/// `n` random bytes from the kernel's CSPRNG, hex-encoded.
-pub fn random_hex(n: usize) -> io::Result<String> {
-    let mut bytes = vec![0u8; n];
-    File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().fold(String::with_capacity(2 * n), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
-}
-
-/// Compares secrets in time independent of where they differ; an empty secret never matches.
-#[must_use]
-pub fn secrets_match(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.trim().as_bytes(), expected.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in b.iter().enumerate() {
-        diff |= x ^ a.get(i).copied().unwrap_or(0);
-    }
-    diff == 0 && !expected.is_empty()
-}
-
 /// The admin secret: `from_env` (`SFORGE_PROXY_ADMIN_SECRET`) when non-empty, else a new random
 /// one written (mode 0600) to `<log_dir>/proxy/admin_secret`, whose path is returned with it.
 pub fn admin_secret(
@@ -227,7 +217,7 @@ pub fn admin_secret(
     }
     let dir = log_dir.join("proxy");
     fs::create_dir_all(&dir)?;
-    let secret = random_hex(24)?;
+    let secret = random_hex(48)?;
     let path = dir.join("admin_secret");
     let staging = dir.join(format!(".admin_secret.{}", std::process::id()));
     let mut file = OpenOptions::new()

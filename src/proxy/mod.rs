@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde_json::json;
 
 pub use client::{ProxyAdmin, ProxyClientError};
-pub use keyless::{KeyHeader, Keyless};
+pub use keyless::{KeyHeader, KeyHeaderError, Keyless};
 pub use upstream::{ProxyEnv, Target};
 
 use crate::http::{self as layer, Handler, Limits, Request, Response};
@@ -119,7 +119,7 @@ fn shared_state(config: ProxyConfig, connections: usize) -> Result<forward::Shar
         via: config
             .upstream_proxy
             .as_ref()
-            .map(|(u, _)| upstream::redact_userinfo(u)),
+            .map(|(u, _)| crate::redact::redact_userinfo(u)),
         target: config.target,
         keyless: config.keyless,
         max_body: MAX_BODY_BYTES,

@@ -146,19 +146,6 @@ pub fn agent(
     Ok(builder.build())
 }
 
-/// A proxy URL without its `user:password@` part, for printing.
-#[must_use]
-pub fn redact_userinfo(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("***");
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,12 +214,6 @@ mod tests {
         assert!(!no_proxy_matches("ample.com", "example.com"));
         assert!(!no_proxy_matches("", "example.com"));
         assert!(!no_proxy_matches("other.org,,", "example.com"));
-    }
-
-    #[test]
-    fn proxy_credentials_are_hidden() {
-        assert_eq!(redact_userinfo("http://u:pw@p:3128"), "http://***@p:3128/");
-        assert_eq!(redact_userinfo("http://p:3128"), "http://p:3128");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::error::RunError;
 use super::outputs::FinalResult;
 use super::prepare::TaskPlan;
 use super::report::RunReport;
@@ -62,22 +63,39 @@ pub fn print_report(report: &RunReport) {
         "=== Multi-task summary ({} tasks) ===",
         report.outcomes.len()
     );
-    for (task, outcome) in &report.outcomes {
-        match outcome {
-            Err(e) => outln!("{task:<30} ERROR: {e}"),
-            Ok(r) => {
-                let score = r
-                    .best_score
-                    .map(|s| format!("  (score {s})"))
-                    .unwrap_or_default();
-                outln!("{task:<30} {:.2}{score}", r.best_pass_rate);
-            }
-        }
+    for line in summary_table(&report.outcomes) {
+        outln!("{line}");
     }
     outln!(
         "Summary saved: {}",
         report.run_dir.join("summary.json").display()
     );
+}
+
+/// The multi-task summary: each task padded to 30 with its pass rate (as SForge 1.0 prints
+/// it), then score, rounds and duration, aligned under a header; failed tasks say why.
+#[must_use]
+pub fn summary_table(outcomes: &[(String, Result<FinalResult, RunError>)]) -> Vec<String> {
+    let mut rows = vec![format!(
+        "{:<30} {:>9} {:>8} {:>7} {:>9}",
+        "TASK", "PASS RATE", "SCORE", "ROUNDS", "DURATION"
+    )];
+    for (task, outcome) in outcomes {
+        rows.push(match outcome {
+            Err(e) => format!("{task:<30} ERROR: {e}"),
+            Ok(r) => {
+                let score = r
+                    .best_score
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s}"));
+                let seconds: f64 = r.phase_seconds.values().sum();
+                format!(
+                    "{task:<30} {:>9.2} {score:>8} {:>7} {:>8.0}s",
+                    r.best_pass_rate, r.total_rounds, seconds
+                )
+            }
+        });
+    }
+    rows
 }
 
 fn print_result(r: &FinalResult, dir: &Path) {
@@ -98,5 +116,37 @@ fn print_result(r: &FinalResult, dir: &Path) {
     }
     if let Ok(text) = serde_json::to_string_pretty(r) {
         outln!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_keeps_the_reference_columns_and_aligns_the_rest() {
+        let ok = FinalResult {
+            best_pass_rate: 0.5,
+            best_score: Some(80.0),
+            total_rounds: 3,
+            phase_seconds: [("agent".to_owned(), 60.4), ("install".to_owned(), 2.0)].into(),
+            ..FinalResult::default()
+        };
+        let rows = summary_table(&[
+            ("coin_change".to_owned(), Ok(ok)),
+            ("broken".to_owned(), Err(RunError::NotStarted)),
+        ]);
+        assert_eq!(
+            rows[0],
+            format!("{:<30} PASS RATE    SCORE  ROUNDS  DURATION", "TASK")
+        );
+        assert_eq!(
+            rows[1],
+            format!("{:<30}      0.50       80       3       62s", "coin_change")
+        );
+        assert!(
+            rows[2].starts_with(&format!("{:<30} ERROR: ", "broken")),
+            "{rows:?}"
+        );
     }
 }

@@ -15,6 +15,8 @@ mod keyless;
 mod orchestrator;
 pub mod outputs;
 mod prepare;
+pub mod progress;
+mod progress_view;
 mod report;
 mod shared;
 mod task_install;

@@ -16,6 +16,8 @@ use super::judge_client::JudgeClient;
 use super::keyless::{admin, Keyless, RunToken};
 use super::outputs::{write_configs, write_json, write_summary, FinalResult};
 use super::prepare::TaskPlan;
+use super::progress::{Ended, Progress};
+use super::progress_view::{ProgressView, ViewMode};
 use super::report::RunReport;
 use super::shared::RunShared;
 use super::task_run::TaskRun;
@@ -47,6 +49,8 @@ pub struct RunRequest<'a> {
     pub parallel: Option<usize>,
     /// No progress output (and no echo of the agent's output).
     pub silent: bool,
+    /// `--events`: phase changes and graded rounds as JSON lines.
+    pub events: Option<PathBuf>,
 }
 
 /// Run the request (see the module comment); `Err` only when the run could not start.
@@ -91,6 +95,10 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
         .map(|p| (p.task.task_id.clone(), p.settings.clone()))
         .collect();
     let judge = ensure_judge(settings, req.env, req.catalog, &per_task)?;
+    let ids: Vec<String> = per_task.iter().map(|(id, _)| id.clone()).collect();
+    let progress = Progress::new(&ids, req.events.as_deref())
+        .map(Arc::new)
+        .map_err(|e| RunError::io("create", req.events.as_deref().unwrap_or(&run_dir), e))?;
     let shared = RunShared {
         run_id: run_id.clone(),
         run_dir: run_dir.clone(),
@@ -102,10 +110,12 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
         final_eval: req.final_eval,
         grace: req.grace,
         isolations: backends.isolations,
+        progress: Arc::clone(&progress),
     };
     if !req.silent {
         console::banner(&run_id, &plans, &judge.client.base, settings.stagger.value);
     }
+    let view = ProgressView::start(progress, judge.client.clone(), view_mode(req, plans.len()));
     let stagger = Duration::from_secs(settings.stagger.value.unwrap_or(0));
     let start = Instant::now();
     let jobs = req.parallel.unwrap_or(plans.len());
@@ -121,6 +131,7 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
         wait_until(start + delay, &shutdown)?;
         Ok(run_task(&shared, plan, keyless.as_ref()))
     });
+    view.stop();
     judge.stop();
     let outcomes: Vec<(String, Result<FinalResult, RunError>)> = plans
         .iter()
@@ -183,7 +194,27 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> F
         None => TaskRun::new(shared, plan, plan.work_env(None)).execute(&log),
     };
     let _ = write_json(&dir.join("final_result.json"), &result);
+    let ended = Ended {
+        error: result.error.as_deref(),
+        total_rounds: result.total_rounds,
+        best_pass_rate: result.best_pass_rate,
+        best_score: result.best_score,
+    };
+    shared.progress.finished(&plan.task.task_id, &ended);
     result
+}
+
+/// A live table on a terminal for several tasks; lines otherwise (one task's agent output
+/// streams to the console, and a table would tear it); nothing when silent.
+fn view_mode(req: &RunRequest<'_>, tasks: usize) -> ViewMode {
+    use std::io::IsTerminal as _;
+    if req.silent {
+        ViewMode::Off
+    } else if tasks > 1 && std::io::stdout().is_terminal() {
+        ViewMode::Live
+    } else {
+        ViewMode::Lines
+    }
 }
 
 /// `run --dry-run`: the commands of every task as a script on stdout; files written.
@@ -205,6 +236,9 @@ fn dry_run(
         final_eval: false,
         grace: req.grace,
         isolations: backends.isolations,
+        progress: Arc::new(
+            Progress::new(&[], None).map_err(|e| RunError::io("create", run_dir, e))?,
+        ),
     };
     for plan in plans {
         let log = RunLog::create(&run_dir.join(&plan.task.task_id).join("run_agent.log"));

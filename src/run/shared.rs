@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::judge_client::JudgeClient;
+use super::progress::Progress;
 use crate::config::Backend;
 use crate::isolation::Isolator;
 use crate::sandbox::Sandbox;
@@ -28,4 +29,6 @@ pub struct RunShared {
     pub grace: Duration,
     /// How tasks with internet off are cut off, per backend (its firewall or policy).
     pub isolations: BTreeMap<Backend, Arc<dyn Isolator>>,
+    /// What each task is doing, for the console's view and the events file.
+    pub progress: Arc<Progress>,
 }

@@ -183,15 +183,20 @@ impl TaskRun<'_> {
         result: &mut FinalResult,
         applied: &mut Option<Applied>,
     ) -> Result<(), RunError> {
+        let progress = &self.shared.progress;
+        let id = self.task.task_id.as_str();
+        progress.phase(id, "create");
         let t = Instant::now();
         self.create(log, true)?;
         // From here the container stops by itself if this process dies (lease.rs).
         let lease = LeaseKeeper::start(Arc::clone(self.sandbox()), self.container());
         add_phase(&mut result.phase_seconds, "create", t);
+        progress.phase(id, "install");
         let t = Instant::now();
         self.install(log)?;
         add_phase(&mut result.phase_seconds, "install", t);
         if let Some(egress) = self.egress {
+            progress.phase(id, "isolate");
             let t = Instant::now();
             self.isolate(log, egress, applied)?;
             add_phase(&mut result.phase_seconds, "isolate", t);
@@ -216,7 +221,10 @@ impl TaskRun<'_> {
                 .client
                 .register(&self.task.task_id, &self.shared.run_id, &registration)?;
         log.line("registered with the judge");
+        progress.registered(id, &token);
         lease.hold_until(deadline_with_grace(deadline, self.shared.grace));
+        progress.phase(id, "agent");
+        progress.agent_started(id, budget);
         let t = Instant::now();
         let agent = self.run_agent(log, &token, budget, deadline)?;
         add_phase(&mut result.phase_seconds, "agent", t);
@@ -224,6 +232,7 @@ impl TaskRun<'_> {
         result.timed_out = agent.timed_out;
         result.interrupted = agent.interrupted;
         result.resume_count = agent.resume_count;
+        progress.phase(id, "finalise");
         let t = Instant::now();
         self.finalise(log, &token, result)?;
         add_phase(&mut result.phase_seconds, "finalise", t);
@@ -394,6 +403,7 @@ impl TaskRun<'_> {
             }
         }
         let history = self.drain(log, token)?;
+        self.shared.progress.history(&self.task.task_id, &history);
         let path = dir.join("run_history.json");
         write_json(&path, &history).map_err(|e| RunError::io("write", &path, e))?;
         result.apply_history(&history);

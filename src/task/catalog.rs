@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::benchmark::Benchmark;
 use super::error::TaskError;
 use super::hash::{base_hash, image_hash};
-use super::spec::{ImageRef, ImageSource, ParsedTask, Task, TaskImages};
+use super::spec::{is_plain_name, ImageRef, ImageSource, ParsedTask, Task, TaskImages};
 
 /// A tasks directory with its loaded `BENCHMARK.yaml`.
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ impl Catalog {
 
     /// The task whose file is `<dir>/<id>.json`.
     pub fn task(&self, id: &str) -> Result<Task, TaskError> {
+        if !is_plain_name(id) {
+            return Err(TaskError::InvalidId { id: id.to_owned() });
+        }
         let path = self.dir.join(format!("{id}.json"));
         if !path.is_file() {
             return Err(TaskError::NotFound {

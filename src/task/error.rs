@@ -29,6 +29,13 @@ pub enum TaskError {
     },
     #[error("task '{id}' not found at {} (run `sforge list` to see the available tasks)", path.display())]
     NotFound { id: String, path: PathBuf },
+    /// A task id that is not a plain name is never looked up (it would name a path outside the
+    /// tasks directory); shown escaped.
+    #[error(
+        "invalid task id {id:?}: task ids are plain names (letters, digits, '.', '_' and '-'; \
+         run `sforge list` to see the available tasks)"
+    )]
+    InvalidId { id: String },
 }
 
 impl TaskError {

@@ -19,7 +19,8 @@ pub use extract::{extract_test_output, py_strip, END_MARKER, START_MARKER};
 pub use grade::{grade, GradeError, PARSERS};
 pub use pytest::{parse_pytest_v, FILLER_LIMIT};
 pub use report::{
-    cut_summary, legacy_summary, rejected, Detail, Report, Status, TestRecord, SUMMARY_LIMIT,
+    cut_summary, is_rejected, legacy_summary, rejected, Detail, Report, Status, TestRecord,
+    REJECTED_PREFIX, SUMMARY_LIMIT,
 };
 pub use rescale::{rescale, validate, RescaleError, RescaleWarning, KINDS};
 pub use score_sum::{extract_score, parse_score_sum};

@@ -168,6 +168,19 @@ impl Serialize for ReportJson<'_> {
     }
 }
 
+/// How the summary of a refused submission starts (`sforge eval` tells refusals by it).
+pub const REJECTED_PREFIX: &str = "Submission rejected: ";
+
+/// Whether `report` is that of a submission refused before evaluation.
+#[must_use]
+pub fn is_rejected(report: &Report) -> bool {
+    !report.valid
+        && report
+            .summary
+            .as_deref()
+            .is_some_and(|s| s.starts_with(REJECTED_PREFIX))
+}
+
 /// The report of a submission refused before evaluation (for example a hostile archive):
 /// the empty report with `summary` and `valid: false`, so `valid_then_score` never selects it.
 #[must_use]

@@ -31,6 +31,7 @@ pub use journal::JOURNAL_FILE;
 pub use secret::{read_admin_secret, state_dir};
 
 use crate::http::{self as layer, Limits};
+use crate::redact::Secrets;
 use queue::JobQueue;
 use routes::Context;
 use service::{Judge, Options};
@@ -61,6 +62,9 @@ pub struct ServerConfig {
     pub fsync: bool,
     /// How long shutdown waits for running gradings before leaving them to the next start.
     pub shutdown_grace: Duration,
+    /// Secret values masked as `***` in every answer (the admin secret is added at start):
+    /// graded code may print what its container holds (docs/security.md#secrets).
+    pub secrets: Secrets,
 }
 
 impl ServerConfig {
@@ -79,6 +83,7 @@ impl ServerConfig {
             result_cache: 256,
             fsync: true,
             shutdown_grace: Duration::from_secs(600),
+            secrets: Secrets::new(),
         }
     }
 }
@@ -114,8 +119,11 @@ impl JudgeServer {
         }
         let listener = TcpListener::bind(config.addr)?;
         let workers = queue::spawn_workers(config.judge_concurrency, &queue, &judge, &grader)?;
+        let mut secrets = config.secrets.clone();
+        secrets.add(judge.admin_secret());
         let handler = http::JudgeHandler(Context {
             judge: judge.clone(),
+            secrets,
             queue: queue.clone(),
             policy,
             max_upload: config.max_upload_bytes,

@@ -16,6 +16,7 @@ use super::service::Judge;
 use super::views;
 use crate::http::{is_too_large, too_large_message, Request};
 use crate::judge::api::{RegisterResponse, SubmissionStatus, SubmitResponse};
+use crate::redact::Secrets;
 
 /// Largest accepted JSON body for `/register`.
 pub const MAX_JSON: u64 = 1 << 20;
@@ -23,13 +24,22 @@ pub const MAX_JSON: u64 = 1 << 20;
 /// What the handlers share.
 pub struct Context {
     pub judge: Arc<Judge>,
+    /// Masked in every answer.
+    pub secrets: Secrets,
     pub queue: Arc<JobQueue>,
     pub policy: Arc<dyn Policy>,
     pub max_upload: u64,
 }
 
-/// Dispatches one request; returns the status and JSON body.
+/// Dispatches one request; returns the status and JSON body, every secret value the judge
+/// holds masked (what graded code printed reaches the agent only this way).
 pub fn dispatch(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -> (u16, Value) {
+    let (status, mut body) = answer(ctx, req, path, query);
+    ctx.secrets.mask_json(&mut body);
+    (status, body)
+}
+
+fn answer(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -> (u16, Value) {
     let outcome = match (req.head.method.as_str(), path) {
         ("POST", "/api/v1/register") => register(ctx, req),
         ("POST", "/api/v1/submit") => submit(ctx, req),
@@ -92,7 +102,8 @@ fn submit(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
     .map_err(|e| match e {
         FormError::TooLarge => too_large(ctx.max_upload),
         FormError::Malformed(why) => {
-            log::info!("submit: {why}");
+            // The text may quote field names the client chose: escaped.
+            log::info!("submit: malformed form: {:?}", why.to_string());
             ApiError::new(400, "There was an error parsing the body")
         }
         FormError::Spool(e) => ApiError::internal("could not store the upload", &e),

@@ -1,9 +1,8 @@
-//! Random identifiers and the judge's admin secret, kept in `<log_dir>/judge/admin_secret`
-//! (mode 0600, created on first start, reused on restart).
+//! The judge's admin secret, kept in `<log_dir>/judge/admin_secret` (mode 0600, created on
+//! first start, reused on restart).
 
-use std::fmt::Write as _;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -14,17 +13,6 @@ const SECRET_FILE: &str = "admin_secret";
 #[must_use]
 pub fn state_dir(log_dir: &Path) -> PathBuf {
     log_dir.join("judge")
-}
-
-/// `n` random bytes from the kernel's CSPRNG (`/dev/urandom`), hex-encoded (2n characters).
-pub fn random_hex(n: usize) -> io::Result<String> {
-    let mut bytes = vec![0u8; n];
-    File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    let mut out = String::with_capacity(2 * n);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    Ok(out)
 }
 
 /// Reads the admin secret of the judge whose log directory is `log_dir`, if one was created.
@@ -51,7 +39,7 @@ pub fn load_or_create(log_dir: &Path, override_secret: Option<&str>) -> io::Resu
     }
     let dir = state_dir(log_dir);
     fs::create_dir_all(&dir)?;
-    let secret = random_hex(16)?;
+    let secret = crate::ids::random_hex(32)?;
     let path = dir.join(SECRET_FILE);
     let mut file = OpenOptions::new()
         .write(true)
@@ -64,29 +52,10 @@ pub fn load_or_create(log_dir: &Path, override_secret: Option<&str>) -> io::Resu
     Ok(secret)
 }
 
-/// Compares two secrets in time independent of where they differ.
-#[must_use]
-pub fn secrets_match(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in b.iter().enumerate() {
-        diff |= x ^ a.get(i).copied().unwrap_or(0);
-    }
-    diff == 0 && !expected.is_empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn random_hex_has_requested_length_and_varies() {
-        let a = random_hex(16).unwrap();
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, random_hex(16).unwrap());
-    }
 
     #[test]
     fn secret_is_created_private_and_reused() {
@@ -101,14 +70,5 @@ mod tests {
         assert_eq!(load_or_create(dir.path(), None).unwrap(), first);
         assert_eq!(read_admin_secret(dir.path()).unwrap(), Some(first));
         assert_eq!(load_or_create(dir.path(), Some("x")).unwrap(), "x");
-    }
-
-    #[test]
-    fn secrets_match_only_when_equal_and_non_empty() {
-        assert!(secrets_match("abc", "abc"));
-        assert!(!secrets_match("abd", "abc"));
-        assert!(!secrets_match("ab", "abc"));
-        assert!(!secrets_match("abcd", "abc"));
-        assert!(!secrets_match("", ""));
     }
 }

@@ -154,7 +154,12 @@ impl Judge {
     /// Whether `given` is this judge's admin secret.
     #[must_use]
     pub fn is_admin(&self, given: &str) -> bool {
-        secret::secrets_match(given, &self.admin_secret)
+        crate::redact::secrets_match(given, &self.admin_secret)
+    }
+
+    /// The admin secret (for masking it in answers).
+    pub(super) fn admin_secret(&self) -> &str {
+        &self.admin_secret
     }
 
     /// Where uploads are spooled before they are admitted.
@@ -170,6 +175,16 @@ impl Judge {
         }
         if !self.known_tasks.contains(&reg.task_id) {
             return Err(ApiError::new(404, format!("Unknown task: {}", reg.task_id)));
+        }
+        // The run id names the directory of the run's gradings (`<log_dir>/runs/<run_id>`).
+        if !crate::task::is_plain_name(&reg.run_id) {
+            return Err(ApiError::new(
+                400,
+                format!(
+                    "Invalid run_id {:?}: use letters, digits, '.', '_' and '-' (it names a directory)",
+                    reg.run_id
+                ),
+            ));
         }
         let mut inner = self.lock();
         reg.token = loop {
@@ -294,7 +309,7 @@ impl Judge {
 }
 
 fn random_id(bytes: usize) -> Result<String, ApiError> {
-    secret::random_hex(bytes).map_err(|e| ApiError::internal("no randomness", &e))
+    crate::ids::random_hex(2 * bytes).map_err(|e| ApiError::internal("no randomness", &e))
 }
 
 /// Removes upload spool files left by a crash.
