@@ -35,4 +35,5 @@ pub mod sandbox;
 pub mod shell;
 pub mod task;
 pub mod templates;
+pub mod tty;
 pub mod yaml;

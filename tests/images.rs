@@ -184,6 +184,72 @@ fn example_tasks_build_and_behave_and_a_second_build_builds_nothing() {
     }
     again.expect_stdout("0 built, 9 already present, 0 failed (images counted per task)\n");
     assert!(!again.stdout.contains("(built)"), "{again}");
+    assert!(
+        !again.stdout.contains(": building"),
+        "present images are not built: {again}"
+    );
+    forced_builds_show_each_image(&bench);
+}
+
+/// Forced rebuilds (from the layer cache) of several tasks: a line per image without a terminal,
+/// and on a terminal (tmux) one row per image redrawn in place.
+fn forced_builds_show_each_image(bench: &TestBenchmark) {
+    let pair = ["--task", TASKS[0], "--task", TASKS[1]];
+    let plain = SforgeRun::of(bench.sforge().args(["build", "--force-rebuild"]).args(pair));
+    plain.expect_code(0);
+    for id in &TASKS[..2] {
+        let images = bench.images(id);
+        plain
+            .expect_stdout(&format!("  {}: building\n", images.work))
+            .expect_stdout(&format!("  {}: built in ", images.judge));
+    }
+    let done = bench.root().join("tmux-build-done");
+    let cmd = bench.sforge_process(&bench.log_dir());
+    let line = format!(
+        "{} build --all --force-rebuild; touch {}; sleep 600",
+        support::shell_line(&cmd),
+        done.display()
+    );
+    let session = support::unique_name("sforge-build-live");
+    support::run_ok(
+        Command::new("tmux").args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "220",
+            "-y",
+            "60",
+            &line,
+        ]),
+        None,
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    while !done.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let pane = support::run_ok(
+        Command::new("tmux").args(["capture-pane", "-p", "-t", &session]),
+        None,
+    );
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .status();
+    let pane = String::from_utf8_lossy(&pane.stdout);
+    assert!(done.exists(), "the build did not end:\n{pane}");
+    for id in TASKS {
+        let work = bench.images(id).work;
+        let rows = pane
+            .lines()
+            .filter(|l| l.starts_with(&work) && l.contains("  built in "))
+            .count();
+        assert_eq!(rows, 1, "one row of {work}, redrawn in place:\n{pane}");
+        assert!(
+            !pane.contains(&format!("{work}  building")),
+            "a stale row:\n{pane}"
+        );
+    }
 }
 
 /// Whether `client` can build with `BuildKit`: a buildx plugin, or a client older than 23.

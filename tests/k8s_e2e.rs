@@ -177,6 +177,25 @@ impl Cluster {
             .collect()
     }
 
+    /// Waits until the agent of run `run_id` printed `marker`, while `child` (sforge) runs.
+    fn wait_for_agent(&self, child: &mut support::KillOnDrop, run_id: &str, marker: &str) {
+        let output = self
+            .dir
+            .join("logs/runs")
+            .join(run_id)
+            .join(TASK)
+            .join("agent_output.txt");
+        let until = Instant::now() + Duration::from_secs(180);
+        while !std::fs::read_to_string(&output)
+            .unwrap_or_default()
+            .contains(marker)
+        {
+            assert!(child.0.try_wait().unwrap().is_none(), "sforge exited early");
+            assert!(Instant::now() < until, "the agent did not start");
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn agent_script(&self, body: &str) -> PathBuf {
         let path = self.dir.join("agent.sh");
         std::fs::write(&path, body).unwrap();
@@ -337,20 +356,7 @@ fn interrupt_on(kubectl: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = support::KillOnDrop(cmd.spawn().unwrap());
-    let output = cluster
-        .dir
-        .join("logs/runs/k8sint")
-        .join(TASK)
-        .join("agent_output.txt");
-    let until = Instant::now() + Duration::from_secs(180);
-    while !std::fs::read_to_string(&output)
-        .unwrap_or_default()
-        .contains("AGENT WAITING")
-    {
-        assert!(child.0.try_wait().unwrap().is_none(), "sforge exited early");
-        assert!(Instant::now() < until, "the agent did not start");
-        thread::sleep(Duration::from_millis(100));
-    }
+    cluster.wait_for_agent(&mut child, "k8sint", "AGENT WAITING");
     assert!(
         !cluster.leftovers().is_empty(),
         "the pod and its secret exist while running"
@@ -748,20 +754,7 @@ fn gc_removes_the_pod_and_secret_of_a_killed_run() {
         .stderr(Stdio::null());
     let mut child = support::KillOnDrop(cmd.spawn().unwrap());
     let pid = child.0.id();
-    let output = cluster
-        .dir
-        .join("logs/runs/k8sgc")
-        .join(TASK)
-        .join("agent_output.txt");
-    let until = Instant::now() + Duration::from_secs(180);
-    while !std::fs::read_to_string(&output)
-        .unwrap_or_default()
-        .contains("AGENT WAITING")
-    {
-        assert!(child.0.try_wait().unwrap().is_none(), "sforge exited early");
-        assert!(Instant::now() < until, "the agent did not start");
-        thread::sleep(Duration::from_millis(100));
-    }
+    cluster.wait_for_agent(&mut child, "k8sgc", "AGENT WAITING");
     // While sforge runs, gc keeps everything of it.
     let gc_command = || {
         let mut cmd = cluster.sforge("logs");

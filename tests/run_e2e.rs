@@ -953,24 +953,6 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
     assert!(!iptables_rules().contains(&chain), "gc left {chain}");
 }
 
-/// `cmd` as one shell line with its environment (`env -i K=V … program args`).
-fn shell_line(cmd: &Command) -> String {
-    let quote = |s: &std::ffi::OsStr| shlex::try_quote(&s.to_string_lossy()).unwrap().into_owned();
-    let mut words = vec!["env".to_owned(), "-i".to_owned()];
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            words.push(quote(&std::ffi::OsString::from(format!(
-                "{}={}",
-                k.to_string_lossy(),
-                v.to_string_lossy()
-            ))));
-        }
-    }
-    words.push(quote(cmd.get_program()));
-    words.extend(cmd.get_args().map(quote));
-    words.join(" ")
-}
-
 /// A tmux session (a real pseudo-terminal) killed on drop.
 struct Tmux(String);
 
@@ -1004,7 +986,11 @@ fn a_terminal_shows_a_live_table_and_events_go_to_a_file() {
     );
     cmd.arg(&events);
     let session = Tmux(support::unique_name("sforge-live"));
-    let line = format!("{}; touch {}; sleep 600", shell_line(&cmd), done.display());
+    let line = format!(
+        "{}; touch {}; sleep 600",
+        support::shell_line(&cmd),
+        done.display()
+    );
     support::run_ok(
         Command::new("tmux").args([
             "new-session",
@@ -1101,4 +1087,67 @@ fn without_a_terminal_progress_comes_as_lines() {
     .expect_stdout("[text_utils] agent\n")
     .expect_stdout("[coin_change] agent-1: ")
     .expect_stdout("[coin_change] done\n");
+}
+
+#[test]
+fn one_task_on_a_terminal_keeps_its_status_under_the_agent_output() {
+    require_docker!();
+    let case = case("for i in 1 2 3 4 5 6; do echo agent-line-$i; sleep 1; done\nsleep 3\n");
+    let done = case.dir.join("done");
+    let cmd = case.command(&[TEXT_UTILS], &["--timeout", "60", "--eval-interval", "0"]);
+    let session = Tmux(support::unique_name("sforge-footer"));
+    let line = format!(
+        "{}; touch {}; sleep 600",
+        support::shell_line(&cmd),
+        done.display()
+    );
+    support::run_ok(
+        Command::new("tmux").args([
+            "new-session",
+            "-d",
+            "-s",
+            &session.0,
+            "-x",
+            "200",
+            "-y",
+            "50",
+            &line,
+        ]),
+        None,
+    );
+    let until = Instant::now() + Duration::from_secs(240);
+    let mut saw_footer = false;
+    while !done.exists() {
+        assert!(
+            Instant::now() < until,
+            "the run did not end:\n{}",
+            session.pane()
+        );
+        let pane = session.pane();
+        let last = pane
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .to_owned();
+        if last.starts_with("[text_utils] agent ") && last.contains(" / 1:00") {
+            saw_footer = true;
+        }
+        thread::sleep(Duration::from_millis(300));
+    }
+    let pane = session.pane();
+    assert!(saw_footer, "no status footer while the agent ran:\n{pane}");
+    // The agent's lines are whole and each there once; the footer is gone.
+    for i in 1..=6 {
+        let want = format!("agent-line-{i}");
+        assert_eq!(
+            pane.lines().filter(|l| l.trim_end() == want).count(),
+            1,
+            "{want}:\n{pane}"
+        );
+    }
+    assert!(
+        !pane.contains("[text_utils] agent "),
+        "the footer stayed:\n{pane}"
+    );
+    assert!(pane.contains("Best pass rate:"), "{pane}");
 }

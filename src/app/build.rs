@@ -1,9 +1,11 @@
 //! `sforge build`: render and build missing images, with SForge 1.0's console lines. Ctrl-C or
 //! SIGTERM stops the builds, removes their secret files and exits 130.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -12,7 +14,8 @@ use crate::app::selection::ImageCommand;
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::image::{
-    build_tasks, record_digests, BuildEvents, BuildOptions, ImageBuilder, Outcome, TaskResult,
+    build_tasks, record_digests, Board, BuildEvents, BuildOptions, ImageBuilder, Outcome,
+    TaskResult,
 };
 use crate::parallel;
 
@@ -67,10 +70,16 @@ pub fn build_images(
         jobs: args.jobs.map_or_else(parallel::default_jobs, usize::from),
     };
     let single = tasks.len() == 1;
+    let images = tasks
+        .iter()
+        .flat_map(|t| [&t.images.base, &t.images.work, &t.images.judge].map(ToString::to_string));
     let events = ConsoleEvents {
         console: &console,
         task: single.then(|| &tasks[0]),
         stream: single && !global.silent,
+        board: (!single && !global.silent && !args.dry_run).then(|| Board::new(images)),
+        live: std::io::stdout().is_terminal(),
+        drawn: Mutex::new((0, None)),
     };
     if single {
         console.say(&format!("Building images for task: {}", tasks[0].task_id));
@@ -117,6 +126,27 @@ struct ConsoleEvents<'a> {
     console: &'a Console,
     task: Option<&'a crate::task::Task>,
     stream: bool,
+    /// Several tasks: each image's state, redrawn in place on a terminal (`live`), else a
+    /// line per finished image.
+    board: Option<Board>,
+    live: bool,
+    /// Lines on screen and when they were drawn.
+    drawn: Mutex<(usize, Option<Instant>)>,
+}
+
+impl ConsoleEvents<'_> {
+    /// Redraws the board, at most once a second unless `now`.
+    fn redraw(&self, board: &Board, now: bool) {
+        let mut drawn = self.drawn.lock().unwrap_or_else(PoisonError::into_inner);
+        if now
+            || drawn
+                .1
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
+            drawn.0 = crate::tty::redraw(&board.table(), drawn.0);
+            drawn.1 = Some(Instant::now());
+        }
+    }
 }
 
 impl BuildEvents for ConsoleEvents<'_> {
@@ -134,6 +164,29 @@ impl BuildEvents for ConsoleEvents<'_> {
     fn line(&self, line: &str) {
         if self.stream {
             self.console.warn(&format!("    {line}"));
+        }
+        if let (Some(board), true) = (&self.board, self.live) {
+            self.redraw(board, false);
+        }
+    }
+
+    fn image_started(&self, image: &str) {
+        let Some(board) = &self.board else { return };
+        board.started(image);
+        if self.live {
+            self.redraw(board, true);
+        } else {
+            self.console.say(&format!("  {image}: building"));
+        }
+    }
+
+    fn image_done(&self, image: &str, outcome: &Outcome) {
+        let Some(board) = &self.board else { return };
+        let line = board.done(image, outcome);
+        if self.live {
+            self.redraw(board, true);
+        } else if !matches!(outcome, Outcome::Present) {
+            self.console.say(&format!("  {line}"));
         }
     }
 }

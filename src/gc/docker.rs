@@ -100,6 +100,25 @@ fn containers(runner: &dyn Runner, docker: &str) -> Result<Vec<Inspected>, GcErr
     })
 }
 
+/// Full ids of the containers (running or not) matching `filters`.
+fn container_ids(
+    runner: &dyn Runner,
+    docker: &str,
+    filters: &[&str],
+) -> Result<Vec<String>, GcError> {
+    let list = Cmd::new(docker)
+        .args(["ps", "-a", "-q", "--no-trunc"])
+        .args(filters.iter().copied())
+        .read_only();
+    Ok(runner
+        .run(&list)
+        .map_err(|source| GcError::List {
+            what: "containers",
+            source,
+        })?
+        .stdout_lines())
+}
+
 /// Chains `SFORGE_<id>` whose container no longer exists (or is being removed now). Listing
 /// them needs firewall rights; without them there is nothing gc could remove, and it says so.
 fn chains(
@@ -120,16 +139,7 @@ fn chains(
         return Ok(Vec::new());
     }
     let existing = || -> Result<BTreeSet<String>, GcError> {
-        let all = Cmd::new(docker)
-            .args(["ps", "-a", "-q", "--no-trunc"])
-            .read_only();
-        let ids = runner
-            .run(&all)
-            .map_err(|source| GcError::List {
-                what: "containers",
-                source,
-            })?
-            .stdout_lines();
+        let ids = container_ids(runner.as_ref(), docker, &[])?;
         Ok(ids
             .iter()
             .map(|id| id.chars().take(12).collect::<String>())

@@ -71,6 +71,10 @@ pub trait BuildEvents: Sync {
     fn stage(&self, _stage: u8) {}
     /// One line of build output (secrets already masked).
     fn line(&self, _line: &str) {}
+    /// An image's build starts (images that need no build get only [`BuildEvents::image_done`]).
+    fn image_started(&self, _image: &str) {}
+    /// An image is done: built, present or failed.
+    fn image_done(&self, _image: &str, _outcome: &Outcome) {}
 }
 
 /// Reports nothing.
@@ -115,7 +119,6 @@ pub fn build_tasks(
     opts: BuildOptions,
     events: &dyn BuildEvents,
 ) -> Vec<TaskResult> {
-    let echo = |line: &str| events.line(line);
     // Stage 1: each distinct base image once, whichever task names it first.
     let mut bases: BTreeMap<String, Job> = BTreeMap::new();
     for task in tasks {
@@ -137,7 +140,7 @@ pub fn build_tasks(
         local,
         opts.force_base,
         opts.jobs,
-        &echo,
+        events,
     );
     let base_outcome: BTreeMap<&str, &Outcome> = base_jobs
         .iter()
@@ -160,7 +163,7 @@ pub fn build_tasks(
         }
     }
     let job_refs: Vec<&Job> = jobs.iter().collect();
-    let outcomes = run_jobs(builder, &job_refs, local, opts.force, opts.jobs, &echo);
+    let outcomes = run_jobs(builder, &job_refs, local, opts.force, opts.jobs, events);
     let mut outcomes = outcomes.into_iter();
     tasks
         .iter()
@@ -217,7 +220,7 @@ fn run_jobs(
     local: &BTreeSet<String>,
     force: bool,
     parallelism: usize,
-    echo: &(dyn Fn(&str) + Sync),
+    events: &dyn BuildEvents,
 ) -> Vec<Outcome> {
     let buildkit_needed = jobs.iter().any(|j| {
         needs_build(j, local, force) && j.spec.as_ref().is_ok_and(|s| !s.secrets.is_empty())
@@ -228,23 +231,37 @@ fn run_jobs(
         Ok(())
     };
     parallel::map(jobs, parallelism, |job| {
-        if !needs_build(job, local, force) {
-            return Outcome::Present;
-        }
-        match &job.spec {
-            Err(e) => Outcome::Failed(e.to_string()),
-            Ok(spec) => {
-                if let (false, Err(e)) = (spec.secrets.is_empty(), &buildkit) {
-                    return Outcome::Failed(e.to_string());
-                }
-                let tagged = |line: &str| echo(&format!("[{}] {line}", spec.role));
-                match builder.build(spec, job.no_cache, &tagged) {
-                    Ok(()) => Outcome::Built,
-                    Err(e) => Outcome::Failed(e.to_string()),
-                }
+        let outcome = run_job(builder, job, local, force, &buildkit, events);
+        events.image_done(&job.image, &outcome);
+        outcome
+    })
+}
+
+fn run_job(
+    builder: &ImageBuilder<'_>,
+    job: &Job,
+    local: &BTreeSet<String>,
+    force: bool,
+    buildkit: &Result<(), super::NoBuildKit>,
+    events: &dyn BuildEvents,
+) -> Outcome {
+    if !needs_build(job, local, force) {
+        return Outcome::Present;
+    }
+    match &job.spec {
+        Err(e) => Outcome::Failed(e.to_string()),
+        Ok(spec) => {
+            if let (false, Err(e)) = (spec.secrets.is_empty(), buildkit) {
+                return Outcome::Failed(e.to_string());
+            }
+            events.image_started(&job.image);
+            let tagged = |line: &str| events.line(&format!("[{}] {line}", spec.role));
+            match builder.build(spec, job.no_cache, &tagged) {
+                Ok(()) => Outcome::Built,
+                Err(e) => Outcome::Failed(e.to_string()),
             }
         }
-    })
+    }
 }
 
 fn needs_build(job: &Job, local: &BTreeSet<String>, force: bool) -> bool {

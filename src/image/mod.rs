@@ -1,5 +1,6 @@
 //! Images: Dockerfile rendering, and building, pushing and pulling through the docker CLI.
 
+mod board;
 mod build;
 mod builder;
 mod docker;
@@ -8,6 +9,7 @@ pub mod registry_check;
 mod render;
 mod spec;
 
+pub use board::Board;
 pub use build::{
     build_tasks, image_digests, record_digests, BuildEvents, BuildOptions, ImageResult, Outcome,
     Quiet, TaskResult, Unbuildable,

@@ -21,7 +21,8 @@ impl AgentOutput {
 impl Write for AgentOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.echo {
-            let _ = std::io::stdout().write_all(buf);
+            // Above the run's status footer when there is one (crate::tty).
+            crate::tty::echo(buf);
         }
         self.file.write_all(buf)?;
         Ok(buf.len())

@@ -204,16 +204,15 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> F
     result
 }
 
-/// A live table on a terminal for several tasks; lines otherwise (one task's agent output
-/// streams to the console, and a table would tear it); nothing when silent.
+/// On a terminal: a live table for several tasks, a status footer under the streaming agent
+/// output for one; lines otherwise; nothing when silent.
 fn view_mode(req: &RunRequest<'_>, tasks: usize) -> ViewMode {
     use std::io::IsTerminal as _;
-    if req.silent {
-        ViewMode::Off
-    } else if tasks > 1 && std::io::stdout().is_terminal() {
-        ViewMode::Live
-    } else {
-        ViewMode::Lines
+    match (req.silent, std::io::stdout().is_terminal(), tasks > 1) {
+        (true, _, _) => ViewMode::Off,
+        (false, true, true) => ViewMode::Live,
+        (false, true, false) => ViewMode::Footer,
+        (false, false, _) => ViewMode::Lines,
     }
 }
 

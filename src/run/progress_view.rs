@@ -3,7 +3,6 @@
 //! status line per running task; nothing with `--silent`. The view also polls the judge's
 //! history of each registered task for new rounds.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::judge_client::JudgeClient;
 use super::progress::{Progress, TaskState};
+use crate::tty::clock;
 
 /// How often the view looks.
 const TICK: Duration = Duration::from_secs(1);
@@ -22,8 +22,10 @@ const STATUS_EVERY: Duration = Duration::from_secs(60);
 /// Where progress goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewMode {
-    /// A table redrawn in place (a terminal).
+    /// A table redrawn in place (a terminal, several tasks).
     Live,
+    /// One task on a terminal: its status as a footer under the agent's streaming output.
+    Footer,
     /// Lines as things happen (a pipe, a log file, or one task whose agent output streams).
     Lines,
     /// Nothing on the console (events still go to the events file).
@@ -79,7 +81,7 @@ fn watch(progress: &Progress, client: &JudgeClient, mode: ViewMode, stop: &Atomi
         }
         let lines = progress.take_lines();
         match mode {
-            ViewMode::Live => drawn = redraw(&table(&progress.snapshot()), drawn),
+            ViewMode::Live => drawn = crate::tty::redraw(&table(&progress.snapshot()), drawn),
             ViewMode::Lines => {
                 for line in lines {
                     outln!("{line}");
@@ -91,6 +93,17 @@ fn watch(progress: &Progress, client: &JudgeClient, mode: ViewMode, stop: &Atomi
                     }
                 }
             }
+            ViewMode::Footer => match progress.snapshot().first() {
+                Some(s) if !stopping => {
+                    crate::tty::set_footer(&format!(
+                        "[{}] {}  {}",
+                        s.task,
+                        status(s),
+                        s.last_event
+                    ));
+                }
+                _ => crate::tty::clear_footer(),
+            },
             ViewMode::Off => {}
         }
         if stopping {
@@ -109,24 +122,6 @@ fn poll(progress: &Progress, client: &JudgeClient) {
             }
         }
     }
-}
-
-/// Replaces the `drawn` lines printed last with `lines`; returns how many are on screen now.
-fn redraw(lines: &[String], drawn: usize) -> usize {
-    let mut out = std::io::stdout().lock();
-    // Up to the first line of the last drawing, then clear to the end of the screen.
-    let mut text = if drawn > 0 {
-        format!("\x1b[{drawn}F\x1b[J")
-    } else {
-        String::new()
-    };
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    lines.len()
 }
 
 /// The live table: a header and one row per task.
@@ -177,16 +172,6 @@ fn best(s: &TaskState) -> String {
     }
 }
 
-/// `m:ss`, or `h:mm:ss` from an hour.
-fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
@@ -202,8 +187,6 @@ mod tests {
 
     #[test]
     fn the_table_aligns_and_times_read_like_clocks() {
-        assert_eq!(clock(Duration::from_secs(75)), "1:15");
-        assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
         let p = Progress::new(&["text_utils".to_owned(), "tp".to_owned()], None).unwrap();
         p.phase("tp", "install");
         let rows = table(&p.snapshot());

@@ -147,6 +147,26 @@ pub fn describe(cmd: &Command) -> String {
         .join(" ")
 }
 
+/// `cmd` as one shell line with its environment (`env -i K=V … program args`), for running it
+/// where only a command line fits (a tmux session).
+#[must_use]
+pub fn shell_line(cmd: &Command) -> String {
+    let quote = |s: &str| shlex::try_quote(s).expect("no NUL").into_owned();
+    let mut words = vec!["env".to_owned(), "-i".to_owned()];
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            words.push(quote(&format!(
+                "{}={}",
+                k.to_string_lossy(),
+                v.to_string_lossy()
+            )));
+        }
+    }
+    words.push(quote(&cmd.get_program().to_string_lossy()));
+    words.extend(cmd.get_args().map(|a| quote(&a.to_string_lossy())));
+    words.join(" ")
+}
+
 /// Runs `cmd` to completion with `stdin` as its input (empty when `None`) and returns its output,
 /// whatever the exit status. Panics only when the command cannot be started.
 pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
