@@ -512,11 +512,27 @@ fn an_isolated_container_reaches_the_judge_and_the_api_and_nothing_else() {
         world.udp.peers.lock().unwrap().len() == 1,
         "only the control reached the UDP decoy"
     );
-    let log = case.task_file("run_agent.log");
-    assert!(log.contains("isolation self-check passed"), "{log}");
+    assert_self_check_proved_everything(&case.task_file("run_agent.log"));
     assert!(final_result(&case)["error"].is_null());
     case.assert_clean(&case.chain());
     drop(world.other);
+}
+
+/// The self-check proved each of its targets reachable before the rules and blocked after.
+fn assert_self_check_proved_everything(log: &str) {
+    let proof = log
+        .lines()
+        .find_map(|l| l.split_once("isolation self-check passed").map(|(_, p)| p))
+        .unwrap_or_else(|| panic!("no passed self-check in the log:\n{log}"));
+    let blocked = proof.split("; unreachable even before").next().unwrap();
+    for what in [
+        "a TCP canary on this host",
+        "a UDP canary on this host",
+        "an IPv6 TCP canary on this host",
+        "another container",
+    ] {
+        assert!(blocked.contains(what), "{what} not proven blocked: {proof}");
+    }
 }
 
 #[test]

@@ -9,8 +9,10 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sforge::sandbox::k8s::{isolation_policy, objects, pod_labels, pod_name, yaml_of, K8sConfig};
-use sforge::sandbox::{labels, ContainerSpec, Role};
+use sforge::sandbox::k8s::{
+    isolation_policy, objects, pod_labels, pod_name, walls_policy, yaml_of, K8sConfig,
+};
+use sforge::sandbox::{labels, ContainerSpec, Network, Role};
 
 /// Kubernetes versions every manifest must be valid for (oldest and newest supported).
 const VERSIONS: [&str; 2] = ["1.27.0", "1.33.0"];
@@ -103,7 +105,12 @@ fn judge_spec() -> ContainerSpec {
             "git.internal:10.1.2.3".to_owned(),
             "git-mirror.internal:10.1.2.3".to_owned(),
         ],
-        cap_drop: vec!["NET_RAW".to_owned()],
+        cap_drop: vec!["ALL".to_owned()],
+        cap_add: ["CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"]
+            .map(str::to_owned)
+            .to_vec(),
+        no_new_privileges: true,
+        network: Network::None,
         sysctls: vec![("net.ipv4.ping_group_range".to_owned(), "1 0".to_owned())],
         lifetime: Some(std::time::Duration::from_secs(120)),
     }
@@ -128,9 +135,23 @@ fn manifests() -> Vec<(&'static str, String)> {
         ],
         &K8sConfig::example(),
     );
+    let judge_pod = pod_name(&judge_spec().name);
+    let judge_labels = pod_labels(&judge_spec().labels, &judge_pod);
+    let judge_online = walls_policy(
+        &judge_pod,
+        &judge_labels,
+        Network::NoIngress,
+        &K8sConfig::example(),
+    )
+    .unwrap();
     vec![
         ("pod-plain.yaml", yaml_of(&plain.pod)),
         ("pod-full.yaml", yaml_of(&full.pod)),
+        (
+            "judge-policy-offline.yaml",
+            yaml_of(&full.policy.expect("a walled judge has a policy")),
+        ),
+        ("judge-policy-online.yaml", yaml_of(&judge_online)),
         ("secret-redacted.yaml", yaml_of(&secret.redacted())),
         ("policy.yaml", yaml_of(&policy)),
     ]
@@ -256,6 +277,12 @@ fn render_with_the_k8s_backend_writes_valid_objects() {
     let secret = std::fs::read_to_string(dir.join("work-secret.yaml")).unwrap();
     assert!(secret.contains("SFORGE_TOKEN: \"***\""), "{secret}");
     assert!(dir.join("judge-pod.yaml").is_file());
+    // coin_change has internet on: its judge pods keep egress and accept no connections.
+    let walls = std::fs::read_to_string(dir.join("judge-policy.yaml")).unwrap();
+    assert!(
+        walls.contains("policyTypes:\n  - Ingress\n") && !walls.contains("Egress"),
+        "{walls}"
+    );
     if validator().is_some() {
         let check = Command::new("kubernetes-validate")
             .args(["--strict", "--kubernetes-version", VERSIONS[0]])
@@ -263,6 +290,7 @@ fn render_with_the_k8s_backend_writes_valid_objects() {
                 dir.join("work-pod.yaml"),
                 dir.join("judge-pod.yaml"),
                 dir.join("work-secret.yaml"),
+                dir.join("judge-policy.yaml"),
             ])
             .output()
             .unwrap();

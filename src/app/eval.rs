@@ -82,6 +82,8 @@ pub fn evaluate(
         limits: JudgeLimits {
             cpu: settings.judge_cpu_limit.value,
             mem: settings.judge_mem_limit.value.clone(),
+            // The task's own setting: `eval` takes no internet flag.
+            internet: None,
         },
     };
     let stream = !global.silent;

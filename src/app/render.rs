@@ -78,7 +78,7 @@ pub fn render(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> an
 }
 
 /// The Work and Judge pods (and the Work Secret, redacted) as `sforge run`/`serve` would create
-/// them, plus an example egress policy for tasks without internet.
+/// them, the judge's walls, plus an example isolation policy for tasks without internet.
 fn write_k8s(settings: &Settings, bench: &str, task: &Task, dir: &Path) -> anyhow::Result<()> {
     let config = K8sConfig::from_settings(settings);
     let owner = crate::owner::current_owner();
@@ -110,6 +110,7 @@ fn write_k8s(settings: &Settings, bench: &str, task: &Task, dir: &Path) -> anyho
     let limits = JudgeLimits {
         cpu: settings.judge_cpu_limit.value,
         mem: settings.judge_mem_limit.value.clone(),
+        internet: None,
     };
     let judge = judge_container(
         settings,
@@ -130,6 +131,9 @@ fn write_k8s(settings: &Settings, bench: &str, task: &Task, dir: &Path) -> anyho
         write(&format!("{role}-pod.yaml"), yaml_of(&objects.pod))?;
         if let Some(secret) = objects.secret {
             write(&format!("{role}-secret.yaml"), yaml_of(&secret.redacted()))?;
+        }
+        if let Some(policy) = objects.policy {
+            write(&format!("{role}-policy.yaml"), yaml_of(&policy))?;
         }
     }
     if !task.internet {

@@ -14,7 +14,7 @@ use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::selfcheck::SelfCheck;
 use super::{Applied, IsolationError, Isolator, Owner};
 use crate::process::{Cmd, ProcessError, Runner};
-use crate::sandbox::{ContainerSpec, Sandbox};
+use crate::sandbox::{lease, ContainerSpec, Sandbox};
 
 /// What an isolated Work container may reach.
 #[derive(Debug, Clone)]
@@ -167,6 +167,7 @@ impl DockerIsolation {
             ipv6: text("GlobalIPv6Address").parse().ok(),
             ipv6_link_local: link_local_from_mac(&text("MacAddress")),
             gateway,
+            gateway6: text("IPv6Gateway").parse().ok(),
             bridge,
         })
     }
@@ -182,6 +183,80 @@ impl DockerIsolation {
             None if network == "bridge" => "docker0".to_owned(),
             None => format!("br-{}", network.chars().take(12).collect::<String>()),
         })
+    }
+}
+
+/// How long the self-check's peer container may live (the check takes seconds).
+const PEER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A container beside the Work container, for the self-check to prove it unreachable (nothing
+/// listens in it: a refused connection proves it reachable). Removed on drop.
+struct Peer<'a> {
+    sandbox: &'a dyn Sandbox,
+    name: String,
+    ip: Ipv4Addr,
+}
+
+impl<'a> Peer<'a> {
+    /// `<work>.peer`, from the Work container's image, with its owner's labels, no capabilities
+    /// and small limits.
+    fn start(
+        isolation: &DockerIsolation,
+        sandbox: &'a dyn Sandbox,
+        work: &str,
+        owner: &Owner<'_>,
+    ) -> Result<Self, IsolationError> {
+        let fail = |detail: String| {
+            IsolationError::Probe(format!("cannot start a peer container: {detail}"))
+        };
+        let cmd = Cmd::new(&isolation.docker)
+            .args([
+                "inspect",
+                "--type",
+                "container",
+                "-f",
+                "{{.Config.Image}}",
+                work,
+            ])
+            .read_only();
+        let out = isolation
+            .runner
+            .run(&cmd)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut labels = owner.labels.clone();
+        labels.insert("sforge.probe".into(), "peer".into());
+        // Ends by itself (and `sforge gc` knows it is garbage) if sforge is killed meanwhile.
+        labels.extend(lease::process_labels(
+            crate::clock::epoch_secs() + PEER_LIFETIME.as_secs(),
+        ));
+        let spec = ContainerSpec {
+            name: format!("{work}.peer"),
+            image: out.stdout_str().trim().to_owned(),
+            labels,
+            lifetime: Some(PEER_LIFETIME),
+            mem_limit: Some("64m".into()),
+            pids_limit: Some(16),
+            cap_drop: vec!["ALL".into()],
+            no_new_privileges: true,
+            ..ContainerSpec::default()
+        };
+        let _ = sandbox.remove(&spec.name);
+        sandbox.start(&spec).map_err(|e| fail(e.to_string()))?;
+        let mut peer = Peer {
+            sandbox,
+            name: spec.name,
+            ip: Ipv4Addr::UNSPECIFIED,
+        };
+        peer.ip = isolation.inspect(&peer.name)?.ipv4;
+        Ok(peer)
+    }
+}
+
+impl Drop for Peer<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.sandbox.remove(&self.name) {
+            log::warn!("{e}");
+        }
     }
 }
 
@@ -208,14 +283,17 @@ impl Isolator for DockerIsolation {
             .flat_map(|e| e.allowed(net.gateway))
             .collect();
         let plan = plan(&net, &allowed, self.firewall.parents(), &comment);
+        let peer = Peer::start(self, sandbox, name, owner)?;
         let check = SelfCheck {
             sandbox,
             container: name,
             host_ip: net.gateway,
+            host_ip6: net.gateway6,
+            peer: Some(peer.ip),
             judge,
             leak_hint: "",
         };
-        let canary = check.run(&mut || {
+        let proof = check.run(&mut || {
             if self.skip_rules {
                 log("TEST HOOK SFORGE_TEST_SKIP_ISOLATION_RULES: iptables rules NOT applied");
                 return Ok(());
@@ -228,8 +306,9 @@ impl Isolator for DockerIsolation {
             log(&format!("iptables chain {} applied", plan.chain));
             Ok(())
         })?;
+        drop(peer);
         log(&format!(
-            "isolation self-check passed: judge {judge} reachable, canary {canary} blocked"
+            "isolation self-check passed: judge {judge} reachable; {proof}"
         ));
         Ok(())
     }
@@ -258,6 +337,7 @@ impl Isolator for DockerIsolation {
             ipv6: None,
             ipv6_link_local: None,
             gateway,
+            gateway6: None,
             bridge: "docker0".to_owned(),
         };
         let allowed: Vec<_> = egress

@@ -10,7 +10,7 @@ use super::IsolationError;
 use crate::process::{Cmd, Runner};
 
 /// Parent chains that may hold jumps into sforge chains.
-const PARENTS: [&str; 3] = ["DOCKER-USER", "INPUT", "FORWARD"];
+const PARENTS: [&str; 4] = ["DOCKER-USER", "INPUT", "FORWARD", "OUTPUT"];
 
 /// The host firewall, through `iptables`/`ip6tables` (prefixed by `sudo -n` unless root).
 #[derive(Clone)]

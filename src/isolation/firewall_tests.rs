@@ -12,6 +12,7 @@ fn sample_plan() -> ChainPlan {
         ipv6: None,
         ipv6_link_local: None,
         gateway: Ipv4Addr::new(172, 17, 0, 1),
+        gateway6: None,
         bridge: "docker0".into(),
     };
     let allowed = [Allowed {
@@ -58,7 +59,8 @@ fn apply_uses_sudo_unless_root_and_checks_jumps_before_inserting() {
         "{l:#?}"
     );
     assert!(l.contains(&"sudo -n iptables -w -N SFORGE_abcdefabcdef".to_owned()));
-    assert_eq!(l.iter().filter(|c| c.contains(" -I ")).count(), 2, "{l:#?}");
+    // Out of and into the container: DOCKER-USER and INPUT, DOCKER-USER and OUTPUT.
+    assert_eq!(l.iter().filter(|c| c.contains(" -I ")).count(), 4, "{l:#?}");
 
     // Applied again with the jumps present: no second insertion, the chain is rebuilt.
     let r = Arc::new(

@@ -74,10 +74,14 @@ impl Isolator for K8sIsolation {
             sandbox,
             container,
             host_ip: *judge.ip(),
+            // The judge's host is not on the pod network: no IPv6 address there to probe, and
+            // other pods are kept out by the same policy that the canaries prove.
+            host_ip6: None,
+            peer: None,
             judge: SocketAddrV4::new(*judge.ip(), judge.port()),
             leak_hint: LEAK_HINT,
         };
-        let canary = check.run(&mut || {
+        let proof = check.run(&mut || {
             *applied = Some(Applied::Policy {
                 container: container.to_owned(),
             });
@@ -90,7 +94,7 @@ impl Isolator for K8sIsolation {
             Ok(())
         })?;
         log(&format!(
-            "isolation self-check passed: judge {judge} reachable, canary {canary} blocked"
+            "isolation self-check passed: judge {judge} reachable; {proof}"
         ));
         Ok(())
     }

@@ -20,9 +20,9 @@ pub use plan::{
     chain_id, chain_name, link_local_from_mac, owner_comment, plan, Allowed, ChainPlan,
     ContainerNet, Family, Parents, Rule,
 };
-pub use probe::{probe, Canary, Reach};
+pub use probe::{probe, Canary, Proto, Reach, UdpCanary};
 pub use proxies::{check_proxies, is_inherited_proxy};
-pub use selfcheck::SelfCheck;
+pub use selfcheck::{Proof, SelfCheck};
 
 use crate::process::ProcessError;
 use crate::sandbox::Sandbox;

@@ -23,6 +23,8 @@ pub struct ContainerNet {
     pub ipv6_link_local: Option<Ipv6Addr>,
     /// The bridge's gateway on the host (what `host.docker.internal` means).
     pub gateway: Ipv4Addr,
+    /// The bridge's IPv6 gateway on the host, when the network has IPv6.
+    pub gateway6: Option<Ipv6Addr>,
     /// The bridge interface on the host, e.g. `docker0`.
     pub bridge: String,
 }
@@ -125,100 +127,44 @@ pub fn owner_comment(run_id: &str, task: &str, owner: &str) -> String {
     )
 }
 
-/// The plan: IPv4 traffic of the container may only open TCP connections to `allowed` (replies
-/// to established connections pass); everything else, IPv6 included, is dropped.
+/// The connection mark (value/mask, one bit) the chain sets on connections it allows; only
+/// packets of marked connections pass later. A connection opened before the rules (during the
+/// install steps) carries no mark, so it is cut like any other (docs/security.md#network-isolation).
+pub const CONNMARK: &str = "0x800000/0x800000";
+
+/// The plan: the container may only open TCP connections to `allowed` over IPv4; packets of those
+/// connections (replies included) pass, everything else it sends or is sent is dropped — new
+/// connections *into* the container too, and all of IPv6.
 #[must_use]
 pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: &str) -> ChainPlan {
     let chain = chain_name(&net.id);
-    let tag = |mut spec: Vec<String>| {
-        let target = spec.split_off(spec.len() - 2);
-        spec.extend(["-m", "comment", "--comment", comment].map(str::to_owned));
-        spec.extend(target);
-        spec
-    };
-    let rule = |family, parent: &str, insert, spec: &[&str]| Rule {
-        family,
-        chain: parent.to_owned(),
-        insert,
-        spec: tag(spec.iter().map(|s| (*s).to_owned()).collect()),
-    };
-    let mut rules = Vec::new();
-    let mut jumps = Vec::new();
-    let established = [
-        "-m",
-        "conntrack",
-        "--ctstate",
-        "ESTABLISHED,RELATED",
-        "-j",
-        "RETURN",
-    ];
-    let mut allowed: Vec<Allowed> = allowed.to_vec();
-    allowed.sort();
-    allowed.dedup();
-    rules.push(rule(Family::V4, &chain, false, &established));
-    for a in &allowed {
-        let (dst, port) = (format!("{}/32", a.ip), a.port.to_string());
-        rules.push(rule(
-            Family::V4,
-            &chain,
-            false,
-            &["-d", &dst, "-p", "tcp", "--dport", &port, "-j", "RETURN"],
-        ));
-    }
-    rules.push(rule(Family::V4, &chain, false, &["-j", "DROP"]));
-    let src4 = format!("{}/32", net.ipv4);
-    let bridge = net.bridge.as_str();
-    // Forwarded traffic (other hosts, other containers): DOCKER-USER runs first in FORWARD.
-    if parents.docker_user_v4 {
-        jumps.push(rule(
-            Family::V4,
-            "DOCKER-USER",
-            true,
-            &["-s", &src4, "-j", &chain],
-        ));
-    } else {
-        jumps.push(rule(
-            Family::V4,
-            "FORWARD",
-            true,
-            &["-i", bridge, "-s", &src4, "-j", &chain],
-        ));
-    }
-    // Traffic to the host itself (the judge, the proxy, anything else listening there).
-    jumps.push(rule(
+    let mut rules = v4_rules(&chain, allowed, comment);
+    let v4 = [format!("{}/32", net.ipv4)];
+    let mut jumps = jumps_into(
         Family::V4,
-        "INPUT",
-        true,
-        &["-i", bridge, "-s", &src4, "-j", &chain],
-    ));
+        &v4,
+        &net.bridge,
+        parents.docker_user_v4,
+        &chain,
+        comment,
+    );
     let mut families = vec![Family::V4];
-    let sources6: Vec<String> = [net.ipv6, net.ipv6_link_local]
+    let v6: Vec<String> = [net.ipv6, net.ipv6_link_local]
         .into_iter()
         .flatten()
         .map(|ip| format!("{ip}/128"))
         .collect();
-    if !sources6.is_empty() {
+    if !v6.is_empty() {
         families.push(Family::V6);
-        rules.push(rule(Family::V6, &chain, false, &established));
-        rules.push(rule(Family::V6, &chain, false, &["-j", "DROP"]));
-        for src in &sources6 {
-            if parents.docker_user_v6 {
-                jumps.push(rule(
-                    Family::V6,
-                    "DOCKER-USER",
-                    true,
-                    &["-s", src, "-j", &chain],
-                ));
-            }
-            for parent in ["INPUT", "FORWARD"] {
-                jumps.push(rule(
-                    Family::V6,
-                    parent,
-                    true,
-                    &["-i", bridge, "-s", src, "-j", &chain],
-                ));
-            }
-        }
+        rules.push(rule(Family::V6, &chain, false, &["-j", "DROP"], comment));
+        jumps.extend(jumps_into(
+            Family::V6,
+            &v6,
+            &net.bridge,
+            parents.docker_user_v6,
+            &chain,
+            comment,
+        ));
     }
     ChainPlan {
         chain,
@@ -226,6 +172,101 @@ pub fn plan(net: &ContainerNet, allowed: &[Allowed], parents: Parents, comment: 
         rules,
         jumps,
     }
+}
+
+/// One rule carrying the owner comment.
+fn rule(family: Family, chain: &str, insert: bool, spec: &[&str], comment: &str) -> Rule {
+    Rule {
+        family,
+        chain: chain.to_owned(),
+        insert,
+        spec: tagged(spec, comment),
+    }
+}
+
+/// The IPv4 chain: mark new TCP connections to each allowed endpoint, let packets of marked
+/// connections return, drop the rest.
+fn v4_rules(chain: &str, allowed: &[Allowed], comment: &str) -> Vec<Rule> {
+    let mut allowed: Vec<Allowed> = allowed.to_vec();
+    allowed.sort();
+    allowed.dedup();
+    let mut rules: Vec<Rule> = allowed
+        .iter()
+        .map(|a| {
+            let (dst, port) = (format!("{}/32", a.ip), a.port.to_string());
+            let spec = ["-d", &dst, "-p", "tcp", "--dport", &port];
+            let mark = ["-j", "CONNMARK", "--set-xmark", CONNMARK];
+            rule(
+                Family::V4,
+                chain,
+                false,
+                &[&spec[..], &mark[..]].concat(),
+                comment,
+            )
+        })
+        .collect();
+    let marked = ["-m", "connmark", "--mark", CONNMARK, "-j", "RETURN"];
+    rules.push(rule(Family::V4, chain, false, &marked, comment));
+    rules.push(rule(Family::V4, chain, false, &["-j", "DROP"], comment));
+    rules
+}
+
+/// The jumps into `chain` for every address of the container, out of it and into it.
+fn jumps_into(
+    family: Family,
+    addrs: &[String],
+    bridge: &str,
+    docker_user: bool,
+    chain: &str,
+    comment: &str,
+) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for addr in addrs {
+        for flag in ["-s", "-d"] {
+            for (parent, spec) in jump_specs(family, bridge, flag, addr, docker_user, chain) {
+                let spec: Vec<&str> = spec.iter().map(String::as_str).collect();
+                out.push(rule(family, parent, true, &spec, comment));
+            }
+        }
+    }
+    out
+}
+
+/// `spec` with the owner comment put before its target (`-j …`).
+fn tagged(spec: &[&str], comment: &str) -> Vec<String> {
+    let at = spec.iter().position(|w| *w == "-j").unwrap_or(spec.len());
+    let mut out: Vec<String> = spec[..at].iter().map(|s| (*s).to_owned()).collect();
+    out.extend(["-m", "comment", "--comment", comment].map(str::to_owned));
+    out.extend(spec[at..].iter().map(|s| (*s).to_owned()));
+    out
+}
+
+/// The jumps that send the container's packets into `chain`: `flag` `-s` for what it sends,
+/// `-d` for what is sent to it. Forwarded traffic (other hosts, other containers) goes through
+/// DOCKER-USER (which runs first in FORWARD) or else FORWARD; traffic to the host itself through
+/// INPUT, traffic from the host to the container through OUTPUT.
+fn jump_specs(
+    family: Family,
+    bridge: &str,
+    flag: &str,
+    addr: &str,
+    docker_user: bool,
+    chain: &str,
+) -> Vec<(&'static str, Vec<String>)> {
+    let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+    let iface = if flag == "-s" { "-i" } else { "-o" };
+    let mut out = Vec::new();
+    // IPv4 forwarded traffic goes through DOCKER-USER when it exists; IPv6 through both (Docker
+    // 20.10 jumps to DOCKER-USER only in its own IPv6 setups).
+    if docker_user {
+        out.push(("DOCKER-USER", words(&[flag, addr, "-j", chain])));
+    }
+    if !docker_user || family == Family::V6 {
+        out.push(("FORWARD", words(&[iface, bridge, flag, addr, "-j", chain])));
+    }
+    let local = if flag == "-s" { "INPUT" } else { "OUTPUT" };
+    out.push((local, words(&[iface, bridge, flag, addr, "-j", chain])));
+    out
 }
 
 /// The link-local IPv6 address the kernel derives from a MAC address (modified EUI-64).

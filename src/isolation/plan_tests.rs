@@ -8,6 +8,7 @@ fn net(ipv6: bool) -> ContainerNet {
         ipv6: ipv6.then(|| "fd00:5f0:e::242:ac11:5".parse().unwrap()),
         ipv6_link_local: ipv6.then(|| link_local_from_mac("02:42:ac:11:00:05").unwrap()),
         gateway: Ipv4Addr::new(172, 17, 0, 1),
+        gateway6: None,
         bridge: "docker0".into(),
     }
 }
@@ -62,15 +63,48 @@ fn every_rule_carries_the_owner_comment_and_ends_in_a_target() {
     assert_eq!(comment, "sforge run=run_1 task=t_x role=work owner=bob");
     let p = plan(&net(true), &allowed(), Parents::default(), &comment);
     for rule in p.rules.iter().chain(&p.jumps) {
-        let n = rule.spec.len();
-        assert_eq!(rule.spec[n - 2], "-j", "{rule:?}");
-        assert!(rule.spec.contains(&comment), "{rule:?}");
+        let j = rule.spec.iter().position(|w| w == "-j").unwrap();
+        assert!(j + 2 <= rule.spec.len(), "{rule:?}");
+        assert!(rule.spec[..j].contains(&comment), "{rule:?}");
     }
-    // Established first, drop last, one RETURN per distinct endpoint.
+    // One mark per distinct endpoint, then marked connections return, drop last.
     let v4: Vec<&Rule> = p.rules.iter().filter(|r| r.family == Family::V4).collect();
-    assert!(v4[0].spec.contains(&"ESTABLISHED,RELATED".to_owned()));
+    assert_eq!(v4.len(), 3 + 2);
+    assert!(v4[..3].iter().all(|r| r.spec.ends_with(&[
+        "-j".to_owned(),
+        "CONNMARK".to_owned(),
+        "--set-xmark".to_owned(),
+        CONNMARK.to_owned()
+    ])));
+    assert!(v4[3].spec.contains(&"connmark".to_owned()));
     assert_eq!(v4.last().unwrap().spec.last().unwrap(), "DROP");
-    assert_eq!(v4.len(), 2 + 3);
+    let v6: Vec<&Rule> = p.rules.iter().filter(|r| r.family == Family::V6).collect();
+    assert_eq!(v6.len(), 1, "IPv6: everything dropped");
+}
+
+#[test]
+fn the_container_is_walled_both_ways() {
+    let p = plan(&net(true), &allowed(), Parents::default(), "c");
+    let jumps = |family, flag: &str| -> Vec<String> {
+        p.jumps
+            .iter()
+            .filter(|j| j.family == family && j.spec.iter().any(|w| w == flag))
+            .map(|j| j.chain.clone())
+            .collect()
+    };
+    assert_eq!(jumps(Family::V4, "-s"), ["FORWARD", "INPUT"]);
+    assert_eq!(jumps(Family::V4, "-d"), ["FORWARD", "OUTPUT"]);
+    // Two IPv6 addresses, each both ways.
+    assert_eq!(
+        jumps(Family::V6, "-d"),
+        ["FORWARD", "OUTPUT", "FORWARD", "OUTPUT"]
+    );
+    let inbound = p
+        .jumps
+        .iter()
+        .find(|j| j.chain == "OUTPUT" && j.family == Family::V4)
+        .unwrap();
+    assert_eq!(inbound.spec[..4], ["-o", "docker0", "-d", "172.17.0.5/32"]);
 }
 
 #[test]

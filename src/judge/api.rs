@@ -22,6 +22,10 @@ pub struct RegisterRequest {
     pub submission_cooldown: Option<u64>,
     /// Epoch seconds after which agent submissions are refused (ours).
     pub deadline: Option<f64>,
+    /// Whether the run has internet (ours): when false, its judge containers get no network
+    /// unless the task asks for one (`judge.internet`). Absent: the task's `internet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internet: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

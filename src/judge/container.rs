@@ -1,10 +1,12 @@
-//! The judge container of one submission: its name, labels, environment and limits.
+//! The judge container of one submission: its name, labels, environment, limits and walls.
 //! Judge containers get `SFORGE_JUDGE_EXTRA_ENV`, the judge URL and, when grading may use the
 //! network, the proxies — never the agent's API key (SForge 1.0 leaked it into every judge
-//! container).
+//! container). They run the agent's code, so they keep only the capabilities grading needs,
+//! gain no privileges, and have no network when the run's internet is off
+//! (docs/security.md#judge-containers).
 
 use crate::config::Settings;
-use crate::sandbox::{labels, ContainerSpec, Role};
+use crate::sandbox::{labels, ContainerSpec, Network, Role};
 use crate::task::Task;
 
 /// Judge URL given to judge containers that do not set one through the extra env.
@@ -13,11 +15,31 @@ const DEFAULT_JUDGE_URL: &str = "http://host.docker.internal:8080";
 /// Label naming the process that grades in a judge container.
 pub const GRADER_LABEL: &str = "sforge.grader-pid";
 
+/// The capabilities a judge container keeps (all others are dropped): root's file access in the
+/// task directory (`CHOWN`, `DAC_OVERRIDE`, `FOWNER`, `FSETID`), switching the submission's
+/// processes to an unprivileged user (`SETUID`, `SETGID`, as `setpriv` does) and killing them
+/// (`KILL`). `NET_RAW`, `MKNOD`, `SYS_CHROOT`, `SETPCAP`, `SETFCAP`, `AUDIT_WRITE` and
+/// `NET_BIND_SERVICE` are gone (Docker lets containers bind low ports without it).
+pub const JUDGE_CAPABILITIES: [&str; 7] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+];
+
+/// Processes a judge container may hold at once.
+pub const JUDGE_PIDS_LIMIT: u32 = 4096;
+
 /// Limits for one grading: registration/flag values first, then the task's own.
 #[derive(Debug, Clone, Default)]
 pub struct JudgeLimits {
     pub cpu: Option<u32>,
     pub mem: Option<String>,
+    /// The internet setting of the run being graded, as it registered (`None`: the task's own).
+    pub internet: Option<bool>,
 }
 
 /// `<benchmark>.judge.<task>.<submission>`.
@@ -26,12 +48,14 @@ pub fn container_name(benchmark: &str, task_id: &str, submission_id: &str) -> St
     format!("{benchmark}.judge.{task_id}.{submission_id}")
 }
 
-/// Whether grading `task` may use the network, and so gets the proxies (with their
-/// credentials): only tasks with internet on. A task without internet grades offline, and
-/// submitted code in its judge container must not learn the proxy password.
+/// Whether grading `task` may use the network, and so gets a network and the proxies (with
+/// their credentials): when the run it grades has internet (`run_internet`, as registered; else
+/// the task's `internet`), or when the task asks for it (`judge.internet`, for graders that call
+/// a model API). Otherwise the judge container has no network, and submitted code in it must not
+/// learn the proxy password either.
 #[must_use]
-pub fn grading_uses_network(task: &Task) -> bool {
-    task.internet
+pub fn grading_uses_network(task: &Task, run_internet: Option<bool>) -> bool {
+    task.judge.internet || run_internet.unwrap_or(task.internet)
 }
 
 /// The environment of judge containers; the proxies only when `network` (see
@@ -71,6 +95,7 @@ pub fn judge_container(
     limits: &JudgeLimits,
     owner: &str,
 ) -> ContainerSpec {
+    let network = grading_uses_network(task, limits.internet);
     ContainerSpec {
         name: container_name(benchmark, &task.task_id, submission_id),
         image: task.images.judge.to_string(),
@@ -80,14 +105,21 @@ pub fn judge_container(
             labels.insert(GRADER_LABEL.to_owned(), std::process::id().to_string());
             labels
         },
-        env: judge_env(settings, grading_uses_network(task)),
+        env: judge_env(settings, network),
         user: Some("root".to_owned()),
         workdir: Some(task.cwd.clone()),
         cpu_limit: limits.cpu.or(task.judge.cpu_limit),
         mem_limit: limits.mem.clone().or_else(|| task.judge.mem_limit.clone()),
-        pids_limit: Some(4096),
+        pids_limit: Some(JUDGE_PIDS_LIMIT),
         add_hosts: vec!["host.docker.internal:host-gateway".to_owned()],
-        cap_drop: Vec::new(),
+        cap_drop: vec!["ALL".to_owned()],
+        cap_add: JUDGE_CAPABILITIES.map(str::to_owned).to_vec(),
+        no_new_privileges: true,
+        network: if network {
+            Network::NoIngress
+        } else {
+            Network::None
+        },
         sysctls: Vec::new(),
         lifetime: None,
     }
@@ -127,5 +159,76 @@ mod tests {
         assert_eq!(get("http_proxy"), Some("http://p"));
         assert_eq!(get("SFORGE_JUDGE_API_KEY"), Some("jk"));
         assert_eq!(get("SFORGE_JUDGE_URL"), Some(DEFAULT_JUDGE_URL));
+    }
+
+    fn task() -> Task {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference");
+        crate::task::Catalog::open(&dir)
+            .unwrap()
+            .task("demo")
+            .unwrap()
+    }
+
+    fn spec_for(task: &Task, run_internet: Option<bool>) -> ContainerSpec {
+        let limits = JudgeLimits {
+            internet: run_internet,
+            ..JudgeLimits::default()
+        };
+        let settings = Settings::merge(&[]);
+        judge_container(&settings, "b", task, "r", "s", &limits, "me")
+    }
+
+    #[test]
+    fn judge_containers_keep_only_what_grading_needs() {
+        let spec = spec_for(&task(), None);
+        assert_eq!(spec.cap_drop, ["ALL"]);
+        assert!(!spec
+            .cap_add
+            .iter()
+            .any(|c| c == "NET_RAW" || c == "SYS_ADMIN"));
+        for needed in ["SETUID", "SETGID", "KILL"] {
+            assert!(spec.cap_add.iter().any(|c| c == needed), "{needed}");
+        }
+        assert!(spec.no_new_privileges);
+        assert_eq!(spec.pids_limit, Some(JUDGE_PIDS_LIMIT));
+    }
+
+    #[test]
+    fn the_judge_network_follows_the_run_unless_the_task_opts_in() {
+        let mut task = task();
+        task.internet = true;
+        assert_eq!(spec_for(&task, None).network, Network::NoIngress);
+        assert_eq!(spec_for(&task, Some(false)).network, Network::None);
+        task.internet = false;
+        assert_eq!(spec_for(&task, None).network, Network::None);
+        assert_eq!(spec_for(&task, Some(true)).network, Network::NoIngress);
+        task.judge.internet = true;
+        assert_eq!(spec_for(&task, Some(false)).network, Network::NoIngress);
+    }
+
+    #[test]
+    fn proxies_reach_only_judges_with_a_network() {
+        let layer = Layer {
+            https_proxy: Some(Sourced::new(
+                Some("http://u:pw@proxy:3128".into()),
+                Source::Default,
+            )),
+            ..Layer::default()
+        };
+        let settings = Settings::merge(&[&layer]);
+        let mut task = task();
+        task.internet = true;
+        let has_proxy = |run_internet| {
+            let limits = JudgeLimits {
+                internet: run_internet,
+                ..JudgeLimits::default()
+            };
+            judge_container(&settings, "b", &task, "r", "s", &limits, "me")
+                .env
+                .iter()
+                .any(|(k, _)| k == "HTTPS_PROXY")
+        };
+        assert!(has_proxy(None));
+        assert!(!has_proxy(Some(false)), "an offline judge gets no proxy");
     }
 }

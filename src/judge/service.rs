@@ -32,6 +32,7 @@ impl Grader for ContainerGrader {
             limits: JudgeLimits {
                 cpu: job.judge_cpu_limit,
                 mem: job.judge_mem_limit.clone(),
+                internet: job.internet,
             },
         };
         let judge = self.per_task.get(&job.task_id).unwrap_or(&self.judge);

@@ -32,6 +32,8 @@ pub struct Registration {
     pub submission_cooldown: Option<u64>,
     /// Epoch seconds after which agent submissions are refused.
     pub deadline: Option<f64>,
+    /// Whether the run has internet (its judge containers get none when it has not).
+    pub internet: Option<bool>,
 }
 
 /// Why a call to the judge failed.
@@ -98,6 +100,7 @@ impl JudgeClient {
             max_agent_submissions: reg.max_agent_submissions.map(u64::from),
             submission_cooldown: reg.submission_cooldown,
             deadline: reg.deadline,
+            internet: reg.internet,
             ..RegisterRequest::default()
         };
         let mut last = String::new();

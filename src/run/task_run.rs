@@ -218,6 +218,7 @@ impl TaskRun<'_> {
             max_agent_submissions: self.settings.max_submissions.value,
             submission_cooldown: self.settings.submission_cooldown.value,
             deadline: Some(deadline),
+            internet: Some(self.settings.internet.value),
         };
         let token =
             self.shared

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::lease::keep_alive_argv;
 use super::watchdog::exec_with_deadline;
-use super::{copy_out_error, ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use super::{copy_out_error, ContainerSpec, ExecResult, ExecSpec, Network, Sandbox, SandboxError};
 use crate::process::{Cmd, ProcessError, Runner};
 
 pub struct DockerSandbox {
@@ -54,11 +54,22 @@ impl DockerSandbox {
                 cmd = cmd.args([flag.to_owned(), value]);
             }
         }
-        for host in &spec.add_hosts {
-            cmd = cmd.args(["--add-host", host]);
+        if spec.network == Network::None {
+            // No interface but loopback: host names would point nowhere.
+            cmd = cmd.args(["--network", "none"]);
+        } else {
+            for host in &spec.add_hosts {
+                cmd = cmd.args(["--add-host", host]);
+            }
         }
         for cap in &spec.cap_drop {
             cmd = cmd.args(["--cap-drop", cap]);
+        }
+        for cap in &spec.cap_add {
+            cmd = cmd.args(["--cap-add", cap]);
+        }
+        if spec.no_new_privileges {
+            cmd = cmd.args(["--security-opt", "no-new-privileges"]);
         }
         for (k, v) in &spec.sysctls {
             cmd = cmd.args(["--sysctl".to_owned(), format!("{k}={v}")]);

@@ -17,7 +17,7 @@ pub use backend::{k8s_sandbox, sandbox_for};
 pub use docker::DockerSandbox;
 pub use file_tar::single_file_tar;
 pub use k8s::K8sSandbox;
-pub use spec::{labels, ContainerSpec, ExecSpec};
+pub use spec::{labels, ContainerSpec, ExecSpec, Network};
 
 use crate::process::{Output, ProcessError};
 

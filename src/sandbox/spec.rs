@@ -21,11 +21,32 @@ pub struct ContainerSpec {
     /// `host:ip` entries for the container's hosts file (`host-gateway` allowed).
     pub add_hosts: Vec<String>,
     pub cap_drop: Vec<String>,
+    /// Capabilities given back after `cap_drop` (with `ALL` dropped: the only ones left).
+    pub cap_add: Vec<String>,
+    /// No process may gain privileges through `execve` (setuid binaries, file capabilities).
+    pub no_new_privileges: bool,
+    /// What the container may reach, and what may reach it.
+    pub network: Network,
     /// Kernel parameters of the container's namespaces (`--sysctl k=v`).
     pub sysctls: Vec<(String, String)>,
     /// Runs PID 1 on a lease (see `lease.rs`) that ends this long after the start unless
     /// renewed; on Docker the container is then removed (`--rm`).
     pub lifetime: Option<Duration>,
+}
+
+/// The network of a container.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Network {
+    /// The engine's default network (Docker's bridge, the cluster's pod network).
+    #[default]
+    Default,
+    /// The default network, but nothing may open a connection to the container (Kubernetes: a
+    /// `NetworkPolicy` with no ingress rule; Docker has no per-container equivalent without
+    /// iptables, so it is the default bridge there).
+    NoIngress,
+    /// No network at all (Docker `--network none`; Kubernetes: a policy denying ingress and
+    /// egress).
+    None,
 }
 
 /// A command to run inside a container.

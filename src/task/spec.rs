@@ -60,6 +60,9 @@ pub struct JudgeSpec {
     pub game_server_cmd: Option<String>,
     pub cpu_limit: Option<u32>,
     pub mem_limit: Option<String>,
+    /// `judge.internet` (ours, default false): the judge container keeps its network even when
+    /// the run's internet is off — for graders that call a model API (an LLM judge).
+    pub internet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -236,5 +239,6 @@ fn judge_spec(f: &Fields<'_>) -> Result<JudgeSpec, TaskError> {
         game_server_cmd: f.opt_string("game_server_cmd")?,
         cpu_limit: f.opt_u32("cpu_limit")?,
         mem_limit: f.opt_string("mem_limit")?,
+        internet: f.opt_bool("internet")?.unwrap_or(false),
     })
 }

@@ -21,6 +21,8 @@ pub struct GradeJob {
     pub archive: PathBuf,
     pub judge_cpu_limit: Option<u32>,
     pub judge_mem_limit: Option<String>,
+    /// The run's internet as registered (`None`: the task's own setting).
+    pub internet: Option<bool>,
 }
 
 /// What grading produced.

@@ -60,6 +60,9 @@ pub struct Registration {
     pub submission_cooldown: Option<u64>,
     /// Epoch seconds after which `kind=agent` submissions are refused (our extension).
     pub deadline: Option<f64>,
+    /// The run's internet (our extension; `None`: the task's own setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internet: Option<bool>,
     pub backend: Option<String>,
     pub k8s_image_registry: Option<String>,
     pub k8s_namespace: Option<String>,

@@ -45,6 +45,7 @@ pub fn parse_register(body: &[u8]) -> Result<(Registration, String), ApiError> {
         max_agent_submissions: f.int("max_agent_submissions", u64::MAX),
         submission_cooldown: f.int("submission_cooldown", u64::MAX),
         deadline: f.float("deadline"),
+        internet: f.boolean("internet"),
         backend: f.string("backend"),
         k8s_image_registry: f.string("k8s_image_registry"),
         k8s_namespace: f.string("k8s_namespace"),
@@ -154,6 +155,30 @@ impl Fields<'_> {
         parsed
     }
 
+    /// A boolean; like pydantic's lax mode, 0/1 and the usual words are accepted.
+    fn boolean(&mut self, name: &str) -> Option<bool> {
+        let value = self.obj.get(name)?;
+        let parsed = match value {
+            Value::Null => return None,
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                _ => None,
+            },
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "t" | "yes" | "y" | "on" => Some(true),
+                "0" | "false" | "f" | "no" | "n" | "off" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.fail("bool_parsing", name, "Input should be a valid boolean");
+        }
+        parsed
+    }
+
     fn map(&mut self, name: &str) -> Option<BTreeMap<String, Value>> {
         match self.obj.get(name)? {
             Value::Null => None,
@@ -199,6 +224,21 @@ mod tests {
         assert_eq!(reg.max_agent_submissions, Some(3));
         assert_eq!(reg.deadline, Some(1.5));
         assert_eq!(reg.submission_cooldown, None);
+        assert_eq!(reg.internet, None, "absent: the task's own setting");
+    }
+
+    #[test]
+    fn internet_is_a_lax_boolean() {
+        let parse = |v: &str| {
+            let body = format!(r#"{{"task_id":"t","run_id":"r","internet":{v}}}"#);
+            parse_register(body.as_bytes()).map(|(reg, _)| reg.internet)
+        };
+        assert_eq!(parse("false").unwrap(), Some(false));
+        assert_eq!(parse("\"yes\"").unwrap(), Some(true));
+        assert_eq!(parse("0").unwrap(), Some(false));
+        assert_eq!(parse("null").unwrap(), None);
+        assert!(parse("\"maybe\"").is_err());
+        assert!(parse("[]").is_err());
     }
 
     #[test]

@@ -166,6 +166,7 @@ impl State {
             archive: sub.archive.clone(),
             judge_cpu_limit: reg.and_then(|r| r.judge_cpu_limit),
             judge_mem_limit: reg.and_then(|r| r.judge_mem_limit.clone()),
+            internet: reg.and_then(|r| r.internet),
         }
     }
 

@@ -42,6 +42,33 @@ fn run_command_keeps_env_values_off_the_command_line() {
 }
 
 #[test]
+fn walls_become_docker_flags() {
+    let sandbox = DockerSandbox::new(Arc::new(RecordingRunner::new()), "docker");
+    let mut walled = spec();
+    walled.cap_drop = vec!["ALL".into()];
+    walled.cap_add = vec!["SETUID".into()];
+    walled.no_new_privileges = true;
+    walled.network = Network::None;
+    let line = sandbox.run_cmd(&walled).get_args().join(" ");
+    for needle in [
+        "--network none",
+        "--cap-drop ALL",
+        "--cap-add SETUID",
+        "--security-opt no-new-privileges",
+    ] {
+        assert!(line.contains(needle), "{needle} missing: {line}");
+    }
+    assert!(!line.contains("--add-host"), "{line}");
+    walled.network = Network::NoIngress;
+    let line = sandbox.run_cmd(&walled).get_args().join(" ");
+    assert!(!line.contains("--network"), "{line}");
+    assert!(
+        line.contains("--add-host host.docker.internal:host-gateway"),
+        "{line}"
+    );
+}
+
+#[test]
 fn removing_a_missing_container_is_fine() {
     let runner = RecordingRunner::new().on_output(
         &["docker", "rm"],

@@ -14,7 +14,7 @@ use super::names::{label_value, pod_name, policy_name, secret_name, short_hash};
 use super::units::{k8s_memory, MemoryError};
 use crate::redact::is_secret_env;
 use crate::sandbox::lease::keep_alive_argv;
-use crate::sandbox::ContainerSpec;
+use crate::sandbox::{ContainerSpec, Network};
 
 /// The annotation keeping sforge's own container name on the pod.
 pub const NAME_ANNOTATION: &str = "sforge.container-name";
@@ -27,6 +27,9 @@ pub struct PodObjects {
     pub pod: Pod,
     /// Present when the container has secret environment values.
     pub secret: Option<Secret>,
+    /// Present when the container is walled in from the start (see [`Network`]): created before
+    /// the pod, so it is never reachable unwalled.
+    pub policy: Option<NetworkPolicy>,
 }
 
 /// `<registry>/<image>` (no double slash); the image unchanged without a registry or when it
@@ -76,6 +79,7 @@ pub fn objects(spec: &ContainerSpec, config: &K8sConfig) -> Result<PodObjects, M
         kind_of_secret: "Opaque",
         string_data: secret_data,
     });
+    let policy = walls_policy(&pod, &labels, spec.network, config);
     let mut metadata = meta(pod.clone(), config, labels);
     metadata
         .annotations
@@ -115,7 +119,11 @@ pub fn objects(spec: &ContainerSpec, config: &K8sConfig) -> Result<PodObjects, M
             containers: vec![container],
         },
     };
-    Ok(PodObjects { pod, secret })
+    Ok(PodObjects {
+        pod,
+        secret,
+        policy,
+    })
 }
 
 /// Plain values stay literal; secret ones become `secretKeyRef`s into `secret` (the last value
@@ -183,20 +191,57 @@ fn resources(spec: &ContainerSpec) -> Result<Option<Resources>, MemoryError> {
     }))
 }
 
-/// Capability drops, and `runAsUser` for a numeric user or `root` (named users are switched
-/// to per exec, since a pod can only name a uid).
+/// Capabilities, no privilege escalation, and `runAsUser` for a numeric user or `root` (named
+/// users are switched to per exec, since a pod can only name a uid).
 fn security_context(spec: &ContainerSpec) -> Option<SecurityContext> {
     let run_as_user = spec.user.as_deref().and_then(|u| match u {
         "root" => Some(0),
         other => other.parse().ok(),
     });
-    let capabilities = (!spec.cap_drop.is_empty()).then(|| Capabilities {
-        drop: spec.cap_drop.clone(),
-    });
-    (capabilities.is_some() || run_as_user.is_some()).then_some(SecurityContext {
-        capabilities,
-        run_as_user,
+    let capabilities =
+        (!spec.cap_drop.is_empty() || !spec.cap_add.is_empty()).then(|| Capabilities {
+            add: spec.cap_add.clone(),
+            drop: spec.cap_drop.clone(),
+        });
+    let allow_privilege_escalation = spec.no_new_privileges.then_some(false);
+    (capabilities.is_some() || run_as_user.is_some() || allow_privilege_escalation.is_some())
+        .then_some(SecurityContext {
+            allow_privilege_escalation,
+            capabilities,
+            run_as_user,
+        })
+}
+
+/// The policy of a pod created walled in: no ingress ([`Network::NoIngress`]), or neither
+/// ingress nor egress ([`Network::None`]); `None` for the default network.
+#[must_use]
+pub fn walls_policy(
+    pod: &str,
+    labels: &BTreeMap<String, String>,
+    network: Network,
+    config: &K8sConfig,
+) -> Option<NetworkPolicy> {
+    let policy_types = match network {
+        Network::Default => return None,
+        Network::NoIngress => vec!["Ingress"],
+        Network::None => vec!["Ingress", "Egress"],
+    };
+    Some(NetworkPolicy {
+        api_version: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: meta(policy_name(pod), config, labels.clone()),
+        spec: NetworkPolicySpec {
+            pod_selector: pod_selector(pod),
+            policy_types,
+            egress: Vec::new(),
+        },
     })
+}
+
+fn pod_selector(pod: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: [("sforge-pod".to_owned(), pod.to_owned())].into(),
+    }
 }
 
 /// `host:ip` entries grouped by ip. `host-gateway` (Docker's name for the host) has no meaning
@@ -224,7 +269,8 @@ fn host_aliases(add_hosts: &[String]) -> Vec<HostAlias> {
         .collect()
 }
 
-/// The egress policy of `pod`: TCP to each endpoint, DNS only to the cluster DNS service.
+/// The isolation policy of a Work pod: egress TCP to each endpoint and DNS only to the cluster
+/// DNS service; no ingress (replies to the pod's own connections pass).
 #[must_use]
 pub fn isolation_policy(
     pod: &str,
@@ -266,16 +312,13 @@ pub fn isolation_policy(
             .map(|protocol| PolicyPort { protocol, port: 53 })
             .to_vec(),
     });
-    let selector = [("sforge-pod".to_owned(), pod.to_owned())].into();
     NetworkPolicy {
         api_version: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
         metadata: meta(policy_name(pod), config, labels.clone()),
         spec: NetworkPolicySpec {
-            pod_selector: LabelSelector {
-                match_labels: selector,
-            },
-            policy_types: vec!["Egress"],
+            pod_selector: pod_selector(pod),
+            policy_types: vec!["Ingress", "Egress"],
             egress,
         },
     }

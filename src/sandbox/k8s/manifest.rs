@@ -1,6 +1,6 @@
 //! The Kubernetes objects sforge creates, as typed serde structs (`BTreeMap`s keep the output
 //! deterministic): the Pod of a container, the Secret holding its secret environment, and the
-//! egress `NetworkPolicy` that isolates it.
+//! `NetworkPolicy` that isolates it.
 
 use std::collections::BTreeMap;
 
@@ -112,6 +112,8 @@ pub struct Resources {
 #[serde(rename_all = "camelCase")]
 pub struct SecurityContext {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_privilege_escalation: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Capabilities>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_as_user: Option<u32>,
@@ -119,6 +121,8 @@ pub struct SecurityContext {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<String>,
     pub drop: Vec<String>,
 }
 
@@ -161,6 +165,10 @@ pub struct NetworkPolicy {
 pub struct NetworkPolicySpec {
     pub pod_selector: LabelSelector,
     pub policy_types: Vec<&'static str>,
+    /// Omitted with `Egress` in `policy_types`: no egress at all. (No `ingress` field is ever
+    /// written: with `Ingress` in `policy_types`, nothing may connect to the pod; replies to its
+    /// own connections still pass.)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub egress: Vec<EgressRule>,
 }
 

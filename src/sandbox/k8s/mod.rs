@@ -12,7 +12,7 @@ mod sandbox;
 mod status;
 mod units;
 
-pub use build::{image_ref, isolation_policy, objects, pod_labels, PodObjects};
+pub use build::{image_ref, isolation_policy, objects, pod_labels, walls_policy, PodObjects};
 pub use config::{DnsSelector, K8sConfig, DEFAULT_DNS_SELECTOR};
 pub use kubectl::{Kubectl, CONTAINER};
 pub use manifest::{yaml_of, NetworkPolicy, Pod, Secret};

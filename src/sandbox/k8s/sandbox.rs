@@ -148,9 +148,17 @@ impl K8sSandbox {
             .map_err(fail("remove the pods of run", run_id))
     }
 
-    /// Applies the Secret (stdin only, shown redacted) and the Pod. Returns whether kubectl
-    /// named the created pod: a dry-run plan creates nothing and answers with nothing.
+    /// Applies the walls policy, the Secret (stdin only, shown redacted) and the Pod. Returns
+    /// whether kubectl named the created pod: a dry-run plan creates nothing and answers with
+    /// nothing.
     fn create(&self, objects: &PodObjects, name: &str) -> Result<bool, SandboxError> {
+        if let Some(policy) = &objects.policy {
+            let cmd = self
+                .kubectl
+                .apply(&yaml_of(policy), false)
+                .note(format!("the network walls of container {name}"));
+            self.runner.run(&cmd).map_err(fail("wall in", name))?;
+        }
         if let Some(secret) = &objects.secret {
             let note = commented(
                 "the Secret below (values shown as ***) is read from stdin:",

@@ -116,6 +116,39 @@ fn start_applies_secret_then_pod_and_polls_until_running() {
 }
 
 #[test]
+fn a_walled_pod_gets_its_policy_before_it_exists() {
+    let runner = Arc::new(
+        RecordingRunner::new()
+            .on_output(&prefix(&["apply"]), Output::with_stdout("x\n"))
+            .on_output(
+                &prefix(&["get", "pod"]),
+                pod_json(&serde_json::json!({"phase": "Running"})),
+            ),
+    );
+    let sandbox = K8sSandbox::new(runner.clone(), config());
+    let mut walled = spec();
+    walled.network = crate::sandbox::Network::None;
+    walled.no_new_privileges = true;
+    sandbox.start(&walled).expect("starts");
+    let applied: Vec<String> = runner
+        .commands()
+        .iter()
+        .filter(|c| argv_line(c).contains(" apply "))
+        .map(stdin_text)
+        .collect();
+    assert_eq!(applied.len(), 3, "policy, secret, pod");
+    let policy = &applied[0];
+    assert!(
+        policy.contains("kind: NetworkPolicy")
+            && policy.contains("- Ingress\n  - Egress")
+            && !policy.contains("egress:"),
+        "{policy}"
+    );
+    assert!(applied[2].contains("kind: Pod"));
+    assert!(applied[2].contains("allowPrivilegeEscalation: false"));
+}
+
+#[test]
 fn image_pull_failures_fail_fast_and_clean_up() {
     let waiting = serde_json::json!({"phase": "Pending", "containerStatuses": [{"state": {"waiting":
         {"reason": "ErrImagePull", "message": "manifest unknown"}}}]});

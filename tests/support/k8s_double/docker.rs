@@ -2,7 +2,9 @@
 //! Honoured pod fields: `hostAliases` (`--add-host`), the `work` container's `image`, `command`
 //! (`--entrypoint` + arguments) and `args`, `env`/`envFrom` (literal values in argv, values from
 //! Secrets only through the docker client's environment: `-e NAME`), `workingDir`,
-//! `resources.limits` cpu/memory, `securityContext.capabilities` add/drop and `runAsUser`.
+//! `resources.limits` cpu/memory, `securityContext.capabilities` add/drop,
+//! `allowPrivilegeEscalation: false` (`--security-opt no-new-privileges`) and `runAsUser`.
+//! Network policies are stored but not enforced (as by a CNI that ignores them).
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -150,6 +152,9 @@ fn security_args(container: &Value, pod: &Value) -> Vec<String> {
         {
             args.push(format!("{flag}={cap}"));
         }
+    }
+    if container["allowPrivilegeEscalation"] == Value::Bool(false) {
+        args.push("--security-opt=no-new-privileges".to_owned());
     }
     if let Some(user) = container["runAsUser"]
         .as_u64()
