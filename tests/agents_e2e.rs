@@ -105,7 +105,7 @@ impl Agent {
         }
     }
 
-    /// The Work container variable that holds the API key (REFERENCE §5.6).
+    /// The Work container variable that holds the API key (docs/compatibility.md#agents).
     fn key_variable(self) -> &'static str {
         match self {
             Agent::ClaudeCode => "ANTHROPIC_AUTH_TOKEN",

@@ -1,5 +1,5 @@
 //! Turns a judge container's output into a [`Report`] with the task's parser
-//! (docs/compatibility.md#grading, §7.4 "Grading a structured result").
+//! (docs/compatibility.md#grading, "Grading a structured result").
 
 use super::bounds::bound_records;
 use super::extract::extract_test_output;

@@ -98,7 +98,7 @@ impl Agent {
         }
     }
 
-    /// The install commands, in order (§5.6 of the reference).
+    /// The install commands, in order (docs/compatibility.md#agents).
     #[must_use]
     pub fn install_steps(self) -> Vec<InstallStep> {
         match self {
