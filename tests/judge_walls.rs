@@ -2,8 +2,10 @@
 //! real iptables. The agent of an isolated run listens in its Work container and submits code
 //! whose grading tries to connect to that listener and to a decoy this test starts on the host:
 //! both are blocked — by `--network none` for the judge by default, and by the Work container's
-//! chain (no new inbound connections) when the task opts its judge into the network. A run with
-//! internet on is the control: there the same attempts get through, so the test can fail.
+//! chain (no new inbound connections) when the task opts its judge into the network. With
+//! internet on, the judge reaches the host decoy (so the probe works) but still not the Work
+//! container, whose listener the agent itself reaches: judge containers with network live on a
+//! bridge of their own without inter-container traffic.
 
 // Tests observe the system directly (docker, iptables).
 #![allow(clippy::disallowed_methods)]
@@ -96,6 +98,9 @@ def word_count(text):
 def is_palindrome(text):
     return "WALLPROBE"
 PY
+echo "SELF PROBE: $(python3 -c 'import socket; s = socket.create_connection(("'"$ME"'", {LISTEN_PORT}), 2); print("open")' 2>/dev/null || echo closed)"
+sleep 1
+: > /tmp/hits
 sforge-submit
 echo "LISTENER HITS: $(cat /tmp/hits 2>/dev/null | wc -l)"
 "#
@@ -195,6 +200,17 @@ impl Case {
         (find("work"), find("decoy"))
     }
 
+    /// Whether the agent reached its own listener on the Work container's address.
+    fn self_probe(&self) -> String {
+        let output = self.task_file("agent_output.txt");
+        output
+            .lines()
+            .find_map(|l| l.strip_prefix("SELF PROBE: "))
+            .unwrap_or_else(|| panic!("no self probe in the agent output:\n{output}"))
+            .trim()
+            .to_owned()
+    }
+
     fn listener_hits(&self) -> usize {
         let output = self.task_file("agent_output.txt");
         output
@@ -217,7 +233,7 @@ fn gateway() -> Ipv4Addr {
 }
 
 #[test]
-fn control_with_internet_on_the_graded_code_reaches_the_work_container_and_the_host() {
+fn with_internet_on_the_graded_code_reaches_the_host_but_not_the_work_container() {
     require_docker!();
     let decoy = Decoy::start();
     let case = Case::new(
@@ -226,16 +242,27 @@ fn control_with_internet_on_the_graded_code_reaches_the_work_container_and_the_h
     );
     case.run(false).expect_code(0);
     let (work, host) = case.seen_by_the_judge();
-    assert_eq!(
-        work, "open",
-        "control: the judge reaches the Work container"
-    );
+    // Controls: the probe works (it reaches the host decoy from the judge) and the listener
+    // answers on the Work container's address (the agent reached it itself).
     assert_eq!(host, "open", "control: the judge reaches the host decoy");
-    assert!(
-        case.listener_hits() >= 1,
-        "control: the listener saw the judge"
-    );
     assert!(!decoy.peers().is_empty());
+    assert_eq!(case.self_probe(), "open", "control: the listener answers");
+    // The judge's own bridge keeps it from the Work container's.
+    assert!(work.starts_with("closed-"), "work: {work}");
+    assert_eq!(case.listener_hits(), 0, "the listener saw the judge");
+    // Judge containers cannot reach each other either: their bridge has no inter-container
+    // traffic.
+    let icc = support::run_ok(
+        Command::new("docker").args([
+            "network",
+            "inspect",
+            "--format",
+            "{{index .Options \"com.docker.network.bridge.enable_icc\"}}",
+            "sforge-walled",
+        ]),
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&icc.stdout).trim(), "false");
     case.assert_no_container_left();
 }
 

@@ -9,6 +9,12 @@ use super::watchdog::exec_with_deadline;
 use super::{copy_out_error, ContainerSpec, ExecResult, ExecSpec, Network, Sandbox, SandboxError};
 use crate::process::{Cmd, ProcessError, Runner};
 
+/// The bridge network of containers that may reach out but must not be reached
+/// ([`Network::NoIngress`], judge containers with network): traffic between its containers is
+/// off (`enable_icc=false`), and Docker keeps bridges apart, so they reach neither each other
+/// nor Work containers on the default bridge (docs/security.md#judge-containers).
+pub const WALLED_NETWORK: &str = "sforge-walled";
+
 pub struct DockerSandbox {
     runner: Arc<dyn Runner>,
     program: String,
@@ -58,6 +64,9 @@ impl DockerSandbox {
             // No interface but loopback: host names would point nowhere.
             cmd = cmd.args(["--network", "none"]);
         } else {
+            if spec.network == Network::NoIngress {
+                cmd = cmd.args(["--network", WALLED_NETWORK]);
+            }
             for host in &spec.add_hosts {
                 cmd = cmd.args(["--add-host", host]);
             }
@@ -75,6 +84,40 @@ impl DockerSandbox {
             cmd = cmd.args(["--sysctl".to_owned(), format!("{k}={v}")]);
         }
         cmd.arg(&spec.image).args(keep_alive_argv(spec.lifetime))
+    }
+
+    /// Creates [`WALLED_NETWORK`] unless it exists (a fresh engine has none; two sforge processes
+    /// may race to create it).
+    fn ensure_walled_network(&self) -> Result<(), ProcessError> {
+        let inspect = self
+            .cmd()
+            .args([
+                "network",
+                "inspect",
+                "--format",
+                "{{.Name}}",
+                WALLED_NETWORK,
+            ])
+            .read_only();
+        if self.runner.run(&inspect).is_ok() {
+            return Ok(());
+        }
+        let create = self.cmd().args([
+            "network",
+            "create",
+            "--driver",
+            "bridge",
+            "--label",
+            "app=sforge",
+            "-o",
+            "com.docker.network.bridge.enable_icc=false",
+            WALLED_NETWORK,
+        ]);
+        match self.runner.run(&create) {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("already exists") => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// `docker exec …` for `exec` (pure).
@@ -114,6 +157,10 @@ impl DockerSandbox {
 
 impl Sandbox for DockerSandbox {
     fn start(&self, spec: &ContainerSpec) -> Result<(), SandboxError> {
+        if spec.network == Network::NoIngress {
+            self.ensure_walled_network()
+                .map_err(Self::fail("start", &spec.name))?;
+        }
         self.runner
             .run(&self.run_cmd(spec))
             .map(drop)

@@ -40,9 +40,8 @@ pub enum Network {
     /// The engine's default network (Docker's bridge, the cluster's pod network).
     #[default]
     Default,
-    /// The default network, but nothing may open a connection to the container (Kubernetes: a
-    /// `NetworkPolicy` with no ingress rule; Docker has no per-container equivalent without
-    /// iptables, so it is the default bridge there).
+    /// Reaches out, but nothing may open a connection to it (Kubernetes: a `NetworkPolicy` with
+    /// no ingress rule; Docker: a bridge of its own with inter-container traffic off).
     NoIngress,
     /// No network at all (Docker `--network none`; Kubernetes: a policy denying ingress and
     /// egress).
