@@ -203,41 +203,10 @@ fn forced_builds_show_each_image(bench: &TestBenchmark) {
             .expect_stdout(&format!("  {}: building\n", images.work))
             .expect_stdout(&format!("  {}: built in ", images.judge));
     }
-    let done = bench.root().join("tmux-build-done");
-    let cmd = bench.sforge_process(&bench.log_dir());
-    let line = format!(
-        "{} build --all --force-rebuild; touch {}; sleep 600",
-        support::shell_line(&cmd),
-        done.display()
-    );
-    let session = support::unique_name("sforge-build-live");
-    support::run_ok(
-        Command::new("tmux").args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "220",
-            "-y",
-            "60",
-            &line,
-        ]),
-        None,
-    );
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(600);
-    while !done.exists() && std::time::Instant::now() < until {
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
-    let pane = support::run_ok(
-        Command::new("tmux").args(["capture-pane", "-p", "-t", &session]),
-        None,
-    );
-    let _ = Command::new("tmux")
-        .args(["kill-session", "-t", &session])
-        .status();
-    let pane = String::from_utf8_lossy(&pane.stdout);
-    assert!(done.exists(), "the build did not end:\n{pane}");
+    let mut cmd = bench.sforge_process(&bench.log_dir());
+    cmd.args(["build", "--all", "--force-rebuild"]);
+    let pane =
+        support::Tmux::start(&cmd, bench.root()).wait(std::time::Duration::from_secs(600), |_| {});
     for id in TASKS {
         let work = bench.images(id).work;
         let rows = pane

@@ -953,77 +953,24 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
     assert!(!iptables_rules().contains(&chain), "gc left {chain}");
 }
 
-/// A tmux session (a real pseudo-terminal) killed on drop.
-struct Tmux(String);
-
-impl Tmux {
-    fn pane(&self) -> String {
-        let out = support::run_ok(
-            Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]),
-            None,
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
 #[test]
 fn a_terminal_shows_a_live_table_and_events_go_to_a_file() {
     require_docker!();
     let case = case("echo agent-started\nsleep 4\nsforge-submit\nsleep 6\n");
     let events = case.dir.join("events.jsonl");
-    let done = case.dir.join("done");
     let mut cmd = case.command(
         &[TEXT_UTILS, COIN_CHANGE],
         &["--timeout", "60", "--eval-interval", "0", "--events"],
     );
     cmd.arg(&events);
-    let session = Tmux(support::unique_name("sforge-live"));
-    let line = format!(
-        "{}; touch {}; sleep 600",
-        support::shell_line(&cmd),
-        done.display()
-    );
-    support::run_ok(
-        Command::new("tmux").args([
-            "new-session",
-            "-d",
-            "-s",
-            &session.0,
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &line,
-        ]),
-        None,
-    );
+    let session = support::Tmux::start(&cmd, &case.dir);
     // While the agents run, the table shows both tasks in their phase, in place.
-    let until = Instant::now() + Duration::from_secs(240);
     let mut saw_agent_phase = false;
-    while !done.exists() {
-        assert!(
-            Instant::now() < until,
-            "the run did not end:\n{}",
-            session.pane()
-        );
-        let pane = session.pane();
-        if pane
+    let pane = session.wait(Duration::from_secs(240), |pane| {
+        saw_agent_phase |= pane
             .lines()
-            .any(|l| l.starts_with(TEXT_UTILS) && l.contains(" agent ") && l.contains(" / 1:00"))
-        {
-            saw_agent_phase = true;
-        }
-        thread::sleep(Duration::from_millis(300));
-    }
-    let pane = session.pane();
+            .any(|l| l.starts_with(TEXT_UTILS) && l.contains(" agent ") && l.contains(" / 1:00"));
+    });
     assert!(saw_agent_phase, "no live row in the agent phase:\n{pane}");
     // Redrawn in place: one header however many seconds passed, the last state kept.
     assert_eq!(
@@ -1093,48 +1040,16 @@ fn without_a_terminal_progress_comes_as_lines() {
 fn one_task_on_a_terminal_keeps_its_status_under_the_agent_output() {
     require_docker!();
     let case = case("for i in 1 2 3 4 5 6; do echo agent-line-$i; sleep 1; done\nsleep 3\n");
-    let done = case.dir.join("done");
     let cmd = case.command(&[TEXT_UTILS], &["--timeout", "60", "--eval-interval", "0"]);
-    let session = Tmux(support::unique_name("sforge-footer"));
-    let line = format!(
-        "{}; touch {}; sleep 600",
-        support::shell_line(&cmd),
-        done.display()
-    );
-    support::run_ok(
-        Command::new("tmux").args([
-            "new-session",
-            "-d",
-            "-s",
-            &session.0,
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &line,
-        ]),
-        None,
-    );
-    let until = Instant::now() + Duration::from_secs(240);
+    let session = support::Tmux::start(&cmd, &case.dir);
     let mut saw_footer = false;
-    while !done.exists() {
-        assert!(
-            Instant::now() < until,
-            "the run did not end:\n{}",
-            session.pane()
-        );
-        let pane = session.pane();
+    let pane = session.wait(Duration::from_secs(240), |pane| {
         let last = pane
             .lines()
             .rfind(|l| !l.trim().is_empty())
-            .unwrap_or_default()
-            .to_owned();
-        if last.starts_with("[text_utils] agent ") && last.contains(" / 1:00") {
-            saw_footer = true;
-        }
-        thread::sleep(Duration::from_millis(300));
-    }
-    let pane = session.pane();
+            .unwrap_or_default();
+        saw_footer |= last.starts_with("[text_utils] agent ") && last.contains(" / 1:00");
+    });
     assert!(saw_footer, "no status footer while the agent ran:\n{pane}");
     // The agent's lines are whole and each there once; the footer is gone.
     for i in 1..=6 {

@@ -167,6 +167,72 @@ pub fn shell_line(cmd: &Command) -> String {
     words.join(" ")
 }
 
+/// A command running in a tmux session (a real pseudo-terminal, 200×50); the session is killed
+/// on drop.
+pub struct Tmux {
+    name: String,
+    done: std::path::PathBuf,
+}
+
+impl Tmux {
+    /// Starts `cmd` in a new session; `scratch` holds the marker of its end.
+    #[must_use]
+    pub fn start(cmd: &Command, scratch: &Path) -> Self {
+        let name = unique_name("sforge-tmux");
+        let done = scratch.join(format!("{name}.done"));
+        let line = format!("{}; touch {}; sleep 600", shell_line(cmd), done.display());
+        run_ok(
+            Command::new("tmux").args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "200",
+                "-y",
+                "50",
+                &line,
+            ]),
+            None,
+        );
+        Tmux { name, done }
+    }
+
+    /// What the terminal shows now.
+    #[must_use]
+    pub fn pane(&self) -> String {
+        let out = run_ok(
+            Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]),
+            None,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Hands the screen to `look` every 300 ms until the command ends (at most `limit`); returns
+    /// the last screen.
+    pub fn wait(&self, limit: Duration, mut look: impl FnMut(&str)) -> String {
+        let until = std::time::Instant::now() + limit;
+        while !self.done.exists() {
+            let pane = self.pane();
+            assert!(
+                std::time::Instant::now() < until,
+                "the command did not end:\n{pane}"
+            );
+            look(&pane);
+            thread::sleep(Duration::from_millis(300));
+        }
+        self.pane()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
 /// Runs `cmd` to completion with `stdin` as its input (empty when `None`) and returns its output,
 /// whatever the exit status. Panics only when the command cannot be started.
 pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
