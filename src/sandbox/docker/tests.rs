@@ -61,7 +61,7 @@ fn walls_become_docker_flags() {
     assert!(!line.contains("--add-host"), "{line}");
     walled.network = Network::NoIngress;
     let line = sandbox.run_cmd(&walled).get_args().join(" ");
-    assert!(!line.contains("--network"), "{line}");
+    assert!(line.contains("--network sforge-walled"), "{line}");
     assert!(
         line.contains("--add-host host.docker.internal:host-gateway"),
         "{line}"
@@ -91,5 +91,49 @@ fn exec_command_shape() {
     assert_eq!(
         sandbox.exec_cmd("c1", &exec).to_script_line(),
         "docker exec -i --user root --workdir /w c1 bash /tmp/eval.sh"
+    );
+}
+
+#[test]
+fn a_walled_container_creates_its_network_once_when_missing() {
+    let runner = Arc::new(
+        RecordingRunner::new()
+            .on_outputs(
+                &["docker", "network", "inspect"],
+                vec![
+                    crate::process::Output::failed(1, "Error: No such network: sforge-walled\n"),
+                    crate::process::Output::empty(),
+                ],
+            )
+            .on_output(
+                &["docker", "network", "create"],
+                crate::process::Output::empty(),
+            )
+            .on_outputs(
+                &["docker", "run"],
+                vec![
+                    crate::process::Output::empty(),
+                    crate::process::Output::empty(),
+                ],
+            ),
+    );
+    let sandbox = DockerSandbox::new(runner.clone(), "docker");
+    let mut walled = spec();
+    walled.network = Network::NoIngress;
+    sandbox.start(&walled).unwrap();
+    sandbox.start(&walled).unwrap();
+    let lines: Vec<String> = runner
+        .commands()
+        .iter()
+        .map(|c| c.get_args().join(" "))
+        .collect();
+    let creates: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("network create"))
+        .collect();
+    assert_eq!(creates.len(), 1, "{lines:#?}");
+    assert!(
+        creates[0].contains("com.docker.network.bridge.enable_icc=false"),
+        "{lines:#?}"
     );
 }
