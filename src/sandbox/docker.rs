@@ -14,6 +14,9 @@ use crate::process::{Cmd, ProcessError, Runner};
 /// off (`enable_icc=false`), and Docker keeps bridges apart, so they reach neither each other
 /// nor Work containers on the default bridge (docs/security.md#judge-containers).
 pub const WALLED_NETWORK: &str = "sforge-walled";
+/// The label that marks [`WALLED_NETWORK`] as sforge's own (made with inter-container traffic
+/// off): a network of that name made otherwise is never used.
+const WALLED_LABEL: &str = "sforge.walled=icc-off";
 
 pub struct DockerSandbox {
     runner: Arc<dyn Runner>,
@@ -36,6 +39,11 @@ impl DockerSandbox {
     /// `docker run -d …` for `spec` (pure, for tests and dry runs).
     #[must_use]
     pub fn run_cmd(&self, spec: &ContainerSpec) -> Cmd {
+        self.run_cmd_on(spec, WALLED_NETWORK)
+    }
+
+    /// `run_cmd` with `walled` (a name or an id) as the network of [`Network::NoIngress`].
+    fn run_cmd_on(&self, spec: &ContainerSpec, walled: &str) -> Cmd {
         let mut cmd = self.cmd().args(["run", "-d", "--name", &spec.name]);
         if spec.lifetime.is_some() {
             // A leased container that ends by itself is removed with it (and so is its chain
@@ -65,7 +73,7 @@ impl DockerSandbox {
             cmd = cmd.args(["--network", "none"]);
         } else {
             if spec.network == Network::NoIngress {
-                cmd = cmd.args(["--network", WALLED_NETWORK]);
+                cmd = cmd.args(["--network", walled]);
             }
             for host in &spec.add_hosts {
                 cmd = cmd.args(["--add-host", host]);
@@ -86,21 +94,13 @@ impl DockerSandbox {
         cmd.arg(&spec.image).args(keep_alive_argv(spec.lifetime))
     }
 
-    /// Creates [`WALLED_NETWORK`] unless it exists (a fresh engine has none; two sforge processes
-    /// may race to create it).
-    fn ensure_walled_network(&self) -> Result<(), ProcessError> {
-        let inspect = self
-            .cmd()
-            .args([
-                "network",
-                "inspect",
-                "--format",
-                "{{.Name}}",
-                WALLED_NETWORK,
-            ])
-            .read_only();
-        if self.runner.run(&inspect).is_ok() {
-            return Ok(());
+    /// The id of [`WALLED_NETWORK`], created when missing. The engine does not refuse a second
+    /// network of the same name, so processes racing to create it may make several: every one
+    /// of them then uses the one with the smallest id (by id, so the name's ambiguity does not
+    /// matter) and the others are removed when unused.
+    fn ensure_walled_network(&self) -> Result<String, ProcessError> {
+        if let Some(id) = self.walled_networks()?.first() {
+            return Ok(id.clone());
         }
         let create = self.cmd().args([
             "network",
@@ -109,15 +109,42 @@ impl DockerSandbox {
             "bridge",
             "--label",
             "app=sforge",
+            "--label",
+            WALLED_LABEL,
             "-o",
             "com.docker.network.bridge.enable_icc=false",
             WALLED_NETWORK,
         ]);
-        match self.runner.run(&create) {
-            Ok(_) => Ok(()),
-            Err(e) if e.to_string().contains("already exists") => Ok(()),
-            Err(e) => Err(e),
+        self.runner.run(&create)?;
+        let ids = self.walled_networks()?;
+        for extra in ids.iter().skip(1) {
+            let _ = self.runner.run(&self.cmd().args(["network", "rm", extra]));
         }
+        Ok(ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| WALLED_NETWORK.to_owned()))
+    }
+
+    /// Ids of the networks named exactly [`WALLED_NETWORK`], smallest first.
+    fn walled_networks(&self) -> Result<Vec<String>, ProcessError> {
+        let list = self
+            .cmd()
+            .args(["network", "ls", "--no-trunc", "--filter"])
+            .arg(format!("name={WALLED_NETWORK}"))
+            .args(["--filter", &format!("label={WALLED_LABEL}")])
+            .args(["--format", "{{.ID}} {{.Name}}"])
+            .read_only();
+        let out = self.runner.run(&list)?;
+        let mut ids: Vec<String> = out
+            .stdout_str()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(_, name)| *name == WALLED_NETWORK)
+            .map(|(id, _)| id.to_owned())
+            .collect();
+        ids.sort();
+        Ok(ids)
     }
 
     /// `docker exec …` for `exec` (pure).
@@ -157,12 +184,14 @@ impl DockerSandbox {
 
 impl Sandbox for DockerSandbox {
     fn start(&self, spec: &ContainerSpec) -> Result<(), SandboxError> {
-        if spec.network == Network::NoIngress {
+        let walled = if spec.network == Network::NoIngress {
             self.ensure_walled_network()
-                .map_err(Self::fail("start", &spec.name))?;
-        }
+                .map_err(Self::fail("start", &spec.name))?
+        } else {
+            WALLED_NETWORK.to_owned()
+        };
         self.runner
-            .run(&self.run_cmd(spec))
+            .run(&self.run_cmd_on(spec, &walled))
             .map(drop)
             .map_err(Self::fail("start", &spec.name))
     }

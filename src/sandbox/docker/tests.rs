@@ -95,18 +95,25 @@ fn exec_command_shape() {
 }
 
 #[test]
-fn a_walled_container_creates_its_network_once_when_missing() {
+fn a_walled_container_uses_one_network_by_id_even_when_a_race_made_two() {
+    let listing = |text: &str| crate::process::Output::with_stdout(text);
     let runner = Arc::new(
         RecordingRunner::new()
             .on_outputs(
-                &["docker", "network", "inspect"],
+                &["docker", "network", "ls"],
                 vec![
-                    crate::process::Output::failed(1, "Error: No such network: sforge-walled\n"),
-                    crate::process::Output::empty(),
+                    listing(""),
+                    // Another process created one at the same time.
+                    listing("bbb sforge-walled\naaa sforge-walled\nccc sforge-walled-x\n"),
+                    listing("aaa sforge-walled\n"),
                 ],
             )
             .on_output(
                 &["docker", "network", "create"],
+                crate::process::Output::empty(),
+            )
+            .on_output(
+                &["docker", "network", "rm"],
                 crate::process::Output::empty(),
             )
             .on_outputs(
@@ -127,13 +134,15 @@ fn a_walled_container_creates_its_network_once_when_missing() {
         .iter()
         .map(|c| c.get_args().join(" "))
         .collect();
-    let creates: Vec<&String> = lines
+    let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("network create"), 1, "{lines:#?}");
+    assert!(lines
         .iter()
-        .filter(|l| l.starts_with("network create"))
-        .collect();
-    assert_eq!(creates.len(), 1, "{lines:#?}");
+        .any(|l| l.contains("com.docker.network.bridge.enable_icc=false")));
+    assert!(lines.contains(&"network rm bbb".to_owned()), "{lines:#?}");
+    let runs: Vec<&String> = lines.iter().filter(|l| l.starts_with("run ")).collect();
     assert!(
-        creates[0].contains("com.docker.network.bridge.enable_icc=false"),
-        "{lines:#?}"
+        runs.iter().all(|l| l.contains("--network aaa ")),
+        "{runs:#?}"
     );
 }
