@@ -560,10 +560,19 @@ impl Server {
     }
 
     /// SIGTERM; panics unless the server exits successfully within `limit`.
-    fn terminate_within(mut self, limit: Duration) {
+    fn terminate_within(self, limit: Duration) {
+        self.stop_with("TERM", limit);
+    }
+
+    /// SIGINT (Ctrl-C); panics unless the server exits successfully within 10 seconds.
+    fn interrupt(self) {
+        self.stop_with("INT", Duration::from_secs(10));
+    }
+
+    fn stop_with(mut self, signal: &str, limit: Duration) {
         let pid = self.child.id().to_string();
         support::run_ok(
-            std::process::Command::new("kill").args(["-TERM", &pid]),
+            std::process::Command::new("kill").args([&format!("-{signal}"), &pid]),
             None,
         );
         let deadline = Instant::now() + limit;
@@ -571,14 +580,14 @@ impl Server {
             if let Some(status) = self.child.try_wait().expect("wait for sforge serve") {
                 assert!(
                     status.success(),
-                    "sforge serve exited with {status} on SIGTERM; stderr:\n{}",
+                    "sforge serve exited with {status} on SIG{signal}; stderr:\n{}",
                     self.stderr()
                 );
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "sforge serve still runs {limit:?} after SIGTERM; stderr:\n{}",
+                "sforge serve still runs {limit:?} after SIG{signal}; stderr:\n{}",
                 self.stderr()
             );
             thread::sleep(Duration::from_millis(20));
@@ -748,6 +757,17 @@ fn session(
         &log_dir,
         &["--judge-concurrency", &concurrency.to_string()],
     );
+    session_on(run_id, log_dir, server, task, extra)
+}
+
+/// [`session`] on a started server.
+fn session_on(
+    run_id: String,
+    log_dir: std::path::PathBuf,
+    server: Server,
+    task: &str,
+    extra: &Value,
+) -> Session {
     let secret = admin_secret(&log_dir);
     let token = register(&server, &secret, task, &run_id, extra);
     Session {
@@ -831,8 +851,9 @@ fn serve_grades_submissions_and_keeps_them_across_a_restart() {
             );
         }
     }
-    assert_no_judge_container(&run_id);
+    // Used containers are removed in the background, warm ones when the server stops.
     server.terminate();
+    assert_no_judge_container(&run_id);
 
     // Same log directory: the token, the counters and the history survive.
     let server = Server::start(bench, &log_dir, &["--judge-concurrency", "2"]);
@@ -911,15 +932,14 @@ fn serve_runs_at_most_judge_concurrency_judge_containers() {
             reply["submission_id"].as_str().expect("an id").to_owned()
         })
         .collect();
-    let run_filter = format!("label=sforge.run-id={run_id}");
     let mut peak = 0;
     let mut results = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(300);
     while !pending.is_empty() {
-        let running = support::containers_matching(&["label=sforge.role=judge", &run_filter]);
+        let running = gradings_now(&run_id);
         assert!(
             running.len() <= CONCURRENCY,
-            "{} judge containers at once (limit {CONCURRENCY}): {running:?}",
+            "{} gradings at once (limit {CONCURRENCY}): {running:?}",
             running.len()
         );
         peak = peak.max(running.len());
@@ -1038,4 +1058,440 @@ fn eval_interrupted_by_sigterm_or_sigint_leaves_no_judge_container() {
     require_docker!();
     eval_interrupted_by("TERM");
     eval_interrupted_by("INT");
+}
+
+// ---- the warm judge pool (`--judge-pool`) and batch grading ----
+
+/// The judge containers of `run_id` running an evaluation now (`eval.sh` among their
+/// processes): gradings, as opposed to warm containers and containers being removed.
+fn gradings_now(run_id: &str) -> Vec<String> {
+    let filter = format!("label=sforge.run-id={run_id}");
+    support::containers_matching(&["label=sforge.role=judge", &filter, "status=running"])
+        .into_iter()
+        .filter(|name| {
+            let top = support::run(
+                support::docker().args(["top", name, "-o", "pid,args"]),
+                None,
+            );
+            String::from_utf8_lossy(&top.stdout).contains("/tmp/eval.sh")
+        })
+        .collect()
+}
+
+/// The warm (pooled, not yet used) judge containers of `run_id` for `task`: (id, name).
+fn warm_containers(bench: &TestBenchmark, task: &str, run_id: &str) -> Vec<(String, String)> {
+    let output = support::run_ok(
+        support::docker().args([
+            "ps",
+            "--format",
+            "{{.ID}} {{.Names}}",
+            "--filter",
+            &format!("label=sforge.run-id={run_id}"),
+            "--filter",
+            &format!("name=^{}\\.judge\\.{task}\\.warm-", bench.name()),
+        ]),
+        None,
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(id, name)| (id.to_owned(), name.to_owned()))
+        .collect()
+}
+
+/// Waits until `run_id` has `n` warm containers for `task`; returns them.
+fn wait_warm(bench: &TestBenchmark, task: &str, run_id: &str, n: usize) -> Vec<(String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let warm = warm_containers(bench, task, run_id);
+        if warm.len() >= n {
+            return warm;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} warm judge containers after 120 s, wanted {n}",
+            warm.len()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The warm container a round was graded in, from its `run_instance.log`.
+fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> Option<String> {
+    let log = log_dir
+        .join("runs")
+        .join(run_id)
+        .join(task)
+        .join("submissions")
+        .join(round)
+        .join("run_instance.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    text.lines().find_map(|l| {
+        l.split_once("graded in warm judge container ")
+            .map(|(_, n)| n.trim().to_owned())
+    })
+}
+
+/// A server with `--judge-pool pool` and one registration for `task`.
+fn pool_session(
+    bench: &TestBenchmark,
+    prefix: &str,
+    pool: usize,
+    concurrency: usize,
+    task: &str,
+) -> Session {
+    let run_id = support::unique_name(prefix);
+    let log_dir = bench.root().join(format!("logs-{run_id}"));
+    let server = Server::start(
+        bench,
+        &log_dir,
+        &[
+            "--judge-concurrency",
+            &concurrency.to_string(),
+            "--judge-pool",
+            &pool.to_string(),
+        ],
+    );
+    let extra = json!({ "max_agent_submissions": 100, "submission_cooldown": 0 });
+    session_on(run_id, log_dir, server, task, &extra)
+}
+
+#[test]
+fn serve_grades_each_submission_in_its_own_warm_container_and_refills_the_pool() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let Session {
+        run_id,
+        log_dir,
+        server,
+        token,
+        ..
+    } = pool_session(bench, "e2e-pool", 2, 1, QUICK);
+    let archive = harmless_archive(bench);
+    let mut used = Vec::new();
+    let mut seen_ids = std::collections::BTreeSet::new();
+    for _ in 0..4 {
+        // The pool is full before each submission: registration warmed it, gradings refill it.
+        for (id, _) in wait_warm(bench, QUICK, &run_id, 2) {
+            seen_ids.insert(id);
+        }
+        let (round, report) = graded(&server, &token, "agent", "", &archive);
+        assert_eq!(report["passed"], 1, "{report}");
+        let warm = warm_container_of(&log_dir, &run_id, QUICK, &round)
+            .unwrap_or_else(|| panic!("{round} was not graded in a warm container"));
+        assert!(!used.contains(&warm), "{warm} graded two submissions");
+        used.push(warm);
+    }
+    // Each container graded one submission and is gone; the pool holds fresh ones.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while used.iter().any(|name| {
+        !support::containers_matching(&[&format!("name=^{}$", name.replace('.', "\\."))]).is_empty()
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "used containers are not removed: {used:?}"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    let now = wait_warm(bench, QUICK, &run_id, 2);
+    assert!(
+        seen_ids.len() >= 2 + 4 - 1,
+        "the pool was not refilled: {seen_ids:?}"
+    );
+    assert!(
+        now.iter().all(|(_, name)| !used.contains(name)),
+        "{now:?} {used:?}"
+    );
+    server.terminate();
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn serve_replaces_a_warm_container_that_died() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let Session {
+        run_id,
+        log_dir,
+        server,
+        token,
+        ..
+    } = pool_session(bench, "e2e-pool-dead", 1, 1, QUICK);
+    // Stopped behind the judge's back (it still exists but cannot run anything), then removed.
+    for (how, says) in [("kill", "could not run the evaluation"), ("rm", "unusable")] {
+        let warm = wait_warm(bench, QUICK, &run_id, 1);
+        let (id, name) = &warm[0];
+        let mut cmd = support::docker();
+        cmd.arg(how);
+        if how == "rm" {
+            cmd.arg("-f");
+        }
+        support::run_ok(cmd.arg(id), None);
+        let (round, report) = graded(&server, &token, "agent", "", &harmless_archive(bench));
+        assert_eq!(
+            report["passed"], 1,
+            "{how}: not graded in a fresh container: {report}"
+        );
+        let log = std::fs::read_to_string(
+            log_dir
+                .join("runs")
+                .join(&run_id)
+                .join(QUICK)
+                .join("submissions")
+                .join(&round)
+                .join("run_instance.log"),
+        )
+        .expect("read run_instance.log");
+        assert!(
+            log.contains(name.as_str()) && log.contains(says),
+            "{how}:\n{log}"
+        );
+        let refilled = wait_warm(bench, QUICK, &run_id, 1);
+        assert_ne!(
+            &refilled[0].0, id,
+            "{how}: the dead container still counts as warm"
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !support::containers_matching(&[&format!("id={id}")]).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "{how}: the dead container was left"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+    server.terminate();
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn serve_grades_a_burst_on_a_full_pool_within_its_concurrency_and_stops_clean_on_sigint() {
+    const SUBMISSIONS: usize = 10;
+    const CONCURRENCY: usize = 2;
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let Session {
+        run_id,
+        log_dir,
+        server,
+        token,
+        ..
+    } = pool_session(bench, "e2e-pool-burst", 3, CONCURRENCY, QUICK);
+    wait_warm(bench, QUICK, &run_id, 3);
+    let archive = harmless_archive(bench);
+    let accepted: Vec<Value> = (0..SUBMISSIONS)
+        .map(|_| submit(&server, &token, "agent", "", &archive))
+        .collect();
+    let mut peak = 0;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut pending: Vec<&Value> = accepted.iter().collect();
+    while !pending.is_empty() {
+        let now = gradings_now(&run_id);
+        assert!(
+            now.len() <= CONCURRENCY,
+            "{} gradings at once: {now:?}",
+            now.len()
+        );
+        peak = peak.max(now.len());
+        pending.retain(|a| {
+            let (_, reply) = get(&format!(
+                "{}/result/{}",
+                server.base(),
+                a["submission_id"].as_str().unwrap_or("")
+            ));
+            !(reply["status"] == "completed" || reply["status"] == "error")
+        });
+        assert!(
+            Instant::now() < deadline,
+            "burst unfinished after 300 s:\n{}",
+            server.stderr()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(peak, CONCURRENCY, "the burst was not graded concurrently");
+    let mut containers = std::collections::BTreeSet::new();
+    for a in &accepted {
+        let result = finished(
+            &server,
+            a["submission_id"].as_str().unwrap_or(""),
+            Duration::from_secs(10),
+        );
+        assert_eq!(result["status"], "completed", "{result}");
+        assert_eq!(result["report"]["passed"], 1, "{result}");
+        let round = a["round_id"].as_str().unwrap_or("");
+        let container = warm_container_of(&log_dir, &run_id, QUICK, round)
+            .unwrap_or_else(|| a["submission_id"].as_str().unwrap_or("").to_owned());
+        assert!(
+            containers.insert(container.clone()),
+            "{container} graded twice"
+        );
+    }
+    let warm_used = containers.iter().filter(|c| c.contains(".warm-")).count();
+    assert!(
+        warm_used >= 3,
+        "only {warm_used} of the burst used the full pool: {containers:?}"
+    );
+    // SIGINT, like Ctrl-C: the warm containers go with the server.
+    wait_warm(bench, QUICK, &run_id, 1);
+    server.interrupt();
+    assert_no_judge_container(&run_id);
+}
+
+/// `sforge eval --json` of several archives at once.
+fn eval_many_json(
+    bench: &TestBenchmark,
+    task: &str,
+    run_id: &str,
+    archives: &[std::path::PathBuf],
+) -> (SforgeRun, Value) {
+    let mut cmd = bench.sforge();
+    cmd.args([
+        "--silent",
+        "eval",
+        "--task",
+        task,
+        "--run-id",
+        run_id,
+        "--jobs",
+        "2",
+        "--json",
+        "--archive",
+    ]);
+    cmd.args(archives);
+    let run = SforgeRun::of(&mut cmd);
+    let value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    (run, value)
+}
+
+#[test]
+fn eval_grades_several_archives_in_parallel_each_its_own_round() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-batch");
+    let archives = [
+        archive_file(
+            bench,
+            &format!("{run_id}-full"),
+            &solution(bench, "coin_change", "full"),
+        ),
+        archive_file(bench, &format!("{run_id}-none"), &harmless_archive(bench)),
+        archive_file(
+            bench,
+            &format!("{run_id}-partial"),
+            &solution(bench, "coin_change", "partial"),
+        ),
+    ];
+    let (run, all) = eval_many_json(bench, "coin_change", &run_id, &archives);
+    run.expect_code(0);
+    let all = all
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {run}"));
+    let rounds: Vec<&str> = all
+        .iter()
+        .map(|e| e["round"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(rounds, ["manual-1", "manual-2", "manual-3"], "{run}");
+    let rate = |i: usize| all[i]["report"]["pass_rate"].as_f64().unwrap_or(-1.0);
+    assert!((rate(0) - 1.0).abs() < 1e-9, "the full solution: {run}");
+    assert!(
+        rate(1) < rate(2) && rate(2) < 1.0,
+        "none < partial < full: {run}"
+    );
+    for round in rounds {
+        assert!(bench
+            .submission_dir(&run_id, "coin_change", round)
+            .join("report.json")
+            .is_file());
+    }
+    // One rejected archive among good ones: graded, exit 2.
+    let bad = bench.root().join(format!("{run_id}-bad.tar.gz"));
+    std::fs::write(&bad, b"not an archive").expect("write");
+    let (run, all) = eval_many_json(bench, "coin_change", &run_id, &[archives[0].clone(), bad]);
+    run.expect_code(2);
+    assert_eq!(all[0]["round"], "manual-4", "{run}");
+    assert_eq!(all[1]["report"]["valid"], false, "{run}");
+    assert_no_judge_container(&run_id);
+}
+
+#[test]
+fn eval_run_grades_every_recorded_submission_again_and_keeps_the_old_reports() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-regrade");
+    let archives = [
+        archive_file(
+            bench,
+            &format!("{run_id}-full"),
+            &solution(bench, "coin_change", "full"),
+        ),
+        archive_file(
+            bench,
+            &format!("{run_id}-partial"),
+            &solution(bench, "coin_change", "partial"),
+        ),
+    ];
+    eval_many_json(bench, "coin_change", &run_id, &archives)
+        .0
+        .expect_code(0);
+    let old: Vec<Vec<u8>> = ["manual-1", "manual-2"]
+        .iter()
+        .map(|r| {
+            std::fs::read(
+                bench
+                    .submission_dir(&run_id, "coin_change", r)
+                    .join("report.json"),
+            )
+            .expect("old report")
+        })
+        .collect();
+    let mut cmd = bench.sforge();
+    cmd.args([
+        "--silent", "eval", "--run", &run_id, "--jobs", "2", "--json",
+    ]);
+    let run = SforgeRun::of(&mut cmd);
+    run.expect_code(0);
+    let comparison: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    let rows = comparison["rounds"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{run}"));
+    assert_eq!(rows.len(), 2, "{run}");
+    for (row, old_bytes) in rows.iter().zip(&old) {
+        assert_eq!(row["task_id"], "coin_change");
+        assert_eq!(
+            row["old"]["pass_rate"], row["new"]["pass_rate"],
+            "same grader, same score: {row}"
+        );
+        assert_eq!(row["changed"], false, "{row}");
+        let new_report = Path::new(row["report"].as_str().unwrap_or(""));
+        assert!(new_report.is_file(), "{row}");
+        let round_dir =
+            bench.submission_dir(&run_id, "coin_change", row["round"].as_str().unwrap_or(""));
+        assert!(
+            new_report.starts_with(&round_dir),
+            "the new report is not beside the old one: {row}"
+        );
+        assert_eq!(
+            &std::fs::read(round_dir.join("report.json")).expect("old report"),
+            old_bytes,
+            "the old report changed"
+        );
+    }
+    let written = std::fs::read_dir(bench.log_dir().join("runs").join(&run_id))
+        .expect("the run directory")
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("regrade-"));
+    assert!(written, "no comparison file in the run directory");
+    // Unknown runs say so and change nothing.
+    let mut cmd = bench.sforge();
+    cmd.args(["eval", "--run", "no-such-run"]);
+    SforgeRun::of(&mut cmd)
+        .expect_code(1)
+        .expect_output("no run no-such-run");
+    assert_no_judge_container(&run_id);
 }

@@ -392,7 +392,7 @@ trap '' TERM
 echo "agent uid=$(id -u)"
 # In the background: a slow grading must not keep the rest from starting.
 ( sforge-submit > /dev/null 2>&1; echo "early submit exit=$?" ) &
-( while true; do date +%s > heartbeat.txt; sleep 0.2; done ) &
+( while true; do date +%s > .heartbeat.new; mv -f .heartbeat.new heartbeat.txt; sleep 0.2; done ) &
 ( sleep $(( SFORGE_DEADLINE - $(date +%s) + 1 )); sforge-submit; echo "late submit exit=$?" ) &
 ( sleep 60; echo "survivor woke up" ) &
 while true; do sleep 1; done
@@ -889,7 +889,7 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
     running.signal("KILL");
     let _ = running.wait(Duration::from_secs(10));
     let deadline = started_epoch(&case, TEXT_UTILS) + budget;
-    let containers = case.containers();
+    let containers = case.work_containers();
     assert_eq!(
         containers.len(),
         1,
@@ -921,13 +921,13 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
         "{listed}"
     );
     assert_eq!(
-        case.containers().len(),
+        case.work_containers().len(),
         1,
         "a dry run removed the container"
     );
 
     // The container ends itself at the agent's deadline plus grace, with nothing renewing it.
-    while !case.containers().is_empty() {
+    while !case.work_containers().is_empty() {
         assert!(
             epoch() < deadline + grace + 8.0,
             "the container of a killed run still runs {:.1}s after its deadline",
@@ -951,6 +951,8 @@ fn a_killed_run_leaves_a_container_that_ends_itself_and_gc_removes_the_rest() {
         "{removed}"
     );
     assert!(!iptables_rules().contains(&chain), "gc left {chain}");
+    // The warm judge container of the killed run goes too (its sforge is gone).
+    case.assert_no_containers();
 }
 
 #[test]

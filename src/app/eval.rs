@@ -3,23 +3,19 @@
 //! could not grade, 130 when interrupted.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 
+use super::eval_common::{
+    install_interrupt, interrupted, judge, limits, provision, stage_archive, EXIT_REJECTED,
+};
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::ids::random_hex;
-use crate::judge::{provision_judge_images, Judge, JudgeLimits, Report, Submission};
+use crate::judge::{Report, Submission};
 use crate::task::Catalog;
-
-/// Exit status when the judge rejected the archive (it was not graded).
-const REJECTED: u8 = 2;
-
-/// Set by the first Ctrl-C or SIGTERM.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 pub fn evaluate(
     settings: &Settings,
@@ -27,7 +23,11 @@ pub fn evaluate(
     args: &EvalArgs,
 ) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::open(&settings.tasks_dir.value)?;
-    let task = catalog.task(&args.task)?;
+    if let Some(run) = &args.run {
+        install_interrupt(settings)?;
+        return super::regrade::regrade(settings, global, args, &catalog, run);
+    }
+    let task = catalog.task(args.task.as_deref().context("--task is required")?)?;
     let run_id = match &args.run_id {
         Some(id) if crate::task::is_plain_name(id) => id.clone(),
         Some(id) => anyhow::bail!(
@@ -35,31 +35,14 @@ pub fn evaluate(
         ),
         None => random_hex(12).context("cannot create a run id")?,
     };
-    // Ctrl-C or SIGTERM: remove this process's judge container, then exit 130. The grading
-    // fails once its container is gone; the handler, not the grading, ends the process.
-    let cleanup = crate::judge::launch::LeftoverCleaner::new(settings);
-    ctrlc::set_handler(move || {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        eprintln!("Interrupted — removing the judge container...");
-        cleanup.remove_leftovers();
-        std::process::exit(130);
-    })
-    .context("cannot install the signal handler")?;
-    let staged = stage_archive(&args.archive)?;
-    let runner = crate::process::runner(false);
-    let missing = provision_judge_images(settings, &catalog.benchmark, &[&task], runner.as_ref())
-        .context("cannot evaluate the archive")?;
-    if let Some((_, e)) = missing.into_iter().next() {
-        return Err(anyhow::anyhow!(e).context("cannot evaluate the archive"));
+    install_interrupt(settings)?;
+    if args.archive.len() > 1 {
+        return super::eval_batch::evaluate_many(settings, global, args, &catalog, &task, &run_id);
     }
+    let staged = stage_archive(&args.archive[0])?;
+    provision(settings, &catalog, &[&task]).context("cannot evaluate the archive")?;
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
-    let judge = Judge::from_settings(
-        settings,
-        &catalog.benchmark.name,
-        &crate::owner::current_owner(),
-    );
+    let judge = judge(settings, &catalog, 0);
     let round = next_manual_round(&judge.submissions_dir(&run_id, &task.task_id));
     let dir = judge.submission_dir(&run_id, &task.task_id, &round);
     let mut out = std::io::stdout().lock();
@@ -79,12 +62,8 @@ pub fn evaluate(
         round: &round,
         archive: staged.path(),
         timeout: args.timeout,
-        limits: JudgeLimits {
-            cpu: settings.judge_cpu_limit.value,
-            mem: settings.judge_mem_limit.value.clone(),
-            // The task's own setting: `eval` takes no internet flag.
-            internet: None,
-        },
+        limits: limits(settings),
+        dir: None,
     };
     let stream = !global.silent;
     // The console gets the head of the output; test_output.txt its head and tail.
@@ -100,7 +79,7 @@ pub fn evaluate(
             let _ = writeln!(err, "[sforge: more output follows; see test_output.txt]");
         }
     });
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if interrupted() {
         // The signal handler is removing the container and exits the process when done.
         std::thread::sleep(std::time::Duration::from_secs(120));
         return Ok(ExitCode::from(130));
@@ -120,7 +99,7 @@ pub fn evaluate(
             // The judge refused the archive: say why where a script's user will look.
             let reason = report.summary.as_deref().unwrap_or("no reason given");
             eprintln!("error: the judge rejected the archive: {reason}");
-            Ok(ExitCode::from(REJECTED))
+            Ok(ExitCode::from(EXIT_REJECTED))
         }
         Err(e) => Err(anyhow::anyhow!(e).context(format!(
             "cannot evaluate the archive (details in {})",
@@ -132,43 +111,15 @@ pub fn evaluate(
 /// Bytes of the evaluation's output echoed to the console.
 const ECHO_BYTES: usize = crate::judge::grading::OUTPUT_HEAD_BYTES;
 
-/// The archive as a file: the given path, or stdin (`-`) saved to a temporary file.
-fn stage_archive(arg: &Path) -> anyhow::Result<Staged> {
-    if arg == Path::new("-") {
-        let mut file = tempfile::NamedTempFile::new().context("cannot create a temporary file")?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file)
-            .context("cannot read the archive from stdin")?;
-        return Ok(Staged::Temp(file));
-    }
-    if !arg.is_file() {
-        anyhow::bail!("archive file not found: {}", arg.display());
-    }
-    Ok(Staged::Path(arg.to_owned()))
-}
-
-enum Staged {
-    Path(PathBuf),
-    Temp(tempfile::NamedTempFile),
-}
-
-impl Staged {
-    fn path(&self) -> &Path {
-        match self {
-            Staged::Path(p) => p,
-            Staged::Temp(f) => f.path(),
-        }
-    }
-}
-
 /// `manual-N` with the smallest N not used yet in the run's submissions directory.
-fn next_manual_round(dir: &Path) -> String {
+pub(super) fn next_manual_round(dir: &Path) -> String {
     (1..=u32::MAX)
         .map(|n| format!("manual-{n}"))
         .find(|round| !dir.join(round).exists())
         .unwrap_or_else(|| "manual-1".to_owned())
 }
 
-fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+pub(super) fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "Results:")?;
     writeln!(out, "  Total tests: {}", r.total_tests)?;
     writeln!(out, "  Passed:      {}", r.passed)?;

@@ -32,6 +32,7 @@ pub(super) fn flags(global: &GlobalArgs, run: &RunSettingsArgs) -> Flags {
         work_mem_limit: run.work_mem_limit.clone(),
         judge_cpu_limit: run.judge_cpu_limit,
         judge_mem_limit: run.judge_mem_limit.clone(),
+        judge_pool: run.judge_pool,
         ca_file: run.ca_file.clone(),
         backend: run.backend.map(backend),
     }

@@ -28,6 +28,7 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
         concurrency: args
             .judge_concurrency
             .map_or_else(default_concurrency, usize::from),
+        pool: crate::judge::launch::pool_size(args.judge_pool.or(settings.judge_pool.value)),
         max_upload_bytes: Some(args.max_upload_mib.saturating_mul(1 << 20)),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
     };

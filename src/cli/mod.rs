@@ -187,13 +187,31 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The task to grade against
-    #[arg(long, value_name = "ID")]
-    pub task: String,
+    /// The task to grade against (with --run: only this task's submissions)
+    #[arg(long, value_name = "ID", required_unless_present = "run")]
+    pub task: Option<String>,
 
-    /// The submission: a .tar.gz of files relative to the task's cwd, or - to read it from stdin
-    #[arg(long, value_name = "PATH")]
-    pub archive: PathBuf,
+    /// The submission: a .tar.gz of files relative to the task's cwd, or - to read it from
+    /// stdin. Several are graded in parallel, each as its own manual-N round
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 1..,
+        required_unless_present = "run",
+        conflicts_with = "run"
+    )]
+    pub archive: Vec<PathBuf>,
+
+    /// Grade every recorded submission of this run again with the current judge images (after
+    /// fixing a grader): new reports go beside the old ones, in submissions/<round>/regrade-<time>/,
+    /// and the comparison (old score -> new score per round) into the run directory
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["run_id", "timeout"])]
+    pub run: Option<String>,
+
+    /// Gradings at once when several submissions are graded [default: as serve's
+    /// --judge-concurrency]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 
     /// Run id for the log directory and the judge container [default: 12 random hex digits]
     #[arg(long, value_name = "ID")]
@@ -270,6 +288,12 @@ pub struct ServeArgs {
     /// [default: half the CPUs, at least 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub judge_concurrency: Option<u16>,
+
+    /// Warm judge containers kept ready per registered run and task, so that a submission does
+    /// not wait for one to start; each grades one submission and is replaced
+    /// [env: SFORGE_JUDGE_POOL] [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub judge_pool: Option<u32>,
 
     /// Largest accepted submission upload, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 256)]

@@ -53,6 +53,11 @@ pub struct RunSettingsArgs {
     #[arg(long, value_name = "N")]
     pub submission_cooldown: Option<u64>,
 
+    /// Warm judge containers kept ready per task, so that a submission does not wait for one to
+    /// start; each grades one submission and is replaced [env: SFORGE_JUDGE_POOL] [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub judge_pool: Option<u32>,
+
     /// Seconds between the starts of consecutive tasks of a multi-task run
     #[arg(long, value_name = "N")]
     pub stagger: Option<u64>,

@@ -139,6 +139,13 @@ pub fn env_layer(env: &EnvMap) -> Result<Layer, ConfigError> {
             .lookup(&["SFORGE_CLAUDE_CACHE_OPT"])
             .map(|(v, source)| Sourced::new(parse::flag_on(v), source)),
         judge_extra_env: r.parsed("SFORGE_JUDGE_EXTRA_ENV", |t| Ok(parse::kv_list(t)))?,
+        judge_pool: r.parsed("SFORGE_JUDGE_POOL", |t| {
+            let expected = "a whole number of containers from 0 to 64, e.g. 2";
+            match parse::whole::<u32>(t, expected)? {
+                n @ 0..=64 => Ok(Some(n)),
+                _ => Err(Malformed::expected(expected)),
+            }
+        })?,
         git_user: r.text(&["SFORGE_GIT_USER"]),
         git_token: r.text(&["SFORGE_GIT_TOKEN"]),
         work_cpu_limit: r.parsed("SFORGE_WORK_CPU_LIMIT", cpus)?,

@@ -31,6 +31,7 @@ pub struct Flags {
     pub work_mem_limit: Option<String>,
     pub judge_cpu_limit: Option<u32>,
     pub judge_mem_limit: Option<String>,
+    pub judge_pool: Option<u32>,
     pub ca_file: Option<PathBuf>,
     pub backend: Option<Backend>,
 }

@@ -155,6 +155,7 @@ fn cli_layer(f: &Flags) -> Result<Layer, ConfigError> {
             .judge_cpu_limit
             .map(|n| flag("--judge-cpu-limit", Some(n))),
         judge_mem_limit: mem("--judge-mem-limit", &f.judge_mem_limit)?,
+        judge_pool: f.judge_pool.map(|n| flag("--judge-pool", Some(n))),
         ca_file: f.ca_file.clone().map(|p| flag("--ca-file", Some(p))),
         backend: f.backend.map(|b| flag("--backend", b)),
         ..Layer::default()

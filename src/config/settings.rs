@@ -180,6 +180,8 @@ settings! {
     claude_cache_opt: bool = false;
     // Judge.
     judge_extra_env: BTreeMap<String, String> = BTreeMap::new();
+    /// Warm judge containers kept per run, task and limits (`None`: the measured default).
+    judge_pool: Option<u32> = None;
     // Git credentials for builds.
     git_user: Option<String> = None;
     git_token: Option<String> = None;

@@ -29,6 +29,8 @@ pub enum JudgeError {
     Template(minijinja::Error),
     #[error("cannot run the evaluation: {0}")]
     Evaluate(Box<SandboxError>),
+    #[error("the evaluation did not start in the judge container: {0}")]
+    NeverStarted(String),
     #[error("cannot grade: {0}")]
     Grade(GradeError),
     #[error("cannot rescale the score: {0}")]

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::pool::JudgePool;
 use super::server::{JudgeServer, RunningServer, ServerConfig, ShutdownHandle};
 use super::{ContainerGrader, Judge, TaskPolicy, GRADER_LABEL};
 use crate::config::{Backend, Settings};
@@ -21,6 +22,8 @@ pub struct LaunchOptions {
     pub admin_secret: Option<String>,
     /// Gradings at once.
     pub concurrency: usize,
+    /// Warm judge containers kept per run, task and limits (0: none).
+    pub pool: usize,
     /// Largest submit body (`None`: the server's default).
     pub max_upload_bytes: Option<u64>,
     /// How long shutdown waits for running gradings.
@@ -42,6 +45,8 @@ pub enum LaunchError {
 /// A running judge server and what its stop must clean up.
 pub struct JudgeService {
     server: RunningServer,
+    /// Emptied when the server stops.
+    pools: Vec<Arc<JudgePool>>,
     /// The settings of each backend the judge grades on.
     backends: Vec<Settings>,
     runner: Arc<dyn Runner>,
@@ -76,7 +81,9 @@ pub fn launch(
         crate::config::add_secret_values(task_settings, &mut config.secrets);
     }
     let owner = crate::owner::current_owner();
-    let judge = |s: &Settings| Judge::from_settings(s, &catalog.benchmark.name, &owner);
+    let judge = |s: &Settings| {
+        Judge::from_settings(s, &catalog.benchmark.name, &owner).with_pool(options.pool)
+    };
     let others: Vec<&(String, Settings)> = per_task
         .iter()
         .filter(|(_, s)| s.backend.value != settings.backend.value)
@@ -96,6 +103,10 @@ pub fn launch(
         tasks: tasks.clone(),
         per_task: other_backends,
     });
+    let pools = std::iter::once(&grader.judge)
+        .chain(grader.per_task.values())
+        .map(|j| Arc::clone(&j.pool))
+        .collect();
     let server =
         JudgeServer::start(config, grader, Arc::new(TaskPolicy { tasks })).map_err(|source| {
             LaunchError::Start {
@@ -105,9 +116,20 @@ pub fn launch(
         })?;
     Ok(JudgeService {
         server,
+        pools,
         backends,
         runner: crate::process::runner(false),
     })
+}
+
+/// Warm judge containers per run, task and limits when none is asked for (chosen by
+/// measurement: README, "Throughput").
+pub const DEFAULT_POOL: usize = 1;
+
+/// The pool size for a `--judge-pool` / `SFORGE_JUDGE_POOL` value.
+#[must_use]
+pub fn pool_size(asked: Option<u32>) -> usize {
+    asked.map_or(DEFAULT_POOL, |n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Half the CPUs (grading is usually CPU-heavy), at least one.
@@ -132,10 +154,14 @@ impl JudgeService {
     pub fn wait(self) {
         let JudgeService {
             server,
+            pools,
             backends,
             runner,
         } = self;
         server.wait();
+        for pool in &pools {
+            pool.shutdown();
+        }
         for settings in &backends {
             remove_leftovers(runner.as_ref(), settings);
         }

@@ -4,16 +4,19 @@
 
 pub mod api;
 pub mod archive;
+mod batch;
 mod container;
 mod error;
 pub mod grading;
 pub mod launch;
 mod pipeline;
+pub mod pool;
 mod provision;
 pub mod server;
 mod service;
 
 pub use archive::Limits;
+pub use batch::grade_all;
 pub use container::{container_name, judge_container, judge_env, JudgeLimits, GRADER_LABEL};
 pub use error::JudgeError;
 pub use grading::Report;

@@ -8,15 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::archive::{sanitize_in, Limits, Rules};
-use super::container::{judge_container, JudgeLimits};
+use super::container::{container_name, judge_container, JudgeLimits};
 use super::error::JudgeError;
 use super::grading::{self, GradingOutput, Report};
+use super::pool::{JudgePool, Warmup};
 use crate::clock::epoch_seconds;
 use crate::config::{Backend, Settings};
 use crate::image::Docker;
 use crate::process::Runner;
 use crate::run_log::RunLog;
-use crate::sandbox::{single_file_tar, ExecSpec, Sandbox, SandboxError};
+use crate::sandbox::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
 use crate::task::Task;
 use crate::templates;
 
@@ -29,6 +30,8 @@ pub struct Judge {
     pub runner: Arc<dyn Runner>,
     pub owner: String,
     pub archive_limits: Limits,
+    /// Warm judge containers, and the background removal of used ones.
+    pub pool: Arc<JudgePool>,
 }
 
 /// One submission to grade.
@@ -42,6 +45,8 @@ pub struct Submission<'a> {
     /// Overrides the task's `eval_timeout` (seconds).
     pub timeout: Option<u64>,
     pub limits: JudgeLimits,
+    /// Where the report and the grading's files go (default: the round's directory).
+    pub dir: Option<PathBuf>,
 }
 
 impl Judge {
@@ -50,13 +55,15 @@ impl Judge {
     #[must_use]
     pub fn docker(settings: &Settings, benchmark: &str, owner: &str) -> Self {
         let runner: Arc<dyn Runner> = crate::process::runner(false);
+        let sandbox: Arc<dyn Sandbox> = Arc::new(crate::sandbox::DockerSandbox::new(
+            Arc::clone(&runner),
+            settings.docker.value.clone(),
+        ));
         Judge {
             settings: settings.clone(),
             benchmark: benchmark.to_owned(),
-            sandbox: Arc::new(crate::sandbox::DockerSandbox::new(
-                Arc::clone(&runner),
-                settings.docker.value.clone(),
-            )),
+            pool: Arc::new(JudgePool::new(Arc::clone(&sandbox), 0)),
+            sandbox,
             runner,
             owner: owner.to_owned(),
             archive_limits: Limits::default(),
@@ -68,14 +75,23 @@ impl Judge {
     #[must_use]
     pub fn from_settings(settings: &Settings, benchmark: &str, owner: &str) -> Self {
         let runner: Arc<dyn Runner> = crate::process::runner(false);
+        let sandbox = crate::sandbox::sandbox_for(settings, Arc::clone(&runner));
         Judge {
             settings: settings.clone(),
             benchmark: benchmark.to_owned(),
-            sandbox: crate::sandbox::sandbox_for(settings, Arc::clone(&runner)),
+            pool: Arc::new(JudgePool::new(Arc::clone(&sandbox), 0)),
+            sandbox,
             runner,
             owner: owner.to_owned(),
             archive_limits: Limits::default(),
         }
+    }
+
+    /// This judge keeping `size` warm judge containers per run, task and limits.
+    #[must_use]
+    pub fn with_pool(mut self, size: usize) -> Self {
+        self.pool = Arc::new(JudgePool::new(Arc::clone(&self.sandbox), size));
+        self
     }
 
     /// `<log_dir>/runs/<run>/<task>/submissions/`.
@@ -109,7 +125,10 @@ impl Judge {
         sub: &Submission<'_>,
         echo: &mut dyn FnMut(&str),
     ) -> Result<Report, JudgeError> {
-        let dir = self.submission_dir(sub.run_id, &sub.task.task_id, sub.round);
+        let dir = sub
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.submission_dir(sub.run_id, &sub.task.task_id, sub.round));
         fs::create_dir_all(&dir).map_err(|source| JudgeError::CreateDir {
             path: dir.clone(),
             source,
@@ -119,16 +138,15 @@ impl Judge {
             "grading {} of task {} (run {})",
             sub.round, sub.task.task_id, sub.run_id
         ));
-        // Images are provisioned before grading (`super::provision`). On k8s the cluster pulls
-        // the image from the registry; a missing one fails the pod start fast (ErrImagePull).
-        if self.settings.backend.value == Backend::Docker {
-            self.check_image(sub.task)?;
+        let mut used = Used::default();
+        let result = self.grade_in_container(sub, &dir, &log, &mut used, echo);
+        if let Some(name) = used.container {
+            // Removed in the background: the report does not wait for it.
+            self.pool.discard(name);
         }
-        let name =
-            super::container::container_name(&self.benchmark, &sub.task.task_id, sub.submission_id);
-        let result = self.grade_in_container(sub, &dir, &name, &log, echo);
-        if let Err(e) = self.sandbox.remove(&name) {
-            log.line(&format!("warning: {e}"));
+        if let Some((spec, warmup)) = used.refill {
+            // Topped up once the grading is done, so that it does not compete with it.
+            self.pool.warm(&spec, &warmup);
         }
         log.line(&match &result {
             Ok(r) => format!(
@@ -140,6 +158,17 @@ impl Judge {
             Err(e) => format!("error: {e}"),
         });
         result
+    }
+
+    /// Keep judge containers for `task`'s submissions from `run_id` ready in the pool (a run
+    /// registered: its first submission should not wait for a container).
+    pub fn warm(&self, task: &Task, run_id: &str, limits: &JudgeLimits) -> Result<(), JudgeError> {
+        if self.pool.size() == 0 {
+            return Ok(());
+        }
+        let spec = self.pooled(&self.spec(task, run_id, WARM, limits));
+        self.pool.warm(&spec, &eval_warmup(&eval_script(task)?));
+        Ok(())
     }
 
     /// The task's judge image must be on the local engine.
@@ -155,12 +184,33 @@ impl Judge {
         }
     }
 
+    fn spec(&self, task: &Task, run_id: &str, id: &str, limits: &JudgeLimits) -> ContainerSpec {
+        judge_container(
+            &self.settings,
+            &self.benchmark,
+            task,
+            run_id,
+            id,
+            limits,
+            &self.owner,
+        )
+    }
+
+    /// `spec` as the pool keeps it: named `<benchmark>.judge.<task>.warm-…`.
+    fn pooled(&self, spec: &ContainerSpec) -> ContainerSpec {
+        let task = spec.labels.get("sforge.task").map_or("", String::as_str);
+        ContainerSpec {
+            name: container_name(&self.benchmark, task, WARM),
+            ..spec.clone()
+        }
+    }
+
     fn grade_in_container(
         &self,
         sub: &Submission<'_>,
         dir: &Path,
-        name: &str,
         log: &RunLog,
+        used: &mut Used,
         echo: &mut dyn FnMut(&str),
     ) -> Result<Report, JudgeError> {
         let task = sub.task;
@@ -169,7 +219,11 @@ impl Judge {
             submit_exclude: &task.submit_exclude,
         };
         let archive = fs::File::open(sub.archive).map_err(JudgeError::ReadArchive)?;
-        let _ = fs::copy(sub.archive, dir.join("submission.tar.gz"));
+        let kept = dir.join("submission.tar.gz");
+        if sub.archive != kept {
+            let _ = fs::hard_link(sub.archive, &kept)
+                .or_else(|_| fs::copy(sub.archive, &kept).map(drop));
+        }
         let sanitized = match sanitize_in(archive, &rules, &self.archive_limits, dir) {
             Ok(s) => s,
             // A malformed or oversized archive is the submitter's problem: graded, invalid.
@@ -180,56 +234,50 @@ impl Judge {
             log.line(&format!("rejected {entry:?}: {reason}"));
         }
         let _ = fs::write(dir.join("allowed_files.txt"), sanitized.accepted.join("\n"));
-        let spec = judge_container(
-            &self.settings,
-            &self.benchmark,
-            task,
-            sub.run_id,
-            sub.submission_id,
-            &sub.limits,
-            &self.owner,
-        );
-        retry_once(log, "start the judge container", || {
-            let _ = self.sandbox.remove(name);
-            self.sandbox.start(&spec)
-        })?;
-        if !sanitized.accepted.is_empty() {
-            retry_once(log, "copy the submission", || {
-                self.sandbox
-                    .copy_in_file(name, &task.cwd, sanitized.tar.path())
-            })?;
-        }
-        drop(sanitized);
-        let script = templates::render(
-            "eval.sh",
-            minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },
-        )
-        .map_err(JudgeError::Template)?;
+        let script = eval_script(task)?;
         let _ = fs::write(dir.join("eval.sh"), &script);
-        retry_once(log, "copy eval.sh", || {
-            self.sandbox.copy_in(
-                name,
-                "/tmp",
-                single_file_tar("eval.sh", script.as_bytes(), 0o755, (0, 0)),
-            )
-        })?;
+        let spec = self.spec(task, sub.run_id, sub.submission_id, &sub.limits);
+        let prepared = Prepared {
+            spec: &spec,
+            warmup: eval_warmup(&script),
+            submission: (!sanitized.accepted.is_empty()).then(|| sanitized.tar.path()),
+            cwd: &task.cwd,
+        };
         let timeout = sub.timeout.unwrap_or(task.judge.eval_timeout);
         let exec = ExecSpec {
-            argv: vec!["/bin/bash".into(), "/tmp/eval.sh".into()],
+            argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
             user: Some("root".into()),
             workdir: Some(task.cwd.clone()),
             timeout: Some(Duration::from_secs(timeout)),
             ..ExecSpec::default()
         };
         let submitted_at = epoch_seconds();
-        let mut output = GradingOutput::default();
-        let result = self
-            .sandbox
-            .exec(name, &exec, &mut |line| {
-                output.push_line(line);
-                echo(line);
-            })
-            .map_err(|e| JudgeError::Evaluate(Box::new(e)))?;
+        let (name, warm) = self.acquire(&prepared, task, log, used, true)?;
+        let mut evaluation = self.evaluate(&name, &exec, echo)?;
+        if !evaluation.started && warm {
+            log.line(&format!(
+                "warm judge container {name} could not run the evaluation; using a fresh one"
+            ));
+            if let Some(name) = used.container.take() {
+                let _ = self.sandbox.remove(&name);
+            }
+            let (name, _) = self.acquire(&prepared, task, log, used, false)?;
+            evaluation = self.evaluate(&name, &exec, echo)?;
+        }
+        drop(sanitized);
+        let Evaluation {
+            result,
+            output,
+            started,
+        } = evaluation;
+        if !started {
+            // eval.sh prints its start marker before any submitted code runs: without it the
+            // evaluation never ran (the container was gone), which is the harness's failure.
+            let (raw, _) = output.finish();
+            return Err(JudgeError::NeverStarted(
+                raw.chars().take(500).collect::<String>(),
+            ));
+        }
         if result.timed_out {
             log.line(&format!(
                 "evaluation timed out after {timeout}s; grading the partial output"
@@ -254,6 +302,152 @@ impl Judge {
         report.output_bytes_cut = cut;
         report.submitted_at = Some(submitted_at);
         finish(task, dir, report)
+    }
+
+    /// Run `eval.sh` in container `name`.
+    fn evaluate(
+        &self,
+        name: &str,
+        exec: &ExecSpec,
+        echo: &mut dyn FnMut(&str),
+    ) -> Result<Evaluation, JudgeError> {
+        let mut output = GradingOutput::default();
+        let mut started = false;
+        let result = self
+            .sandbox
+            .exec(name, exec, &mut |line| {
+                started |= line.trim_end() == grading::START_MARKER;
+                output.push_line(line);
+                echo(line);
+            })
+            .map_err(|e| JudgeError::Evaluate(Box::new(e)))?;
+        Ok(Evaluation {
+            result,
+            output,
+            started,
+        })
+    }
+
+    /// A started judge container holding the submission and `eval.sh`, its name recorded in
+    /// `used` as soon as it exists, and whether it came from the pool: a warm one when `warm`
+    /// is allowed, one is ready and it takes the submission, else a fresh one. Either way the
+    /// pool is to be topped up afterwards.
+    fn acquire(
+        &self,
+        p: &Prepared<'_>,
+        task: &Task,
+        log: &RunLog,
+        used: &mut Used,
+        warm: bool,
+    ) -> Result<(String, bool), JudgeError> {
+        let pooled = self.pooled(p.spec);
+        if let Some(warm) = warm.then(|| self.pool.take(&pooled, &p.warmup)).flatten() {
+            match self.adopt(&warm, p, &mut used.container) {
+                Ok(name) => {
+                    log.line(&format!("graded in warm judge container {warm}"));
+                    used.refill = Some((pooled, p.warmup.clone()));
+                    return Ok((name, true));
+                }
+                Err(e) => {
+                    log.line(&format!(
+                        "warm judge container {warm} unusable ({e}); starting a fresh one"
+                    ));
+                    if let Some(name) = used.container.take() {
+                        let _ = self.sandbox.remove(&name);
+                    }
+                }
+            }
+        }
+        // Images are provisioned before grading (`super::provision`). On k8s the cluster pulls
+        // the image from the registry; a missing one fails the pod start fast (ErrImagePull).
+        if self.settings.backend.value == Backend::Docker {
+            self.check_image(task)?;
+        }
+        let name = p.spec.name.clone();
+        used.container = Some(name.clone());
+        retry_once(log, "start the judge container", || {
+            let _ = self.sandbox.remove(&name);
+            self.sandbox.start(p.spec)
+        })?;
+        if let Some(tar) = p.submission {
+            retry_once(log, "copy the submission", || {
+                self.sandbox.copy_in_file(&name, p.cwd, tar)
+            })?;
+        }
+        retry_once(log, "copy eval.sh", || {
+            self.sandbox.copy_in(&name, &p.warmup.dir, p.warmup.tar())
+        })?;
+        used.refill = Some((pooled, p.warmup.clone()));
+        Ok((name, false))
+    }
+
+    /// Make the pooled container `warm` this submission's: its name, its files.
+    fn adopt(
+        &self,
+        warm: &str,
+        p: &Prepared<'_>,
+        used: &mut Option<String>,
+    ) -> Result<String, SandboxError> {
+        *used = Some(warm.to_owned());
+        let name = if self.sandbox.rename(warm, &p.spec.name)? {
+            p.spec.name.clone()
+        } else {
+            warm.to_owned()
+        };
+        *used = Some(name.clone());
+        if let Some(tar) = p.submission {
+            self.sandbox.copy_in_file(&name, p.cwd, tar)?;
+        }
+        Ok(name)
+    }
+}
+
+/// What running `eval.sh` gave.
+struct Evaluation {
+    result: ExecResult,
+    output: GradingOutput,
+    /// `eval.sh` printed its start marker (it ran at all).
+    started: bool,
+}
+
+/// The judge container a grading holds (to remove when it is done), and the pool shape to top
+/// up then.
+#[derive(Default)]
+struct Used {
+    container: Option<String>,
+    refill: Option<(ContainerSpec, Warmup)>,
+}
+
+/// Suffix of the names of pooled judge containers (before the process id and a number).
+const WARM: &str = "warm";
+
+/// Where `eval.sh` goes in the judge container.
+const EVAL_DIR: &str = "/tmp";
+
+/// What a judge container for one submission is made of.
+struct Prepared<'a> {
+    spec: &'a ContainerSpec,
+    /// `eval.sh`, for [`EVAL_DIR`].
+    warmup: Warmup,
+    /// The sanitized submission (a tar for `cwd`), unless it is empty.
+    submission: Option<&'a Path>,
+    cwd: &'a str,
+}
+
+/// The task's `eval.sh`.
+fn eval_script(task: &Task) -> Result<String, JudgeError> {
+    templates::render(
+        "eval.sh",
+        minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },
+    )
+    .map_err(JudgeError::Template)
+}
+
+fn eval_warmup(script: &str) -> Warmup {
+    Warmup {
+        dir: EVAL_DIR.to_owned(),
+        file: "eval.sh".to_owned(),
+        content: script.as_bytes().to_vec(),
     }
 }
 

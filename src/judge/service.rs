@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::container::JudgeLimits;
 use super::grading::{select_best, Report};
 use super::pipeline::{Judge, Submission};
-use super::server::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy};
+use super::server::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy, RegisteredRun};
 use crate::task::Task;
 
 /// Grades server jobs in judge containers.
@@ -17,7 +17,27 @@ pub struct ContainerGrader {
     pub per_task: HashMap<String, Judge>,
 }
 
+impl ContainerGrader {
+    fn judge_of(&self, task_id: &str) -> &Judge {
+        self.per_task.get(task_id).unwrap_or(&self.judge)
+    }
+}
+
 impl Grader for ContainerGrader {
+    fn registered(&self, run: &RegisteredRun) {
+        let Some(task) = self.tasks.get(&run.task_id) else {
+            return;
+        };
+        let limits = JudgeLimits {
+            cpu: run.judge_cpu_limit,
+            mem: run.judge_mem_limit.clone(),
+            internet: run.internet,
+        };
+        if let Err(e) = self.judge_of(&run.task_id).warm(task, &run.run_id, &limits) {
+            log::warn!("cannot warm judge containers for task {}: {e}", run.task_id);
+        }
+    }
+
     fn grade(&self, job: &GradeJob) -> GradeOutcome {
         let Some(task) = self.tasks.get(&job.task_id) else {
             return GradeOutcome::Error(format!("unknown task {}", job.task_id));
@@ -34,9 +54,9 @@ impl Grader for ContainerGrader {
                 mem: job.judge_mem_limit.clone(),
                 internet: job.internet,
             },
+            dir: None,
         };
-        let judge = self.per_task.get(&job.task_id).unwrap_or(&self.judge);
-        match judge.grade(&submission, &mut |_| {}) {
+        match self.judge_of(&job.task_id).grade(&submission, &mut |_| {}) {
             Ok(report) => GradeOutcome::Completed(report.result_value(), history_fields(&report)),
             Err(e) => GradeOutcome::Error(e.to_string()),
         }

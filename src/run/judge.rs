@@ -69,6 +69,7 @@ pub fn ensure_judge(
         addr: SocketAddr::from(([0, 0, 0, 0], port)),
         admin_secret: env_secret.clone(),
         concurrency: default_concurrency(),
+        pool: crate::judge::launch::pool_size(settings.judge_pool.value),
         max_upload_bytes: None,
         shutdown_grace: std::time::Duration::from_secs(30),
     };

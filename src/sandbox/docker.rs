@@ -277,6 +277,13 @@ impl Sandbox for DockerSandbox {
             .map(drop)
             .map_err(Self::fail("remove", name))
     }
+
+    fn rename(&self, from: &str, to: &str) -> Result<bool, SandboxError> {
+        self.runner
+            .run(&self.cmd().args(["rename", from, to]))
+            .map(|_| true)
+            .map_err(Self::fail("rename", from))
+    }
 }
 
 /// Hand `k=v` to the docker client's environment; values that look secret are masked wherever

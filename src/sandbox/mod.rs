@@ -107,4 +107,11 @@ pub trait Sandbox: Send + Sync {
 
     /// Remove the container and whatever runs in it; fine if it does not exist.
     fn remove(&self, name: &str) -> Result<(), SandboxError>;
+
+    /// Give container `from` the name `to`; `Ok(false)` when the backend cannot rename (the
+    /// container keeps its name).
+    fn rename(&self, from: &str, to: &str) -> Result<bool, SandboxError> {
+        let _ = (from, to);
+        Ok(false)
+    }
 }

@@ -126,6 +126,14 @@ impl Case {
         super::containers_matching(&[&format!("label=sforge.run-id={}", self.run_id)])
     }
 
+    /// The Work containers (any state) of this run.
+    pub fn work_containers(&self) -> Vec<String> {
+        super::containers_matching(&[
+            &format!("label=sforge.run-id={}", self.run_id),
+            "label=sforge.role=work",
+        ])
+    }
+
     /// Panics unless no container of this run is left.
     pub fn assert_no_containers(&self) {
         let left = self.containers();

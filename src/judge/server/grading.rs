@@ -37,6 +37,23 @@ pub enum GradeOutcome {
 /// Grades one submission; called from the bounded pool of grading workers.
 pub trait Grader: Send + Sync {
     fn grade(&self, job: &GradeJob) -> GradeOutcome;
+
+    /// A run registered for a task: a chance to prepare for its submissions (warm judge
+    /// containers). Called on the request's thread, so it must not block.
+    fn registered(&self, run: &RegisteredRun) {
+        let _ = run;
+    }
+}
+
+/// What a registration tells a [`Grader`] about the submissions to come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredRun {
+    pub task_id: String,
+    pub run_id: String,
+    pub judge_cpu_limit: Option<u32>,
+    pub judge_mem_limit: Option<String>,
+    /// The run's internet (`None`: the task's own setting).
+    pub internet: Option<bool>,
 }
 
 /// The best entry of a history, as `/history` reports it.

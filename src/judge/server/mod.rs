@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use grading::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy};
+pub use grading::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy, RegisteredRun};
 pub use journal::JOURNAL_FILE;
 pub use secret::{read_admin_secret, state_dir};
 
@@ -125,6 +125,7 @@ impl JudgeServer {
             judge: judge.clone(),
             secrets,
             queue: queue.clone(),
+            grader: Arc::clone(&grader),
             policy,
             max_upload: config.max_upload_bytes,
         });

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::error::{invalid, missing, ApiError};
-use super::grading::Policy;
+use super::grading::{Grader, Policy, RegisteredRun};
 use super::multipart::{self, FormError};
 use super::queue::JobQueue;
 use super::records::Kind;
@@ -27,6 +27,7 @@ pub struct Context {
     /// Masked in every answer.
     pub secrets: Secrets,
     pub queue: Arc<JobQueue>,
+    pub grader: Arc<dyn Grader>,
     pub policy: Arc<dyn Policy>,
     pub max_upload: u64,
 }
@@ -83,7 +84,15 @@ fn register(ctx: &Context, req: &mut Request<'_>) -> Result<Value, ApiError> {
         }
     })?;
     let (reg, secret) = parse_register(&body)?;
+    let run = RegisteredRun {
+        task_id: reg.task_id.clone(),
+        run_id: reg.run_id.clone(),
+        judge_cpu_limit: reg.judge_cpu_limit,
+        judge_mem_limit: reg.judge_mem_limit.clone(),
+        internet: reg.internet,
+    };
     let token = ctx.judge.register(reg, &secret)?;
+    ctx.grader.registered(&run);
     Ok(wire(&RegisterResponse { token }))
 }
 

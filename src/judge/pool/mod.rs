@@ -1,0 +1,356 @@
+//! The warm judge pool (docs/architecture.md#the-warm-judge-pool): started judge containers kept
+//! ready per container shape, so that grading skips container start-up, and used containers
+//! removed in the background, so that grading skips their removal too. A pooled container grades
+//! exactly one submission: it is handed out once and then only ever removed.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::sandbox::{single_file_tar, ContainerSpec, Sandbox};
+
+/// Background threads starting and removing containers.
+const WORKERS: usize = 2;
+/// A shape no submission asked for in this long gives its containers back.
+const IDLE_RETIRE: Duration = Duration::from_secs(600);
+/// After a container of a shape fails to start, no new one is tried for this long.
+const START_BACKOFF: Duration = Duration::from_secs(30);
+/// Shapes kept warm at once; a new shape beyond it is graded cold until an idle one retires.
+const MAX_SHAPES: usize = 64;
+/// Removals waiting for a worker; beyond them the grading thread removes its container itself,
+/// so that used containers never pile up when the engine is slow.
+const MAX_QUEUED_REMOVALS: usize = WORKERS;
+
+/// What a pooled container receives before it is handed out: one executable file owned by root
+/// (the evaluation script, which depends only on the task).
+#[derive(Debug, Clone, Default)]
+pub struct Warmup {
+    pub dir: String,
+    pub file: String,
+    pub content: Vec<u8>,
+}
+
+impl Warmup {
+    /// The file as a tar stream for [`Warmup::dir`].
+    #[must_use]
+    pub fn tar(&self) -> Vec<u8> {
+        single_file_tar(&self.file, &self.content, 0o755, (0, 0))
+    }
+}
+
+/// Judge containers started ahead of need; see the module docs.
+pub struct JudgePool {
+    shared: Arc<Shared>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+struct Shared {
+    sandbox: Arc<dyn Sandbox>,
+    /// Ready containers kept per shape.
+    size: usize,
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    shapes: HashMap<String, Shape>,
+    jobs: VecDeque<Job>,
+    stopping: bool,
+    /// Numbers the pooled containers' names.
+    next: u64,
+}
+
+/// One container shape: every field of the spec but its name, and the warm-up.
+struct Shape {
+    spec: ContainerSpec,
+    warmup: Warmup,
+    ready: Vec<String>,
+    starting: usize,
+    last_used: Instant,
+    backoff_until: Option<Instant>,
+}
+
+enum Job {
+    Start(String),
+    Remove(String),
+}
+
+impl JudgePool {
+    /// A pool keeping `size` ready containers per shape (0: none; used containers are still
+    /// removed in the background).
+    #[must_use]
+    pub fn new(sandbox: Arc<dyn Sandbox>, size: usize) -> Self {
+        let shared = Arc::new(Shared {
+            sandbox,
+            size,
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let workers = (0..WORKERS)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || shared.work())
+            })
+            .collect();
+        JudgePool {
+            shared,
+            workers: Mutex::new(workers),
+        }
+    }
+
+    /// Ready containers kept per shape.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        self.shared.size
+    }
+
+    /// Keep containers like `spec` (its name the prefix of theirs) ready, with `warmup` in them.
+    pub fn warm(&self, spec: &ContainerSpec, warmup: &Warmup) {
+        if self.shared.size == 0 {
+            return;
+        }
+        let mut state = self.shared.lock();
+        let key = state.shape(spec, warmup);
+        if let Some(key) = key {
+            self.shared.top_up(&mut state, &key);
+        }
+    }
+
+    /// A ready container like `spec`, now the caller's (it must [`JudgePool::discard`] it); or
+    /// `None` when none is ready. The shape is not topped up: [`JudgePool::warm`] does that.
+    pub fn take(&self, spec: &ContainerSpec, warmup: &Warmup) -> Option<String> {
+        let mut state = self.shared.lock();
+        let shape = state.shapes.get_mut(&shape_key(spec, warmup))?;
+        shape.last_used = Instant::now();
+        shape.ready.pop()
+    }
+
+    /// Remove `name` in the background (at once when the pool is stopping or enough removals
+    /// wait already).
+    pub fn discard(&self, name: String) {
+        let mut state = self.shared.lock();
+        let queued = state
+            .jobs
+            .iter()
+            .filter(|j| matches!(j, Job::Remove(_)))
+            .count();
+        if state.stopping || queued >= MAX_QUEUED_REMOVALS {
+            drop(state);
+            self.shared.remove(&name);
+        } else {
+            // Removals go first: they bound the containers alive, starts only save time.
+            state.jobs.push_front(Job::Remove(name));
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Containers ready now, over all shapes.
+    #[must_use]
+    pub fn ready(&self) -> usize {
+        self.shared
+            .lock()
+            .shapes
+            .values()
+            .map(|s| s.ready.len())
+            .sum()
+    }
+
+    /// Stop: remove the ready containers, finish the queued removals, start nothing more.
+    /// Idempotent; also run on drop.
+    pub fn shutdown(&self) {
+        {
+            let mut state = self.shared.lock();
+            state.stopping = true;
+            let ready: Vec<String> = state
+                .shapes
+                .values_mut()
+                .flat_map(|s| s.ready.drain(..))
+                .collect();
+            state.jobs.retain(|j| matches!(j, Job::Remove(_)));
+            state.jobs.extend(ready.into_iter().map(Job::Remove));
+            self.shared.wake.notify_all();
+        }
+        let workers =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        for worker in workers {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for JudgePool {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl State {
+    /// The key of `spec`'s shape, registered when new; `None` when too many shapes are kept.
+    fn shape(&mut self, spec: &ContainerSpec, warmup: &Warmup) -> Option<String> {
+        let key = shape_key(spec, warmup);
+        if let Some(shape) = self.shapes.get_mut(&key) {
+            shape.last_used = Instant::now();
+            return Some(key);
+        }
+        if self.stopping || self.shapes.len() >= MAX_SHAPES {
+            return None;
+        }
+        self.shapes.insert(
+            key.clone(),
+            Shape {
+                spec: spec.clone(),
+                warmup: warmup.clone(),
+                ready: Vec::new(),
+                starting: 0,
+                last_used: Instant::now(),
+                backoff_until: None,
+            },
+        );
+        Some(key)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queue starts until the shape has `size` containers ready or starting.
+    fn top_up(&self, state: &mut State, key: &str) {
+        if state.stopping {
+            return;
+        }
+        let Some(shape) = state.shapes.get_mut(key) else {
+            return;
+        };
+        if shape.backoff_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        while shape.ready.len() + shape.starting < self.size {
+            shape.starting += 1;
+            state.jobs.push_back(Job::Start(key.to_owned()));
+        }
+        self.wake.notify_all();
+    }
+
+    /// A worker: runs jobs until the pool stops and no removal is left.
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                self.run(job);
+                state = self.lock();
+                continue;
+            }
+            if state.stopping {
+                return;
+            }
+            state = self
+                .wake
+                .wait_timeout(state, IDLE_RETIRE / 4)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            self.retire_idle(&mut state);
+        }
+    }
+
+    fn run(&self, job: Job) {
+        match job {
+            Job::Remove(name) => self.remove(&name),
+            Job::Start(key) => self.start(&key),
+        }
+    }
+
+    fn remove(&self, name: &str) {
+        if let Err(e) = self.sandbox.remove(name) {
+            log::warn!("cannot remove judge container {name}: {e}");
+        }
+    }
+
+    /// Start one container of shape `key`; it joins the ready ones (or is removed at once when
+    /// the pool stopped meanwhile).
+    fn start(&self, key: &str) {
+        let (spec, warmup) = {
+            let mut state = self.lock();
+            let n = state.next;
+            state.next += 1;
+            let Some(shape) = state.shapes.get(key) else {
+                return;
+            };
+            let mut spec = shape.spec.clone();
+            spec.name = format!("{}-{}-{n}", spec.name, std::process::id());
+            (spec, shape.warmup.clone())
+        };
+        let result = self.sandbox.start(&spec).and_then(|()| {
+            if warmup.file.is_empty() {
+                Ok(())
+            } else {
+                self.sandbox.copy_in(&spec.name, &warmup.dir, warmup.tar())
+            }
+        });
+        let mut state = self.lock();
+        let stopping = state.stopping;
+        let shape = state.shapes.get_mut(key);
+        match (result, shape) {
+            (Ok(()), Some(shape)) if !stopping => {
+                shape.starting -= 1;
+                shape.ready.push(spec.name);
+            }
+            (result, shape) => {
+                if let Some(shape) = shape {
+                    shape.starting = shape.starting.saturating_sub(1);
+                    if let Err(e) = &result {
+                        log::warn!("cannot warm a judge container: {e}");
+                        shape.backoff_until = Some(Instant::now() + START_BACKOFF);
+                    }
+                }
+                drop(state);
+                self.remove(&spec.name);
+            }
+        }
+    }
+
+    /// Give back the containers of shapes nobody asked for in [`IDLE_RETIRE`].
+    fn retire_idle(&self, state: &mut State) {
+        let idle: Vec<String> = state
+            .shapes
+            .iter()
+            .filter(|(_, s)| s.starting == 0 && s.last_used.elapsed() >= IDLE_RETIRE)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in idle {
+            if let Some(shape) = state.shapes.remove(&key) {
+                state.jobs.extend(shape.ready.into_iter().map(Job::Remove));
+            }
+        }
+        if !state.jobs.is_empty() {
+            self.wake.notify_all();
+        }
+    }
+}
+
+/// Everything that makes two containers interchangeable: the spec but its name, and the
+/// warm-up (hashed: the environment may hold secrets).
+fn shape_key(spec: &ContainerSpec, warmup: &Warmup) -> String {
+    let mut unnamed = spec.clone();
+    unnamed.name.clear();
+    let mut hash = Sha256::new();
+    hash.update(format!("{unnamed:?}").as_bytes());
+    for part in [
+        warmup.dir.as_bytes(),
+        warmup.file.as_bytes(),
+        &warmup.content,
+    ] {
+        hash.update(part.len().to_le_bytes());
+        hash.update(part);
+    }
+    format!("{:x}", hash.finalize())
+}
+
+#[cfg(test)]
+mod tests;
