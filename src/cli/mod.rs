@@ -74,6 +74,16 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// List the tasks of the benchmark in the tasks directory
     List(ListArgs),
+    /// Download a benchmark's task files from its Hugging Face Hub dataset
+    ///
+    /// Files go to a staging directory beside the destination first, are checked against the
+    /// sizes and hashes the Hub lists, then moved into place; an interrupted download resumes.
+    /// Files you edited after an earlier fetch are never replaced without --force. Environment:
+    /// HF_ENDPOINT (a mirror; default https://huggingface.co), HF_TOKEN (private or gated
+    /// datasets), HF_HUB_OFFLINE=1 (no network: accept an earlier fetch), the proxy variables
+    /// (SFORGE_HTTPS_PROXY > HTTPS_PROXY > https_proxy, likewise HTTP and NO_PROXY) and
+    /// SFORGE_CA_FILE (extra CA certificates).
+    FetchTasks(FetchTasksArgs),
     /// Show the fully resolved settings and where each value came from
     Config(Box<ConfigArgs>),
     /// Remove what sforge made and no running sforge uses: containers, pods, their Secrets and
@@ -168,6 +178,30 @@ pub struct ListArgs {
     /// Print JSON (one object per task, with its base/work/judge image names) instead of the table
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchTasksArgs {
+    /// Benchmark name; each names a Hub dataset (edgebench: ByteDance-Seed/EdgeBench)
+    #[arg(value_name = "BENCHMARK", default_value = "edgebench")]
+    pub benchmark: String,
+
+    /// Hub dataset to fetch instead of the benchmark's
+    #[arg(long, value_name = "ORG/NAME")]
+    pub repo: Option<String>,
+
+    /// Branch, tag or commit of the dataset
+    #[arg(long, value_name = "REV", default_value = "main")]
+    pub revision: String,
+
+    /// Directory to fetch into [default: the tasks directory: --tasks-dir, SFORGE_TASKS_DIR,
+    /// else ./tasks]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+
+    /// Replace or remove files changed locally since the last fetch (or present before it)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

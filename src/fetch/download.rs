@@ -1,0 +1,271 @@
+//! Downloads into the staging directory beside the destination: `parts/<hash>.part` grows
+//! (resumed with `Range` after an interruption) until it has the listed size and hash, then
+//! becomes `objects/<hash>` (docs/fetch-tasks.md#resume).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::digest::Digests;
+use super::error::{io_error, FetchError};
+use super::hub::Hub;
+use super::listing::RemoteFile;
+
+/// `<parent>/.<name>.sforge-fetch`: kept between runs while a fetch is unfinished.
+#[derive(Debug, Clone)]
+pub struct Staging {
+    pub root: PathBuf,
+}
+
+impl Staging {
+    #[must_use]
+    pub fn for_dest(dest: &Path) -> Self {
+        let name = dest
+            .file_name()
+            .map_or_else(|| "tasks".into(), |n| n.to_string_lossy().into_owned());
+        let parent = dest.parent().unwrap_or(dest);
+        Staging {
+            root: parent.join(format!(".{name}.sforge-fetch")),
+        }
+    }
+
+    pub fn create(&self) -> Result<(), FetchError> {
+        for dir in [self.parts(), self.objects()] {
+            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        }
+        Ok(())
+    }
+
+    fn parts(&self) -> PathBuf {
+        self.root.join("parts")
+    }
+
+    fn objects(&self) -> PathBuf {
+        self.root.join("objects")
+    }
+
+    /// The verified download of `file`.
+    #[must_use]
+    pub fn object(&self, file: &RemoteFile) -> PathBuf {
+        self.objects().join(file.key())
+    }
+
+    fn part(&self, file: &RemoteFile) -> PathBuf {
+        self.parts().join(format!("{}.part", file.key()))
+    }
+
+    /// The directory a new destination is assembled in before it is renamed into place.
+    #[must_use]
+    pub fn tree(&self) -> PathBuf {
+        self.root.join("tree")
+    }
+
+    pub fn remove(&self) {
+        if let Err(e) = fs::remove_dir_all(&self.root) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                log::warn!("cannot remove {}: {e}", self.root.display());
+            }
+        }
+    }
+}
+
+/// How a download went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Already downloaded by an earlier, interrupted fetch.
+    Staged,
+    /// Downloaded, continuing from this many bytes (0: from the start).
+    Downloaded { resumed_from: u64 },
+}
+
+/// Makes `staging.object(file)` hold `file`'s verified content; returns its SHA-256.
+pub fn fetch(
+    hub: &Hub,
+    commit: &str,
+    file: &RemoteFile,
+    staging: &Staging,
+) -> Result<(String, Outcome), FetchError> {
+    let object = staging.object(file);
+    if object.is_file() {
+        let mut digests = Digests::new(file.size);
+        digests.feed_file(&object)?;
+        if let Ok(sha256) = digests.verify(file) {
+            return Ok((sha256, Outcome::Staged));
+        }
+        fs::remove_file(&object).map_err(io_error(&object))?;
+    }
+    let part = staging.part(file);
+    let mut have = fs::metadata(&part).map_or(0, |m| m.len());
+    if have > file.size {
+        have = 0;
+    }
+    let mut digests = Digests::new(file.size);
+    if have > 0 {
+        digests.feed_file(&part)?;
+    }
+    let resumed_from = if have < file.size {
+        receive(hub, commit, file, &part, have, &mut digests)?
+    } else {
+        have
+    };
+    match digests.verify(file) {
+        Ok(sha256) => {
+            fs::rename(&part, &object).map_err(io_error(&object))?;
+            Ok((sha256, Outcome::Downloaded { resumed_from }))
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&part);
+            Err(e)
+        }
+    }
+}
+
+/// Appends the rest of `file` (from byte `have`) to `part`; returns where it really started.
+fn receive(
+    hub: &Hub,
+    commit: &str,
+    file: &RemoteFile,
+    part: &Path,
+    have: u64,
+    digests: &mut Digests,
+) -> Result<u64, FetchError> {
+    let range = format!("bytes={have}-");
+    let headers: Vec<(&str, &str)> = if have > 0 {
+        vec![("Range", range.as_str())]
+    } else {
+        Vec::new()
+    };
+    let reply = hub.get(hub.resolve_url(commit, &file.path), &headers)?;
+    check_first_hop(file, commit, &reply.first)?;
+    let response = reply.response;
+    let start = match response.status() {
+        206 => {
+            let got = response.header("Content-Range").unwrap_or("").to_owned();
+            if !got.starts_with(&format!("bytes {have}-")) {
+                return Err(FetchError::BadRange {
+                    path: file.path.clone(),
+                    range: super::hub::printable(&got),
+                });
+            }
+            have
+        }
+        _ => 0,
+    };
+    if start == 0 && have > 0 {
+        *digests = Digests::new(file.size);
+    }
+    let remaining = file.size - start;
+    let oversized = || FetchError::Oversized {
+        path: file.path.clone(),
+        expected: file.size,
+    };
+    if let Some(length) = response.header("Content-Length") {
+        if length.trim().parse::<u64>().is_ok_and(|n| n > remaining) {
+            let _ = fs::remove_file(part);
+            return Err(oversized());
+        }
+    }
+    let mut out = OpenOptions::new()
+        .create(true)
+        .append(start > 0)
+        .write(true)
+        .truncate(start == 0)
+        .open(part)
+        .map_err(io_error(part))?;
+    let mut body = response.into_reader().take(remaining + 1);
+    let got = copy(&mut body, &mut out, digests, remaining);
+    out.sync_all().map_err(io_error(part))?;
+    match got {
+        Ok(n) if n > remaining => {
+            drop(out);
+            let _ = fs::remove_file(part);
+            Err(oversized())
+        }
+        Ok(n) if n < remaining => Err(truncated(file, start + n, "the connection closed")),
+        Ok(_) => Ok(start),
+        Err(Interrupted::Read(n, e)) => Err(truncated(file, start + n, &e.to_string())),
+        Err(Interrupted::Write(e)) => Err(FetchError::Io {
+            path: part.to_owned(),
+            source: e,
+        }),
+    }
+}
+
+enum Interrupted {
+    Read(u64, std::io::Error),
+    Write(std::io::Error),
+}
+
+/// Copies until EOF, hashing and counting; at most `remaining + 1` bytes arrive (the reader is
+/// bounded), and only the first `remaining` are written.
+fn copy(
+    body: &mut impl Read,
+    out: &mut File,
+    digests: &mut Digests,
+    remaining: u64,
+) -> Result<u64, Interrupted> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut n = 0u64;
+    loop {
+        let read = match body.read(&mut buf) {
+            Ok(0) => return Ok(n),
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Interrupted::Read(n, e)),
+        };
+        let keep = usize::try_from((remaining - n.min(remaining)).min(read as u64)).unwrap_or(read);
+        if keep > 0 {
+            out.write_all(&buf[..keep]).map_err(Interrupted::Write)?;
+            digests.update(&buf[..keep]);
+        }
+        n += read as u64;
+    }
+}
+
+/// The Hub's own headers must agree with its listing.
+fn check_first_hop(
+    file: &RemoteFile,
+    commit: &str,
+    first: &super::hub::FirstHop,
+) -> Result<(), FetchError> {
+    if let Some(served) = first.commit.as_deref().filter(|c| *c != commit) {
+        return Err(FetchError::CommitMismatch {
+            path: file.path.clone(),
+            served: super::hub::printable(served),
+            expected: commit.to_owned(),
+        });
+    }
+    let listed = file
+        .sha256
+        .as_deref()
+        .or(file.git_oid.as_deref())
+        .unwrap_or("");
+    if let Some(etag) = first.etag.as_deref() {
+        let looks_like_hash =
+            etag.len() == listed.len() && etag.bytes().all(|b| b.is_ascii_hexdigit());
+        if looks_like_hash && !etag.eq_ignore_ascii_case(listed) {
+            return Err(FetchError::HashMismatch {
+                path: file.path.clone(),
+                algorithm: "ETag",
+                expected: listed.to_owned(),
+                actual: super::hub::printable(etag),
+            });
+        }
+    }
+    match first.size {
+        Some(size) if size > file.size => Err(FetchError::Oversized {
+            path: file.path.clone(),
+            expected: file.size,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn truncated(file: &RemoteFile, got: u64, reason: &str) -> FetchError {
+    FetchError::Truncated {
+        path: file.path.clone(),
+        got,
+        expected: file.size,
+        reason: super::hub::printable(reason),
+    }
+}
