@@ -1,8 +1,8 @@
-//! `sforge fetch-tasks` end to end against the Hub API test double (`tests/support/hub_double.rs`):
+//! `sforge fetch-tasks` end to end against the Hub API test double (`tests/support/hub_double/`):
 //! a fetch that `sforge list` then reads, pagination, tokens, redirects, proxies, resume, local
 //! edits, offline mode, and hostile or broken answers that must leave nothing behind.
 
-#[path = "support/hub_double.rs"]
+#[path = "support/hub_double/mod.rs"]
 mod hub_double;
 
 use std::collections::BTreeMap;
@@ -40,6 +40,9 @@ fn example_files() -> BTreeMap<String, HubFile> {
     }
     files.insert("README.md".into(), small(b"# A benchmark\n"));
     files.insert("docs/notes.txt".into(), small(b"notes\n"));
+    // Two paths with the same (empty) content: one hash, two files.
+    files.insert("pkg/a/__init__.py".into(), small(b""));
+    files.insert("pkg/b/__init__.py".into(), small(b""));
     let big: Vec<u8> = (0..200 * 1024u32)
         .map(|i| u8::try_from(i % 251).unwrap())
         .collect();
@@ -195,7 +198,7 @@ fn a_fetched_benchmark_is_what_list_reads() {
     fetch(&hub, &dest)
         .assert()
         .success()
-        .stdout(contains("0 downloaded, 7 up to date"));
+        .stdout(contains("0 downloaded, 9 up to date"));
     assert!(!hub.seen().iter().any(|s| s.path.contains("/resolve/")));
 }
 
@@ -378,6 +381,31 @@ fn an_interrupted_download_resumes_with_a_range_request() {
         .collect();
     assert!(ranges.contains(&"bytes=70000-".to_owned()), "{ranges:?}");
     assert!(!staging(&dest).exists());
+}
+
+#[test]
+fn a_hub_that_ignores_the_range_sends_the_whole_file_again() {
+    let hub = hub();
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("tasks");
+    hub.fault(Fault::CutShortOnce {
+        path: LFS_PATH.into(),
+        after: 50_000,
+    });
+    hub.fault(Fault::IgnoreRange {
+        path: LFS_PATH.into(),
+    });
+    stderr_of(&mut fetch(&hub, &dest));
+    hub.forget_seen();
+    fetch(&hub, &dest)
+        .assert()
+        .success()
+        .stderr(contains("resumed at").not());
+    assert_eq!(fetched(&dest), expected());
+    assert!(hub
+        .seen()
+        .iter()
+        .any(|s| s.header("Range") == Some("bytes=50000-")));
 }
 
 #[test]

@@ -79,11 +79,13 @@ pub enum Outcome {
 }
 
 /// Makes `staging.object(file)` hold `file`'s verified content; returns its SHA-256.
+/// `report` gets a line when a download resumes and every 64 MiB of a large one.
 pub fn fetch(
     hub: &Hub,
     commit: &str,
     file: &RemoteFile,
     staging: &Staging,
+    report: &mut dyn FnMut(String),
 ) -> Result<(String, Outcome), FetchError> {
     let object = staging.object(file);
     if object.is_file() {
@@ -104,8 +106,20 @@ pub fn fetch(
         digests.feed_file(&part)?;
     }
     let resumed_from = if have < file.size {
-        receive(hub, commit, file, &part, have, &mut digests)?
+        let fetch = Fetch {
+            hub,
+            commit,
+            file,
+            part: &part,
+        };
+        fetch.receive(have, &mut digests, report)?
     } else {
+        // An empty file (or a complete part): nothing to ask for, but the hashes are checked.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&part)
+            .map_err(io_error(&part))?;
         have
     };
     match digests.verify(file) {
@@ -120,74 +134,105 @@ pub fn fetch(
     }
 }
 
-/// Appends the rest of `file` (from byte `have`) to `part`; returns where it really started.
-fn receive(
-    hub: &Hub,
-    commit: &str,
-    file: &RemoteFile,
-    part: &Path,
-    have: u64,
-    digests: &mut Digests,
-) -> Result<u64, FetchError> {
-    let range = format!("bytes={have}-");
-    let headers: Vec<(&str, &str)> = if have > 0 {
-        vec![("Range", range.as_str())]
-    } else {
-        Vec::new()
-    };
-    let reply = hub.get(hub.resolve_url(commit, &file.path), &headers)?;
-    check_first_hop(file, commit, &reply.first)?;
-    let response = reply.response;
-    let start = match response.status() {
-        206 => {
-            let got = response.header("Content-Range").unwrap_or("").to_owned();
-            if !got.starts_with(&format!("bytes {have}-")) {
-                return Err(FetchError::BadRange {
-                    path: file.path.clone(),
-                    range: super::hub::printable(&got),
-                });
+/// One file's download into its part.
+struct Fetch<'a> {
+    hub: &'a Hub,
+    commit: &'a str,
+    file: &'a RemoteFile,
+    part: &'a Path,
+}
+
+impl Fetch<'_> {
+    /// Appends the rest of the file (from byte `have`) to the part; returns where it really
+    /// started (0 when the Hub ignored the range).
+    fn receive(
+        &self,
+        have: u64,
+        digests: &mut Digests,
+        report: &mut dyn FnMut(String),
+    ) -> Result<u64, FetchError> {
+        let (file, part) = (self.file, self.part);
+        let range = format!("bytes={have}-");
+        let headers: Vec<(&str, &str)> = if have > 0 {
+            vec![("Range", range.as_str())]
+        } else {
+            Vec::new()
+        };
+        let reply = self
+            .hub
+            .get(self.hub.resolve_url(self.commit, &file.path), &headers)?;
+        check_first_hop(file, self.commit, &reply.first)?;
+        let response = reply.response;
+        let start = self.start_of(&response, have)?;
+        if start == 0 && have > 0 {
+            *digests = Digests::new(file.size);
+        }
+        if start > 0 {
+            report(format!("  resumed at {}", super::human_bytes(start)));
+        }
+        let remaining = file.size - start;
+        let length = response.header("Content-Length").map(str::trim);
+        if length
+            .and_then(|l| l.parse::<u64>().ok())
+            .is_some_and(|n| n > remaining)
+        {
+            let _ = fs::remove_file(part);
+            return Err(self.oversized());
+        }
+        let mut out = OpenOptions::new()
+            .create(true)
+            .append(start > 0)
+            .write(true)
+            .truncate(start == 0)
+            .open(part)
+            .map_err(io_error(part))?;
+        let mut body = response.into_reader().take(remaining + 1);
+        let mut sink = Sink {
+            out: &mut out,
+            digests,
+            report,
+            start,
+            total: file.size,
+        };
+        let got = sink.copy(&mut body, remaining);
+        out.sync_all().map_err(io_error(part))?;
+        match got {
+            Ok(n) if n > remaining => {
+                drop(out);
+                let _ = fs::remove_file(part);
+                Err(self.oversized())
             }
-            have
-        }
-        _ => 0,
-    };
-    if start == 0 && have > 0 {
-        *digests = Digests::new(file.size);
-    }
-    let remaining = file.size - start;
-    let oversized = || FetchError::Oversized {
-        path: file.path.clone(),
-        expected: file.size,
-    };
-    if let Some(length) = response.header("Content-Length") {
-        if length.trim().parse::<u64>().is_ok_and(|n| n > remaining) {
-            let _ = fs::remove_file(part);
-            return Err(oversized());
+            Ok(n) if n < remaining => Err(truncated(file, start + n, "the connection closed")),
+            Ok(_) => Ok(start),
+            Err(Interrupted::Read(n, e)) => Err(truncated(file, start + n, &e.to_string())),
+            Err(Interrupted::Write(e)) => Err(FetchError::Io {
+                path: part.to_owned(),
+                source: e,
+            }),
         }
     }
-    let mut out = OpenOptions::new()
-        .create(true)
-        .append(start > 0)
-        .write(true)
-        .truncate(start == 0)
-        .open(part)
-        .map_err(io_error(part))?;
-    let mut body = response.into_reader().take(remaining + 1);
-    let got = copy(&mut body, &mut out, digests, remaining);
-    out.sync_all().map_err(io_error(part))?;
-    match got {
-        Ok(n) if n > remaining => {
-            drop(out);
-            let _ = fs::remove_file(part);
-            Err(oversized())
+
+    /// Where the body starts: `have` for a 206 with the matching `Content-Range`, 0 for a 200.
+    fn start_of(&self, response: &ureq::Response, have: u64) -> Result<u64, FetchError> {
+        if response.status() != 206 {
+            return Ok(0);
         }
-        Ok(n) if n < remaining => Err(truncated(file, start + n, "the connection closed")),
-        Ok(_) => Ok(start),
-        Err(Interrupted::Read(n, e)) => Err(truncated(file, start + n, &e.to_string())),
-        Err(Interrupted::Write(e)) => Err(FetchError::Io {
-            path: part.to_owned(),
-            source: e,
-        }),
+        let got = response.header("Content-Range").unwrap_or("");
+        if got.starts_with(&format!("bytes {have}-")) {
+            Ok(have)
+        } else {
+            Err(FetchError::BadRange {
+                path: self.file.path.clone(),
+                range: super::hub::printable(got),
+            })
+        }
+    }
+
+    fn oversized(&self) -> FetchError {
+        FetchError::Oversized {
+            path: self.file.path.clone(),
+            expected: self.file.size,
+        }
     }
 }
 
@@ -196,29 +241,46 @@ enum Interrupted {
     Write(std::io::Error),
 }
 
-/// Copies until EOF, hashing and counting; at most `remaining + 1` bytes arrive (the reader is
-/// bounded), and only the first `remaining` are written.
-fn copy(
-    body: &mut impl Read,
-    out: &mut File,
-    digests: &mut Digests,
-    remaining: u64,
-) -> Result<u64, Interrupted> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut n = 0u64;
-    loop {
-        let read = match body.read(&mut buf) {
-            Ok(0) => return Ok(n),
-            Ok(read) => read,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Interrupted::Read(n, e)),
-        };
-        let keep = usize::try_from((remaining - n.min(remaining)).min(read as u64)).unwrap_or(read);
-        if keep > 0 {
-            out.write_all(&buf[..keep]).map_err(Interrupted::Write)?;
-            digests.update(&buf[..keep]);
+/// Where a body goes: the part file and the hashes, with a progress line every 64 MiB.
+struct Sink<'a> {
+    out: &'a mut File,
+    digests: &'a mut Digests,
+    report: &'a mut dyn FnMut(String),
+    start: u64,
+    total: u64,
+}
+
+impl Sink<'_> {
+    /// Copies until EOF, hashing and counting; at most `remaining + 1` bytes arrive (the reader
+    /// is bounded), and only the first `remaining` are written.
+    fn copy(&mut self, body: &mut impl Read, remaining: u64) -> Result<u64, Interrupted> {
+        const STEP: u64 = 64 << 20;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut n = 0u64;
+        loop {
+            let read = match body.read(&mut buf) {
+                Ok(0) => return Ok(n),
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Interrupted::Read(n, e)),
+            };
+            let keep =
+                usize::try_from((remaining - n.min(remaining)).min(read as u64)).unwrap_or(read);
+            if keep > 0 {
+                self.out
+                    .write_all(&buf[..keep])
+                    .map_err(Interrupted::Write)?;
+                self.digests.update(&buf[..keep]);
+            }
+            if (n + read as u64) / STEP > n / STEP && n + (read as u64) < remaining {
+                (self.report)(format!(
+                    "  {} of {}",
+                    super::human_bytes(self.start + n + read as u64),
+                    super::human_bytes(self.total)
+                ));
+            }
+            n += read as u64;
         }
-        n += read as u64;
     }
 }
 

@@ -10,6 +10,8 @@ pub enum FetchError {
     UnknownBenchmark { name: String, available: String },
     #[error("invalid dataset id {0:?}: expected ORG/NAME, for example ByteDance-Seed/EdgeBench")]
     BadRepo(String),
+    #[error("invalid --revision {0:?}: give a branch, tag or commit")]
+    BadRevision(String),
     #[error("invalid HF_ENDPOINT {url:?}: {reason}")]
     BadEndpoint { url: String, reason: String },
     #[error("invalid proxy or CA settings for the Hub: {0}")]

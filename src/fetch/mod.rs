@@ -46,6 +46,7 @@ pub struct Summary {
 /// step (for stderr).
 pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Summary, FetchError> {
     check_repo(&opts.repo)?;
+    options::check_revision(&opts.revision)?;
     if opts.dest.exists() && !opts.dest.is_dir() {
         return Err(FetchError::DestNotDir(opts.dest.clone()));
     }
@@ -87,21 +88,17 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Su
     staging.create()?;
     let mut written = plan.current.clone();
     for (i, file) in plan.fetch.iter().enumerate() {
-        let (sha256, outcome) = download::fetch(&hub, &commit, file, &staging)?;
-        let how = match outcome {
-            Outcome::Staged => " (downloaded earlier)".to_owned(),
-            Outcome::Downloaded { resumed_from: 0 } => String::new(),
-            Outcome::Downloaded { resumed_from } => {
-                format!(" (resumed at {})", human_bytes(resumed_from))
-            }
-        };
         progress(format!(
-            "[{}/{}] {} {}{how}",
+            "[{}/{}] {} ({})",
             i + 1,
             plan.fetch.len(),
             file.path,
             human_bytes(file.size)
         ));
+        let (sha256, outcome) = download::fetch(&hub, &commit, file, &staging, progress)?;
+        if outcome == Outcome::Staged {
+            progress("  downloaded by an earlier attempt".to_owned());
+        }
         written.push((file.clone(), sha256));
     }
     let manifest = install::new_manifest(&opts.repo, &opts.revision, &commit, &written);

@@ -48,6 +48,20 @@ pub fn check_repo(repo: &str) -> Result<(), FetchError> {
     }
 }
 
+/// Checks a `--revision`: a branch, tag or commit name, not empty, `.` or `..`, without control
+/// characters, at most 256 bytes.
+pub fn check_revision(revision: &str) -> Result<(), FetchError> {
+    let bad = revision.is_empty()
+        || revision == "."
+        || revision == ".."
+        || revision.len() > 256
+        || revision.chars().any(char::is_control);
+    if bad {
+        return Err(FetchError::BadRevision(revision.to_owned()));
+    }
+    Ok(())
+}
+
 /// How to reach the Hub.
 #[derive(Clone, Default)]
 pub struct HubSettings {
@@ -197,6 +211,16 @@ mod tests {
             "",
         ] {
             assert!(check_repo(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn revisions_are_names_not_dot_segments() {
+        for good in ["main", "v1.0", "refs/pr/1", "0123abcd"] {
+            assert!(check_revision(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "a\nb"] {
+            assert!(check_revision(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -1,185 +1,18 @@
-//! A TEST DOUBLE of the Hugging Face Hub's HTTP API (the real Hub is not reachable from the test
-//! machines): a small threaded HTTP/1.1 server in the test process that serves dataset
-//! repositories over the routes `sforge fetch-tasks` uses (docs/fetch-tasks.md#routes):
-//!
-//! - `GET /api/datasets/{org}/{name}/revision/{rev}`: `{"id", "sha", "siblings"}`;
-//! - `GET /api/datasets/{org}/{name}/tree/{rev}?recursive=true[&cursor=N]`: entries with `type`,
-//!   `path`, `size`, `oid` (git blob id) and, for LFS files, `lfs.{oid,size,pointerSize}`, paged
-//!   with a `Link: <...>; rel="next"` header;
-//! - `GET /datasets/{org}/{name}/resolve/{rev}/{path}`: small files directly (`ETag` = blob id),
-//!   LFS files by a 302 to a "CDN" on another origin (`localhost` instead of `127.0.0.1`) with
-//!   `X-Linked-Etag`/`X-Linked-Size`; both with `X-Repo-Commit` and `Range` support.
-//!
-//! Private repositories want `Authorization: Bearer <token>` and answer like the Hub (401 with
-//! `X-Error-Code: RepoNotFound`, or 401 "Invalid credentials"); the CDN refuses requests that
-//! carry the token. Faults make it misbehave on purpose (cut a body short once, send too many
-//! bytes, corrupt a byte, list a hostile path). It also serves as a plain HTTP proxy: a request
-//! in absolute form (`GET http://host/path`) is answered as if addressed to it.
+//! The routes of the Hub API test double (see `mod.rs`): the Hub's answers, its errors, the CDN,
+//! ranges and the faults.
 
-#![allow(dead_code)]
+use std::net::SocketAddr;
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use super::{git_oid, sha256, Dataset, Fault, Seen, State};
 
-use sha2::Digest as _;
-
-/// One file of a dataset.
-#[derive(Clone)]
-pub struct HubFile {
-    pub content: Vec<u8>,
-    /// Stored with LFS: listed with `lfs.oid` (SHA-256) and served through the CDN redirect.
-    pub lfs: bool,
-}
-
-/// One dataset repository at one commit.
-#[derive(Clone)]
-pub struct Dataset {
-    pub commit: String,
-    pub files: BTreeMap<String, HubFile>,
-    /// Private: only this token may read it.
-    pub token: Option<String>,
-}
-
-/// Misbehaviour on purpose.
-#[derive(Clone, Debug)]
-pub enum Fault {
-    /// The next body of `path` stops after `after` bytes (the connection closes).
-    CutShortOnce { path: String, after: usize },
-    /// Bodies of `path` carry 100 extra bytes (with a matching Content-Length when `length`).
-    Oversize { path: String, length: bool },
-    /// Bodies of `path` have one byte flipped.
-    Corrupt { path: String },
-    /// The listing also names this path (served as `hostile`).
-    ListPath(String),
-}
-
-/// A request as the double saw it.
-#[derive(Clone, Debug)]
-pub struct Seen {
-    pub target: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    /// Sent in absolute form, as to a proxy.
-    pub via_proxy: bool,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-#[derive(Default)]
-struct State {
-    datasets: BTreeMap<String, Dataset>,
-    faults: Vec<Fault>,
-    seen: Vec<Seen>,
-    page_size: usize,
-}
-
-/// The running double; stops when dropped.
-pub struct HubDouble {
-    addr: SocketAddr,
-    state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl HubDouble {
-    pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = Arc::new(Mutex::new(State {
-            page_size: 2,
-            ..State::default()
-        }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (state.clone(), stop.clone());
-        thread::spawn(move || {
-            for conn in listener.incoming() {
-                if st.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let s = s.clone();
-                thread::spawn(move || serve(conn, addr, &s));
-            }
-        });
-        HubDouble { addr, state, stop }
-    }
-
-    /// `http://127.0.0.1:<port>`, for `HF_ENDPOINT`.
-    pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn add(&self, repo: &str, dataset: Dataset) {
-        self.state
-            .lock()
-            .unwrap()
-            .datasets
-            .insert(repo.to_owned(), dataset);
-    }
-
-    pub fn fault(&self, fault: Fault) {
-        self.state.lock().unwrap().faults.push(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.lock().unwrap().faults.clear();
-    }
-
-    pub fn seen(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().seen.clone()
-    }
-
-    pub fn forget_seen(&self) {
-        self.state.lock().unwrap().seen.clear();
-    }
-}
-
-impl Drop for HubDouble {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-/// The git blob id of `content`.
-pub fn git_oid(content: &[u8]) -> String {
-    use sha1::Digest as _;
-    let mut h = sha1::Sha1::new();
-    h.update(format!("blob {}\0", content.len()).as_bytes());
-    h.update(content);
-    hex(&h.finalize())
-}
-
-pub fn sha256(content: &[u8]) -> String {
-    hex(&sha2::Sha256::digest(content))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
     /// Close after this many body bytes (a cut-short answer).
-    cut_after: Option<usize>,
+    pub(crate) cut_after: Option<usize>,
     /// Send no Content-Length (the body ends when the connection closes).
-    no_length: bool,
+    pub(crate) no_length: bool,
 }
 
 fn reply(status: u16, body: impl Into<Vec<u8>>) -> Reply {
@@ -201,68 +34,7 @@ fn error(status: u16, code: Option<&str>, message: &str) -> Reply {
     r
 }
 
-fn serve(mut conn: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
-    let Some(seen) = read_request(&conn) else {
-        return;
-    };
-    state.lock().unwrap().seen.push(seen.clone());
-    let r = route(&seen, addr, &mut state.lock().unwrap());
-    let mut head = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", r.status);
-    for (n, v) in &r.headers {
-        let _ = write!(head, "{n}: {v}\r\n");
-    }
-    if !r.no_length {
-        let _ = write!(head, "Content-Length: {}\r\n", r.body.len());
-    }
-    head.push_str("\r\n");
-    let body = &r.body[..r.cut_after.unwrap_or(r.body.len()).min(r.body.len())];
-    let _ = conn.write_all(head.as_bytes());
-    let _ = conn.write_all(body);
-    let _ = conn.flush();
-}
-
-fn read_request(conn: &TcpStream) -> Option<Seen> {
-    let mut reader = BufReader::new(conn.try_clone().ok()?.take(64 * 1024));
-    let mut raw = Vec::new();
-    loop {
-        let mut line = Vec::new();
-        if reader.read_until(b'\n', &mut line).ok()? == 0 {
-            return None;
-        }
-        raw.extend_from_slice(&line);
-        if line == b"\r\n" {
-            break;
-        }
-    }
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut req = httparse::Request::new(&mut headers);
-    req.parse(&raw).ok()?;
-    let target = req.path?.to_owned();
-    let (via_proxy, path) = match target.strip_prefix("http://") {
-        Some(rest) => (
-            true,
-            rest.find('/').map_or("/".into(), |i| rest[i..].to_owned()),
-        ),
-        None => (false, target.clone()),
-    };
-    Some(Seen {
-        target,
-        path,
-        headers: req
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_owned(),
-                    String::from_utf8_lossy(h.value).into_owned(),
-                )
-            })
-            .collect(),
-        via_proxy,
-    })
-}
-
-fn route(seen: &Seen, addr: SocketAddr, state: &mut State) -> Reply {
+pub(crate) fn route(seen: &Seen, addr: SocketAddr, state: &mut State) -> Reply {
     let (path, query) = seen.path.split_once('?').unwrap_or((&seen.path, ""));
     let parts: Vec<String> = path
         .split('/')
@@ -486,6 +258,11 @@ fn body_reply(seen: &Seen, content: &[u8], path: &str, faults: &[Fault]) -> Repl
         .and_then(|v| v.strip_suffix('-'))
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|from| *from < total)
+        .filter(|_| {
+            !faults
+                .iter()
+                .any(|f| matches!(f, Fault::IgnoreRange { path: p } if p == path))
+        })
     {
         body.drain(..from);
         r.status = 206;
