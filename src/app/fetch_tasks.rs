@@ -20,10 +20,10 @@ pub fn fetch_tasks(
         Some(repo) => repo.clone(),
         None => fetch::repo_for_benchmark(&args.benchmark)?.to_owned(),
     };
-    let dest = match &args.dest {
+    let dest = fetch::real_dest(&match &args.dest {
         Some(dir) => cwd.join(dir),
-        None => settings.tasks_dir.value.clone(),
-    };
+        None => cwd.join(&settings.tasks_dir.value),
+    });
     let proxy = ProxyEnv {
         http_proxy: settings.http_proxy.value.clone(),
         https_proxy: settings.https_proxy.value.clone(),

@@ -76,7 +76,7 @@ pub enum FetchError {
     BadRange { path: String, range: String },
     #[error("local changes in {} would be lost: {files}; keep a copy and use --force to replace them", dest.display())]
     LocalEdits { dest: PathBuf, files: String },
-    #[error("{} has a directory or symbolic link where the dataset has a file: {files}; sforge never writes through them, move them away first", dest.display())]
+    #[error("{} has a directory or symbolic link at (or on the way to) {files}; sforge never writes through them: move them away first", dest.display())]
     Blocked { dest: PathBuf, files: String },
     #[error("{} exists and is not a directory", .0.display())]
     DestNotDir(PathBuf),

@@ -24,8 +24,8 @@ pub struct Plan {
     /// Local files that differ from both the revision and the last fetch (edited, or never
     /// fetched); `fetch` or `remove` would replace them.
     pub conflicts: Vec<String>,
-    /// Listed paths where the destination has a directory or a symbolic link (or a path
-    /// through one): never written, even with --force.
+    /// Paths (listed, or to be removed) where the destination has a directory or a symbolic
+    /// link, or a path through one: never written or removed, even with --force.
     pub blocked: Vec<String>,
 }
 
@@ -62,7 +62,8 @@ pub fn plan(
         match local_state(dest, path, entry.size)? {
             Local::Missing => {}
             Local::File { sha256, .. } if sha256 == entry.sha256 => plan.remove.push(path.clone()),
-            _ => {
+            Local::Blocked => plan.blocked.push(path.clone()),
+            Local::File { .. } => {
                 plan.conflicts.push(path.clone());
                 plan.remove.push(path.clone());
             }

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 pub use download::Staging;
 pub use error::FetchError;
 pub use options::{
-    check_repo, repo_for_benchmark, FetchOptions, HubSettings, Limits, BENCHMARKS, DEFAULT_REVISION,
+    check_repo, real_dest, repo_for_benchmark, FetchOptions, HubSettings, Limits, BENCHMARKS,
+    DEFAULT_REVISION,
 };
 
 use download::Outcome;
@@ -56,10 +57,11 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Su
     }
     let hub = Hub::new(&opts.hub, &opts.repo, &opts.revision)?;
     progress(format!(
-        "Fetching {} ({}) from {}",
+        "Fetching {} ({}) from {} into {}",
         opts.repo,
         opts.revision,
-        hub.endpoint()
+        hub.endpoint(),
+        opts.dest.display()
     ));
     let commit = listing::commit(&hub, &opts.limits)?;
     let remote = listing::files(&hub, &commit, &opts.limits)?;

@@ -166,6 +166,19 @@ impl Default for Limits {
     }
 }
 
+/// `path` (absolute) with symbolic links and `.`/`..` resolved as far as it exists, so the
+/// staging directory lands beside the real destination, on its file system.
+#[must_use]
+pub fn real_dest(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => real_dest(parent).join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// One fetch.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -212,6 +225,17 @@ mod tests {
         ] {
             assert!(check_repo(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_destination_is_resolved_as_far_as_it_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(real.join("a")).unwrap();
+        assert_eq!(real_dest(&real.join("a/../b/c")), real.join("b/c"));
+        assert_eq!(real_dest(&real.join("a/.")), real.join("a"));
+        std::os::unix::fs::symlink(real.join("a"), real.join("link")).unwrap();
+        assert_eq!(real_dest(&real.join("link/new")), real.join("a/new"));
     }
 
     #[test]
