@@ -196,9 +196,21 @@ impl Fetch<'_> {
         };
         let got = sink.copy(&mut body, remaining);
         out.sync_all().map_err(io_error(part))?;
+        drop(out);
+        self.settle(got, start, remaining)
+    }
+
+    /// What the copy's result means: done, oversized (the part is discarded) or cut short
+    /// (the part is kept for resuming).
+    fn settle(
+        &self,
+        got: Result<u64, Interrupted>,
+        start: u64,
+        remaining: u64,
+    ) -> Result<u64, FetchError> {
+        let (file, part) = (self.file, self.part);
         match got {
             Ok(n) if n > remaining => {
-                drop(out);
                 let _ = fs::remove_file(part);
                 Err(self.oversized())
             }

@@ -66,18 +66,7 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Su
     let commit = listing::commit(&hub, &opts.limits)?;
     let remote = listing::files(&hub, &commit, &opts.limits)?;
     let plan = install::plan(&opts.dest, old.as_ref(), &remote)?;
-    if !plan.blocked.is_empty() {
-        return Err(FetchError::Blocked {
-            dest: opts.dest.clone(),
-            files: name_some(&plan.blocked),
-        });
-    }
-    if !plan.conflicts.is_empty() && !opts.force {
-        return Err(FetchError::LocalEdits {
-            dest: opts.dest.clone(),
-            files: name_some(&plan.conflicts),
-        });
-    }
+    check_plan(opts, &plan)?;
     let bytes: u64 = plan.fetch.iter().map(|f| f.size).sum();
     progress(format!(
         "Commit {commit}: {} file(s), {} to download ({}), {} up to date",
@@ -89,20 +78,13 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Su
     let staging = Staging::for_dest(&opts.dest);
     staging.create()?;
     let mut written = plan.current.clone();
-    for (i, file) in plan.fetch.iter().enumerate() {
-        progress(format!(
-            "[{}/{}] {} ({})",
-            i + 1,
-            plan.fetch.len(),
-            file.path,
-            human_bytes(file.size)
-        ));
-        let (sha256, outcome) = download::fetch(&hub, &commit, file, &staging, progress)?;
-        if outcome == Outcome::Staged {
-            progress("  downloaded by an earlier attempt".to_owned());
-        }
-        written.push((file.clone(), sha256));
-    }
+    written.extend(download_all(
+        &hub,
+        &commit,
+        &plan.fetch,
+        &staging,
+        progress,
+    )?);
     let manifest = install::new_manifest(&opts.repo, &opts.revision, &commit, &written);
     install::apply(&opts.dest, &staging, &plan, &manifest)?;
     staging.remove();
@@ -118,6 +100,50 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Su
         task_files: count_task_files(&opts.dest),
         offline: false,
     })
+}
+
+/// Paths sforge never writes through stop the fetch; local edits too, unless forced.
+fn check_plan(opts: &FetchOptions, plan: &install::Plan) -> Result<(), FetchError> {
+    if !plan.blocked.is_empty() {
+        return Err(FetchError::Blocked {
+            dest: opts.dest.clone(),
+            files: name_some(&plan.blocked),
+        });
+    }
+    if !plan.conflicts.is_empty() && !opts.force {
+        return Err(FetchError::LocalEdits {
+            dest: opts.dest.clone(),
+            files: name_some(&plan.conflicts),
+        });
+    }
+    Ok(())
+}
+
+/// Downloads `files` into the staging directory, one progress line each; returns each with its
+/// SHA-256.
+fn download_all(
+    hub: &Hub,
+    commit: &str,
+    files: &[listing::RemoteFile],
+    staging: &Staging,
+    progress: &mut dyn FnMut(String),
+) -> Result<Vec<(listing::RemoteFile, String)>, FetchError> {
+    let mut done = Vec::with_capacity(files.len());
+    for (i, file) in files.iter().enumerate() {
+        progress(format!(
+            "[{}/{}] {} ({})",
+            i + 1,
+            files.len(),
+            file.path,
+            human_bytes(file.size)
+        ));
+        let (sha256, outcome) = download::fetch(hub, commit, file, staging, progress)?;
+        if outcome == Outcome::Staged {
+            progress("  downloaded by an earlier attempt".to_owned());
+        }
+        done.push((file.clone(), sha256));
+    }
+    Ok(done)
 }
 
 /// `HF_HUB_OFFLINE`: succeed when the destination holds an intact earlier fetch of the repo.
