@@ -4,6 +4,9 @@
 
 #[path = "support/hub_double/mod.rs"]
 mod hub_double;
+#[path = "support/pki.rs"]
+#[allow(dead_code)] // Only the CA and server configuration are used here.
+mod pki;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -331,6 +334,13 @@ fn hostile_paths_and_broken_files_leave_nothing_where_list_reads() {
             },
             "SHA-256 mismatch",
         ),
+        (
+            Fault::RedirectLoop {
+                path: "README.md".into(),
+            },
+            "too many redirects",
+        ),
+        (Fault::ForeignNextLink, "leaves the Hub"),
     ];
     for (fault, message) in broken {
         // Files verified by an earlier attempt are kept for the next one: start afresh.
@@ -529,4 +539,32 @@ fn symbolic_links_in_the_destination_are_never_written_through() {
     }
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 1);
+}
+
+#[test]
+fn https_hubs_are_trusted_through_sforge_ca_file_and_never_downgraded() {
+    let pki = pki::TestPki::new("sforge fetch-tasks test CA", &["127.0.0.1", "localhost"]);
+    let hub = HubDouble::start_tls(pki.server.clone());
+    hub.add(
+        REPO,
+        Dataset {
+            commit: COMMIT.into(),
+            files: example_files(),
+            token: Some(TOKEN.into()),
+        },
+    );
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("tasks");
+    let err = stderr_of(&mut fetch(&hub, &dest));
+    assert!(err.contains("cannot reach the Hugging Face Hub"), "{err}");
+    hub.fault(Fault::DowngradeRedirect);
+    let err = stderr_of(fetch(&hub, &dest).env("SFORGE_CA_FILE", &pki.ca_file));
+    assert!(err.contains("downgrades https to http"), "{err}");
+    assert!(!dest.exists());
+    hub.clear_faults();
+    fetch(&hub, &dest)
+        .env("SFORGE_CA_FILE", &pki.ca_file)
+        .assert()
+        .success();
+    assert_eq!(fetched(&dest), expected());
 }

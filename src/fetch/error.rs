@@ -18,7 +18,7 @@ pub enum FetchError {
     Network(String),
     #[error("HF_HUB_OFFLINE is set and {} holds no complete fetch of {repo}: unset HF_HUB_OFFLINE to download it", dest.display())]
     Offline { repo: String, dest: PathBuf },
-    #[error("cannot reach the Hugging Face Hub at {url}: {reason} (check the network, HF_ENDPOINT and the proxy variables)")]
+    #[error("cannot reach the Hugging Face Hub at {url}: {reason} (check the network, HF_ENDPOINT, the proxy variables and, for a private CA, SFORGE_CA_FILE)")]
     Unreachable { url: String, reason: String },
     #[error("dataset {repo} not found at {endpoint} (if it is private or gated, set HF_TOKEN to a token that can read it)")]
     RepoNotFound { repo: String, endpoint: String },

@@ -13,7 +13,7 @@
 //! Private repositories want `Authorization: Bearer <token>` and answer like the Hub (401 with
 //! `X-Error-Code: RepoNotFound`, or 401 "Invalid credentials"); the CDN refuses requests that
 //! carry the token. Faults make it misbehave on purpose (cut a body short once, send too many
-//! bytes, corrupt a byte, list a hostile path, ignore `Range`). It also serves as a plain HTTP proxy: a request
+//! bytes, corrupt a byte, list a hostile path, ignore `Range`, loop redirects, page elsewhere). It also serves as a plain HTTP proxy: a request
 //! in absolute form (`GET http://host/path`) is answered as if addressed to it.
 
 #![allow(dead_code)]
@@ -22,7 +22,7 @@ mod routes;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write as _};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,6 +62,12 @@ pub enum Fault {
     ListPath(String),
     /// `Range` requests for `path` get the whole body with a 200.
     IgnoreRange { path: String },
+    /// Resolving `path` redirects to itself, forever.
+    RedirectLoop { path: String },
+    /// The listing's next-page link points at another server.
+    ForeignNextLink,
+    /// LFS redirects go to plain `http` even when the Hub speaks `https`.
+    DowngradeRedirect,
 }
 
 /// A request as the double saw it.
@@ -89,6 +95,8 @@ pub(crate) struct State {
     pub(crate) faults: Vec<Fault>,
     pub(crate) seen: Vec<Seen>,
     pub(crate) page_size: usize,
+    /// `http` or `https`: also the scheme of the CDN redirects.
+    pub(crate) scheme: &'static str,
 }
 
 /// The running double; stops when dropped.
@@ -99,11 +107,22 @@ pub struct HubDouble {
 }
 
 impl HubDouble {
+    /// Plain HTTP.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// HTTPS with `tls` (a certificate for `127.0.0.1` and `localhost`).
+    pub fn start_tls(tls: Arc<rustls::ServerConfig>) -> Self {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
             page_size: 2,
+            scheme: if tls.is_some() { "https" } else { "http" },
             ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
@@ -114,16 +133,27 @@ impl HubDouble {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let s = s.clone();
-                thread::spawn(move || serve(conn, addr, &s));
+                let (s, tls) = (s.clone(), tls.clone());
+                thread::spawn(move || match tls {
+                    None => serve(conn, addr, &s),
+                    Some(config) => {
+                        let Ok(session) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        let mut stream = rustls::StreamOwned::new(session, conn);
+                        serve(&mut stream, addr, &s);
+                        stream.conn.send_close_notify();
+                        let _ = stream.flush();
+                    }
+                });
             }
         });
         HubDouble { addr, state, stop }
     }
 
-    /// `http://127.0.0.1:<port>`, for `HF_ENDPOINT`.
+    /// `http(s)://127.0.0.1:<port>`, for `HF_ENDPOINT`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.state.lock().unwrap().scheme, self.addr)
     }
 
     pub fn add(&self, repo: &str, dataset: Dataset) {
@@ -178,8 +208,8 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn serve(mut conn: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
-    let Some(seen) = read_request(&conn) else {
+fn serve(mut conn: impl Read + Write, addr: SocketAddr, state: &Mutex<State>) {
+    let Some(seen) = read_request(&mut conn) else {
         return;
     };
     state.lock().unwrap().seen.push(seen.clone());
@@ -198,18 +228,15 @@ fn serve(mut conn: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
     let _ = conn.flush();
 }
 
-fn read_request(conn: &TcpStream) -> Option<Seen> {
-    let mut reader = BufReader::new(conn.try_clone().ok()?.take(64 * 1024));
+/// Reads the request head byte by byte (GET requests have no body), at most 64 KiB.
+fn read_request(conn: &mut impl Read) -> Option<Seen> {
     let mut raw = Vec::new();
-    loop {
-        let mut line = Vec::new();
-        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        if raw.len() > 64 * 1024 || conn.read(&mut byte).ok()? == 0 {
             return None;
         }
-        raw.extend_from_slice(&line);
-        if line == b"\r\n" {
-            break;
-        }
+        raw.push(byte[0]);
     }
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);

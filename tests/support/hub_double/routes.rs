@@ -65,7 +65,7 @@ pub(crate) fn route(seen: &Seen, addr: SocketAddr, state: &mut State) -> Reply {
                     &faults,
                     query,
                     page_size,
-                    &format!("http://{host}{path}"),
+                    &format!("{}://{host}{path}", state.scheme),
                     rev,
                 )
             })
@@ -73,8 +73,11 @@ pub(crate) fn route(seen: &Seen, addr: SocketAddr, state: &mut State) -> Reply {
         ["datasets", org, name, "resolve", rev, file @ ..] => {
             let file = file.join("/");
             let faults = state.faults.clone();
+            let downgrade = faults.iter().any(|f| matches!(f, Fault::DowngradeRedirect));
+            let scheme = if downgrade { "http" } else { state.scheme };
+            let cdn = format!("{scheme}://localhost:{}", addr.port());
             let out = with_repo(seen, state, org, name, rev, |_, d| {
-                resolve(seen, d, &file, &faults, addr)
+                resolve(seen, d, &file, &faults, &cdn)
             });
             consume_cut(state, &file, &out);
             out
@@ -169,6 +172,11 @@ fn tree(d: &Dataset, faults: &[Fault], query: &str, page: usize, base: &str, _re
         serde_json::Value::Array(entries[start.min(end)..end].to_vec()).to_string(),
     );
     if end < entries.len() {
+        let base = if faults.iter().any(|f| matches!(f, Fault::ForeignNextLink)) {
+            "http://elsewhere.invalid/api/tree"
+        } else {
+            base
+        };
         r.headers.push((
             "Link".into(),
             format!("<{base}?recursive=true&expand=false&cursor={end}>; rel=\"next\""),
@@ -177,7 +185,16 @@ fn tree(d: &Dataset, faults: &[Fault], query: &str, page: usize, base: &str, _re
     r
 }
 
-fn resolve(seen: &Seen, d: &Dataset, path: &str, faults: &[Fault], addr: SocketAddr) -> Reply {
+/// `cdn`: where LFS files are redirected to (`scheme://host:port`).
+fn resolve(seen: &Seen, d: &Dataset, path: &str, faults: &[Fault], cdn: &str) -> Reply {
+    if faults
+        .iter()
+        .any(|f| matches!(f, Fault::RedirectLoop { path: p } if p == path))
+    {
+        let mut r = reply(302, Vec::new());
+        r.headers = vec![("Location".into(), seen.path.clone())];
+        return r;
+    }
     let content = match d.files.get(path) {
         Some(f) => f,
         None if faults
@@ -198,10 +215,7 @@ fn resolve(seen: &Seen, d: &Dataset, path: &str, faults: &[Fault], addr: SocketA
         let sha = sha256(&content.content);
         let mut r = reply(302, Vec::new());
         r.headers = vec![
-            (
-                "Location".into(),
-                format!("http://localhost:{}/cdn/{sha}", addr.port()),
-            ),
+            ("Location".into(), format!("{cdn}/cdn/{sha}")),
             ("X-Linked-Etag".into(), format!("\"{sha}\"")),
             ("X-Linked-Size".into(), content.content.len().to_string()),
         ];
