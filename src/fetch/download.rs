@@ -29,11 +29,24 @@ impl Staging {
         }
     }
 
-    pub fn create(&self) -> Result<(), FetchError> {
+    /// Creates the directory and locks it for this process (released when the returned file is
+    /// dropped, or the process ends): a second fetch into the same destination stops.
+    pub fn create(&self) -> Result<File, FetchError> {
         for dir in [self.parts(), self.objects()] {
             fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         }
-        Ok(())
+        let path = self.root.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        match lock.try_lock() {
+            Ok(()) => Ok(lock),
+            Err(fs::TryLockError::WouldBlock) => Err(FetchError::Busy(self.root.clone())),
+            Err(fs::TryLockError::Error(e)) => Err(io_error(&path)(e)),
+        }
     }
 
     fn parts(&self) -> PathBuf {
@@ -341,5 +354,24 @@ fn truncated(file: &RemoteFile, got: u64, reason: &str) -> FetchError {
         got,
         expected: file.size,
         reason: super::hub::printable(reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_staging_directory_sits_beside_the_destination_and_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::for_dest(&dir.path().join("tasks"));
+        assert_eq!(staging.root, dir.path().join(".tasks.sforge-fetch"));
+        let held = staging.create().unwrap();
+        let err = staging.create().unwrap_err().to_string();
+        assert!(err.contains("another sforge fetch-tasks"), "{err}");
+        drop(held);
+        assert!(staging.create().is_ok());
+        staging.remove();
+        assert!(!staging.root.exists());
     }
 }

@@ -78,6 +78,8 @@ pub enum FetchError {
     LocalEdits { dest: PathBuf, files: String },
     #[error("{} has a directory or symbolic link at (or on the way to) {files}; sforge never writes through them: move them away first", dest.display())]
     Blocked { dest: PathBuf, files: String },
+    #[error("another sforge fetch-tasks is using {} (for the same destination): wait for it to finish", .0.display())]
+    Busy(PathBuf),
     #[error("{} exists and is not a directory", .0.display())]
     DestNotDir(PathBuf),
     #[error("{}: {source}", path.display())]

@@ -292,3 +292,88 @@ fn transport_reason(e: &ureq::Transport) -> String {
     }
     printable(&reason)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub(endpoint: &str, token: Option<&str>) -> Hub {
+        let settings = HubSettings {
+            endpoint: endpoint.into(),
+            token: token.map(str::to_owned),
+            ..HubSettings::default()
+        };
+        Hub::new(&settings, "org/name", "refs/pr/1").unwrap()
+    }
+
+    #[test]
+    fn urls_encode_each_segment() {
+        let h = hub("https://hub.example/prefix", None);
+        assert_eq!(
+            h.url(&["api", "datasets", "org", "name", "revision", "refs/pr/1"])
+                .as_str(),
+            "https://hub.example/prefix/api/datasets/org/name/revision/refs%2Fpr%2F1"
+        );
+        assert_eq!(
+            h.resolve_url("c0ffee", "dir/a b#?.json").as_str(),
+            "https://hub.example/prefix/datasets/org/name/resolve/c0ffee/dir/a%20b%23%3F.json"
+        );
+    }
+
+    #[test]
+    fn only_the_hubs_own_origin_is_trusted_with_the_token() {
+        let h = hub("https://hub.example", Some("hf_x"));
+        let own = |u: &str| h.is_own_origin(&Url::parse(u).unwrap());
+        assert!(own("https://hub.example/api/x"));
+        assert!(own("https://hub.example:443/x"));
+        assert!(!own("http://hub.example/x"));
+        assert!(!own("https://cdn.hub.example/x"));
+        assert!(!own("https://hub.example:8443/x"));
+    }
+
+    #[test]
+    fn redirects_may_not_downgrade_or_leave_http() {
+        let from = Url::parse("https://hub.example/a/b").unwrap();
+        let to = |l: &str| Hub::redirect_target(&from, Some(l)).map(|u| u.to_string());
+        assert_eq!(to("/c").unwrap(), "https://hub.example/c");
+        assert_eq!(
+            to("https://cdn.example/x?sig=1").unwrap(),
+            "https://cdn.example/x?sig=1"
+        );
+        let err = to("http://cdn.example/x?sig=secret")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("downgrades") && !err.contains("secret"),
+            "{err}"
+        );
+        assert!(to("file:///etc/passwd").is_err());
+        assert!(Hub::redirect_target(&from, None).is_err());
+    }
+
+    #[test]
+    fn endpoints_are_checked() {
+        for (bad, why) in [
+            ("ftp://hub", "http(s)"),
+            ("not a url", "relative URL"),
+            ("https://user:pw@hub", "HF_TOKEN"),
+            ("https://hub/?q=1", "query"),
+        ] {
+            let settings = HubSettings {
+                endpoint: bad.into(),
+                ..HubSettings::default()
+            };
+            let err = Hub::new(&settings, "o/n", "main")
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains(why) && !err.contains(":pw@"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn server_text_is_made_printable() {
+        assert_eq!(printable(" a\nb\u{1b}[31m "), "a b [31m");
+        assert_eq!(printable(&"x".repeat(500)).len(), 200);
+    }
+}

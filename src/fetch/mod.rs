@@ -76,7 +76,7 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(String)) -> Result<Su
         plan.current.len()
     ));
     let staging = Staging::for_dest(&opts.dest);
-    staging.create()?;
+    let _lock = staging.create()?;
     let mut written = plan.current.clone();
     written.extend(download_all(
         &hub,
