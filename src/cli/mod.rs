@@ -3,12 +3,14 @@
 //! Doc comments here are the user-facing help text, hence plain prose without Markdown.
 #![allow(clippy::doc_markdown)]
 
+mod fetch_tasks;
 mod run_settings;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use fetch_tasks::FetchTasksArgs;
 pub use run_settings::{BackendArg, RunSettingsArgs};
 
 /// Evaluation harness for autonomous coding agents.
@@ -178,30 +180,6 @@ pub struct ListArgs {
     /// Print JSON (one object per task, with its base/work/judge image names) instead of the table
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct FetchTasksArgs {
-    /// Benchmark name; each names a Hub dataset (edgebench: ByteDance-Seed/EdgeBench)
-    #[arg(value_name = "BENCHMARK", default_value = "edgebench")]
-    pub benchmark: String,
-
-    /// Hub dataset to fetch instead of the benchmark's
-    #[arg(long, value_name = "ORG/NAME")]
-    pub repo: Option<String>,
-
-    /// Branch, tag or commit of the dataset
-    #[arg(long, value_name = "REV", default_value = "main")]
-    pub revision: String,
-
-    /// Directory to fetch into [default: the tasks directory: --tasks-dir, SFORGE_TASKS_DIR,
-    /// else ./tasks]
-    #[arg(long, value_name = "DIR")]
-    pub dest: Option<PathBuf>,
-
-    /// Replace or remove files changed locally since the last fetch (or present before it)
-    #[arg(long)]
-    pub force: bool,
 }
 
 #[derive(Debug, Args)]

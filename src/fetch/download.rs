@@ -181,7 +181,7 @@ impl Fetch<'_> {
             *digests = Digests::new(file.size);
         }
         if start > 0 {
-            report(format!("  resumed at {}", super::human_bytes(start)));
+            report(format!("  resumed at {}", super::bytes::human_bytes(start)));
         }
         let remaining = file.size - start;
         let length = response.header("Content-Length").map(str::trim);
@@ -300,8 +300,8 @@ impl Sink<'_> {
             if (n + read as u64) / STEP > n / STEP && n + (read as u64) < remaining {
                 (self.report)(format!(
                     "  {} of {}",
-                    super::human_bytes(self.start + n + read as u64),
-                    super::human_bytes(self.total)
+                    super::bytes::human_bytes(self.start + n + read as u64),
+                    super::bytes::human_bytes(self.total)
                 ));
             }
             n += read as u64;
