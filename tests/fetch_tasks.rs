@@ -568,3 +568,41 @@ fn https_hubs_are_trusted_through_sforge_ca_file_and_never_downgraded() {
         .success();
     assert_eq!(fetched(&dest), expected());
 }
+
+#[test]
+fn a_failed_update_leaves_the_earlier_fetch_as_it_was() {
+    let hub = hub();
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("tasks");
+    fetch(&hub, &dest).assert().success();
+    let before = tree(&dest);
+    let mut files = example_files();
+    files.insert("README.md".into(), small(b"# Version 2\n"));
+    files.insert("new_task.json".into(), small(b"{}\n"));
+    hub.add(
+        REPO,
+        Dataset {
+            commit: "e".repeat(40),
+            files,
+            token: Some(TOKEN.into()),
+        },
+    );
+    hub.fault(Fault::Corrupt {
+        path: "new_task.json".into(),
+    });
+    let err = stderr_of(&mut fetch(&hub, &dest));
+    assert!(
+        err.contains("new_task.json") && err.contains("mismatch"),
+        "{err}"
+    );
+    assert_eq!(tree(&dest), before, "README.md is not updated either");
+    hub.clear_faults();
+    fetch(&hub, &dest)
+        .assert()
+        .success()
+        .stdout(contains("Done. 4 task file(s)"));
+    assert_eq!(
+        std::fs::read(dest.join("README.md")).unwrap(),
+        b"# Version 2\n"
+    );
+}
