@@ -606,3 +606,21 @@ fn a_failed_update_leaves_the_earlier_fetch_as_it_was() {
         b"# Version 2\n"
     );
 }
+
+#[test]
+fn passing_hub_failures_are_tried_again_lasting_ones_are_reported() {
+    let hub = hub();
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("tasks");
+    hub.fault(Fault::Unavailable { times: 3 });
+    let err = stderr_of(&mut fetch(&hub, &dest));
+    assert!(
+        err.contains("HTTP 503") && err.contains("Service Unavailable"),
+        "{err}"
+    );
+    assert!(!dest.exists());
+    hub.clear_faults();
+    hub.fault(Fault::Unavailable { times: 2 });
+    fetch(&hub, &dest).assert().success();
+    assert_eq!(fetched(&dest), expected());
+}

@@ -19,6 +19,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 const MAX_REDIRECTS: usize = 5;
+/// Pauses before the second and third try of a request that failed in passing.
+const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
 /// Bytes of an error body read for its message.
 const MAX_ERROR_BODY: u64 = 4096;
 
@@ -125,22 +127,7 @@ impl Hub {
         let mut url = url;
         let mut first: Option<FirstHop> = None;
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.agent.request_url("GET", &url);
-            for (name, value) in headers {
-                request = request.set(name, value);
-            }
-            if let (Some(token), true) = (&self.token, self.is_own_origin(&url)) {
-                request = request.set("Authorization", &format!("Bearer {token}"));
-            }
-            let response = match request.call() {
-                Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-                Err(ureq::Error::Transport(e)) => {
-                    return Err(FetchError::Unreachable {
-                        url: shown(&url),
-                        reason: transport_reason(&e),
-                    })
-                }
-            };
+            let response = self.call(&url, headers)?;
             first.get_or_insert_with(|| FirstHop::of(&response));
             let status = response.status();
             if (300..400).contains(&status) && status != 304 {
@@ -156,6 +143,47 @@ impl Hub {
             });
         }
         Err(FetchError::Redirects { url: shown(&url) })
+    }
+
+    /// One GET of `url` (the token only for the Hub's own origin), tried again after
+    /// [`RETRY_DELAYS`] when the connection fails or the answer is 429 or 5xx (as
+    /// `huggingface_hub` does); the last answer or failure counts.
+    fn call(&self, url: &Url, headers: &[(&str, &str)]) -> Result<ureq::Response, FetchError> {
+        let mut delays = RETRY_DELAYS.iter();
+        loop {
+            let mut request = self.agent.request_url("GET", url);
+            for (name, value) in headers {
+                request = request.set(name, value);
+            }
+            if let (Some(token), true) = (&self.token, self.is_own_origin(url)) {
+                request = request.set("Authorization", &format!("Bearer {token}"));
+            }
+            let (outcome, why) = match request.call() {
+                Ok(response) | Err(ureq::Error::Status(_, response)) => {
+                    let status = response.status();
+                    let why = format!("HTTP {status}");
+                    (
+                        Ok(response),
+                        (status == 429 || status >= 500).then_some(why),
+                    )
+                }
+                Err(ureq::Error::Transport(e)) => {
+                    let reason = transport_reason(&e);
+                    let failure = FetchError::Unreachable {
+                        url: shown(url),
+                        reason: reason.clone(),
+                    };
+                    (Err(failure), Some(reason))
+                }
+            };
+            match (why, delays.next()) {
+                (Some(why), Some(delay)) => {
+                    log::warn!("{} failed ({why}); trying again in {delay:?}", shown(url));
+                    std::thread::sleep(*delay);
+                }
+                _ => return outcome,
+            }
+        }
     }
 
     fn redirect_target(from: &Url, location: Option<&str>) -> Result<Url, FetchError> {

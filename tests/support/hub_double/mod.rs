@@ -13,7 +13,7 @@
 //! Private repositories want `Authorization: Bearer <token>` and answer like the Hub (401 with
 //! `X-Error-Code: RepoNotFound`, or 401 "Invalid credentials"); the CDN refuses requests that
 //! carry the token. Faults make it misbehave on purpose (cut a body short once, send too many
-//! bytes, corrupt a byte, list a hostile path, ignore `Range`, loop redirects, page elsewhere). It also serves as a plain HTTP proxy: a request
+//! bytes, corrupt a byte, list a hostile path, ignore `Range`, loop redirects, page elsewhere, answer 503). It also serves as a plain HTTP proxy: a request
 //! in absolute form (`GET http://host/path`) is answered as if addressed to it.
 
 #![allow(dead_code)]
@@ -68,6 +68,8 @@ pub enum Fault {
     ForeignNextLink,
     /// LFS redirects go to plain `http` even when the Hub speaks `https`.
     DowngradeRedirect,
+    /// The next `times` requests, whatever they ask, get a 503.
+    Unavailable { times: u32 },
 }
 
 /// A request as the double saw it.

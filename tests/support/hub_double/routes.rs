@@ -35,6 +35,14 @@ fn error(status: u16, code: Option<&str>, message: &str) -> Reply {
 }
 
 pub(crate) fn route(seen: &Seen, addr: SocketAddr, state: &mut State) -> Reply {
+    for fault in &mut state.faults {
+        if let Fault::Unavailable { times } = fault {
+            if *times > 0 {
+                *times -= 1;
+                return error(503, None, "Service Unavailable");
+            }
+        }
+    }
     let (path, query) = seen.path.split_once('?').unwrap_or((&seen.path, ""));
     let parts: Vec<String> = path
         .split('/')
