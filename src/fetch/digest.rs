@@ -48,33 +48,57 @@ impl Digests {
 
     /// The SHA-256 when every hash the Hub gave for `file` matches.
     pub fn verify(self, file: &RemoteFile) -> Result<String, FetchError> {
-        let sha256 = hex(&sha2::Digest::finalize(self.sha256));
-        let git = hex(&self.git.finalize());
+        let hashes = self.finish();
+        hashes.check(file)?;
+        Ok(hashes.sha256)
+    }
+
+    #[must_use]
+    pub fn finish(self) -> Hashes {
+        Hashes {
+            sha256: hex(&sha2::Digest::finalize(self.sha256)),
+            git: hex(&self.git.finalize()),
+        }
+    }
+}
+
+/// Both hashes of a file, in hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hashes {
+    pub sha256: String,
+    /// Only meaningful when the size given to [`Digests::new`] was the real one.
+    pub git: String,
+}
+
+impl Hashes {
+    /// Whether these are the hashes the Hub gave for `file`.
+    pub fn check(&self, file: &RemoteFile) -> Result<(), FetchError> {
         let mismatch = |algorithm, expected: &str, actual: &str| FetchError::HashMismatch {
             path: file.path.clone(),
             algorithm,
             expected: expected.to_owned(),
             actual: actual.to_owned(),
         };
-        if let Some(expected) = &file.sha256 {
-            if *expected != sha256 {
-                return Err(mismatch("SHA-256", expected, &sha256));
-            }
+        if let Some(expected) = file.sha256.as_deref().filter(|e| *e != self.sha256) {
+            return Err(mismatch("SHA-256", expected, &self.sha256));
         }
-        if let Some(expected) = &file.git_oid {
-            if *expected != git {
-                return Err(mismatch("git blob SHA-1", expected, &git));
-            }
+        if let Some(expected) = file.git_oid.as_deref().filter(|e| *e != self.git) {
+            return Err(mismatch("git blob SHA-1", expected, &self.git));
         }
-        Ok(sha256)
+        Ok(())
     }
 }
 
 /// The SHA-256 of a local file, in hex.
 pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
-    let mut digests = Digests::new(0);
+    Ok(hash_file(path, 0)?.sha256)
+}
+
+/// Both hashes of a local file of `size` bytes, read once.
+pub fn hash_file(path: &Path, size: u64) -> Result<Hashes, FetchError> {
+    let mut digests = Digests::new(size);
     digests.feed_file(path)?;
-    Ok(hex(&sha2::Digest::finalize(digests.sha256)))
+    Ok(digests.finish())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::digest::{sha256_file, Digests};
+use super::digest::{hash_file, Hashes};
 use super::download::Staging;
 use super::error::{io_error, FetchError};
 use super::listing::RemoteFile;
@@ -39,11 +39,12 @@ pub fn plan(
     let empty = BTreeMap::new();
     let old_files = old.map_or(&empty, |m| &m.files);
     for file in remote {
-        match local_state(dest, &file.path, file.size)? {
+        match local_state(dest, &file.path)? {
             Local::Missing => plan.fetch.push(file.clone()),
             Local::Blocked => plan.blocked.push(file.path.clone()),
-            Local::File { sha256, digests } => {
-                if let Some(Ok(_)) = digests.map(|d| d.verify(file)) {
+            Local::File { hashes, size } => {
+                let sha256 = hashes.sha256.clone();
+                if size == file.size && hashes.check(file).is_ok() {
                     plan.current.push((file.clone(), sha256));
                 } else {
                     if old_files.get(&file.path).is_none_or(|e| e.sha256 != sha256) {
@@ -59,9 +60,11 @@ pub fn plan(
         if listed.contains(path.as_str()) {
             continue;
         }
-        match local_state(dest, path, entry.size)? {
+        match local_state(dest, path)? {
             Local::Missing => {}
-            Local::File { sha256, .. } if sha256 == entry.sha256 => plan.remove.push(path.clone()),
+            Local::File { hashes, .. } if hashes.sha256 == entry.sha256 => {
+                plan.remove.push(path.clone());
+            }
             Local::Blocked => plan.blocked.push(path.clone()),
             Local::File { .. } => {
                 plan.conflicts.push(path.clone());
@@ -76,14 +79,14 @@ enum Local {
     Missing,
     /// A directory, a symbolic link, or under one: never written through.
     Blocked,
-    /// A regular file: its SHA-256, and its digests when its size is the listed one.
+    /// A regular file: its hashes (read once) and its size.
     File {
-        sha256: String,
-        digests: Option<Box<Digests>>,
+        hashes: Hashes,
+        size: u64,
     },
 }
 
-fn local_state(dest: &Path, rel: &str, size: u64) -> Result<Local, FetchError> {
+fn local_state(dest: &Path, rel: &str) -> Result<Local, FetchError> {
     let mut at = dest.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
@@ -98,15 +101,11 @@ fn local_state(dest: &Path, rel: &str, size: u64) -> Result<Local, FetchError> {
             return Ok(Local::Blocked);
         }
         if last {
-            let sha256 = sha256_file(&at)?;
-            let digests = if meta.len() == size {
-                let mut d = Digests::new(size);
-                d.feed_file(&at)?;
-                Some(Box::new(d))
-            } else {
-                None
-            };
-            return Ok(Local::File { sha256, digests });
+            let hashes = hash_file(&at, meta.len())?;
+            return Ok(Local::File {
+                hashes,
+                size: meta.len(),
+            });
         }
     }
     Ok(Local::Missing)
