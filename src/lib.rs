@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod doctor;
+pub mod fetch;
 pub mod gc;
 #[cfg(test)]
 mod golden;

@@ -6,6 +6,7 @@ mod doctor;
 mod eval;
 mod eval_batch;
 mod eval_common;
+mod fetch_tasks;
 mod flags;
 mod gc;
 mod list;
@@ -91,6 +92,9 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Proxy(args) => return proxy::serve_proxy(&settings, &ctx.env, args),
         Command::Render(args) => render::render(&settings, args, &mut std::io::stdout().lock())?,
         Command::List(args) => list::list_tasks(&settings, args, &mut std::io::stdout().lock())?,
+        Command::FetchTasks(args) => {
+            return fetch_tasks::fetch_tasks(&settings, &ctx.env, &ctx.cwd, &cli.global, args);
+        }
         Command::Config(args) => {
             show_config::show_config(&resolver, args, &mut std::io::stdout().lock())?;
         }

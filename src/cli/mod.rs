@@ -3,12 +3,14 @@
 //! Doc comments here are the user-facing help text, hence plain prose without Markdown.
 #![allow(clippy::doc_markdown)]
 
+mod fetch_tasks;
 mod run_settings;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use fetch_tasks::FetchTasksArgs;
 pub use run_settings::{BackendArg, RunSettingsArgs};
 
 /// Evaluation harness for autonomous coding agents.
@@ -74,6 +76,16 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// List the tasks of the benchmark in the tasks directory
     List(ListArgs),
+    /// Download a benchmark's task files from its Hugging Face Hub dataset
+    ///
+    /// Files go to a staging directory beside the destination first, are checked against the
+    /// sizes and hashes the Hub lists, then moved into place; an interrupted download resumes.
+    /// Files you edited after an earlier fetch are never replaced without --force. Environment:
+    /// HF_ENDPOINT (a mirror; default https://huggingface.co), HF_TOKEN (private or gated
+    /// datasets), HF_HUB_OFFLINE=1 (no network: accept an earlier fetch), the proxy variables
+    /// (SFORGE_HTTPS_PROXY > HTTPS_PROXY > https_proxy, likewise HTTP and NO_PROXY) and
+    /// SFORGE_CA_FILE (extra CA certificates).
+    FetchTasks(FetchTasksArgs),
     /// Show the fully resolved settings and where each value came from
     Config(Box<ConfigArgs>),
     /// Remove what sforge made and no running sforge uses: containers, pods, their Secrets and
