@@ -8,226 +8,17 @@
 // Tests start the binary and the browser directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "visualizer/pages.rs"]
+mod pages;
+#[path = "visualizer/server.rs"]
+mod server;
 mod support;
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-use support::browser::{Browser, Image};
-
-const FIXTURE: &str = "tests/fixtures/visualizer/runs";
-const SECRETS: [&str; 2] = [
-    "sk-fixture-secret-must-not-show",
-    "proxy-pass-must-not-show",
-];
-const OUTSIDE_SECRET: &str = "outside-the-runs-directory-secret";
-
-/// A `sforge visualizer` process over a temporary copy of the fixture runs.
-struct Viz {
-    _dir: tempfile::TempDir,
-    runs: PathBuf,
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Viz {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-/// The hostile additions: a run with malformed JSON, one with a 5 GiB (sparse) agent output,
-/// symlinks leaving the runs directory, and markup in every agent-controlled text field.
-fn add_hostile_runs(root: &Path, runs: &Path) {
-    write(&root.join("outside/secret.txt"), OUTSIDE_SECRET);
-    let broken = runs.join("broken/t");
-    write(
-        &broken.join("final_result.json"),
-        "{\"agent\": \"script\", ",
-    );
-    write(&broken.join("run_history.json"), "[1, 2");
-    write(
-        &broken.join("submissions/agent-1/report.json"),
-        "not json at all",
-    );
-    let huge = runs.join("huge/t");
-    write(&huge.join("final_result.json"), "{\"agent\": \"script\"}");
-    let file = std::fs::File::create(huge.join("agent_output.txt")).unwrap();
-    file.set_len(5 << 30).unwrap();
-    let linked = runs.join("linked/t");
-    write(&linked.join("final_result.json"), "{}");
-    std::os::unix::fs::symlink(
-        root.join("outside/secret.txt"),
-        linked.join("run_agent.log"),
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(
-        root.join("outside/secret.txt"),
-        linked.join("agent_output.txt"),
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(root.join("outside"), runs.join("escape")).unwrap();
-    // A run still going: no final result, files changed just now.
-    let live = runs.join("live/t");
-    let now = SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    write(&live.join("started_at"), &format!("now\n{}\n", now - 30.0));
-    write(
-        &live.join("run_agent.log"),
-        "agent started with 600s budget\n",
-    );
-    write(
-        &live.join("run_config.json"),
-        "{\"agent\": \"script\", \"timeout\": 600}",
-    );
-    write(
-        &live.join("submissions/agent-1/report.json"),
-        &serde_json::json!({"pass_rate": 0.5, "passed": 1, "total_tests": 2, "submitted_at": now - 10.0}).to_string(),
-    );
-    let xss = runs.join("xss/t");
-    let markup =
-        "<img src=x onerror=\"console.error('xss')\"><script>console.error('xss')</script>";
-    write(
-        &xss.join("final_result.json"),
-        &serde_json::json!({"agent": markup, "model": markup, "error": markup, "best_round": "agent-1"}).to_string(),
-    );
-    write(
-        &xss.join("submissions/agent-1/report.json"),
-        &serde_json::json!({"summary": markup, "passed": 1, "total_tests": 2, "pass_rate": 0.5,
-            "submitted_at": 1.0e9, "details": [{"name": markup, "status": "FAILED", "message": markup}]})
-        .to_string(),
-    );
-    write(&xss.join("submissions/agent-1/test_output.txt"), markup);
-    write(&xss.join("agent_output.txt"), &format!("{{\"type\":\"assistant\",\"message\":{{\"content\":[{{\"type\":\"text\",\"text\":{}}}]}}}}\n", serde_json::json!(markup)));
-}
-
-fn start() -> Viz {
-    let dir = tempfile::tempdir().unwrap();
-    let runs = dir.path().join("runs");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE), &runs);
-    add_hostile_runs(dir.path(), &runs);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("sforge"))
-        .args(["visualizer", "--port", "0", "--runs-dir"])
-        .arg(&runs)
-        .env("SFORGE_LOG_DIR", dir.path().join("logs"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sforge visualizer");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut banner = String::new();
-    let port = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the visualizer exited:\n{banner}"
-        );
-        banner.push_str(&line);
-        if let Some(url) = line.trim().strip_prefix("Open: http://127.0.0.1:") {
-            break url.trim_end_matches('/').parse().unwrap();
-        }
-    };
-    assert!(banner.contains("Found 9 run folder(s)"), "{banner}");
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    Viz {
-        _dir: dir,
-        runs,
-        child,
-        port,
-    }
-}
-
-/// One raw HTTP/1.1 exchange (the target is sent exactly as given, unnormalised).
-fn request(
-    port: u16,
-    method: &str,
-    target: &str,
-    host: Option<&str>,
-) -> (u16, BTreeMap<String, String>, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let host = host.map_or_else(|| format!("127.0.0.1:{port}"), str::to_owned);
-    write!(
-        stream,
-        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
-}
-
-fn get(viz: &Viz, target: &str) -> (u16, String) {
-    let (status, _, body) = request(viz.port, "GET", target, None);
-    (status, body)
-}
-
-fn get_json(viz: &Viz, target: &str) -> Value {
-    let (status, body) = get(viz, target);
-    assert_eq!(status, 200, "{target}: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{target}: {e}: {body}"))
-}
-
-/// Names, sizes and modification times of every file under `dir`.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
-        if meta.is_dir() {
-            out.extend(snapshot(&entry.path()));
-        } else {
-            out.push((entry.path(), meta.len(), meta.modified().unwrap()));
-        }
-    }
-    out.sort();
-    out
-}
+use server::{get, get_json, launch, request, snapshot, start, OUTSIDE_SECRET, SECRETS};
 
 #[test]
 fn the_api_describes_the_recorded_run() {
@@ -543,171 +334,29 @@ fn help_documents_the_command() {
     }
 }
 
-/// Where the screenshots are kept for a human to look at.
-fn screenshot_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("visualizer-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
+/// `--runs-dir` names the runs directory itself (here the recorded fixture, served read-only).
 #[test]
-fn pages_render_in_chromium_without_console_messages() {
-    let Some(browser) = Browser::find() else {
-        return;
-    };
-    let viz = start();
-    let base = format!("http://127.0.0.1:{}", viz.port);
-    let pages: [(&str, &[&str]); 9] = [
-        ("/", &["viz-demo", "claude-sample", "done", "Pass rate"]),
-        (
-            "/run/viz-demo",
-            &[
-                "text_utils",
-                "tour_planner",
-                "Pass rate across tasks",
-                "<svg",
-                "time budget",
-            ],
-        ),
-        (
-            "/run/viz-demo/tour_planner",
-            &[
-                "agent-2",
-                "auto-4",
-                "final",
-                "Score over time",
-                "<svg",
-                "best-ring",
-                "run_config.json",
-                "agent",
-            ],
-        ),
-        (
-            "/run/viz-demo/text_utils/submission/agent-1",
-            &[
-                "test_is_palindrome_true",
-                "FAILED",
-                "textkit.py",
-                "download submission.tar.gz",
-            ],
-        ),
-        (
-            "/run/viz-demo/text_utils/trajectory",
-            &["Step 1: a partial solution", "Round: agent-1"],
-        ),
-        (
-            "/run/claude-sample/coin_change/trajectory",
-            &[
-                "tool call",
-                "Bash",
-                "sforge-submit",
-                "tool result",
-                "passes all 6 tests",
-            ],
-        ),
-        (
-            "/run/codex-sample/coin_change/trajectory",
-            &[
-                "exec",
-                "exited 1",
-                "NotImplementedError",
-                "tokens used",
-                "codex-transcript",
-            ],
-        ),
-        ("/run/broken/t", &["final_result.json is not valid JSON"]),
-        ("/run/live/t", &["running", "● live", "agent-1", "<svg"]),
-    ];
-    for (path, expected) in pages {
-        let page = browser.load(&format!("{base}{path}"));
-        assert!(
-            page.console.is_empty(),
-            "{path}: console messages:\n{}",
-            page.console.join("\n")
-        );
-        assert!(
-            !page.dom.contains("Loading…"),
-            "{path} never finished loading:\n{}",
-            page.dom
-        );
-        for text in expected {
-            assert!(
-                page.dom.contains(text),
-                "{path} lacks {text:?}:\n{}",
-                page.dom
-            );
-        }
-    }
-}
-
-#[test]
-fn markup_in_run_files_is_shown_as_text() {
-    let Some(browser) = Browser::find() else {
-        return;
-    };
-    let viz = start();
-    let base = format!("http://127.0.0.1:{}", viz.port);
-    for path in [
-        "/",
-        "/run/xss",
-        "/run/xss/t",
-        "/run/xss/t/submission/agent-1",
-        "/run/xss/t/trajectory",
-    ] {
-        let page = browser.load(&format!("{base}{path}"));
-        assert!(
-            page.console.is_empty(),
-            "{path}: the markup ran:\n{}",
-            page.console.join("\n")
-        );
-        assert!(
-            !page.dom.contains("<img src=\"x\""),
-            "{path}: markup became an element"
-        );
-        assert!(
-            page.dom.contains("&lt;img src=x"),
-            "{path} does not show the text:\n{}",
-            page.dom
-        );
-    }
-}
-
-#[test]
-fn screenshots_show_the_charts() {
-    let Some(browser) = Browser::find() else {
-        return;
-    };
-    let viz = start();
-    let base = format!("http://127.0.0.1:{}", viz.port);
-    for (name, path) in [
-        ("task", "/run/viz-demo/tour_planner"),
-        ("run", "/run/viz-demo"),
-        ("runs", "/"),
-    ] {
-        let file = screenshot_dir().join(format!("{name}.png"));
-        browser.screenshot(&format!("{base}{path}"), &file);
-        let image = Image::read(&file);
-        assert_eq!(
-            (image.width, image.height),
-            (1280, 1400),
-            "{}",
-            file.display()
-        );
-        assert!(
-            image.ink() > 0.03,
-            "{} is nearly blank ({:.3})",
-            file.display(),
-            image.ink()
-        );
-        if name != "runs" {
-            // The chart's markers (accent blue) and the best round's ring (amber) are drawn.
-            let blue = image.count_near([0x1f, 0x6f, 0xeb], 24);
-            let amber = image.count_near([0xbf, 0x87, 0x00], 24);
-            assert!(
-                blue > 200 && amber > 30,
-                "{}: blue {blue}, amber {amber}",
-                file.display()
-            );
-        }
-    }
+fn runs_dir_flag_serves_another_directory() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(server::FIXTURE);
+    let before = snapshot(&fixture);
+    let (mut child, port, banner) = launch(&[
+        "visualizer".as_ref(),
+        "--runs-dir".as_ref(),
+        fixture.as_os_str(),
+    ]);
+    assert!(banner.contains("Found 3 run folder(s)"), "{banner}");
+    let (status, _, body) = request(port, "GET", "/api/runs", None);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "{body}");
+    let runs: Value = serde_json::from_str(&body).unwrap();
+    let mut ids: Vec<&str> = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["claude-sample", "codex-sample", "viz-demo"]);
+    assert_eq!(before, snapshot(&fixture));
 }
