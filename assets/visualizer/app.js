@@ -119,7 +119,7 @@ function chart(series, opts) {
   let yMin = Math.min(...pts.map((p) => p.y)), yMax = Math.max(...pts.map((p) => p.y));
   if (opts.unit) { yMin = Math.min(0, yMin); yMax = Math.max(1, yMax); }
   if (yMin === yMax) { yMin -= 1; yMax += 1; }
-  const pad = (yMax - yMin) * 0.06; yMin -= opts.unit ? 0 : pad; yMax += pad;
+  const pad = opts.unit ? 0 : (yMax - yMin) * 0.06; yMin -= pad; yMax += pad;
   const sx = (x) => L + (x / xMax) * (W - L - R);
   const sy = (y) => T + (1 - (y - yMin) / (yMax - yMin)) * (H - T - B);
   for (let i = 0; i <= 4; i++) {
@@ -181,6 +181,12 @@ function taskNames(r) {
   return names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} +${names.length - 3}`;
 }
 
+// A mark with the number of unreadable files and task errors of a run (listed in its title).
+function problems(r) {
+  const list = r.tasks.flatMap((t) => [t.error, ...t.warnings].filter(Boolean).map((w) => `${t.task}: ${w}`));
+  return list.length ? el("span", { class: "warn problems", title: list.join("\n"), text: ` ⚠ ${list.length}` }) : null;
+}
+
 function bestScores(r) {
   const scores = r.tasks.map((t) => t.best_score).filter((v) => v !== null && v !== undefined);
   if (!scores.length) return "—";
@@ -203,9 +209,11 @@ async function runsPage() {
     const q = state.filter.toLowerCase();
     const rows = data.runs.filter((r) => (!state.status || r.status === state.status) &&
       (!q || [r.run_id, r.agent, r.model, ...r.tasks.map((t) => t.task)].some((v) => v && v.toLowerCase().includes(q))));
+    const missing = (v) => v === null || v === undefined;
     rows.sort((a, b) => {
       const x = a[state.sort], y = b[state.sort];
-      const c = x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : x < y ? -1 : 1;
+      if (missing(x) || missing(y)) return missing(x) - missing(y); // unknown values last
+      const c = x === y ? 0 : x < y ? -1 : 1;
       return state.desc ? -c : c;
     });
     heads.forEach((h) => h.classList.toggle("sorted", h.dataset.key === state.sort));
@@ -215,7 +223,7 @@ async function runsPage() {
       el("td", { text: taskNames(r), title: r.tasks.map((t) => t.task).join(", ") }),
       el("td", { class: "num", text: pct(r.pass_rate) }),
       el("td", { class: "num", text: bestScores(r), title: r.tasks.map((t) => `${t.task}: ${num(t.best_score)}`).join("\n") }),
-      el("td", {}, badge(r.status)), el("td", { text: when(r.started_at) }),
+      el("td", {}, badge(r.status), problems(r)), el("td", { text: when(r.started_at) }),
       el("td", { class: "num", text: dur(r.duration_seconds) }))));
     count.textContent = `${rows.length} of ${data.runs.length} run(s) in ${data.runs_dir}` + (data.left_out ? ` (${data.left_out} older not listed)` : "");
   }

@@ -109,6 +109,8 @@ pub fn summarize(
     let started = started_at(root, dir);
     let status = match &final_result {
         Some(result) => Status::of_final(result),
+        // Present but unreadable (the warning says why): the task ended, how is unknown.
+        None if dir.join("final_result.json").exists() => Status::Error,
         None => Status::of_unfinished(status::newest_change(dir), now, abort_threshold),
     };
     let result = final_result.unwrap_or_default();
