@@ -360,3 +360,30 @@ fn runs_dir_flag_serves_another_directory() {
     assert_eq!(ids, ["claude-sample", "codex-sample", "viz-demo"]);
     assert_eq!(before, snapshot(&fixture));
 }
+
+/// The trajectory of a running task is read up to its last complete line, and polling from
+/// `end_offset` returns what was appended since, the completed line included.
+#[test]
+fn a_growing_trajectory_is_read_line_by_line() {
+    let viz = start();
+    let output = viz.runs.join("live/t/agent_output.txt");
+    std::fs::write(&output, "first line\nsecond li").unwrap();
+    let page = get_json(&viz, "/api/run/live/t/trajectory");
+    assert_eq!(page["running"], true);
+    assert_eq!(page["blocks"][0]["text"], "first line\n");
+    assert_eq!(page["end_offset"], 11);
+    assert!(page["next_offset"].is_null());
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&output)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"ne\nthird line\n").unwrap();
+    let page = get_json(&viz, "/api/run/live/t/trajectory?offset=11");
+    assert_eq!(page["blocks"][0]["text"], "second line\nthird line\n");
+    assert_eq!(page["end_offset"], 34);
+    let page = get_json(&viz, "/api/run/live/t/trajectory?offset=34");
+    assert!(page["blocks"].as_array().unwrap().is_empty(), "{page}");
+    // A finished task shows its last line even without a line end.
+    let done = get_json(&viz, "/api/run/codex-sample/coin_change/trajectory");
+    assert_eq!(done["running"], false);
+}

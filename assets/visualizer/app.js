@@ -371,20 +371,23 @@ async function trajectoryPage() {
   const list = el("div", { class: "blocks" });
   const more = el("p", { class: "links" });
   const info = el("p", { class: "meta" });
-  function add(page) {
+  const empty = el("p", { class: "muted", text: "The agent printed nothing yet." });
+  function add(page, isFirst) {
     list.append(...page.blocks.map(blockView));
+    if (list.childElementCount) empty.remove();
     info.textContent = `${page.format} · ${page.total_bytes} bytes of agent output`;
     more.replaceChildren();
-    if (page.prev_offset !== null && page.prev_offset !== undefined && list.childElementCount === page.blocks.length) {
+    if (isFirst && page.prev_offset !== null && page.prev_offset !== undefined) {
       more.append(el("a", { href: "?offset=" + page.prev_offset, text: "earlier output" }));
     }
     if (page.next_offset) {
-      more.append(el("button", { type: "button", text: "load more", onclick: async () => { try { add(await getJSON(url(page.next_offset))); } catch (e) { showError(e); } } }));
+      more.append(el("button", { type: "button", text: "load more", onclick: () => getJSON(url(page.next_offset)).then((p) => add(p, false)).catch(showError) }));
     }
+    // While the task runs, new output is fetched from where this window ended.
+    live(page.running && !page.next_offset, async () => add(await getJSON(url(page.end_offset)), false));
   }
-  put(el("h1", { text: `Trajectory · ${task}` }), info, list, more);
-  add(first);
-  if (!first.blocks.length) list.append(el("p", { class: "muted", text: "The agent printed nothing yet." }));
+  put(el("h1", { text: `Trajectory · ${task}` }), info, list, empty, more);
+  add(first, true);
 }
 
 const pages = { runs: runsPage, run: runPage, task: taskPage, submission: submissionPage, trajectory: trajectoryPage };

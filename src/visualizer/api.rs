@@ -11,6 +11,7 @@ use super::files;
 use super::model::mask_secrets;
 use super::rounds::{self, Round};
 use super::scan::Scanner;
+use super::status::Status;
 use super::summary::{self, optional_json, TaskSummary};
 use super::trajectory;
 
@@ -169,46 +170,58 @@ pub fn submission(
     )
 }
 
-/// `/api/run/{run}/{task}/trajectory?offset=N`: one window of `agent_output.txt`, cut at line
-/// ends, parsed; `offset` past the end gives the last window.
+/// `/api/run/{run}/{task}/trajectory?offset=N`: one window of `agent_output.txt` from the
+/// line that starts at or after `offset`, cut after its last complete line (a last line without
+/// a line end is included only once the task has ended), parsed. `end_offset` is where the next
+/// window starts, also when the output is still growing (a page of a running task polls it).
 pub fn trajectory(
     scanner: &Scanner,
     run_id: &str,
     task: &str,
     offset: Option<u64>,
 ) -> Result<Value, VizError> {
-    let (dir, _) = task_summary(scanner, run_id, task)?;
+    let (dir, summary) = task_summary(scanner, run_id, task)?;
     let path = scanner.root().file(&dir, "agent_output.txt")?;
     let size = std::fs::metadata(&path)
         .map_err(|e| VizError::io(&path, e))?
         .len();
     let offset = offset.unwrap_or(0).min(size);
-    let (bytes, size) = files::read_window(&path, offset, TRAJECTORY_WINDOW)?;
-    let mut start = 0;
-    if offset > 0 {
-        // Skip the partial first line; the previous window ends with it.
-        start = bytes
+    // One byte before the window tells whether it starts at a line start.
+    let from = offset.saturating_sub(1);
+    let (bytes, size) = files::read_window(&path, from, TRAJECTORY_WINDOW + (offset - from))?;
+    let start = if offset == 0 {
+        0
+    } else if bytes.first() == Some(&b'\n') {
+        1
+    } else {
+        bytes
             .iter()
             .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| i + 1);
-    }
-    let reached_end = offset + bytes.len() as u64 >= size;
+            .map_or(bytes.len(), |i| i + 1)
+    };
+    let reached_end = from + bytes.len() as u64 >= size;
+    let growing = summary.status == Status::Running;
     let mut end = bytes.len();
-    if !reached_end {
-        if let Some(i) = bytes.iter().rposition(|b| *b == b'\n') {
-            if i + 1 > start {
-                end = i + 1;
-            }
+    if !reached_end || growing {
+        end = bytes[start..]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(start, |i| start + i + 1);
+        if end == start && !reached_end {
+            // One line longer than the window: shown cut rather than never.
+            end = bytes.len();
         }
     }
     let text = String::from_utf8_lossy(&bytes[start..end]);
     let (format, blocks) = trajectory::parse(&text);
-    let next = offset + end as u64;
+    let end_offset = from + end as u64;
     Ok(json!({
         "total_bytes": size,
-        "offset": offset + start as u64,
-        "next_offset": (next < size).then_some(next),
+        "offset": from + start as u64,
+        "end_offset": end_offset,
+        "next_offset": (!reached_end).then_some(end_offset),
         "prev_offset": (offset > 0).then(|| offset.saturating_sub(TRAJECTORY_WINDOW)),
+        "running": growing,
         "format": format,
         "blocks": blocks,
     }))
