@@ -18,7 +18,9 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use server::{get, get_json, launch, request, snapshot, start, OUTSIDE_SECRET, SECRETS};
+use server::{
+    get, get_json, launch, request, snapshot, start, CLAUDE_RUN, CODEX_RUN, OUTSIDE_SECRET, SECRETS,
+};
 
 #[test]
 fn the_api_describes_the_recorded_run() {
@@ -121,65 +123,116 @@ fn the_api_describes_the_recorded_run() {
     assert!(body.len() > 100);
 }
 
+/// The real CLIs' output, recorded by `tests/agents_e2e.rs` (claude-code `stream-json`, codex
+/// `exec` transcript), becomes tool calls, tool results, messages and errors.
 #[test]
 fn trajectories_of_both_agent_formats_are_parsed() {
     let viz = start();
-    let claude = get_json(&viz, "/api/run/claude-sample/coin_change/trajectory");
+    let kinds = |page: &Value| -> Vec<(String, bool)> {
+        page["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["kind"].as_str().unwrap().to_owned(),
+                    b["is_error"] == true,
+                )
+            })
+            .collect()
+    };
+    let claude = get_json(
+        &viz,
+        &format!("/api/run/{CLAUDE_RUN}/coin_change/trajectory"),
+    );
     assert_eq!(claude["format"], "claude-stream-json");
-    let kinds: Vec<&str> = claude["blocks"]
+    let blocks = &claude["blocks"];
+    assert_eq!(
+        (&blocks[0]["kind"], &blocks[0]["title"]),
+        (&"system".into(), &"init".into())
+    );
+    assert_eq!(
+        (&blocks[1]["kind"], &blocks[1]["title"]),
+        (&"tool_call".into(), &"Bash".into())
+    );
+    assert!(blocks[1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("sforge-submit"));
+    let result = blocks
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| b["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds[0], "system");
-    assert_eq!(
-        kinds.iter().filter(|k| **k == "tool_call").count(),
-        3,
-        "{kinds:?}"
+        .find(|b| b["kind"] == "tool_result")
+        .unwrap();
+    assert_eq!(result["title"], "toolu_7");
+    assert!(
+        result["text"].as_str().unwrap().contains("Round: agent-1"),
+        "{result}"
     );
+    let claude_kinds = kinds(&claude);
+    assert!(claude_kinds.contains(&("assistant".to_owned(), false)));
+    // The API errors that ended each resumed session are results marked as errors.
     assert_eq!(
-        kinds.iter().filter(|k| **k == "tool_result").count(),
-        3,
-        "{kinds:?}"
+        claude_kinds
+            .iter()
+            .filter(|k| **k == ("result".to_owned(), true))
+            .count(),
+        4
     );
-    assert_eq!(kinds.last(), Some(&"result"));
-    assert_eq!(claude["blocks"][2]["title"], "Bash");
 
-    let codex = get_json(&viz, "/api/run/codex-sample/coin_change/trajectory");
+    let codex = get_json(
+        &viz,
+        &format!("/api/run/{CODEX_RUN}/coin_change/trajectory"),
+    );
     assert_eq!(codex["format"], "codex-transcript");
     let blocks = codex["blocks"].as_array().unwrap();
-    let failed: Vec<&Value> = blocks.iter().filter(|b| b["is_error"] == true).collect();
-    assert_eq!(
-        failed.len(),
-        1,
-        "the exec that exited 1 is an error: {blocks:?}"
-    );
-    assert!(failed[0]["text"]
+    let call = blocks
+        .iter()
+        .position(|b| b["kind"] == "tool_call")
+        .unwrap();
+    assert!(blocks[call]["text"]
         .as_str()
         .unwrap()
-        .contains("NotImplementedError"));
-    assert!(blocks
-        .iter()
-        .any(|b| b["kind"] == "assistant"
-            && b["text"].as_str().unwrap().contains("passes all 6 tests")));
+        .starts_with("/bin/bash -lc"));
+    assert!(blocks[call]["text"]
+        .as_str()
+        .unwrap()
+        .ends_with("in /home/workspace/coin_change"));
+    assert!(blocks[call]["text"]
+        .as_str()
+        .unwrap()
+        .contains("sforge-submit"));
+    assert_eq!(blocks[call + 1]["kind"], "tool_result");
+    assert!(blocks[call + 1]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("succeeded in"));
+    assert!(blocks[call + 1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Score: 100"));
+    let codex_kinds = kinds(&codex);
+    assert!(codex_kinds.contains(&("user".to_owned(), false)));
+    assert!(codex_kinds.contains(&("assistant".to_owned(), false)));
+    assert!(
+        codex_kinds.contains(&("system".to_owned(), true)),
+        "ERROR lines: {codex_kinds:?}"
+    );
+    assert!(blocks.iter().any(|b| b["title"] == "tokens used"));
 }
 
 #[test]
 fn secrets_in_run_config_are_masked() {
     let viz = start();
-    for target in [
-        "/api/run/claude-sample/coin_change",
-        "/api/run/codex-sample",
-        "/api/runs",
-    ] {
+    for target in ["/api/run/secrets/t", "/api/run/secrets", "/api/runs"] {
         let (status, body) = get(&viz, target);
         assert_eq!(status, 200, "{target}: {body}");
         for secret in SECRETS {
             assert!(!body.contains(secret), "{target} shows {secret}");
         }
     }
-    let task = get_json(&viz, "/api/run/claude-sample/coin_change");
+    let task = get_json(&viz, "/api/run/secrets/t");
     assert_eq!(task["config"]["settings"]["agent_api_key"]["value"], "***");
     assert_eq!(
         task["config"]["settings"]["https_proxy"]["value"],
@@ -344,7 +397,7 @@ fn runs_dir_flag_serves_another_directory() {
         "--runs-dir".as_ref(),
         fixture.as_os_str(),
     ]);
-    assert!(banner.contains("Found 3 run folder(s)"), "{banner}");
+    assert!(banner.contains("Found 4 run folder(s)"), "{banner}");
     let (status, _, body) = request(port, "GET", "/api/runs", None);
     let _ = child.kill();
     let _ = child.wait();
@@ -357,7 +410,7 @@ fn runs_dir_flag_serves_another_directory() {
         .map(|r| r["run_id"].as_str().unwrap())
         .collect();
     ids.sort_unstable();
-    assert_eq!(ids, ["claude-sample", "codex-sample", "viz-demo"]);
+    assert_eq!(ids, [CODEX_RUN, CLAUDE_RUN, "secrets", "viz-demo"]);
     assert_eq!(before, snapshot(&fixture));
 }
 
@@ -384,6 +437,9 @@ fn a_growing_trajectory_is_read_line_by_line() {
     let page = get_json(&viz, "/api/run/live/t/trajectory?offset=34");
     assert!(page["blocks"].as_array().unwrap().is_empty(), "{page}");
     // A finished task shows its last line even without a line end.
-    let done = get_json(&viz, "/api/run/codex-sample/coin_change/trajectory");
+    let done = get_json(
+        &viz,
+        &format!("/api/run/{CODEX_RUN}/coin_change/trajectory"),
+    );
     assert_eq!(done["running"], false);
 }

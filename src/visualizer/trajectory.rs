@@ -110,8 +110,14 @@ fn stream_event(event: &Value, blocks: &mut Vec<Block>) {
         "system" => {
             let subtype = event["subtype"].as_str().unwrap_or("system");
             let mut text = String::new();
-            for key in ["model", "cwd", "session_id"] {
-                if let Some(v) = event[key].as_str() {
+            // init carries the session; task and notification events a description or text.
+            let keys: &[&str] = if subtype == "init" {
+                &["model", "cwd", "session_id"]
+            } else {
+                &["description", "status", "summary", "text"]
+            };
+            for key in keys {
+                if let Some(v) = event[*key].as_str() {
                     let _ = writeln!(text, "{key}: {v}");
                 }
             }
@@ -261,6 +267,16 @@ fn parse_codex(text: &str) -> Vec<Block> {
         if let Some(next) = is_codex_marker(line) {
             flush(kind, &mut body, &mut blocks);
             kind = next;
+        } else if line.starts_with("OpenAI Codex v") {
+            // A new session (codex prints its header again on every resume).
+            flush(kind, &mut body, &mut blocks);
+            kind = "system";
+            body.push(line);
+        } else if let Some(error) = line.strip_prefix("ERROR: ") {
+            flush(kind, &mut body, &mut blocks);
+            let mut b = block("system", "error", error);
+            b.is_error = true;
+            blocks.push(b);
         } else {
             body.push(line);
         }
@@ -269,20 +285,30 @@ fn parse_codex(text: &str) -> Vec<Block> {
     blocks
 }
 
+/// Whether `line` is the status line that ends an `exec` command (` succeeded in 12ms:` or
+/// ` exited 1 in 48ms:`).
+fn is_exec_status(line: &str) -> bool {
+    let line = line.trim_start();
+    line.ends_with(':')
+        && (line.starts_with("succeeded in ")
+            || line
+                .strip_prefix("exited ")
+                .and_then(|rest| rest.split_once(" in "))
+                .is_some_and(|(code, _)| code.parse::<i32>().is_ok()))
+}
+
+/// An `exec` block: the command (it may span lines, up to its status line), then its output.
 fn codex_exec(text: &str) -> Vec<Block> {
-    let mut lines = text.lines();
-    let command = lines.next().unwrap_or("").trim().to_owned();
-    let rest: Vec<&str> = lines.collect();
-    let status_at = rest
-        .iter()
-        .position(|l| l.contains(" succeeded in ") || l.contains(" exited "));
-    let (status, output) = match status_at {
+    let lines: Vec<&str> = text.lines().collect();
+    let (command, status, output) = match lines.iter().position(|l| is_exec_status(l)) {
         Some(i) => (
-            rest[i].trim().trim_end_matches(':').to_owned(),
-            rest[i + 1..].join("\n"),
+            lines[..i].join("\n"),
+            lines[i].trim().trim_end_matches(':').to_owned(),
+            lines[i + 1..].join("\n"),
         ),
-        None => (String::new(), rest.join("\n")),
+        None => (lines.join("\n"), String::new(), String::new()),
     };
+    let command = command.trim().to_owned();
     let mut result = block("tool_result", status.clone(), output);
     result.is_error = status.contains("exited") && !status.contains("exited 0");
     vec![block("tool_call", "exec", command), result]
@@ -344,6 +370,30 @@ mod tests {
         );
         assert_eq!(blocks[3].text, "bash -lc ls in /w");
         assert_eq!(blocks[4].text.trim(), "a.py");
+    }
+
+    #[test]
+    fn codex_multi_line_commands_failures_errors_and_resumed_sessions() {
+        let text = "exec\n/bin/bash -lc \"cat > a.py <<'EOF'\nx = 1\nEOF\" in /w\n exited 2 in 5ms:\nboom\n\
+                    ERROR: {\"error\": \"refused\"}\nOpenAI Codex v0.130.0\n--------\nuser\nContinue working.\n";
+        let (_, blocks) = parse(text);
+        let kinds: Vec<_> = blocks.iter().map(|b| (b.kind, b.is_error)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("tool_call", false),
+                ("tool_result", true),
+                ("system", true),
+                ("system", false),
+                ("user", false)
+            ]
+        );
+        assert_eq!(
+            blocks[0].text,
+            "/bin/bash -lc \"cat > a.py <<'EOF'\nx = 1\nEOF\" in /w"
+        );
+        assert_eq!(blocks[1].title, "exited 2 in 5ms");
+        assert!(blocks[3].text.starts_with("OpenAI Codex v0.130.0"));
     }
 
     #[test]

@@ -21,7 +21,10 @@ fn pages_render_in_chromium_without_console_messages() {
     let viz = start();
     let base = format!("http://127.0.0.1:{}", viz.port);
     let pages: [(&str, &[&str]); 9] = [
-        ("/", &["viz-demo", "claude-sample", "done", "Pass rate"]),
+        (
+            "/",
+            &["viz-demo", "claude-code", "codex", "done", "Pass rate"],
+        ),
         (
             "/run/viz-demo",
             &[
@@ -59,23 +62,25 @@ fn pages_render_in_chromium_without_console_messages() {
             &["Step 1: a partial solution", "Round: agent-1"],
         ),
         (
-            "/run/claude-sample/coin_change/trajectory",
+            "/run/run-20906-11-480497500/coin_change/trajectory",
             &[
                 "tool call",
                 "Bash",
                 "sforge-submit",
                 "tool result",
-                "passes all 6 tests",
+                "Stop hook feedback",
+                "API Error",
             ],
         ),
         (
-            "/run/codex-sample/coin_change/trajectory",
+            "/run/run-20906-10-470464552/coin_change/trajectory",
             &[
                 "exec",
-                "exited 1",
-                "NotImplementedError",
+                "succeeded in",
+                "Score: 100",
                 "tokens used",
                 "codex-transcript",
+                "Continue working.",
             ],
         ),
         ("/run/broken/t", &["final_result.json is not valid JSON"]),

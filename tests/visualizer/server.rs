@@ -12,6 +12,10 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 pub const FIXTURE: &str = "tests/fixtures/visualizer/runs";
+/// The fixture's run of the real claude-code CLI (recorded by `tests/agents_e2e.rs`).
+pub const CLAUDE_RUN: &str = "run-20906-11-480497500";
+/// The fixture's run of the real codex CLI (recorded by `tests/agents_e2e.rs`).
+pub const CODEX_RUN: &str = "run-20906-10-470464552";
 pub const SECRETS: [&str; 2] = [
     "sk-fixture-secret-must-not-show",
     "proxy-pass-must-not-show",
@@ -131,7 +135,7 @@ pub fn start() -> Viz {
         logs.as_os_str(),
         "visualizer".as_ref(),
     ]);
-    let expected = format!("Found 9 run folder(s) in {}", runs.display());
+    let expected = format!("Found 10 run folder(s) in {}", runs.display());
     assert!(banner.contains(&expected), "{banner}");
     Viz {
         _dir: dir,
