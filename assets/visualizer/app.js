@@ -251,9 +251,10 @@ async function runPage() {
     el("td", { text: t.best_round || "—" }), el("td", { class: "num", text: t.rounds }),
     el("td", { class: "num", text: dur(t.duration_seconds) }), el("td", { class: "num", text: dur(t.timeout_seconds) }),
     el("td", { class: "warn", text: [t.error, ...t.warnings].filter(Boolean).join("; ") })));
-  const series = r.tasks.map((t, i) => ({ name: t.task, color: COLORS[i % COLORS.length], points: roundPoints(data.rounds[t.task] || [], t.started_at, "pass_rate") }));
+  const charted = r.tasks.filter((t) => t.task in data.rounds);
+  const series = charted.map((t, i) => ({ name: t.task, color: COLORS[i % COLORS.length], points: roundPoints(data.rounds[t.task] || [], t.started_at, "pass_rate") }));
   const budget = Math.max(0, ...r.tasks.map((t) => t.timeout_seconds || 0));
-  const smalls = r.tasks.map((t, i) => {
+  const smalls = charted.map((t, i) => {
     const rounds = data.rounds[t.task] || [];
     const metric = rounds.some((x) => x.score !== null) ? "score" : "pass_rate";
     return el("figure", { class: "small" }, el("figcaption", {}, el("a", { href: taskUrl(run, t.task), text: t.task }), ` — ${metric.replace("_", " ")}`),

@@ -15,6 +15,8 @@ use super::status::Status;
 use super::summary::{self, optional_json, TaskSummary};
 use super::trajectory;
 
+/// Tasks of one run whose rounds are read for the run page's charts.
+pub const MAX_CHARTED_TASKS: usize = 40;
 /// Bytes of `agent_output.txt` parsed per trajectory page.
 pub const TRAJECTORY_WINDOW: u64 = 1 << 20;
 /// Bytes of test output shown on a round (head and tail halves).
@@ -36,7 +38,8 @@ pub fn run(scanner: &Scanner, run_id: &str) -> Result<Value, VizError> {
         )));
     }
     let mut charts = serde_json::Map::new();
-    for task in &summary.tasks {
+    // The per-task charts of a very wide run are limited to its first tasks.
+    for task in summary.tasks.iter().take(MAX_CHARTED_TASKS) {
         let dir = scanner.root().resolve(&[run_id, &task.task])?;
         let rounds = rounds::rounds(scanner.root(), &dir, task, &mut Vec::new());
         charts.insert(task.task.clone(), json!(rounds));

@@ -13,6 +13,8 @@ use super::summary::{optional_json, TaskSummary};
 
 /// Most rounds read per task.
 pub const MAX_ROUNDS: usize = 5000;
+/// Most bytes of `report.json` files read for one task's rounds.
+pub const MAX_REPORT_BYTES_PER_TASK: u64 = 64 << 20;
 
 /// One graded (or failed) round.
 #[derive(Debug, Clone, Serialize)]
@@ -93,15 +95,27 @@ pub fn rounds(
         }
     }
     names.truncate(MAX_ROUNDS);
+    // Reports are read up to a total size; past it, rounds show what the history says.
+    let mut budget = MAX_REPORT_BYTES_PER_TASK;
+    let mut exhausted = false;
     let mut rounds: Vec<Round> = names
         .iter()
         .map(|name| {
-            let report: ReportView = optional_json(
-                root,
-                &dir.join("submissions").join(name).join("report.json"),
-                warnings,
-            )
-            .unwrap_or_default();
+            let path = dir.join("submissions").join(name).join("report.json");
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let report: ReportView = if !exhausted && size <= budget {
+                budget -= size;
+                optional_json(root, &path, warnings).unwrap_or_default()
+            } else {
+                if !exhausted {
+                    warnings.push(format!(
+                        "reports beyond {MAX_REPORT_BYTES_PER_TASK} bytes in total were not read; \
+                         later rounds show the values of run_history.json"
+                    ));
+                    exhausted = true;
+                }
+                ReportView::default()
+            };
             let entry = history
                 .entries
                 .iter()
