@@ -443,3 +443,36 @@ fn a_growing_trajectory_is_read_line_by_line() {
     );
     assert_eq!(done["running"], false);
 }
+
+/// The visualizer sits on the judge's hardened HTTP layer: an oversized head is a 431, a
+/// declared body (any, on a read-only server) a 413 before a byte of it is sent, and ambiguous
+/// framing a 400.
+#[test]
+fn the_http_layer_bounds_hold() {
+    use std::io::{Read as _, Write as _};
+    let viz = start();
+    let exchange = |head: String| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", viz.port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let _ = stream.write_all(head.as_bytes());
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        text.split(' ').nth(1).unwrap_or("").to_owned()
+    };
+    let host = format!("127.0.0.1:{}", viz.port);
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: {host}\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(70 << 10)
+    );
+    assert_eq!(exchange(huge), "431");
+    let upload =
+        format!("GET /api/runs HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1099511627776\r\n\r\n");
+    assert_eq!(exchange(upload), "413");
+    let smuggle = format!(
+        "GET /api/runs HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    assert_eq!(exchange(smuggle), "400");
+}
