@@ -95,7 +95,9 @@ pub enum Command {
     /// test output, the agent's trajectory
     ///
     /// It listens on loopback by default and has no authentication: bind another address only on
-    /// a trusted network. Pages need no internet (nothing is loaded from a CDN).
+    /// a trusted network. Pages need no internet (nothing is loaded from a CDN). A task without
+    /// final_result.json whose files did not change for SFORGE_VIZ_ABORT_THRESHOLD seconds (7200)
+    /// is shown as aborted.
     Visualizer(VisualizerArgs),
 }
 

@@ -67,16 +67,9 @@ pub fn final_round(root: &Root, task_dir: &Path) -> Option<String> {
     })
 }
 
-/// The rounds of the task in `dir`, in time order, with the best one marked.
-pub fn rounds(
-    root: &Root,
-    dir: &Path,
-    summary: &TaskSummary,
-    warnings: &mut Vec<String>,
-) -> Vec<Round> {
-    let history: HistoryView =
-        optional_json(root, &dir.join("run_history.json"), &mut Vec::new()).unwrap_or_default();
-    let final_label = final_round(root, dir);
+/// The round folders of `submissions/`, then rounds only the history knows (at most
+/// [`MAX_ROUNDS`]).
+fn round_names(dir: &Path, history: &HistoryView) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("submissions"))
         .map(|entries| {
             entries
@@ -95,6 +88,20 @@ pub fn rounds(
         }
     }
     names.truncate(MAX_ROUNDS);
+    names
+}
+
+/// The rounds of the task in `dir`, in time order, with the best one marked.
+pub fn rounds(
+    root: &Root,
+    dir: &Path,
+    summary: &TaskSummary,
+    warnings: &mut Vec<String>,
+) -> Vec<Round> {
+    let history: HistoryView =
+        optional_json(root, &dir.join("run_history.json"), &mut Vec::new()).unwrap_or_default();
+    let final_label = final_round(root, dir);
+    let names = round_names(dir, &history);
     // Reports are read up to a total size; past it, rounds show what the history says.
     let mut budget = MAX_REPORT_BYTES_PER_TASK;
     let mut exhausted = false;
