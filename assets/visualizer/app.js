@@ -356,12 +356,21 @@ async function submissionPage() {
       : el("p", { class: "muted", text: "No archive." }));
 }
 
+// Links to the rounds a block reports (sforge-submit prints "Round: agent-N").
+function roundLinks(text) {
+  const rounds = [...new Set([...text.matchAll(/Round: ((?:agent|auto|manual)-\d+)/g)].map((m) => m[1]))];
+  const base = `/run/${seg(body.dataset.run)}/${seg(body.dataset.task)}/submission/`;
+  return rounds.slice(0, 5).map((r) => el("a", { class: "round-link", href: base + seg(r), text: r }));
+}
+
 function blockView(b) {
   const labels = { system: "system", user: "user", assistant: "assistant", thinking: "thinking", tool_call: "tool call", tool_result: "tool result", result: "result", output: "output" };
-  const head = el("div", { class: "bhead" }, el("span", { class: "bkind", text: labels[b.kind] || b.kind }), b.title ? el("span", { class: "btitle", text: b.title }) : null, b.is_error ? el("span", { class: "badge st-error", text: "error" }) : null);
+  const head = el("div", { class: "bhead" }, el("span", { class: "bkind", text: labels[b.kind] || b.kind }), b.title ? el("span", { class: "btitle", text: b.title }) : null, b.is_error ? el("span", { class: "badge st-error", text: "error" }) : null, roundLinks(b.text));
   const lines = b.text.split("\n").length;
   const content = pre(b.text, b.kind === "assistant" || b.kind === "user" ? "wrap" : "");
-  const inner = lines > 24 || b.text.length > 3000 ? details(`${lines} lines`, content, false) : content;
+  // Plain output is the whole story of a script agent: only very long stretches are folded.
+  const fold = b.kind === "output" ? lines > 400 : lines > 24 || b.text.length > 3000;
+  const inner = fold ? details(`${lines} lines`, content, false) : content;
   return el("div", { class: `block b-${b.kind}` + (b.parent ? " nested" : "") + (b.is_error ? " is-error" : "") }, head, inner);
 }
 

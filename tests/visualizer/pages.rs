@@ -59,7 +59,11 @@ fn pages_render_in_chromium_without_console_messages() {
         ),
         (
             "/run/viz-demo/text_utils/trajectory",
-            &["Step 1: a partial solution", "Round: agent-1"],
+            &[
+                "Step 1: a partial solution",
+                "Round: agent-1",
+                "href=\"/run/viz-demo/text_utils/submission/agent-2\"",
+            ],
         ),
         (
             "/run/run-20906-11-480497500/coin_change/trajectory",
