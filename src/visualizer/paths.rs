@@ -58,7 +58,9 @@ impl Root {
     /// `path` (under the root) with symlinks resolved, refused when that leaves the root.
     pub fn contain(&self, path: &Path) -> Result<PathBuf, VizError> {
         let real = path.canonicalize().map_err(|e| VizError::io(path, e))?;
-        if real.starts_with(&self.dir) {
+        // The root may have been created (or replaced) since the server started.
+        let root = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+        if real.starts_with(&root) {
             Ok(real)
         } else {
             Err(VizError::Outside(path.to_owned()))
