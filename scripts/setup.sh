@@ -23,7 +23,9 @@ readonly DEBIAN_SUITE="bookworm"
 # sforge-submit need; sudo and ca-certificates mirror what the task images expect.
 readonly DEBOOTSTRAP_INCLUDE="python3,python3-pytest,git,curl,jq,sudo,ca-certificates"
 # curl, jq and shellcheck: the host-side tests of the in-container sforge-submit script.
-readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry curl jq shellcheck tmux)
+# chromium: the visualizer's pages are rendered and screenshotted in headless Chromium by its tests.
+readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry curl jq shellcheck tmux
+  chromium)
 readonly DOCKERD_WAIT_SECONDS=60
 readonly DOCKERD_STOP_SECONDS=60
 # Validates generated k8s manifests against the official schemas (1.22 to 1.33 in this release).

@@ -37,4 +37,5 @@ pub mod shell;
 pub mod task;
 pub mod templates;
 pub mod tty;
+pub mod visualizer;
 pub mod yaml;

@@ -18,6 +18,7 @@ mod run;
 mod selection;
 mod serve;
 mod show_config;
+mod visualizer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -90,6 +91,9 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => return doctor::doctor(&settings, args),
         Command::Serve(args) => return serve::serve(&settings, &ctx.env, args),
         Command::Proxy(args) => return proxy::serve_proxy(&settings, &ctx.env, args),
+        Command::Visualizer(args) => {
+            return visualizer::serve_visualizer(&settings, &ctx.env, args)
+        }
         Command::Render(args) => render::render(&settings, args, &mut std::io::stdout().lock())?,
         Command::List(args) => list::list_tasks(&settings, args, &mut std::io::stdout().lock())?,
         Command::FetchTasks(args) => {

@@ -103,6 +103,14 @@ pub enum Command {
     /// network policies and pods/exec, and the task images in the registry. Both: the API base
     /// URL. Exit status 1 when a check fails.
     Doctor(DoctorArgs),
+    /// Serve a read-only web UI over the recorded runs (logs/runs): scores over time, rounds,
+    /// test output, the agent's trajectory
+    ///
+    /// It listens on loopback by default and has no authentication: bind another address only on
+    /// a trusted network. Pages need no internet (nothing is loaded from a CDN). A task without
+    /// final_result.json whose files did not change for SFORGE_VIZ_ABORT_THRESHOLD seconds (7200)
+    /// is shown as aborted.
+    Visualizer(VisualizerArgs),
 }
 
 /// Which tasks a command works on.
@@ -365,6 +373,22 @@ pub struct ProxyArgs {
     /// On Ctrl-C/SIGTERM, seconds to let requests in flight finish
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub shutdown_grace: u64,
+}
+
+/// `sforge visualizer`: the web UI over the run directories.
+#[derive(Debug, Args)]
+pub struct VisualizerArgs {
+    /// Directory of the runs to show [default: <log-dir>/runs]
+    #[arg(long, value_name = "PATH")]
+    pub runs_dir: Option<PathBuf>,
+
+    /// Address to listen on (there is no authentication: 0.0.0.0 shows your runs to the network)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-//! The one HTTP/1.1 server layer of the judge, the proxy (and the visualizer to come): bounded
+//! The one HTTP/1.1 server layer of the judge, the proxy and the visualizer: bounded
 //! heads, bodies, times and connections, strict framing. `docs/http.md` records why it is our own
 //! blocking layer over `httparse` rather than hyper, and how it is fuzzed.
 

@@ -7,6 +7,7 @@
 // Every test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod pki;
 pub mod registry;
 pub mod run_case;

@@ -1,0 +1,202 @@
+//! The graded rounds of a task: `submissions/<round>/report.json` merged with `run_history.json`
+//! (rounds that failed before a report exists), in time order, each tagged agent, auto, final,
+//! manual or game; and the chart data of the reference's `/chart-data` route.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::files;
+use super::model::{finite, HistoryView, ReportView};
+use super::paths::Root;
+use super::summary::{optional_json, TaskSummary};
+
+/// Most rounds read per task.
+pub const MAX_ROUNDS: usize = 5000;
+/// Most bytes of `report.json` files read for one task's rounds.
+pub const MAX_REPORT_BYTES_PER_TASK: u64 = 64 << 20;
+
+/// One graded (or failed) round.
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    pub label: String,
+    /// agent, auto, final, manual or game.
+    pub kind: &'static str,
+    pub seq: u64,
+    pub status: Option<String>,
+    pub pass_rate: Option<f64>,
+    pub score: Option<f64>,
+    pub score_0_100: Option<f64>,
+    pub max_score: Option<f64>,
+    pub passed: Option<u64>,
+    pub total: Option<u64>,
+    pub submitted_at: Option<f64>,
+    pub runtime_seconds: Option<f64>,
+    pub summary: Option<String>,
+    pub error: Option<String>,
+    pub is_best: bool,
+}
+
+/// The kind and sequence number of a round folder name; `None` for names that are no round.
+#[must_use]
+pub fn parse_round(name: &str) -> Option<(&'static str, u64)> {
+    if let Ok(n) = name.parse::<u64>() {
+        return Some(("agent", n));
+    }
+    let (prefix, n) = name.rsplit_once('-')?;
+    let n = n.parse().ok()?;
+    let kind = match prefix {
+        "agent" => "agent",
+        "auto" => "auto",
+        "manual" => "manual",
+        "game" => "game",
+        _ => return None,
+    };
+    Some((kind, n))
+}
+
+/// The round graded as the final sample, from `run_agent.log` ("final round <r> submitted").
+#[must_use]
+pub fn final_round(root: &Root, task_dir: &Path) -> Option<String> {
+    let path = root.file(task_dir, "run_agent.log").ok()?;
+    let log = files::read_tail(&path, 256 << 10).ok()?;
+    log.text.lines().rev().find_map(|line| {
+        let rest = line.split_once("final round ")?.1;
+        let round = rest.split_whitespace().next()?;
+        rest.contains("submitted").then(|| round.to_owned())
+    })
+}
+
+/// The round folders of `submissions/`, then rounds only the history knows (at most
+/// [`MAX_ROUNDS`]).
+fn round_names(dir: &Path, history: &HistoryView) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("submissions"))
+        .map(|entries| {
+            entries
+                .take(MAX_ROUNDS * 2)
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| parse_round(n).is_some())
+                .collect()
+        })
+        .unwrap_or_default();
+    for entry in &history.entries {
+        if let Some(round) = &entry.round {
+            if parse_round(round).is_some() && !names.contains(round) {
+                names.push(round.clone());
+            }
+        }
+    }
+    names.truncate(MAX_ROUNDS);
+    names
+}
+
+/// The rounds of the task in `dir`, in time order, with the best one marked.
+pub fn rounds(
+    root: &Root,
+    dir: &Path,
+    summary: &TaskSummary,
+    warnings: &mut Vec<String>,
+) -> Vec<Round> {
+    let history: HistoryView =
+        optional_json(root, &dir.join("run_history.json"), &mut Vec::new()).unwrap_or_default();
+    let final_label = final_round(root, dir);
+    let names = round_names(dir, &history);
+    // Reports are read up to a total size; past it, rounds show what the history says.
+    let mut budget = MAX_REPORT_BYTES_PER_TASK;
+    let mut exhausted = false;
+    let mut rounds: Vec<Round> = names
+        .iter()
+        .map(|name| {
+            let path = dir.join("submissions").join(name).join("report.json");
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let report: ReportView = if !exhausted && size <= budget {
+                budget -= size;
+                optional_json(root, &path, warnings).unwrap_or_default()
+            } else {
+                if !exhausted {
+                    warnings.push(format!(
+                        "reports beyond {MAX_REPORT_BYTES_PER_TASK} bytes in total were not read; \
+                         later rounds show the values of run_history.json"
+                    ));
+                    exhausted = true;
+                }
+                ReportView::default()
+            };
+            let entry = history
+                .entries
+                .iter()
+                .find(|e| e.round.as_ref() == Some(name));
+            round(name, &report, entry, final_label.as_deref())
+        })
+        .collect();
+    rounds.sort_by(|a, b| {
+        let time = |r: &Round| r.submitted_at.unwrap_or(f64::MAX);
+        time(a)
+            .total_cmp(&time(b))
+            .then_with(|| a.kind.cmp(b.kind))
+            .then_with(|| a.seq.cmp(&b.seq))
+    });
+    if let Some(best) = &summary.best_round {
+        for r in &mut rounds {
+            r.is_best = &r.label == best;
+        }
+    }
+    rounds
+}
+
+fn round(
+    name: &str,
+    report: &ReportView,
+    entry: Option<&super::model::HistoryEntry>,
+    final_label: Option<&str>,
+) -> Round {
+    let (mut kind, seq) = parse_round(name).unwrap_or(("agent", 0));
+    if Some(name) == final_label {
+        kind = "final";
+    }
+    let from_entry = |f: fn(&super::model::HistoryEntry) -> Option<f64>| entry.and_then(f);
+    Round {
+        label: name.to_owned(),
+        kind,
+        seq,
+        status: report
+            .status
+            .clone()
+            .or_else(|| entry.and_then(|e| e.status.clone())),
+        pass_rate: finite(report.pass_rate.or_else(|| from_entry(|e| e.pass_rate))),
+        score: finite(report.score.or_else(|| from_entry(|e| e.score))),
+        score_0_100: finite(report.score_0_100),
+        max_score: finite(report.max_score),
+        passed: report.passed.or_else(|| entry.and_then(|e| e.passed)),
+        total: report
+            .total_tests
+            .or_else(|| entry.and_then(|e| e.total_tests)),
+        submitted_at: finite(report.submitted_at),
+        runtime_seconds: finite(report.runtime_seconds),
+        summary: report
+            .summary
+            .clone()
+            .or_else(|| entry.and_then(|e| e.summary.clone())),
+        error: report
+            .error
+            .clone()
+            .or_else(|| entry.and_then(|e| e.error.clone())),
+        is_best: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_names() {
+        assert_eq!(parse_round("agent-3"), Some(("agent", 3)));
+        assert_eq!(parse_round("auto-12"), Some(("auto", 12)));
+        assert_eq!(parse_round("manual-1"), Some(("manual", 1)));
+        assert_eq!(parse_round("7"), Some(("agent", 7)));
+        assert_eq!(parse_round("notes"), None);
+        assert_eq!(parse_round("agent-x"), None);
+    }
+}
