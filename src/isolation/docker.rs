@@ -13,6 +13,7 @@ use super::plan::owner_comment;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::selfcheck::SelfCheck;
 use super::{Applied, IsolationError, Isolator, Owner};
+use crate::process::replay::ReplayLookup;
 use crate::process::{Cmd, ProcessError, Runner};
 use crate::sandbox::{lease, ContainerSpec, Sandbox};
 
@@ -20,6 +21,9 @@ use crate::sandbox::{lease, ContainerSpec, Sandbox};
 #[derive(Debug, Clone)]
 pub struct Egress {
     pub endpoints: Vec<Endpoint>,
+    /// Plans only: endpoints whose host could not be resolved here stand in a documentation
+    /// address that the printed script replaces by addresses it looks up when replayed.
+    pub replay: Vec<ReplayLookup>,
 }
 
 impl Egress {
@@ -33,7 +37,47 @@ impl Egress {
         if let Some(api) = api_url {
             endpoints.push(resolve("API", api, lookup)?);
         }
-        Ok(Egress { endpoints })
+        Ok(Egress {
+            endpoints,
+            replay: Vec::new(),
+        })
+    }
+
+    /// For a printed plan: like [`Egress::resolve`], but a host that cannot be resolved here
+    /// (within a few seconds) becomes a [`ReplayLookup`] with a warning, resolved when the plan
+    /// is replayed.
+    pub fn resolve_for_plan(
+        judge_url: &str,
+        api_url: Option<&str>,
+        lookup: &dyn Fn(&str) -> std::io::Result<Vec<Ipv4Addr>>,
+    ) -> Result<Self, IsolationError> {
+        let mut egress = Egress {
+            endpoints: Vec::new(),
+            replay: Vec::new(),
+        };
+        let urls = [("judge", Some(judge_url)), ("API", api_url)];
+        for (index, (role, url)) in (0u8..).zip(urls) {
+            let Some(url) = url else { continue };
+            match resolve(role, url, lookup) {
+                Ok(endpoint) => egress.endpoints.push(endpoint),
+                Err(IsolationError::Resolve { host, detail }) => {
+                    let later = ReplayLookup::new(role, index, &host, &detail);
+                    log::warn!("{}", later.warning());
+                    let sentinel = later.sentinel;
+                    egress
+                        .endpoints
+                        .push(resolve(role, url, &|_| Ok(vec![sentinel]))?);
+                    egress.replay.push(later);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(egress)
+    }
+
+    /// The lookup standing for `ip`, if `ip` is a sentinel of one.
+    fn replayed(&self, ip: Ipv4Addr) -> Option<&ReplayLookup> {
+        self.replay.iter().find(|l| l.sentinel == ip)
     }
 
     /// Pin the endpoints' names, drop `NET_RAW` and disable unprivileged ICMP sockets.
@@ -48,16 +92,21 @@ impl Egress {
             .push(("net.ipv4.ping_group_range".into(), "1 0".into()));
     }
 
-    /// For `run --dry-run`: what the isolation of a task will do, as shell comments.
+    /// For `run --dry-run`: what the isolation of a task will do, as shell comments; `how`
+    /// names the backend's mechanism (`iptables chain SFORGE_<container id>`).
     #[must_use]
-    pub fn describe(&self) -> String {
-        let mut text = String::from(
-            "# internet is off: after the install steps, iptables chain SFORGE_<container id> lets the\n\
-             # container open TCP connections only to these addresses (then a self-check proves it):\n",
+    pub fn describe(&self, how: &str) -> String {
+        let mut text = format!(
+            "# internet is off: after the install steps, {how} lets the container\n\
+             # open TCP connections only to these addresses (then a self-check proves it):\n",
         );
         for e in &self.endpoints {
             let to = match &e.target {
                 Target::Gateway => "the bridge gateway".to_owned(),
+                Target::Addresses(ips) if ips.len() == 1 && self.replayed(ips[0]).is_some() => self
+                    .replayed(ips[0])
+                    .map(|l| format!("${} (looked up when replayed)", l.var))
+                    .unwrap_or_default(),
                 Target::Addresses(ips) => ips
                     .iter()
                     .map(ToString::to_string)
@@ -320,8 +369,8 @@ impl Isolator for DockerIsolation {
         }
     }
 
-    /// The plan with the container's id and addresses as shell variables read by `docker
-    /// inspect` (IPv6 rules, which depend on the container's addresses, are left out).
+    /// The plan with the container's id and addresses as shell variables read back by `docker
+    /// inspect` when the script is replayed (see `docker_plan.rs`).
     fn dry_run(
         &self,
         _sandbox: &dyn Sandbox,
@@ -329,46 +378,18 @@ impl Isolator for DockerIsolation {
         egress: &Egress,
         owner: &Owner<'_>,
     ) -> String {
-        const ID: &str = "0c0c0c0c0c0c";
-        let (ip, gateway) = (Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 1));
-        let net = ContainerNet {
-            id: ID.to_owned(),
-            ipv4: ip,
-            ipv6: None,
-            ipv6_link_local: None,
-            gateway,
-            gateway6: None,
-            bridge: "docker0".to_owned(),
-        };
-        let allowed: Vec<_> = egress
-            .endpoints
-            .iter()
-            .flat_map(|e| e.allowed(gateway))
-            .collect();
-        let parents = super::Parents {
-            docker_user_v4: true,
-            docker_user_v6: false,
-        };
-        let comment = owner_comment(owner.run_id, owner.task, owner.owner);
-        let plan = plan(&net, &allowed, parents, &comment);
-        let docker = crate::shell::quote(&self.docker);
-        let name = crate::shell::quote(container);
-        let mut text = egress.describe();
-        let _ = writeln!(
-            text,
-            "CONTAINER_IP=$({docker} inspect -f '{{{{.NetworkSettings.IPAddress}}}}' {name})\n\
-             GATEWAY=$({docker} inspect -f '{{{{.NetworkSettings.Gateway}}}}' {name})\n\
-             SFORGE_CHAIN=SFORGE_$({docker} inspect -f '{{{{.Id}}}}' {name} | cut -c1-12)"
-        );
-        let prefix = self.firewall.program_v4();
-        for line in plan.to_string().lines() {
-            let line = line
-                .replacen("iptables", &format!("{prefix} -w"), 1)
-                .replace(&format!("SFORGE_{ID}"), "\"$SFORGE_CHAIN\"")
-                .replace(&format!("{ip}/32"), "\"$CONTAINER_IP/32\"")
-                .replace(&format!("{gateway}/32"), "\"$GATEWAY/32\"");
-            let _ = writeln!(text, "{line}");
-        }
+        let mut text = egress.describe("iptables chain SFORGE_<container id>");
+        text.push_str(&super::docker_plan::apply_text(
+            &self.firewall,
+            &self.docker,
+            container,
+            egress,
+            owner,
+        ));
         text
+    }
+
+    fn dry_run_remove(&self, container: &str, egress: &Egress, owner: &Owner<'_>) -> String {
+        super::docker_plan::remove_text(&self.firewall, container, egress, owner)
     }
 }

@@ -23,6 +23,7 @@ use super::shared::RunShared;
 use super::task_run::TaskRun;
 use crate::config::{EnvMap, Settings};
 use crate::parallel;
+use crate::process::replay::ReplayLookup;
 use crate::process::{self, Runner};
 use crate::run_log::RunLog;
 use crate::task::{Catalog, Task};
@@ -63,12 +64,23 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
     let plans = req
         .tasks
         .iter()
-        .map(|(task, s)| TaskPlan::prepare(task.clone(), s.clone(), req.agent_script.as_deref()))
+        .map(|(task, s)| {
+            TaskPlan::prepare(
+                task.clone(),
+                s.clone(),
+                req.agent_script.as_deref(),
+                req.dry_run,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let settings = &req.settings;
     let run_dir = settings.log_dir.value.join("runs").join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|e| RunError::io("create", &run_dir, e))?;
-    let runner: Arc<dyn Runner> = process::runner(req.dry_run);
+    let runner: Arc<dyn Runner> = if req.dry_run {
+        process::plan_runner(replay_lookups(&plans), run_dir.join("plan-stdin"))
+    } else {
+        process::runner(false)
+    };
     let backends = backends(settings, &plans, req.env, &runner, req.dry_run)?;
     let images = ensure_images(settings, req.catalog, &plans, runner.as_ref(), req.dry_run)?;
     write_configs(
@@ -147,6 +159,21 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
         outcomes,
         interrupted: shutdown.load(Ordering::SeqCst),
     })
+}
+
+/// The hosts a printed plan resolves when replayed, once each.
+fn replay_lookups(plans: &[TaskPlan]) -> Vec<ReplayLookup> {
+    let mut lookups: Vec<ReplayLookup> = Vec::new();
+    for lookup in plans
+        .iter()
+        .filter_map(|p| p.egress.as_ref())
+        .flat_map(|e| &e.replay)
+    {
+        if !lookups.iter().any(|l| l.var == lookup.var) {
+            lookups.push(lookup.clone());
+        }
+    }
+    lookups
 }
 
 /// A run id names a directory: plain names only.

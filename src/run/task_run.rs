@@ -178,6 +178,13 @@ impl TaskRun<'_> {
             ..ExecSpec::default()
         };
         self.sandbox().exec(&self.container(), &spec, &mut |_| {})?;
+        if let (Some(egress), Some(isolation)) = (self.egress, self.isolation()) {
+            let labels = self.labels();
+            let text = isolation.dry_run_remove(&self.container(), egress, &self.owner(&labels));
+            if !text.is_empty() {
+                outln!("{text}");
+            }
+        }
         Ok(self.sandbox().remove(&self.container())?)
     }
 
