@@ -1,6 +1,6 @@
 //! The iptables part of a printed Docker plan (docs/architecture.md#plans): the same chain
-//! plan as a real run, with the container's id, IPv4 address, gateway and IPv6 link-local
-//! address read back by `docker inspect` when the script is replayed, and hosts that could not be
+//! plan as a real run, with the container's id, IPv4 address, gateway and IPv6 addresses
+//! (global and link-local) read back by `docker inspect` when the script is replayed, and hosts that could not be
 //! resolved here looped over the addresses looked up then.
 
 use std::fmt::Write as _;
@@ -16,13 +16,14 @@ const ID: &str = "0c0c0c0c0c0c";
 const IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0xdead, 0xbeef, 0xdead, 0xbeef);
+const GLOBAL_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0xdead, 0xbeef, 0xdead, 0xbeef);
 
 /// The chain plan with the stand-ins (the parent chains are those of this host).
 fn stand_in_plan(firewall: &Firewall, egress: &Egress, owner: &Owner<'_>) -> ChainPlan {
     let net = ContainerNet {
         id: ID.to_owned(),
         ipv4: IP,
-        ipv6: None,
+        ipv6: Some(GLOBAL_V6),
         ipv6_link_local: Some(LINK_LOCAL),
         gateway: GATEWAY,
         gateway6: None,
@@ -48,7 +49,13 @@ fn line(firewall: &Firewall, family: Family, args: &[String], egress: &Egress) -
         .replace(&format!("SFORGE_{ID}"), "\"$SFORGE_CHAIN\"")
         .replace(&format!("{IP}/32"), "\"$CONTAINER_IP/32\"")
         .replace(&format!("{GATEWAY}/32"), "\"$GATEWAY/32\"")
-        .replace(&format!("{LINK_LOCAL}/128"), "\"$CONTAINER_LL/128\"");
+        .replace(&format!("{LINK_LOCAL}/128"), "\"$CONTAINER_LL/128\"")
+        .replace(&format!("{GLOBAL_V6}/128"), "\"$CONTAINER_IP6/128\"");
+    // A container without that address gets no rule for it.
+    let text = ["CONTAINER_LL", "CONTAINER_IP6"]
+        .iter()
+        .find(|var| text.contains(&format!("${var}/")))
+        .map_or(text.clone(), |var| format!("[ -z \"${var}\" ] || {text}"));
     match egress
         .replay
         .iter()
@@ -63,7 +70,7 @@ fn line(firewall: &Firewall, family: Family, args: &[String], egress: &Egress) -
 fn per_family(family: Family, lines: &str) -> String {
     match family {
         Family::V4 => lines.to_owned(),
-        Family::V6 => format!("if [ -n \"$CONTAINER_LL\" ]; then\n{lines}fi\n"),
+        Family::V6 => format!("if [ -n \"$CONTAINER_LL$CONTAINER_IP6\" ]; then\n{lines}fi\n"),
     }
 }
 
@@ -84,6 +91,7 @@ pub fn apply_text(
         "CONTAINER_IP=$({docker} inspect -f '{{{{.NetworkSettings.IPAddress}}}}' {name})\n\
          GATEWAY=$({docker} inspect -f '{{{{.NetworkSettings.Gateway}}}}' {name})\n\
          SFORGE_CHAIN=SFORGE_$({docker} inspect -f '{{{{.Id}}}}' {name} | cut -c1-12)\n\
+         CONTAINER_IP6=$({docker} inspect -f '{{{{.NetworkSettings.GlobalIPv6Address}}}}' {name})\n\
          # the IPv6 link-local address Docker derives from the MAC address (EUI-64)\n\
          CONTAINER_LL=$(mac=$({docker} inspect -f '{{{{.NetworkSettings.MacAddress}}}}' {name}); \
          [ -z \"$mac\" ] || (IFS=:; set -- $mac; printf 'fe80::%x:%x:%x:%x' \
