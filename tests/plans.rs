@@ -17,6 +17,16 @@ mod k8s_replay;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, Weak};
+
+use support::BenchFixture;
+
+static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
+
+/// The example benchmark with the images of the replayed task built once.
+fn fixture() -> Arc<BenchFixture> {
+    support::built_benchmark(&FIXTURE, "sforge-test-plans", &["coin_change"])
+}
 
 /// A key that must never appear in a plan, its files or sforge's output.
 const KEY: &str = "sk-plan-never-printed-4d1e";

@@ -2,20 +2,18 @@
 //! creates (compared while each one's agent waits), and removes them again.
 
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::require_docker;
+use crate::support;
 use crate::support::run_case::Case;
-use crate::support::{self, BenchFixture};
 
 const TASK: &str = "coin_change";
 /// Labels of the real run's liveness lease, which a replayed plan has no sforge to renew.
 const LEASE_LABELS: [&str; 3] = ["sforge.expires", "sforge.host", "sforge.pid"];
-static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
 
 /// The agent: says it started, then waits (up to two minutes) for the test to let it go.
 const AGENT: &str = "#!/bin/bash\ntouch /tmp/sforge-plan-started\nfor i in $(seq 1200); do [ -e /tmp/sforge-plan-go ] && exit 0; sleep 0.1; done\nexit 1\n";
@@ -123,7 +121,7 @@ fn snapshot(run_id: &str) -> Value {
 #[test]
 fn a_replayed_docker_plan_creates_what_the_real_run_creates() {
     require_docker!();
-    let fixture = support::built_benchmark(&FIXTURE, "sforge-test-plans", &[TASK]);
+    let fixture = crate::fixture();
     let flags = [
         "--disable-internet",
         "--no-final-eval",

@@ -51,7 +51,16 @@ pub fn secret_replay(secret: &Secret, pod: &Pod) -> ReplayStdin {
         let _ = writeln!(body, "{}", heredoc_escape(line));
     }
     let masked = [format!("'{MASK}'"), format!("\"{MASK}\""), MASK.to_owned()];
-    for ((n, key), line) in (1..).zip(secret.string_data.keys()).zip(lines) {
+    let mut values: Vec<&str> = Vec::new();
+    let mut rest = String::new();
+    for line in lines {
+        if line.starts_with(' ') && rest.is_empty() {
+            values.push(line);
+        } else {
+            let _ = writeln!(rest, "{}", heredoc_escape(line));
+        }
+    }
+    for ((n, key), line) in (1..).zip(secret.string_data.keys()).zip(values) {
         let var = format!("SFORGE_SECRET_B64_{n}");
         match source_var(env_of(pod, key)) {
             Some(source) => {
@@ -71,6 +80,7 @@ pub fn secret_replay(secret: &Secret, pod: &Pod) -> ReplayStdin {
             .unwrap_or(line);
         let _ = writeln!(body, "{}${{{var}}}", heredoc_escape(value));
     }
+    body.push_str(&rest);
     ReplayStdin { prelude, body }
 }
 
@@ -164,5 +174,6 @@ mod tests {
             "{yaml}"
         );
         assert!(yaml.contains(&format!("name: {}\n", secret.metadata.name)));
+        assert!(yaml.contains("\ntype: Opaque\n"), "{yaml}");
     }
 }
