@@ -74,6 +74,11 @@ fn snapshot(run_id: &str) -> Value {
         .unwrap()
         .to_owned();
     let chain = format!("SFORGE_{id}");
+    let ip6 = info["NetworkSettings"]["GlobalIPv6Address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let link_local = link_local(info["NetworkSettings"]["MacAddress"].as_str().unwrap());
     let host = &info["HostConfig"];
     let mut env: Vec<&str> = info["Config"]["Env"]
         .as_array()
@@ -114,8 +119,29 @@ fn snapshot(run_id: &str) -> Value {
         .to_string()
         .replace(&chain, "SFORGE_<id>")
         .replace(&format!("{ip}/32"), "<ip>/32")
+        .replace(&format!("{link_local}/128"), "<link-local>/128")
+        .replace(&format!(" {ip6}/128"), " <ip6>/128")
         .replace(run_id, "<run>");
     serde_json::from_str(&text).unwrap()
+}
+
+/// The IPv6 link-local address of a MAC address (EUI-64), as `Ipv6Addr` shows it.
+fn link_local(mac: &str) -> String {
+    let b: Vec<u16> = mac
+        .split(':')
+        .map(|h| u16::from_str_radix(h, 16).unwrap())
+        .collect();
+    std::net::Ipv6Addr::new(
+        0xfe80,
+        0,
+        0,
+        0,
+        ((b[0] ^ 2) << 8) | b[1],
+        (b[2] << 8) | 0xff,
+        0xfe00 | b[3],
+        (b[4] << 8) | b[5],
+    )
+    .to_string()
 }
 
 #[test]
