@@ -1,133 +1,19 @@
 //! Isolation of Docker Work containers: preflight (iptables rights), the container's network
 //! settings, applying the chain, the self-check, removal, and the sweep of stale chains.
 
-use std::fmt::Write as _;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::endpoints::{resolve, Endpoint, Target};
+use super::egress::Egress;
 use super::firewall::Firewall;
 use super::plan::owner_comment;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
 use super::selfcheck::SelfCheck;
 use super::{Applied, IsolationError, Isolator, Owner};
-use crate::process::replay::ReplayLookup;
 use crate::process::{Cmd, ProcessError, Runner};
 use crate::sandbox::{lease, ContainerSpec, Sandbox};
-
-/// What an isolated Work container may reach.
-#[derive(Debug, Clone)]
-pub struct Egress {
-    pub endpoints: Vec<Endpoint>,
-    /// Plans only: endpoints whose host could not be resolved here stand in a documentation
-    /// address that the printed script replaces by addresses it looks up when replayed.
-    pub replay: Vec<ReplayLookup>,
-}
-
-impl Egress {
-    /// The judge (as the container sees it) and, when there is one, the LLM API.
-    pub fn resolve(
-        judge_url: &str,
-        api_url: Option<&str>,
-        lookup: &dyn Fn(&str) -> std::io::Result<Vec<Ipv4Addr>>,
-    ) -> Result<Self, IsolationError> {
-        let mut endpoints = vec![resolve("judge", judge_url, lookup)?];
-        if let Some(api) = api_url {
-            endpoints.push(resolve("API", api, lookup)?);
-        }
-        Ok(Egress {
-            endpoints,
-            replay: Vec::new(),
-        })
-    }
-
-    /// For a printed plan: like [`Egress::resolve`], but a host that cannot be resolved here
-    /// (within a few seconds) becomes a [`ReplayLookup`] with a warning, resolved when the plan
-    /// is replayed.
-    pub fn resolve_for_plan(
-        judge_url: &str,
-        api_url: Option<&str>,
-        lookup: &dyn Fn(&str) -> std::io::Result<Vec<Ipv4Addr>>,
-    ) -> Result<Self, IsolationError> {
-        let mut egress = Egress {
-            endpoints: Vec::new(),
-            replay: Vec::new(),
-        };
-        let urls = [("judge", Some(judge_url)), ("API", api_url)];
-        for (index, (role, url)) in (0u8..).zip(urls) {
-            let Some(url) = url else { continue };
-            match resolve(role, url, lookup) {
-                Ok(endpoint) => egress.endpoints.push(endpoint),
-                Err(IsolationError::Resolve { host, detail }) => {
-                    let later = ReplayLookup::new(role, index, &host, &detail);
-                    log::warn!("{}", later.warning());
-                    let sentinel = later.sentinel;
-                    egress
-                        .endpoints
-                        .push(resolve(role, url, &|_| Ok(vec![sentinel]))?);
-                    egress.replay.push(later);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(egress)
-    }
-
-    /// The lookup standing for `ip`, if `ip` is a sentinel of one.
-    fn replayed(&self, ip: Ipv4Addr) -> Option<&ReplayLookup> {
-        self.replay.iter().find(|l| l.sentinel == ip)
-    }
-
-    /// Pin the endpoints' names, drop `NET_RAW` and disable unprivileged ICMP sockets.
-    pub fn adjust(&self, spec: &mut ContainerSpec) {
-        for e in &self.endpoints {
-            spec.add_hosts.extend(e.pins());
-        }
-        if !spec.cap_drop.iter().any(|c| c == "NET_RAW") {
-            spec.cap_drop.push("NET_RAW".into());
-        }
-        spec.sysctls
-            .push(("net.ipv4.ping_group_range".into(), "1 0".into()));
-    }
-
-    /// For `run --dry-run`: what the isolation of a task will do, as shell comments; `how`
-    /// names the backend's mechanism (`iptables chain SFORGE_<container id>`).
-    #[must_use]
-    pub fn describe(&self, how: &str) -> String {
-        let mut text = format!(
-            "# internet is off: after the install steps, {how} lets the container\n\
-             # open TCP connections only to these addresses (then a self-check proves it):\n",
-        );
-        for e in &self.endpoints {
-            let to = match &e.target {
-                Target::Gateway => "the bridge gateway".to_owned(),
-                Target::Addresses(ips) if ips.len() == 1 && self.replayed(ips[0]).is_some() => self
-                    .replayed(ips[0])
-                    .map(|l| format!("${} (looked up when replayed)", l.var))
-                    .unwrap_or_default(),
-                Target::Addresses(ips) => ips
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
-            let _ = writeln!(text, "#   {} {}:{} -> {to}", e.role, e.host, e.port);
-        }
-        text
-    }
-
-    /// The judge's address as seen by the container.
-    #[must_use]
-    pub fn judge(&self, gateway: Ipv4Addr) -> Option<SocketAddrV4> {
-        let judge = self.endpoints.iter().find(|e| e.role == "judge")?;
-        judge
-            .allowed(gateway)
-            .first()
-            .map(|a| SocketAddrV4::new(a.ip, a.port))
-    }
-}
 
 /// An iptables chain in place for a container.
 #[derive(Debug, Clone)]

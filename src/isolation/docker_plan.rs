@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::docker::Egress;
+use super::egress::Egress;
 use super::firewall::Firewall;
 use super::plan::{owner_comment, plan, ChainPlan, ContainerNet, Family};
 use super::Owner;

@@ -4,6 +4,7 @@
 
 mod docker;
 mod docker_plan;
+mod egress;
 mod endpoints;
 mod firewall;
 mod k8s;
@@ -13,7 +14,8 @@ mod proxies;
 mod selfcheck;
 
 pub use crate::owner::is_root;
-pub use docker::{AppliedIsolation, DockerIsolation, Egress};
+pub use docker::{AppliedIsolation, DockerIsolation};
+pub use egress::Egress;
 pub use endpoints::{
     host_port, plan_lookup, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME,
 };

@@ -1,5 +1,5 @@
 //! A Kubernetes plan replayed by `sh` against the Kubernetes API test double applies the same
-//! Secret, Pod and NetworkPolicy as a real run (what kubectl read, compared field by field with
+//! Secret, Pod and `NetworkPolicy` as a real run (what kubectl read, compared field by field with
 //! the run-specific names and the per-run token aside), with the API key from the environment.
 
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@ use crate::process::{RealRunner, Runner};
 /// Runs `script` (a plan's lines after the header) with `sh` in `dir` and `env`.
 fn replay(dir: &Path, script: &str, env: &[(&str, &str)]) -> crate::process::Output {
     let path = dir.join("plan.sh");
-    std::fs::write(&path, format!("{}{script}", crate::process::SCRIPT_HEADER)).expect("write");
+    std::fs::write(&path, format!("#!/bin/sh\nset -eu\n{script}")).expect("write");
     let mut cmd = Cmd::new("sh").arg(path.display().to_string()).cwd(dir);
     for (k, v) in env {
         cmd = cmd.env(*k, *v);
