@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::endpoints::{resolve, Endpoint, Target};
 use super::IsolationError;
-use crate::process::replay::ReplayLookup;
+use crate::process::replay::{lookup_for, ReplayLookup};
 use crate::sandbox::ContainerSpec;
 
 /// What an isolated Work container may reach.
@@ -48,13 +48,12 @@ impl Egress {
             replay: Vec::new(),
         };
         let urls = [("judge", Some(judge_url)), ("API", api_url)];
-        for (index, (role, url)) in (0u8..).zip(urls) {
+        for (role, url) in urls {
             let Some(url) = url else { continue };
             match resolve(role, url, lookup) {
                 Ok(endpoint) => egress.endpoints.push(endpoint),
                 Err(IsolationError::Resolve { host, detail }) => {
-                    let later = ReplayLookup::new(role, index, &host, &detail);
-                    log::warn!("{}", later.warning());
+                    let later = lookup_for(role, &host, &detail);
                     let sentinel = later.sentinel;
                     egress
                         .endpoints

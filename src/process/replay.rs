@@ -100,6 +100,33 @@ impl ReplayLookup {
     }
 }
 
+/// The lookups of this process's plan with their role's variable (`SFORGE_API_IPV4`), so that
+/// one host gets one variable and two hosts of one role (tasks with different API URLs) two.
+static LOOKUPS: std::sync::Mutex<Vec<(String, ReplayLookup)>> = std::sync::Mutex::new(Vec::new());
+
+/// The lookup of `host` for `role` in this process's plan: the same one for the same host and
+/// role, a new variable and stand-in address otherwise (with a warning logged once).
+#[must_use]
+pub fn lookup_for(role: &str, host: &str, reason: &str) -> ReplayLookup {
+    let mut all = LOOKUPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let index = u8::try_from(all.len()).unwrap_or(u8::MAX);
+    let mut fresh = ReplayLookup::new(role, index, host, reason);
+    let base = fresh.var.clone();
+    if let Some((_, known)) = all.iter().find(|(b, l)| *b == base && l.host == host) {
+        return known.clone();
+    }
+    let same_role = all.iter().filter(|(b, _)| *b == base).count();
+    if same_role > 0 {
+        let stem = base.trim_end_matches("_IPV4");
+        fresh.var = format!("{stem}_{}_IPV4", same_role + 1);
+    }
+    log::warn!("{}", fresh.warning());
+    all.push((base, fresh.clone()));
+    fresh
+}
+
 /// A command's stdin as a replayed plan produces it: `prelude` lines run first (they read
 /// secrets from the environment into variables), then the command reads `body` as an unquoted
 /// here-document, already escaped with [`heredoc_escape`] except for its `${…}` references.
@@ -145,6 +172,20 @@ mod tests {
             "for ip in $SFORGE_API_IPV4; do\n  iptables -A C -d \"$ip/32\" -j ACCEPT\ndone\n"
         );
         assert!(l.prelude().contains("getent ahostsv4 api.example.invalid"));
+    }
+
+    #[test]
+    fn one_host_gets_one_variable_and_two_hosts_two() {
+        let a = lookup_for("judge", "a.test-one.invalid", "x");
+        assert_eq!(lookup_for("judge", "a.test-one.invalid", "y"), a);
+        let b = lookup_for("judge", "b.test-one.invalid", "x");
+        assert_ne!(a.var, b.var);
+        assert_ne!(a.sentinel, b.sentinel);
+        assert!(
+            b.var.starts_with("SFORGE_JUDGE_") && b.var.ends_with("_IPV4"),
+            "{}",
+            b.var
+        );
     }
 
     #[test]
