@@ -124,7 +124,10 @@ pub fn remove_text(
     owner: &Owner<'_>,
 ) -> String {
     let plan = stand_in_plan(firewall, egress, owner);
-    let mut text = format!("# remove the iptables rules of {container}\n");
+    let mut text = format!(
+        "# remove the iptables rules of {container} (if the plan got that far)\n\
+         if [ -n \"${{SFORGE_CHAIN:-}}\" ]; then\n"
+    );
     for &family in &plan.families {
         let mut lines = String::new();
         for jump in plan.jumps.iter().filter(|j| j.family == family) {
@@ -140,5 +143,6 @@ pub fn remove_text(
         }
         text.push_str(&per_family(family, &lines));
     }
+    text.push_str("fi\n");
     text
 }

@@ -91,6 +91,12 @@ impl DryRunRunner {
         Ok(Output::empty())
     }
 
+    /// Writes the header (with the replay lookups) now, so that text printed around the
+    /// commands (`outln!`) comes after it.
+    pub fn begin(&self) -> io::Result<()> {
+        self.write_text("")
+    }
+
     /// Writes the header (once, with the replay lookups), then `text`.
     fn write_text(&self, text: &str) -> io::Result<()> {
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);

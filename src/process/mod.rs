@@ -44,9 +44,11 @@ pub fn plan_runner(
     lookups: Vec<replay::ReplayLookup>,
     stdin_dir: std::path::PathBuf,
 ) -> Arc<dyn Runner> {
-    Arc::new(
-        DryRunRunner::to_stdout(RealRunner::new())
-            .with_lookups(lookups)
-            .with_stdin_files(stdin_dir),
-    )
+    let runner = DryRunRunner::to_stdout(RealRunner::new())
+        .with_lookups(lookups)
+        .with_stdin_files(stdin_dir);
+    if let Err(e) = runner.begin() {
+        log::warn!("cannot write the plan: {e}");
+    }
+    Arc::new(runner)
 }

@@ -213,3 +213,43 @@ fn a_replayed_docker_plan_creates_what_the_real_run_creates() {
         "rules left behind"
     );
 }
+
+#[test]
+fn a_replayed_plan_that_fails_removes_what_it_created() {
+    require_docker!();
+    let case = Case::new(
+        crate::fixture(),
+        "#!/bin/bash\necho failing on purpose\nexit 3\n",
+    );
+    let mut cmd = case.command(&[TASK], &["--disable-internet", "--dry-run"]);
+    cmd.env("SFORGE_AGENT_API_BASE_URL", "http://127.0.0.1:9");
+    let printed = cmd.output().unwrap();
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let script = case.dir.join("plan.sh");
+    std::fs::write(&script, &printed.stdout).unwrap();
+    let out = support::run(
+        Command::new("sh")
+            .arg(&script)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SFORGE_TOKEN", "replayed-token"),
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    case.assert_no_containers();
+    let left = support::run_ok(Command::new("iptables").args(["-w", "-S"]), None);
+    let left = String::from_utf8_lossy(&left.stdout);
+    assert!(
+        !left.contains(&format!("run={} ", case.run_id)),
+        "rules left behind"
+    );
+}
