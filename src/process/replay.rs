@@ -57,11 +57,13 @@ impl ReplayLookup {
     /// The warning, as shown on stderr and (commented) in the plan.
     #[must_use]
     pub fn warning(&self) -> String {
-        format!(
+        let text = format!(
             "cannot resolve {} here ({}); the plan looks its IPv4 addresses up when it is \
              replayed, in ${}",
             self.host, self.reason, self.var
-        )
+        );
+        // One line whatever the host name holds: it becomes a comment of the plan.
+        text.replace(['\n', '\r'], " ")
     }
 
     /// The lines at the top of a plan that resolve the host when it is replayed; the plan stops
@@ -159,6 +161,7 @@ pub fn secret_ref(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::Runner as _;
 
     #[test]
     fn lookups_are_named_after_their_role_and_loop_over_addresses() {
@@ -186,6 +189,28 @@ mod tests {
             "{}",
             b.var
         );
+    }
+
+    #[test]
+    fn a_host_name_cannot_add_lines_to_the_plan() {
+        let l = ReplayLookup::new("API", 3, "a.invalid\ntouch owned\n", "x\ntouch owned2");
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("p.sh");
+        let prelude = l.prelude();
+        std::fs::write(&script, format!("set -eu\n{prelude}")).unwrap();
+        let sh = crate::process::Cmd::new("sh")
+            .arg(script.display().to_string())
+            .cwd(dir.path());
+        let out = crate::process::RealRunner::new()
+            .run_unchecked(&sh)
+            .unwrap();
+        assert!(
+            !out.success(),
+            "a name that does not resolve stops the plan"
+        );
+        for file in ["owned", "owned2"] {
+            assert!(!dir.path().join(file).exists(), "{prelude}");
+        }
     }
 
     #[test]

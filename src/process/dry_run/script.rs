@@ -211,11 +211,12 @@ fn expand_lookups(text: &str, lookups: &[ReplayLookup]) -> Option<ReplayStdin> {
             .iter()
             .map(|l| l.replace(&sentinel, "${ip}"))
             .collect();
+        let item = item.join("\n");
+        let stop = delimiter(&item);
         let _ = write!(
             prelude,
-            "{var}=$(for ip in ${}; do cat <<SFORGE_ITEM\n{}\nSFORGE_ITEM\ndone)\n",
+            "{var}=$(for ip in ${}; do cat <<{stop}\n{item}\n{stop}\ndone)\n",
             lookup.var,
-            item.join("\n")
         );
         lines.splice(start..end, [format!("${{{var}}}")]);
     }
