@@ -53,7 +53,9 @@ fn local_images(
     match runner.run(&docker.list_images()) {
         Ok(out) => Ok(parse_image_list(&out.stdout_str())),
         Err(e) if dry_run => {
-            log::warn!("cannot list local images, assuming none exist: {e}");
+            runner.plan_warning(&format!(
+                "cannot list local images, so the plan builds every image: {e}"
+            ));
             Ok(BTreeSet::new())
         }
         Err(e) => Err(anyhow::anyhow!(e)

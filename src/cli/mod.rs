@@ -409,8 +409,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_final_eval: bool,
 
-    /// Print the docker commands of the run as a shell script and write the prompt and scripts
-    /// to the run directory, without starting anything (no judge is contacted)
+    /// Print the run (docker, kubectl and iptables commands) as a shell script to replay by
+    /// hand and write its files to the run directory, without starting anything (no judge is
+    /// contacted). Works offline: checks that cannot answer become warnings, unresolved hosts
+    /// are looked up when the script runs, secrets are read from its environment then
     #[arg(long)]
     pub dry_run: bool,
 

@@ -1,13 +1,12 @@
 //! Isolation of Docker Work containers: preflight (iptables rights), the container's network
 //! settings, applying the chain, the self-check, removal, and the sweep of stale chains.
 
-use std::fmt::Write as _;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::endpoints::{resolve, Endpoint, Target};
+use super::egress::Egress;
 use super::firewall::Firewall;
 use super::plan::owner_comment;
 use super::plan::{link_local_from_mac, plan, ChainPlan, ContainerNet};
@@ -15,70 +14,6 @@ use super::selfcheck::SelfCheck;
 use super::{Applied, IsolationError, Isolator, Owner};
 use crate::process::{Cmd, ProcessError, Runner};
 use crate::sandbox::{lease, ContainerSpec, Sandbox};
-
-/// What an isolated Work container may reach.
-#[derive(Debug, Clone)]
-pub struct Egress {
-    pub endpoints: Vec<Endpoint>,
-}
-
-impl Egress {
-    /// The judge (as the container sees it) and, when there is one, the LLM API.
-    pub fn resolve(
-        judge_url: &str,
-        api_url: Option<&str>,
-        lookup: &dyn Fn(&str) -> std::io::Result<Vec<Ipv4Addr>>,
-    ) -> Result<Self, IsolationError> {
-        let mut endpoints = vec![resolve("judge", judge_url, lookup)?];
-        if let Some(api) = api_url {
-            endpoints.push(resolve("API", api, lookup)?);
-        }
-        Ok(Egress { endpoints })
-    }
-
-    /// Pin the endpoints' names, drop `NET_RAW` and disable unprivileged ICMP sockets.
-    pub fn adjust(&self, spec: &mut ContainerSpec) {
-        for e in &self.endpoints {
-            spec.add_hosts.extend(e.pins());
-        }
-        if !spec.cap_drop.iter().any(|c| c == "NET_RAW") {
-            spec.cap_drop.push("NET_RAW".into());
-        }
-        spec.sysctls
-            .push(("net.ipv4.ping_group_range".into(), "1 0".into()));
-    }
-
-    /// For `run --dry-run`: what the isolation of a task will do, as shell comments.
-    #[must_use]
-    pub fn describe(&self) -> String {
-        let mut text = String::from(
-            "# internet is off: after the install steps, iptables chain SFORGE_<container id> lets the\n\
-             # container open TCP connections only to these addresses (then a self-check proves it):\n",
-        );
-        for e in &self.endpoints {
-            let to = match &e.target {
-                Target::Gateway => "the bridge gateway".to_owned(),
-                Target::Addresses(ips) => ips
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
-            let _ = writeln!(text, "#   {} {}:{} -> {to}", e.role, e.host, e.port);
-        }
-        text
-    }
-
-    /// The judge's address as seen by the container.
-    #[must_use]
-    pub fn judge(&self, gateway: Ipv4Addr) -> Option<SocketAddrV4> {
-        let judge = self.endpoints.iter().find(|e| e.role == "judge")?;
-        judge
-            .allowed(gateway)
-            .first()
-            .map(|a| SocketAddrV4::new(a.ip, a.port))
-    }
-}
 
 /// An iptables chain in place for a container.
 #[derive(Debug, Clone)]
@@ -320,8 +255,8 @@ impl Isolator for DockerIsolation {
         }
     }
 
-    /// The plan with the container's id and addresses as shell variables read by `docker
-    /// inspect` (IPv6 rules, which depend on the container's addresses, are left out).
+    /// The plan with the container's id and addresses as shell variables read back by `docker
+    /// inspect` when the script is replayed (see `docker_plan.rs`).
     fn dry_run(
         &self,
         _sandbox: &dyn Sandbox,
@@ -329,46 +264,18 @@ impl Isolator for DockerIsolation {
         egress: &Egress,
         owner: &Owner<'_>,
     ) -> String {
-        const ID: &str = "0c0c0c0c0c0c";
-        let (ip, gateway) = (Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 1));
-        let net = ContainerNet {
-            id: ID.to_owned(),
-            ipv4: ip,
-            ipv6: None,
-            ipv6_link_local: None,
-            gateway,
-            gateway6: None,
-            bridge: "docker0".to_owned(),
-        };
-        let allowed: Vec<_> = egress
-            .endpoints
-            .iter()
-            .flat_map(|e| e.allowed(gateway))
-            .collect();
-        let parents = super::Parents {
-            docker_user_v4: true,
-            docker_user_v6: false,
-        };
-        let comment = owner_comment(owner.run_id, owner.task, owner.owner);
-        let plan = plan(&net, &allowed, parents, &comment);
-        let docker = crate::shell::quote(&self.docker);
-        let name = crate::shell::quote(container);
-        let mut text = egress.describe();
-        let _ = writeln!(
-            text,
-            "CONTAINER_IP=$({docker} inspect -f '{{{{.NetworkSettings.IPAddress}}}}' {name})\n\
-             GATEWAY=$({docker} inspect -f '{{{{.NetworkSettings.Gateway}}}}' {name})\n\
-             SFORGE_CHAIN=SFORGE_$({docker} inspect -f '{{{{.Id}}}}' {name} | cut -c1-12)"
-        );
-        let prefix = self.firewall.program_v4();
-        for line in plan.to_string().lines() {
-            let line = line
-                .replacen("iptables", &format!("{prefix} -w"), 1)
-                .replace(&format!("SFORGE_{ID}"), "\"$SFORGE_CHAIN\"")
-                .replace(&format!("{ip}/32"), "\"$CONTAINER_IP/32\"")
-                .replace(&format!("{gateway}/32"), "\"$GATEWAY/32\"");
-            let _ = writeln!(text, "{line}");
-        }
+        let mut text = egress.describe("iptables chain SFORGE_<container id>");
+        text.push_str(&super::docker_plan::apply_text(
+            &self.firewall,
+            &self.docker,
+            container,
+            egress,
+            owner,
+        ));
         text
+    }
+
+    fn dry_run_remove(&self, container: &str, egress: &Egress, owner: &Owner<'_>) -> String {
+        super::docker_plan::remove_text(&self.firewall, container, egress, owner)
     }
 }

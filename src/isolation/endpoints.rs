@@ -146,6 +146,39 @@ pub fn system_lookup(host: &str) -> std::io::Result<Vec<Ipv4Addr>> {
         .collect())
 }
 
+/// How long a plan waits for the resolver before it looks a host up at replay time instead.
+pub const PLAN_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Test hook: comma-separated host names a plan treats as unresolvable, so that tests can
+/// replay the lookup of a name that does resolve on this machine.
+pub const UNRESOLVED_HOOK: &str = "SFORGE_TEST_PLAN_UNRESOLVED_HOSTS";
+
+/// [`system_lookup`] that gives up after [`PLAN_LOOKUP_TIMEOUT`] (the resolver cannot be
+/// interrupted: its thread is left to finish on its own).
+pub fn plan_lookup(host: &str) -> std::io::Result<Vec<Ipv4Addr>> {
+    let hooked = std::env::var(UNRESOLVED_HOOK).unwrap_or_default();
+    if hooked
+        .split(',')
+        .any(|h| h.trim().eq_ignore_ascii_case(host))
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("test hook {UNRESOLVED_HOOK}"),
+        ));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_owned();
+    std::thread::spawn(move || {
+        let _ = tx.send(system_lookup(&name));
+    });
+    rx.recv_timeout(PLAN_LOOKUP_TIMEOUT).unwrap_or_else(|_| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {}s", PLAN_LOOKUP_TIMEOUT.as_secs()),
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

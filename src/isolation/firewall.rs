@@ -66,6 +66,12 @@ impl Firewall {
         crate::shell::join(self.v4.iter().map(String::as_str))
     }
 
+    /// The IPv6 program (with `sudo -n` when needed), as shell words.
+    #[must_use]
+    pub fn program_v6(&self) -> String {
+        crate::shell::join(self.v6.iter().map(String::as_str))
+    }
+
     fn query(&self, family: Family, args: &[&str]) -> Cmd {
         let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
         self.cmd(family, &args).read_only()

@@ -119,7 +119,7 @@ impl Isolator for K8sIsolation {
         {
             return format!("# cannot plan the NetworkPolicy: {e}\n");
         }
-        egress.describe()
+        egress.describe("NetworkPolicy sforge-iso-<pod> (and DNS to the cluster DNS only)")
     }
 
     fn remove(&self, applied: &Applied) -> Vec<String> {

@@ -3,6 +3,8 @@
 //! egress is blocked before the agent starts (and fails the run closed when it is not).
 
 mod docker;
+mod docker_plan;
+mod egress;
 mod endpoints;
 mod firewall;
 mod k8s;
@@ -12,8 +14,11 @@ mod proxies;
 mod selfcheck;
 
 pub use crate::owner::is_root;
-pub use docker::{AppliedIsolation, DockerIsolation, Egress};
-pub use endpoints::{host_port, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME};
+pub use docker::{AppliedIsolation, DockerIsolation};
+pub use egress::Egress;
+pub use endpoints::{
+    host_port, plan_lookup, resolve, system_lookup, Endpoint, Target, HOST_GATEWAY_NAME,
+};
 pub use firewall::Firewall;
 pub use k8s::{is_host_address, K8sIsolation};
 pub use plan::{
@@ -62,6 +67,13 @@ pub trait Isolator: Send + Sync {
         egress: &Egress,
         owner: &Owner<'_>,
     ) -> String;
+
+    /// For `--dry-run`: the lines that undo [`Isolator::dry_run`] (printed before the container
+    /// is removed; empty when removing the container is enough).
+    fn dry_run_remove(&self, container: &str, egress: &Egress, owner: &Owner<'_>) -> String {
+        let _ = (container, egress, owner);
+        String::new()
+    }
 }
 
 /// Whose container it is (for rule comments and policy labels).

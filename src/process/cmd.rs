@@ -58,6 +58,7 @@ pub struct Cmd {
     mutates: bool,
     timeout: Option<Duration>,
     note: Option<String>,
+    replay_stdin: Option<super::replay::ReplayStdin>,
 }
 
 impl Cmd {
@@ -76,6 +77,7 @@ impl Cmd {
             mutates: true,
             timeout: None,
             note: None,
+            replay_stdin: None,
         }
     }
 
@@ -134,6 +136,20 @@ impl Cmd {
         self.stdin_secret = true;
         self.stdin_file = None;
         self
+    }
+
+    /// How a printed plan produces this command's secret stdin when it is replayed (values read
+    /// from the environment then); without it the plan cannot replay the command.
+    #[must_use]
+    pub fn replay_stdin(mut self, replay: super::replay::ReplayStdin) -> Self {
+        self.replay_stdin = Some(replay);
+        self
+    }
+
+    /// See [`Cmd::replay_stdin`].
+    #[must_use]
+    pub fn get_replay_stdin(&self) -> Option<&super::replay::ReplayStdin> {
+        self.replay_stdin.as_ref()
     }
 
     /// Feeds the content of this file on stdin (large inputs: never held in memory).
@@ -324,6 +340,7 @@ impl fmt::Debug for Cmd {
             .field("mutates", &self.mutates)
             .field("timeout", &self.timeout)
             .field("note", &self.note)
+            .field("replay_stdin", &self.replay_stdin.is_some())
             .finish()
     }
 }

@@ -1,28 +1,31 @@
 //! `DryRunRunner`: runs read-only queries for real and prints every mutating command as a
 //! line of a runnable `sh` script instead of running it.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::cmd::Cmd;
 use super::error::ProcessError;
 use super::output::{Output, Stream};
+use super::replay::ReplayLookup;
 use super::runner::Runner;
+use script::{Context, StdinFiles};
+
+mod script;
 
 /// Printed once, before the first command.
 pub const SCRIPT_HEADER: &str = "#!/bin/sh\nset -eu\n";
-/// Here-document delimiter for stdin; a suffix is added if the text contains it.
-const HEREDOC_END: &str = "SFORGE_STDIN";
 
 /// Wraps another runner: commands marked [`Cmd::read_only`] go to it, mutating ones are
 /// written to the script and answered with a successful, empty [`Output`].
 ///
-/// Stdin is rendered so the script stays runnable: UTF-8 text becomes a quoted
-/// here-document (`cmd <<'SFORGE_STDIN'`, no expansion inside). Secret or binary stdin is
-/// not shown; a comment line `# the next command reads N bytes on stdin (secret, not shown)`
-/// precedes the command, which then reads the script's own stdin.
+/// The script runs as printed (docs/architecture.md#plans): UTF-8 stdin becomes a quoted
+/// here-document (`cmd <<'SFORGE_STDIN'`, no expansion inside), binary stdin a file under
+/// [`DryRunRunner::with_stdin_files`], secret stdin the command's [`Cmd::replay_stdin`], and
+/// secret env values `${NAME:?…}` references to the replaying shell's environment. Secret
+/// stdin without a replay form is not shown; a comment line says so.
 pub struct DryRunRunner {
     inner: Box<dyn Runner>,
     out: Arc<Mutex<dyn Write + Send>>,
@@ -30,6 +33,9 @@ pub struct DryRunRunner {
     /// Whether a closed `out` ends the process (the script goes to stdout and its reader, say
     /// `head`, has seen enough).
     exit_when_closed: bool,
+    /// Hosts resolved when the script is replayed; their lines open the script.
+    lookups: Vec<ReplayLookup>,
+    files: Option<StdinFiles>,
 }
 
 impl DryRunRunner {
@@ -40,7 +46,23 @@ impl DryRunRunner {
             out,
             header_written: AtomicBool::new(false),
             exit_when_closed: false,
+            lookups: Vec::new(),
+            files: None,
         }
+    }
+
+    /// Hosts whose addresses the script looks up when replayed (see [`ReplayLookup`]).
+    #[must_use]
+    pub fn with_lookups(mut self, lookups: Vec<ReplayLookup>) -> Self {
+        self.lookups = lookups;
+        self
+    }
+
+    /// Binary stdin goes to files in `dir`, which the script reads.
+    #[must_use]
+    pub fn with_stdin_files(mut self, dir: PathBuf) -> Self {
+        self.files = Some(StdinFiles::new(dir));
+        self
     }
 
     /// Runs read-only commands with `inner` and writes the script to stdout.
@@ -53,11 +75,37 @@ impl DryRunRunner {
 
     fn print(&self, cmd: &Cmd) -> Result<Output, ProcessError> {
         log::debug!("dry run, not running: {cmd}");
-        let text = script_text(cmd);
+        let ctx = Context {
+            lookups: &self.lookups,
+            files: self.files.as_ref(),
+        };
+        let text = script::render(cmd, ctx).map_err(|source| ProcessError::DryRunWrite {
+            cmd: Box::new(cmd.clone()),
+            source,
+        })?;
+        self.write_text(&text)
+            .map_err(|source| ProcessError::DryRunWrite {
+                cmd: Box::new(cmd.clone()),
+                source,
+            })?;
+        Ok(Output::empty())
+    }
+
+    /// Writes the header (with the replay lookups) now, so that text printed around the
+    /// commands (`outln!`) comes after it.
+    pub fn begin(&self) -> io::Result<()> {
+        self.write_text("")
+    }
+
+    /// Writes the header (once, with the replay lookups), then `text`.
+    fn write_text(&self, text: &str) -> io::Result<()> {
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         let write = |out: &mut dyn Write| -> io::Result<()> {
             if !self.header_written.swap(true, Ordering::SeqCst) {
                 out.write_all(SCRIPT_HEADER.as_bytes())?;
+                for lookup in &self.lookups {
+                    out.write_all(lookup.prelude().as_bytes())?;
+                }
             }
             out.write_all(text.as_bytes())?;
             out.flush()
@@ -70,15 +118,29 @@ impl DryRunRunner {
                 std::process::exit(141);
             }
         }
-        written.map_err(|source| ProcessError::DryRunWrite {
-            cmd: Box::new(cmd.clone()),
-            source,
-        })?;
-        Ok(Output::empty())
+        written
     }
 }
 
 impl Runner for DryRunRunner {
+    fn is_plan(&self) -> bool {
+        true
+    }
+
+    fn plan_warning(&self, text: &str) {
+        log::warn!("{text}");
+        let mut comment = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let lead = if i == 0 { "# warning: " } else { "#   " };
+            comment.push_str(lead);
+            comment.push_str(line);
+            comment.push('\n');
+        }
+        if let Err(e) = self.write_text(&comment) {
+            log::warn!("cannot write the plan: {e}");
+        }
+    }
+
     fn run_unchecked(&self, cmd: &Cmd) -> Result<Output, ProcessError> {
         if cmd.is_mutating() {
             self.print(cmd)
@@ -100,63 +162,11 @@ impl Runner for DryRunRunner {
     }
 }
 
-/// The script text for one command, ending in a newline.
+/// The script text for one command, ending in a newline (no replay lookups, no stdin files:
+/// binary stdin is not shown).
 #[must_use]
 pub fn script_text(cmd: &Cmd) -> String {
-    match cmd.get_note() {
-        Some(note) => format!("# {note}\n{}", command_text(cmd)),
-        None => command_text(cmd),
-    }
-}
-
-fn command_text(cmd: &Cmd) -> String {
-    let line = cmd.to_script_line();
-    if let Some(path) = cmd.get_stdin_file() {
-        return format!(
-            "{line} < {}\n",
-            crate::shell::quote(&path.to_string_lossy())
-        );
-    }
-    let Some(stdin) = cmd.get_stdin() else {
-        return format!("{line}\n");
-    };
-    let text = std::str::from_utf8(stdin)
-        .ok()
-        .filter(|t| !t.contains('\0'));
-    match text {
-        Some(text) if !cmd.is_stdin_secret() => heredoc(&line, text),
-        _ => {
-            let kind = if cmd.is_stdin_secret() {
-                "secret"
-            } else {
-                "binary"
-            };
-            let n = stdin.len();
-            format!("# the next command reads {n} bytes on stdin ({kind}, not shown)\n{line}\n")
-        }
-    }
-}
-
-/// `line <<'END'`, the text, and `END`, with a delimiter that no line of the text equals.
-fn heredoc(line: &str, text: &str) -> String {
-    let mut end = HEREDOC_END.to_string();
-    for n in 1.. {
-        if !text.lines().any(|l| l == end) {
-            break;
-        }
-        end = format!("{HEREDOC_END}_{n}");
-    }
-    let mut out = String::new();
-    if !text.is_empty() && !text.ends_with('\n') {
-        out.push_str("# the here-document below adds a final newline\n");
-    }
-    let _ = write!(out, "{line} <<'{end}'\n{text}");
-    if !text.is_empty() && !text.ends_with('\n') {
-        out.push('\n');
-    }
-    out.push_str(&end);
-    out.push('\n');
-    out
+    script::render(cmd, Context::default()).unwrap_or_default()
 }
 
 #[cfg(test)]

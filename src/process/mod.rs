@@ -10,6 +10,7 @@ mod error;
 mod output;
 mod real;
 mod recording;
+pub mod replay;
 mod runner;
 mod spawn;
 
@@ -34,4 +35,20 @@ pub fn runner(dry_run: bool) -> Arc<dyn Runner> {
     } else {
         Arc::new(RealRunner::new())
     }
+}
+
+/// The runner of a printed plan that stays runnable when replayed: `lookups` open the script,
+/// binary stdin is written under `stdin_dir`.
+#[must_use]
+pub fn plan_runner(
+    lookups: Vec<replay::ReplayLookup>,
+    stdin_dir: std::path::PathBuf,
+) -> Arc<dyn Runner> {
+    let runner = DryRunRunner::to_stdout(RealRunner::new())
+        .with_lookups(lookups)
+        .with_stdin_files(stdin_dir);
+    if let Err(e) = runner.begin() {
+        log::warn!("cannot write the plan: {e}");
+    }
+    Arc::new(runner)
 }

@@ -51,6 +51,18 @@ pub trait Runner: Send + Sync {
     ) -> Result<Output, ProcessError> {
         ProcessError::check(cmd, self.run_streaming_unchecked(cmd, on_line)?)
     }
+
+    /// Whether this runner prints a plan instead of changing anything (dry run): checks that
+    /// cannot answer then become warnings instead of errors (docs/architecture.md#plans).
+    fn is_plan(&self) -> bool {
+        false
+    }
+
+    /// In a plan, `text` as a `# warning:` comment of the script (and on stderr); elsewhere
+    /// nothing.
+    fn plan_warning(&self, text: &str) {
+        let _ = text;
+    }
 }
 
 macro_rules! forward_runner {
@@ -78,6 +90,14 @@ macro_rules! forward_runner {
                 on_line: &mut dyn FnMut(Stream, &str),
             ) -> Result<Output, ProcessError> {
                 (**self).run_streaming(cmd, on_line)
+            }
+
+            fn is_plan(&self) -> bool {
+                (**self).is_plan()
+            }
+
+            fn plan_warning(&self, text: &str) {
+                (**self).plan_warning(text);
             }
         }
     )*};

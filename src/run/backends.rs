@@ -54,8 +54,12 @@ pub fn backends(
             ),
             Backend::K8s => {
                 let k8s = k8s_sandbox(tasks[0], Arc::clone(runner));
-                if !dry_run {
-                    k8s.preflight()?;
+                match k8s.preflight() {
+                    Ok(()) => {}
+                    Err(e) if dry_run => runner.plan_warning(&format!(
+                        "the cluster did not answer, the plan is printed without it: {e}"
+                    )),
+                    Err(e) => return Err(e.into()),
                 }
                 (Arc::clone(&k8s) as Arc<dyn Sandbox>, Some(k8s))
             }
@@ -142,7 +146,9 @@ pub fn ensure_images(
     let local = match runner.run(&docker.list_images()) {
         Ok(out) => parse_image_list(&out.stdout_str()),
         Err(e) if dry_run => {
-            log::warn!("cannot list local images, assuming none exist: {e}");
+            runner.plan_warning(&format!(
+                "cannot list local images, so the plan builds every image: {e}"
+            ));
             BTreeSet::new()
         }
         Err(e) => return Err(RunError::ImageList(e)),
@@ -169,7 +175,7 @@ pub fn ensure_images(
     );
     for r in &results {
         for (role, image) in r.images() {
-            if image.outcome == Outcome::Built {
+            if image.outcome == Outcome::Built && !dry_run {
                 outln!("Built {role} image {}", image.image);
             }
         }

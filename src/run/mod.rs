@@ -20,6 +20,7 @@ mod progress_view;
 mod report;
 mod shared;
 mod task_install;
+mod task_plan;
 mod task_run;
 mod workspace;
 

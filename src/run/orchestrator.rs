@@ -3,7 +3,7 @@
 //! firewall rights) and images, record the configuration, then either print the plan (dry run)
 //! or start the judge and run the tasks in parallel, staggered, until done or interrupted.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ use super::shared::RunShared;
 use super::task_run::TaskRun;
 use crate::config::{EnvMap, Settings};
 use crate::parallel;
+use crate::process::replay::ReplayLookup;
 use crate::process::{self, Runner};
 use crate::run_log::RunLog;
 use crate::task::{Catalog, Task};
@@ -60,15 +61,11 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
         None => crate::ids::random_hex(12)
             .map_err(|e| RunError::io("read random bytes from", "/dev/urandom".as_ref(), e))?,
     };
-    let plans = req
-        .tasks
-        .iter()
-        .map(|(task, s)| TaskPlan::prepare(task.clone(), s.clone(), req.agent_script.as_deref()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let plans = prepare_plans(req)?;
     let settings = &req.settings;
     let run_dir = settings.log_dir.value.join("runs").join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|e| RunError::io("create", &run_dir, e))?;
-    let runner: Arc<dyn Runner> = process::runner(req.dry_run);
+    let runner = runner_for(req, &plans, &run_dir);
     let backends = backends(settings, &plans, req.env, &runner, req.dry_run)?;
     let images = ensure_images(settings, req.catalog, &plans, runner.as_ref(), req.dry_run)?;
     write_configs(
@@ -147,6 +144,46 @@ pub fn execute(req: &RunRequest<'_>) -> Result<RunReport, RunError> {
         outcomes,
         interrupted: shutdown.load(Ordering::SeqCst),
     })
+}
+
+/// Every task's plan, worked out before anything starts.
+fn prepare_plans(req: &RunRequest<'_>) -> Result<Vec<TaskPlan>, RunError> {
+    req.tasks
+        .iter()
+        .map(|(task, s)| {
+            TaskPlan::prepare(
+                task.clone(),
+                s.clone(),
+                req.agent_script.as_deref(),
+                req.dry_run,
+            )
+        })
+        .collect()
+}
+
+/// The real runner, or for a dry run the printer of a replayable plan (binary stdin goes to
+/// `<run dir>/plan-stdin`).
+fn runner_for(req: &RunRequest<'_>, plans: &[TaskPlan], run_dir: &Path) -> Arc<dyn Runner> {
+    if req.dry_run {
+        process::plan_runner(replay_lookups(plans), run_dir.join("plan-stdin"))
+    } else {
+        process::runner(false)
+    }
+}
+
+/// The hosts a printed plan resolves when replayed, once each.
+fn replay_lookups(plans: &[TaskPlan]) -> Vec<ReplayLookup> {
+    let mut lookups: Vec<ReplayLookup> = Vec::new();
+    for lookup in plans
+        .iter()
+        .filter_map(|p| p.egress.as_ref())
+        .flat_map(|e| &e.replay)
+    {
+        if !lookups.iter().any(|l| l.var == lookup.var) {
+            lookups.push(lookup.clone());
+        }
+    }
+    lookups
 }
 
 /// A run id names a directory: plain names only.

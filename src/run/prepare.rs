@@ -13,7 +13,7 @@ use super::agent::{ContainerFile, InstallStep, Required};
 use super::error::RunError;
 use crate::certs::{read_ca_file, to_pem};
 use crate::config::{Settings, Sourced};
-use crate::isolation::{is_inherited_proxy, system_lookup, Egress};
+use crate::isolation::{is_inherited_proxy, plan_lookup, system_lookup, Egress};
 use crate::task::Task;
 
 /// Everything about one agent for one task.
@@ -53,14 +53,17 @@ pub struct TaskPlan {
 
 impl TaskPlan {
     /// Work out the task's run from its settings; `agent_script` is `--agent-script`'s file.
+    /// For a printed plan (`for_plan`), hosts that cannot be resolved here are resolved when
+    /// the plan is replayed.
     pub fn prepare(
         task: Task,
         settings: Settings,
         agent_script: Option<&Path>,
+        for_plan: bool,
     ) -> Result<Self, RunError> {
         let agent = agent_plan(&settings, agent_script)?;
         let prompt = prompt(&settings, &task)?;
-        let egress = egress(&settings)?;
+        let egress = egress(&settings, for_plan)?;
         Ok(TaskPlan {
             task,
             settings,
@@ -239,7 +242,7 @@ fn prompt(settings: &Settings, task: &Task) -> Result<String, RunError> {
 
 /// What the Work container of a task may reach (`None` when its internet is on): the judge, and
 /// the API (the agent's default one when no base URL is set).
-fn egress(settings: &Settings) -> Result<Option<Egress>, RunError> {
+fn egress(settings: &Settings, for_plan: bool) -> Result<Option<Egress>, RunError> {
     if settings.internet.value {
         return Ok(None);
     }
@@ -249,9 +252,10 @@ fn egress(settings: &Settings) -> Result<Option<Egress>, RunError> {
             .and_then(Agent::default_api_base_url)
             .map(str::to_owned)
     });
-    Ok(Some(Egress::resolve(
-        &settings.judge_url.value,
-        api.as_deref(),
-        &system_lookup,
-    )?))
+    let judge = &settings.judge_url.value;
+    Ok(Some(if for_plan {
+        Egress::resolve_for_plan(judge, api.as_deref(), &plan_lookup)?
+    } else {
+        Egress::resolve(judge, api.as_deref(), &system_lookup)?
+    }))
 }

@@ -23,7 +23,7 @@ use crate::isolation::{Applied, Egress, Isolator, Owner};
 use crate::judge::api::History;
 use crate::run_log::RunLog;
 use crate::sandbox::lease::{self, LeaseKeeper};
-use crate::sandbox::{labels, ContainerSpec, ExecSpec, Role, Sandbox};
+use crate::sandbox::{labels, ContainerSpec, Role, Sandbox};
 use crate::task::Task;
 
 use super::shared::RunShared;
@@ -75,12 +75,12 @@ impl TaskRun<'_> {
         &self.shared.sandboxes[&self.settings.backend.value]
     }
 
-    fn isolation(&self) -> Option<&Arc<dyn Isolator>> {
+    pub(super) fn isolation(&self) -> Option<&Arc<dyn Isolator>> {
         self.shared.isolations.get(&self.settings.backend.value)
     }
 
     /// The ownership labels of the Work container.
-    fn labels(&self) -> BTreeMap<String, String> {
+    pub(super) fn labels(&self) -> BTreeMap<String, String> {
         labels(
             &self.shared.run_id,
             &self.task.task_id,
@@ -90,7 +90,7 @@ impl TaskRun<'_> {
     }
 
     /// Whose container it is, for the isolation rules.
-    fn owner<'l>(&'l self, labels: &'l BTreeMap<String, String>) -> Owner<'l> {
+    pub(super) fn owner<'l>(&'l self, labels: &'l BTreeMap<String, String>) -> Owner<'l> {
         Owner {
             run_id: &self.shared.run_id,
             task: &self.task.task_id,
@@ -149,36 +149,6 @@ impl TaskRun<'_> {
         }
         add_phase(&mut result.phase_seconds, "cleanup", started);
         result
-    }
-
-    /// Dry run (with a sandbox over a dry-run runner): the container, the install steps, the
-    /// files and the agent command are printed; the local copies of the files are written.
-    pub fn plan(&self, log: &RunLog) -> Result<(), RunError> {
-        // No lease: a replayed plan has no sforge to renew it.
-        self.create(log, false)?;
-        self.install(log)?;
-        if let (Some(egress), Some(isolation)) = (self.egress, self.isolation()) {
-            let labels = self.labels();
-            let owner = self.owner(&labels);
-            outln!(
-                "{}",
-                isolation.dry_run(&**self.sandbox(), &self.container(), egress, &owner)
-            );
-        }
-        let mut env = self.env.clone();
-        env.push((
-            "SFORGE_TOKEN".into(),
-            "<token from the judge's /api/v1/register>".into(),
-        ));
-        let spec = ExecSpec {
-            argv: vec!["bash".into(), "-c".into(), self.agent.run_cmd.clone()],
-            env,
-            user: Some("agent".into()),
-            workdir: Some(self.task.cwd.clone()),
-            ..ExecSpec::default()
-        };
-        self.sandbox().exec(&self.container(), &spec, &mut |_| {})?;
-        Ok(self.sandbox().remove(&self.container())?)
     }
 
     fn phases(
@@ -277,7 +247,7 @@ impl TaskRun<'_> {
 
     /// Starts the Work container; `leased`, it ends by itself unless this process renews it,
     /// and its labels say which process that is and when it is garbage in any case.
-    fn create(&self, log: &RunLog, leased: bool) -> Result<(), RunError> {
+    pub(super) fn create(&self, log: &RunLog, leased: bool) -> Result<(), RunError> {
         let name = self.container();
         let _ = self.sandbox().remove(&name);
         let mut labels = self.labels();

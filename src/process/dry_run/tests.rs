@@ -37,8 +37,9 @@ fn read_only_commands_run_and_mutating_ones_are_printed_under_one_header() {
     assert_eq!(
         printed(&buffer),
         format!(
-            "#!/bin/sh\nset -eu\ntouch {}\nTOKEN='***' docker login\n",
-            crate::shell::quote(&path_arg(&made))
+            "#!/bin/sh\nset -eu\ntouch {}\nTOKEN=\"{}\" docker login\n",
+            crate::shell::quote(&path_arg(&made)),
+            crate::process::replay::secret_ref("TOKEN")
         )
     );
 }

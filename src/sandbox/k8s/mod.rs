@@ -8,6 +8,7 @@ mod exec;
 mod kubectl;
 mod manifest;
 mod names;
+mod replay;
 mod sandbox;
 mod status;
 mod units;

@@ -52,6 +52,9 @@ fn fail<'a>(action: &'static str, name: &'a str) -> impl FnOnce(ProcessError) ->
     }
 }
 
+/// How long a plan waits for the cluster to answer before it prints a warning instead.
+const PLAN_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `text` as `#` comment lines (for dry-run notes).
 fn commented(title: &str, text: &str) -> String {
     let body: Vec<String> = text.lines().map(|l| format!("#   {l}")).collect();
@@ -92,13 +95,14 @@ impl K8sSandbox {
             .kubeconfig
             .as_deref()
             .unwrap_or("kubectl's default (~/.kube/config or KUBECONFIG)");
-        self.runner
-            .run(&self.kubectl.cluster_info())
-            .map(drop)
-            .map_err(|e| {
-                failed(
-                    "cluster",
-                    format!(
+        let mut cmd = self.kubectl.cluster_info();
+        if self.runner.is_plan() {
+            cmd = cmd.timeout(PLAN_CHECK_TIMEOUT);
+        }
+        self.runner.run(&cmd).map(drop).map_err(|e| {
+            failed(
+                "cluster",
+                format!(
                     "kubectl cannot reach the cluster: {e}\nCheck: kubectl -n {ns} cluster-info. \
                      Likely causes: a wrong kubeconfig (using {kubeconfig}; set \
                      SFORGE_K8S_KUBECONFIG), an unreachable API server, or a wrong namespace \
@@ -106,8 +110,8 @@ impl K8sSandbox {
                      account must be allowed to create, query and delete pods, secrets and \
                      networkpolicies there: kubectl -n {ns} auth can-i create pods)."
                 ),
-                )
-            })
+            )
+        })
     }
 
     /// Applies the egress policy of the pod of `container`: TCP to `endpoints`, DNS to the
@@ -164,7 +168,11 @@ impl K8sSandbox {
                 "the Secret below (values shown as ***) is read from stdin:",
                 &yaml_of(&secret.redacted()),
             );
-            let cmd = self.kubectl.apply(&yaml_of(secret), true).note(note);
+            let cmd = self
+                .kubectl
+                .apply(&yaml_of(secret), true)
+                .replay_stdin(super::replay::secret_replay(secret, &objects.pod))
+                .note(note);
             self.runner
                 .run(&cmd)
                 .map_err(fail("create the secret of", name))?;
@@ -237,6 +245,7 @@ impl K8sSandbox {
             .kubectl
             .exec(pod, true, write_env_argv(&path))
             .secret_stdin_bytes(env_file(&exec.env))
+            .replay_stdin(super::replay::env_file_replay(&exec.env))
             .note("the command's environment goes to a private file in the pod, through stdin");
         self.runner
             .run(&cmd)
@@ -252,7 +261,14 @@ impl Sandbox for K8sSandbox {
         let pod = objects.pod.metadata.name.clone();
         if let Some(check) = &self.image_check {
             let image = &objects.pod.spec.containers[0].image;
-            check(image).map_err(|why| failed(&spec.name, why.to_string()))?;
+            match check(image) {
+                Ok(()) => {}
+                // A plan is printed whole even where the registry cannot be reached.
+                Err(why) if self.runner.is_plan() => self
+                    .runner
+                    .plan_warning(&format!("{why} (the plan creates the pod anyway)")),
+                Err(why) => return Err(failed(&spec.name, why.to_string())),
+            }
         }
         let result = self.create(&objects, &spec.name).and_then(|created| {
             if created {
