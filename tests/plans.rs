@@ -12,6 +12,8 @@ mod support;
 
 #[path = "plans/docker_replay.rs"]
 mod docker_replay;
+#[path = "plans/eval_plans.rs"]
+mod eval_plans;
 #[path = "plans/k8s_replay.rs"]
 mod k8s_replay;
 

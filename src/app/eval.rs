@@ -9,12 +9,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::eval_common::{
-    install_interrupt, interrupted, judge, limits, provision, stage_archive, EXIT_REJECTED,
+    install_interrupt, interrupted, judge, limits, provision, provision_with, stage_archive,
+    EXIT_REJECTED,
 };
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::ids::random_hex;
-use crate::judge::{Report, Submission};
+use crate::judge::{Judge, Planned, Report, Submission};
 use crate::task::Catalog;
 
 pub fn evaluate(
@@ -35,6 +36,9 @@ pub fn evaluate(
         ),
         None => random_hex(12).context("cannot create a run id")?,
     };
+    if args.dry_run {
+        return plan(settings, args, &catalog, &task, &run_id);
+    }
     install_interrupt(settings)?;
     if args.archive.len() > 1 {
         return super::eval_batch::evaluate_many(settings, global, args, &catalog, &task, &run_id);
@@ -134,5 +138,54 @@ pub(super) fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<
     match &r.summary {
         Some(summary) if !summary.is_empty() => writeln!(out, "  Summary:     {summary}"),
         _ => Ok(()),
+    }
+}
+
+/// `sforge eval --dry-run`: the judge image builds (when missing) and the judge container's
+/// commands as a replayable script on stdout; the checked archive and the copied files are kept
+/// under `<log_dir>/runs/<run>/<task>/plan/`. Exit 2 when the judge would refuse the archive.
+fn plan(
+    settings: &Settings,
+    args: &EvalArgs,
+    catalog: &Catalog,
+    task: &crate::task::Task,
+    run_id: &str,
+) -> anyhow::Result<ExitCode> {
+    if args.archive.len() != 1 || args.archive[0].as_os_str() == "-" {
+        anyhow::bail!("--dry-run plans the grading of one archive file (not several, not stdin)");
+    }
+    let staged = stage_archive(&args.archive[0])?;
+    let plan_dir = settings
+        .log_dir
+        .value
+        .join("runs")
+        .join(run_id)
+        .join(&task.task_id)
+        .join("plan");
+    let runner = crate::process::plan_runner(Vec::new(), plan_dir.join("stdin"));
+    provision_with(settings, catalog, &[task], runner.as_ref())
+        .context("cannot plan the evaluation")?;
+    let judge = Judge::with_runner(
+        settings,
+        &catalog.benchmark.name,
+        &crate::owner::current_owner(),
+        runner,
+    );
+    let submission = Submission {
+        task,
+        run_id,
+        submission_id: run_id,
+        round: "plan",
+        archive: staged.path(),
+        timeout: args.timeout,
+        limits: limits(settings),
+        dir: None,
+    };
+    match judge.plan(&submission, &plan_dir)? {
+        Planned::Commands => Ok(ExitCode::SUCCESS),
+        Planned::Rejected(reason) => {
+            eprintln!("error: the judge would reject the archive: {reason}");
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
     }
 }

@@ -56,8 +56,29 @@ pub(super) fn provision(
     catalog: &Catalog,
     tasks: &[&Task],
 ) -> anyhow::Result<()> {
-    let runner = crate::process::runner(false);
-    let missing = provision_judge_images(settings, &catalog.benchmark, tasks, runner.as_ref())?;
+    provision_with(
+        settings,
+        catalog,
+        tasks,
+        crate::process::runner(false).as_ref(),
+    )
+}
+
+/// [`provision`] through `runner` (a plan runner prints the builds).
+pub(super) fn provision_with(
+    settings: &Settings,
+    catalog: &Catalog,
+    tasks: &[&Task],
+    runner: &dyn crate::process::Runner,
+) -> anyhow::Result<()> {
+    let missing = provision_judge_images(settings, &catalog.benchmark, tasks, runner)?;
+    if runner.is_plan() {
+        // The image may be there where the plan is replayed.
+        for (_, e) in &missing {
+            runner.plan_warning(&e.to_string());
+        }
+        return Ok(());
+    }
     match missing.into_iter().next() {
         Some((_, e)) => Err(anyhow::anyhow!(e)),
         None => Ok(()),

@@ -32,6 +32,17 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
         max_upload_bytes: Some(args.max_upload_mib.saturating_mul(1 << 20)),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
     };
+    if args.dry_run {
+        let runner = crate::process::plan_runner(Vec::new(), settings.log_dir.value.join("plan"));
+        provision_with(settings, &catalog, runner.as_ref());
+        outln!(
+            "# sforge serve would now listen on {addr}, grading up to {} submissions at once, \
+             with {} warm judge container(s) per registered run and task",
+            options.concurrency,
+            options.pool
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     provision(settings, &catalog)?;
     let service = launch(settings, &catalog, &[], &options)?;
     let handle = service.shutdown_handle();
@@ -52,16 +63,33 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
 /// Builds the missing judge images before the server grades anything; a task whose image cannot
 /// be made is reported and its gradings will fail, the others are served.
 fn provision(settings: &Settings, catalog: &Catalog) -> anyhow::Result<()> {
-    let tasks = catalog.all_tasks()?;
+    provision_with(settings, catalog, crate::process::runner(false).as_ref());
+    Ok(())
+}
+
+/// [`provision`] through `runner` (a plan runner prints the builds, and the images it cannot
+/// make as warnings in the script).
+fn provision_with(settings: &Settings, catalog: &Catalog, runner: &dyn crate::process::Runner) {
+    let tasks = match catalog.all_tasks() {
+        Ok(tasks) => tasks,
+        Err(e) => {
+            log::warn!("cannot read the tasks: {e}");
+            return;
+        }
+    };
     let tasks: Vec<&crate::task::Task> = tasks.iter().collect();
-    let runner = crate::process::runner(false);
-    match provision_judge_images(settings, &catalog.benchmark, &tasks, runner.as_ref()) {
+    match provision_judge_images(settings, &catalog.benchmark, &tasks, runner) {
         Ok(missing) => {
             for (task, e) in missing {
-                log::warn!("task {task} cannot be graded until its judge image exists: {e}");
+                let text =
+                    format!("task {task} cannot be graded until its judge image exists: {e}");
+                if runner.is_plan() {
+                    runner.plan_warning(&text);
+                } else {
+                    log::warn!("{text}");
+                }
             }
         }
         Err(e) => log::warn!("cannot check the judge images: {e}"),
     }
-    Ok(())
 }

@@ -253,6 +253,12 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Print the docker (or kubectl) commands of the grading as a shell script instead: judge
+    /// image builds when missing, the judge container, the copies, eval.sh, the removal. The
+    /// archive is checked for real; the checked copy is kept under <log-dir>/runs/<run>/<task>/plan/
+    #[arg(long, conflicts_with_all = ["run", "json"])]
+    pub dry_run: bool,
+
     /// Container backend [env: SFORGE_BACKEND] [default: docker]
     #[arg(long, value_enum, value_name = "NAME")]
     pub backend: Option<BackendArg>,
@@ -323,6 +329,11 @@ pub struct ServeArgs {
     /// again at the next start
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub shutdown_grace: u64,
+
+    /// Print what starting the server would run (builds of missing judge images) as a shell
+    /// script, and the server's settings as comments; start nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `sforge proxy`: forwards every request to --target, streaming responses (SSE) as they come.

@@ -10,6 +10,7 @@ mod error;
 pub mod grading;
 pub mod launch;
 mod pipeline;
+mod plan;
 pub mod pool;
 mod provision;
 pub mod server;
@@ -21,5 +22,6 @@ pub use container::{container_name, judge_container, judge_env, JudgeLimits, GRA
 pub use error::JudgeError;
 pub use grading::Report;
 pub use pipeline::{Judge, Submission};
+pub use plan::Planned;
 pub use provision::{provision_judge_images, ProvisionError};
 pub use service::{history_fields, ContainerGrader, TaskPolicy};

@@ -74,7 +74,18 @@ impl Judge {
     /// archive limits.
     #[must_use]
     pub fn from_settings(settings: &Settings, benchmark: &str, owner: &str) -> Self {
-        let runner: Arc<dyn Runner> = crate::process::runner(false);
+        Self::with_runner(settings, benchmark, owner, crate::process::runner(false))
+    }
+
+    /// [`Judge::from_settings`] whose commands go through `runner` (a plan runner for
+    /// `--dry-run`).
+    #[must_use]
+    pub fn with_runner(
+        settings: &Settings,
+        benchmark: &str,
+        owner: &str,
+        runner: Arc<dyn Runner>,
+    ) -> Self {
         let sandbox = crate::sandbox::sandbox_for(settings, Arc::clone(&runner));
         Judge {
             settings: settings.clone(),
@@ -184,7 +195,13 @@ impl Judge {
         }
     }
 
-    fn spec(&self, task: &Task, run_id: &str, id: &str, limits: &JudgeLimits) -> ContainerSpec {
+    pub(super) fn spec(
+        &self,
+        task: &Task,
+        run_id: &str,
+        id: &str,
+        limits: &JudgeLimits,
+    ) -> ContainerSpec {
         judge_container(
             &self.settings,
             &self.benchmark,
@@ -422,7 +439,7 @@ struct Used {
 const WARM: &str = "warm";
 
 /// Where `eval.sh` goes in the judge container.
-const EVAL_DIR: &str = "/tmp";
+pub(super) const EVAL_DIR: &str = "/tmp";
 
 /// What a judge container for one submission is made of.
 struct Prepared<'a> {
@@ -435,7 +452,7 @@ struct Prepared<'a> {
 }
 
 /// The task's `eval.sh`.
-fn eval_script(task: &Task) -> Result<String, JudgeError> {
+pub(super) fn eval_script(task: &Task) -> Result<String, JudgeError> {
     templates::render(
         "eval.sh",
         minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },

@@ -42,15 +42,22 @@ pub fn provision_judge_images(
         return Ok(Vec::new());
     }
     let docker = Docker::new(&settings.docker.value);
-    let listing = runner
-        .run(&docker.list_images())
-        .map_err(ProvisionError::List)?;
-    let mut local = parse_image_list(&listing.stdout_str());
+    let mut local = match runner.run(&docker.list_images()) {
+        Ok(listing) => parse_image_list(&listing.stdout_str()),
+        // A plan goes on without the engine: every judge image is then built in it.
+        Err(e) if runner.is_plan() => {
+            runner.plan_warning(&format!(
+                "cannot list the local images ({e}); the plan builds every judge image"
+            ));
+            BTreeSet::new()
+        }
+        Err(e) => return Err(ProvisionError::List(e)),
+    };
     let builder = ImageBuilder {
         runner,
         docker,
         log_dir: settings.log_dir.value.clone(),
-        dry_run: false,
+        dry_run: runner.is_plan(),
     };
     let mut failures = Vec::new();
     for task in tasks {

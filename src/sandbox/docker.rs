@@ -99,7 +99,21 @@ impl DockerSandbox {
     /// of them then uses the one with the smallest id (by id, so the name's ambiguity does not
     /// matter) and the others are removed when unused.
     fn ensure_walled_network(&self) -> Result<String, ProcessError> {
-        if let Some(id) = self.walled_networks()?.first() {
+        let existing = match self.walled_networks() {
+            Ok(ids) => ids,
+            // A plan goes on without the engine, naming the network it expects.
+            Err(e) if self.runner.is_plan() => {
+                self.runner.plan_warning(&format!(
+                    "cannot check the network {WALLED_NETWORK} here ({e}); the plan expects it \
+                     (sforge creates it with: docker network create --driver bridge --label \
+                     app=sforge --label {WALLED_LABEL} -o \
+                     com.docker.network.bridge.enable_icc=false {WALLED_NETWORK})"
+                ));
+                return Ok(WALLED_NETWORK.to_owned());
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(id) = existing.first() {
             return Ok(id.clone());
         }
         let create = self.cmd().args([

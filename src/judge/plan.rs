@@ -1,0 +1,82 @@
+//! `sforge eval --dry-run`: what grading a submission would run, as a replayable plan. The
+//! archive is checked on the host for real (a refused one is said so); the judge container's
+//! commands go through the judge's dry-run runner, the checked archive is kept for the replay.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use super::archive::{sanitize_in, Rules};
+use super::error::JudgeError;
+use super::pipeline::{eval_script, Judge, Submission, EVAL_DIR};
+use crate::sandbox::{single_file_tar, ExecSpec, SandboxError};
+
+/// What a plan of one grading came to.
+#[derive(Debug)]
+pub enum Planned {
+    /// The commands were printed.
+    Commands,
+    /// The judge would refuse the archive (the reason); nothing to run.
+    Rejected(String),
+}
+
+impl Judge {
+    /// Print the grading of `sub` through this judge's runner (a plan runner): start the judge
+    /// container, copy the checked submission and `eval.sh` in, run it, remove the container.
+    /// The checked submission is written to `plan_dir/submission.tar` for the replay.
+    pub fn plan(&self, sub: &Submission<'_>, plan_dir: &Path) -> Result<Planned, JudgeError> {
+        let task = sub.task;
+        fs::create_dir_all(plan_dir).map_err(|source| JudgeError::CreateDir {
+            path: plan_dir.to_owned(),
+            source,
+        })?;
+        let rules = Rules {
+            submit_paths: &task.submit_paths,
+            submit_exclude: &task.submit_exclude,
+        };
+        let archive = fs::File::open(sub.archive).map_err(JudgeError::ReadArchive)?;
+        let sanitized = match sanitize_in(archive, &rules, &self.archive_limits, plan_dir) {
+            Ok(s) => s,
+            Err(e) => return Ok(Planned::Rejected(e.to_string())),
+        };
+        let tar = plan_dir.join("submission.tar");
+        sanitized
+            .tar
+            .persist(&tar)
+            .map_err(|e| JudgeError::ReadArchive(e.error))?;
+        let script = eval_script(task)?;
+        let spec = self.spec(task, sub.run_id, sub.submission_id, &sub.limits);
+        let sandbox = |what, r: Result<(), SandboxError>| {
+            r.map_err(|source| JudgeError::Sandbox {
+                what,
+                source: Box::new(source),
+            })
+        };
+        sandbox("start the judge container", self.sandbox.start(&spec))?;
+        if !sanitized.accepted.is_empty() {
+            let copy = self.sandbox.copy_in_file(&spec.name, &task.cwd, &tar);
+            sandbox("copy the submission", copy)?;
+        }
+        let eval = single_file_tar("eval.sh", script.as_bytes(), 0o755, (0, 0));
+        sandbox(
+            "copy eval.sh",
+            self.sandbox.copy_in(&spec.name, EVAL_DIR, eval),
+        )?;
+        let exec = ExecSpec {
+            argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
+            user: Some("root".into()),
+            workdir: Some(task.cwd.clone()),
+            timeout: Some(Duration::from_secs(
+                sub.timeout.unwrap_or(task.judge.eval_timeout),
+            )),
+            ..ExecSpec::default()
+        };
+        let ran = self.sandbox.exec(&spec.name, &exec, &mut |_| {}).map(drop);
+        sandbox("run the evaluation", ran)?;
+        sandbox(
+            "remove the judge container",
+            self.sandbox.remove(&spec.name),
+        )?;
+        Ok(Planned::Commands)
+    }
+}
