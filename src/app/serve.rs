@@ -43,7 +43,7 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
         );
         return Ok(ExitCode::SUCCESS);
     }
-    provision(settings, &catalog)?;
+    provision_with(settings, &catalog, crate::process::runner(false).as_ref());
     let service = launch(settings, &catalog, &[], &options)?;
     let handle = service.shutdown_handle();
     ctrlc::set_handler(move || handle.shutdown()).context("cannot install the Ctrl-C handler")?;
@@ -60,15 +60,9 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the missing judge images before the server grades anything; a task whose image cannot
-/// be made is reported and its gradings will fail, the others are served.
-fn provision(settings: &Settings, catalog: &Catalog) -> anyhow::Result<()> {
-    provision_with(settings, catalog, crate::process::runner(false).as_ref());
-    Ok(())
-}
-
-/// [`provision`] through `runner` (a plan runner prints the builds, and the images it cannot
-/// make as warnings in the script).
+/// Builds the missing judge images before the server grades anything, through `runner` (a plan
+/// runner prints the builds, and the images it cannot make as warnings in the script); a task
+/// whose image cannot be made is reported and its gradings fail, the others are served.
 fn provision_with(settings: &Settings, catalog: &Catalog, runner: &dyn crate::process::Runner) {
     let tasks = match catalog.all_tasks() {
         Ok(tasks) => tasks,
