@@ -926,42 +926,13 @@ fn serve_runs_at_most_judge_concurrency_judge_containers() {
         &json!({ "max_agent_submissions": 100, "submission_cooldown": 0 }),
     );
     let archive = harmless_archive(bench);
-    let mut pending: Vec<String> = (0..SUBMISSIONS)
+    let ids: Vec<String> = (0..SUBMISSIONS)
         .map(|_| {
             let reply = submit(&server, &token, "agent", "", &archive);
             reply["submission_id"].as_str().expect("an id").to_owned()
         })
         .collect();
-    let mut peak = 0;
-    let mut results = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !pending.is_empty() {
-        let running = gradings_now(&run_id);
-        assert!(
-            running.len() <= CONCURRENCY,
-            "{} gradings at once (limit {CONCURRENCY}): {running:?}",
-            running.len()
-        );
-        peak = peak.max(running.len());
-        let mut still = Vec::new();
-        for id in pending {
-            let (status, reply) = get(&format!("{}/result/{id}", server.base()));
-            assert_eq!(status, 200, "{reply}");
-            if reply["status"] == "completed" || reply["status"] == "error" {
-                results.push(reply);
-            } else {
-                still.push(id);
-            }
-        }
-        pending = still;
-        assert!(
-            Instant::now() < deadline,
-            "{} submissions unfinished after 300 s; server stderr:\n{}",
-            pending.len(),
-            server.stderr()
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
+    let (results, peak) = finish_within_concurrency(&server, &run_id, &ids, CONCURRENCY);
     for result in &results {
         assert_eq!(result["status"], "completed", "{result}");
         assert_eq!(result["report"]["passed"], 1, "{result}");
@@ -1076,6 +1047,47 @@ fn gradings_now(run_id: &str) -> Vec<String> {
             String::from_utf8_lossy(&top.stdout).contains("/tmp/eval.sh")
         })
         .collect()
+}
+
+/// Waits (300 s at most) until every submission of `ids` is completed or failed, checking all
+/// along that no more than `limit` gradings of `run_id` run at once; returns the results in the
+/// order they finished and the most gradings seen at once.
+fn finish_within_concurrency(
+    server: &Server,
+    run_id: &str,
+    ids: &[String],
+    limit: usize,
+) -> (Vec<Value>, usize) {
+    let mut pending: Vec<&String> = ids.iter().collect();
+    let mut peak = 0;
+    let mut results = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !pending.is_empty() {
+        let running = gradings_now(run_id);
+        assert!(
+            running.len() <= limit,
+            "{} gradings at once (limit {limit}): {running:?}",
+            running.len()
+        );
+        peak = peak.max(running.len());
+        pending.retain(|id| {
+            let (status, reply) = get(&format!("{}/result/{id}", server.base()));
+            assert_eq!(status, 200, "{reply}");
+            let done = reply["status"] == "completed" || reply["status"] == "error";
+            if done {
+                results.push(reply);
+            }
+            !done
+        });
+        assert!(
+            Instant::now() < deadline,
+            "{} submissions unfinished after 300 s; server stderr:\n{}",
+            pending.len(),
+            server.stderr()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    (results, peak)
 }
 
 /// The warm (pooled, not yet used) judge containers of `run_id` for `task`: (id, name).
@@ -1285,32 +1297,11 @@ fn serve_grades_a_burst_on_a_full_pool_within_its_concurrency_and_stops_clean_on
     let accepted: Vec<Value> = (0..SUBMISSIONS)
         .map(|_| submit(&server, &token, "agent", "", &archive))
         .collect();
-    let mut peak = 0;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut pending: Vec<&Value> = accepted.iter().collect();
-    while !pending.is_empty() {
-        let now = gradings_now(&run_id);
-        assert!(
-            now.len() <= CONCURRENCY,
-            "{} gradings at once: {now:?}",
-            now.len()
-        );
-        peak = peak.max(now.len());
-        pending.retain(|a| {
-            let (_, reply) = get(&format!(
-                "{}/result/{}",
-                server.base(),
-                a["submission_id"].as_str().unwrap_or("")
-            ));
-            !(reply["status"] == "completed" || reply["status"] == "error")
-        });
-        assert!(
-            Instant::now() < deadline,
-            "burst unfinished after 300 s:\n{}",
-            server.stderr()
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    let ids: Vec<String> = accepted
+        .iter()
+        .map(|a| a["submission_id"].as_str().expect("an id").to_owned())
+        .collect();
+    let (_, peak) = finish_within_concurrency(&server, &run_id, &ids, CONCURRENCY);
     assert_eq!(peak, CONCURRENCY, "the burst was not graded concurrently");
     let mut containers = std::collections::BTreeSet::new();
     for a in &accepted {

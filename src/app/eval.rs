@@ -3,14 +3,13 @@
 //! could not grade, 130 when interrupted.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
 use super::eval_common::{
-    install_interrupt, interrupted, judge, limits, provision, provision_with, stage_archive,
-    EXIT_REJECTED,
+    install_interrupt, interrupted, judge, limits, provision, provision_with, reserve_rounds,
+    stage_archive, EXIT_REJECTED,
 };
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::Settings;
@@ -47,7 +46,7 @@ pub fn evaluate(
     provision(settings, &catalog, &[&task]).context("cannot evaluate the archive")?;
     let size = std::fs::metadata(staged.path()).map_or(0, |m| m.len());
     let judge = judge(settings, &catalog, 0);
-    let round = next_manual_round(&judge.submissions_dir(&run_id, &task.task_id));
+    let round = reserve_rounds(&judge.submissions_dir(&run_id, &task.task_id), 1)?.remove(0);
     let dir = judge.submission_dir(&run_id, &task.task_id, &round);
     let mut out = std::io::stdout().lock();
     let say: &mut dyn Write = if args.json {
@@ -114,14 +113,6 @@ pub fn evaluate(
 
 /// Bytes of the evaluation's output echoed to the console.
 const ECHO_BYTES: usize = crate::judge::grading::OUTPUT_HEAD_BYTES;
-
-/// `manual-N` with the smallest N not used yet in the run's submissions directory.
-pub(super) fn next_manual_round(dir: &Path) -> String {
-    (1..=u32::MAX)
-        .map(|n| format!("manual-{n}"))
-        .find(|round| !dir.join(round).exists())
-        .unwrap_or_else(|| "manual-1".to_owned())
-}
 
 pub(super) fn print_results(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "Results:")?;

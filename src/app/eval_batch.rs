@@ -10,7 +10,8 @@ use anyhow::Context as _;
 use serde_json::{json, Value};
 
 use super::eval_common::{
-    exit_code, interrupted, jobs, judge, limits, outcome, provision, stage_archive, Staged,
+    exit_code, interrupted, jobs, judge, limits, outcome, provision, reserve_rounds, stage_archive,
+    Staged,
 };
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::Settings;
@@ -94,27 +95,6 @@ pub(super) fn evaluate_many(
         print_table(&args.archive, &rounds, &results)?;
     }
     Ok(exit_code(&results))
-}
-
-/// Reserve `n` fresh `manual-N` rounds (their directories made here, so that concurrent
-/// evaluations of the same run never share one).
-fn reserve_rounds(dir: &Path, n: usize) -> anyhow::Result<Vec<String>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut rounds = Vec::with_capacity(n);
-    let mut k = 1u64;
-    while rounds.len() < n {
-        let round = format!("manual-{k}");
-        match std::fs::create_dir(dir.join(&round)) {
-            Ok(()) => rounds.push(round),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot create a round in {}", dir.display()))
-            }
-        }
-        k += 1;
-    }
-    Ok(rounds)
 }
 
 fn entry(archive: &Path, round: &str, result: &Result<Report, JudgeError>) -> Value {

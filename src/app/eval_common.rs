@@ -174,3 +174,24 @@ pub(super) fn exit_code(results: &[Result<Report, JudgeError>]) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// Reserve `n` fresh `manual-N` rounds (their directories made here, so that concurrent
+/// evaluations of the same run never share one).
+pub(super) fn reserve_rounds(dir: &Path, n: usize) -> anyhow::Result<Vec<String>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut rounds = Vec::with_capacity(n);
+    let mut k = 1u64;
+    while rounds.len() < n {
+        let round = format!("manual-{k}");
+        match std::fs::create_dir(dir.join(&round)) {
+            Ok(()) => rounds.push(round),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot create a round in {}", dir.display()))
+            }
+        }
+        k += 1;
+    }
+    Ok(rounds)
+}

@@ -52,6 +52,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => args.settings.clone(),
         Command::Eval(args) => RunSettingsArgs {
             backend: args.backend,
+            judge_pool: args.judge_pool,
             judge_cpu_limit: args.judge_cpu_limit,
             judge_mem_limit: args.judge_mem_limit.clone(),
             ..RunSettingsArgs::default()

@@ -1,6 +1,6 @@
 //! `sforge eval --run RUN_ID`: grade every recorded submission of a run again with the current
 //! judge images (after a grader was fixed). Each new report goes beside the old one, in
-//! `submissions/<round>/regrade-<time>/`; the comparison of old and new scores per round is
+//! `submissions/<round>/regrade-<time>-<id>/`; the comparison of old and new scores per round is
 //! printed and written to `<run>/regrade-<time>.json`. Old reports are never touched.
 
 use std::io::{Read, Write};
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::{json, Value};
 
-use super::eval_common::{exit_code, interrupted, jobs, judge, outcome, provision};
+use super::eval_common::{interrupted, jobs, judge, outcome, provision};
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::judge::launch::pool_size;
@@ -49,7 +49,12 @@ pub(super) fn regrade(
         );
     }
     let tasks = run_tasks(&run_dir, catalog, args.task.as_deref())?;
-    let stamp = format!("regrade-{}", crate::clock::timestamp().replace(':', ""));
+    // Unique even for two regrades of one run in the same second (files and container names).
+    let stamp = format!(
+        "regrade-{}-{}",
+        crate::clock::timestamp().replace(':', ""),
+        crate::ids::random_hex(4).context("cannot make a regrade id")?
+    );
     let mut recorded = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
         recorded.extend(recorded_rounds(&run_dir, task, i, &stamp)?);
@@ -61,7 +66,7 @@ pub(super) fn regrade(
     provision(settings, catalog, &refs).context("cannot grade the run again")?;
     let limits: Vec<JudgeLimits> = tasks
         .iter()
-        .map(|t| recorded_limits(&run_dir.join(&t.task_id), settings))
+        .map(|t| recorded_limits(&run_dir.join(&t.task_id), settings, &t.task_id))
         .collect();
     let jobs = jobs(args);
     let judge = judge(settings, catalog, pool_size(settings.judge_pool.value));
@@ -121,7 +126,12 @@ pub(super) fn regrade(
             path.display()
         );
     }
-    Ok(exit_code(&results))
+    // A round the judge refuses again is a result, not a failure of the regrade.
+    Ok(if results.iter().any(Result::is_err) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The run's tasks (its subdirectories with submissions), or only `only`.
@@ -181,7 +191,7 @@ fn recorded_rounds(
             let round_dir = dir.join(&round);
             Recorded {
                 task: index,
-                id: format!("{round}-{}", &stamp["regrade-".len()..]).replace('T', "t"),
+                id: format!("{round}-{}", &stamp["regrade-".len()..]).to_ascii_lowercase(),
                 archive: round_dir.join("submission.tar.gz"),
                 old: read_json(&round_dir.join("report.json")),
                 out: round_dir.join(stamp),
@@ -192,9 +202,17 @@ fn recorded_rounds(
 }
 
 /// The judge limits and internet the run registered with (its `run_config.json`), else the
-/// settings' limits and the task's own internet.
-fn recorded_limits(task_dir: &Path, settings: &Settings) -> JudgeLimits {
+/// settings' limits and no internet: a run whose setting is unknown is graded offline (fail
+/// closed; a task whose grader needs the network says so with `judge.internet`).
+fn recorded_limits(task_dir: &Path, settings: &Settings, task_id: &str) -> JudgeLimits {
     let config = read_json(&task_dir.join("run_config.json")).unwrap_or(Value::Null);
+    let internet = config["internet"].as_bool();
+    if internet.is_none() {
+        log::warn!(
+            "task {task_id}: the run's internet setting is unknown (no readable run_config.json); \
+             its submissions are graded without network"
+        );
+    }
     JudgeLimits {
         cpu: config["judge_cpu_limit"]
             .as_u64()
@@ -204,7 +222,7 @@ fn recorded_limits(task_dir: &Path, settings: &Settings) -> JudgeLimits {
             .as_str()
             .map(str::to_owned)
             .or_else(|| settings.judge_mem_limit.value.clone()),
-        internet: config["internet"].as_bool(),
+        internet: Some(internet.unwrap_or(false)),
     }
 }
 
@@ -238,7 +256,7 @@ fn row(task_id: &str, r: &Recorded, result: &Result<Report, JudgeError>) -> Valu
         Err(e) => json!({"error": e.to_string()}),
     };
     let changed = match (&old, result) {
-        (Some(old), Ok(_)) => old != &new,
+        (Some(old), Ok(_)) => !same_scores(old, &new),
         _ => true,
     };
     json!({
@@ -249,6 +267,21 @@ fn row(task_id: &str, r: &Recorded, result: &Result<Report, JudgeError>) -> Valu
         "changed": changed,
         "report": r.out.join("report.json"),
     })
+}
+
+/// Whether two score objects agree (numbers within a rounding error: a re-read float may
+/// differ in its last digit).
+fn same_scores(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    a.len() == b.len()
+        && a.iter().all(|(k, x)| {
+            b.get(k).is_some_and(|y| match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                _ => x == y,
+            })
+        })
 }
 
 fn print_comparison(rows: &[Value]) -> std::io::Result<()> {

@@ -223,7 +223,7 @@ pub struct EvalArgs {
     pub archive: Vec<PathBuf>,
 
     /// Grade every recorded submission of this run again with the current judge images (after
-    /// fixing a grader): new reports go beside the old ones, in submissions/<round>/regrade-<time>/,
+    /// fixing a grader): new reports go beside the old ones, in submissions/<round>/regrade-<time>-<id>/,
     /// and the comparison (old score -> new score per round) into the run directory
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["run_id", "timeout"])]
     pub run: Option<String>,
@@ -232,6 +232,11 @@ pub struct EvalArgs {
     /// --judge-concurrency]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
+
+    /// Warm judge containers kept ready while several submissions are graded
+    /// [env: SFORGE_JUDGE_POOL] [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub judge_pool: Option<u32>,
 
     /// Run id for the log directory and the judge container [default: 12 random hex digits]
     #[arg(long, value_name = "ID")]

@@ -28,7 +28,11 @@ pub fn grade_all(
                         let Some(sub) = subs.get(i) else {
                             break;
                         };
-                        let result = judge.grade(sub, &mut |_| {});
+                        let result = if judge.pool.is_closed() {
+                            Err(JudgeError::Stopping)
+                        } else {
+                            judge.grade(sub, &mut |_| {})
+                        };
                         {
                             let _turn = one_at_a_time.lock();
                             done(i, &result);

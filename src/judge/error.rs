@@ -31,6 +31,8 @@ pub enum JudgeError {
     Evaluate(Box<SandboxError>),
     #[error("the evaluation did not start in the judge container: {0}")]
     NeverStarted(String),
+    #[error("not graded: the judge is stopping (interrupted)")]
+    Stopping,
     #[error("cannot grade: {0}")]
     Grade(GradeError),
     #[error("cannot rescale the score: {0}")]

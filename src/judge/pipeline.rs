@@ -271,7 +271,7 @@ impl Judge {
         let submitted_at = epoch_seconds();
         let (name, warm) = self.acquire(&prepared, task, log, used, true)?;
         let mut evaluation = self.evaluate(&name, &exec, echo)?;
-        if !evaluation.started && warm {
+        if !evaluation.started && warm && !self.pool.is_closed() {
             log.line(&format!(
                 "warm judge container {name} could not run the evaluation; using a fresh one"
             ));
@@ -287,6 +287,11 @@ impl Judge {
             output,
             started,
         } = evaluation;
+        if self.pool.is_closed() || result.output.status.signal.is_some() {
+            // Cut short by a shutdown or a signal (Ctrl-C reaches the exec client too): what
+            // arrived is not the evaluation's output, and no report is written.
+            return Err(JudgeError::Stopping);
+        }
         if !started {
             // eval.sh prints its start marker before any submitted code runs: without it the
             // evaluation never ran (the container was gone), which is the harness's failure.
@@ -381,6 +386,10 @@ impl Judge {
             self.check_image(task)?;
         }
         let name = p.spec.name.clone();
+        // Held while starting: a shutdown waits for it, then removes what was started.
+        let Some(_gate) = self.pool.begin_start() else {
+            return Err(JudgeError::Stopping);
+        };
         used.container = Some(name.clone());
         retry_once(log, "start the judge container", || {
             let _ = self.sandbox.remove(&name);
@@ -414,6 +423,11 @@ impl Judge {
         *used = Some(name.clone());
         if let Some(tar) = p.submission {
             self.sandbox.copy_in_file(&name, p.cwd, tar)?;
+            if Path::new(&p.warmup.dir).starts_with(p.cwd) {
+                // The submission may have replaced the warm eval.sh (a task whose cwd holds
+                // it): the grader's own goes in last, as on the cold path.
+                self.sandbox.copy_in(&name, &p.warmup.dir, p.warmup.tar())?;
+            }
         }
         Ok(name)
     }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::container::JudgeLimits;
+use super::error::JudgeError;
 use super::grading::{select_best, Report};
 use super::pipeline::{Judge, Submission};
 use super::server::{Best, GradeJob, GradeOutcome, Grader, HistoryFields, Policy, RegisteredRun};
@@ -58,6 +59,7 @@ impl Grader for ContainerGrader {
         };
         match self.judge_of(&job.task_id).grade(&submission, &mut |_| {}) {
             Ok(report) => GradeOutcome::Completed(report.result_value(), history_fields(&report)),
+            Err(JudgeError::Stopping) => GradeOutcome::Abandoned,
             Err(e) => GradeOutcome::Error(e.to_string()),
         }
     }

@@ -23,6 +23,8 @@ const MAX_SHAPES: usize = 64;
 /// Removals waiting for a worker; beyond them the grading thread removes its container itself,
 /// so that used containers never pile up when the engine is slow.
 const MAX_QUEUED_REMOVALS: usize = WORKERS;
+/// How long a shutdown waits for grading threads to finish starting their containers.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(60);
 
 /// What a pooled container receives before it is handed out: one executable file owned by root
 /// (the evaluation script, which depends only on the task).
@@ -60,6 +62,8 @@ struct State {
     shapes: HashMap<String, Shape>,
     jobs: VecDeque<Job>,
     stopping: bool,
+    /// Containers being started by grading threads ([`JudgePool::begin_start`]).
+    outside_starts: usize,
     /// Numbers the pooled containers' names.
     next: u64,
 }
@@ -148,6 +152,26 @@ impl JudgePool {
         }
     }
 
+    /// Whether the pool stopped: the judge is shutting down, nothing more is to be started or
+    /// graded.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().stopping
+    }
+
+    /// Permission for a grading thread to start a container of its own, held while it does;
+    /// `None` once the pool stopped. [`JudgePool::shutdown`] waits for the permissions given, so
+    /// that whoever removes the judge containers after it sees every container started.
+    #[must_use]
+    pub fn begin_start(&self) -> Option<StartGate<'_>> {
+        let mut state = self.shared.lock();
+        if state.stopping {
+            return None;
+        }
+        state.outside_starts += 1;
+        Some(StartGate { pool: self })
+    }
+
     /// Containers ready now, over all shapes.
     #[must_use]
     pub fn ready(&self) -> usize {
@@ -179,6 +203,29 @@ impl JudgePool {
         for worker in workers {
             let _ = worker.join();
         }
+        let deadline = Instant::now() + SHUTDOWN_WAIT;
+        let mut state = self.shared.lock();
+        while state.outside_starts > 0 && Instant::now() < deadline {
+            state = self
+                .shared
+                .wake
+                .wait_timeout(state, Duration::from_millis(100))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// A grading thread's start of a container; see [`JudgePool::begin_start`].
+pub struct StartGate<'a> {
+    pool: &'a JudgePool,
+}
+
+impl Drop for StartGate<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pool.shared.lock();
+        state.outside_starts -= 1;
+        self.pool.shared.wake.notify_all();
     }
 }
 

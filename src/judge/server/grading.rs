@@ -32,6 +32,9 @@ pub enum GradeOutcome {
     Completed(Value, HistoryFields),
     /// An infrastructure failure (never a zero score): the reason shown as `error`.
     Error(String),
+    /// Cut short by the judge's own shutdown: nothing is recorded, the journal grades the
+    /// submission again at the next start.
+    Abandoned,
 }
 
 /// Grades one submission; called from the bounded pool of grading workers.

@@ -270,6 +270,10 @@ impl Judge {
         let outcome = match outcome {
             GradeOutcome::Completed(report, history) => Outcome::Completed { report, history },
             GradeOutcome::Error(error) => Outcome::Error { error },
+            GradeOutcome::Abandoned => {
+                log::warn!("judge stopping: {submission_id} is graded again at the next start");
+                return false;
+            }
         };
         let record = Record::Result(Finished {
             submission_id: submission_id.to_owned(),
