@@ -28,6 +28,8 @@ const SLEEPY: &str = "sleepy";
 const QUICK: &str = "quick";
 /// A task whose evaluation takes four seconds and prints one passing test.
 const SLOW: &str = "slow";
+/// A task whose `cwd` is `/tmp`, where `eval.sh` goes too.
+const TMP_CWD: &str = "tmpcwd";
 /// A task whose judge image has only an `image_tag` (nothing to build) and is not local.
 const UNBUILDABLE: &str = "unbuildable";
 const UNBUILDABLE_TAG: &str = "0123456789ab";
@@ -63,6 +65,9 @@ fn fixture() -> Arc<BenchFixture> {
             &print_passed("test_never"),
             Some(UNBUILDABLE_TAG),
         ));
+        let mut tmp_cwd = test_task(TMP_CWD, &print_passed("test_real"), None);
+        tmp_cwd["cwd"] = json!("/tmp");
+        bench.write_task(&tmp_cwd);
         let mut build = bench.sforge();
         build.args(["--silent", "build"]);
         for task in [
@@ -72,6 +77,7 @@ fn fixture() -> Arc<BenchFixture> {
             SLEEPY,
             QUICK,
             SLOW,
+            TMP_CWD,
         ] {
             build.args(["--task", task]);
         }
@@ -1115,8 +1121,20 @@ fn warm_containers(bench: &TestBenchmark, task: &str, run_id: &str) -> Vec<(Stri
 fn wait_warm(bench: &TestBenchmark, task: &str, run_id: &str, n: usize) -> Vec<(String, String)> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let warm = warm_containers(bench, task, run_id);
+        // Ready once eval.sh is in (the pool hands a container out only then).
+        let warm: Vec<(String, String)> = warm_containers(bench, task, run_id)
+            .into_iter()
+            .filter(|(id, _)| {
+                support::run(
+                    support::docker().args(["exec", id, "test", "-f", "/tmp/eval.sh"]),
+                    None,
+                )
+                .status
+                .success()
+            })
+            .collect();
         if warm.len() >= n {
+            thread::sleep(Duration::from_millis(100));
             return warm;
         }
         assert!(
@@ -1485,4 +1503,111 @@ fn eval_run_grades_every_recorded_submission_again_and_keeps_the_old_reports() {
         .expect_code(1)
         .expect_output("no run no-such-run");
     assert_no_judge_container(&run_id);
+}
+
+/// A submission replacing the grader: `eval.sh` in the task's `cwd`, printing 50 passes.
+fn forged_eval_sh(bench: &TestBenchmark) -> Vec<u8> {
+    let dir = bench.root().join("forged-eval");
+    std::fs::create_dir_all(&dir).expect("create the forged submission");
+    let mut script = String::from("#!/bin/bash\necho '>>>>> Start Test Output'\n");
+    for i in 0..50 {
+        script.push_str(&format!("echo 'tests/test_e2e.py::forged_{i} PASSED'\n"));
+    }
+    script.push_str("echo '>>>>> End Test Output'\n");
+    std::fs::write(dir.join("eval.sh"), script).expect("write eval.sh");
+    support::tar_gz_of_dir(&dir)
+}
+
+#[test]
+fn a_submitted_eval_sh_never_replaces_the_graders_warm_or_cold() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let forged = forged_eval_sh(bench);
+    // Warm: the pool copied eval.sh before the submission arrived.
+    let Session {
+        run_id,
+        log_dir,
+        server,
+        token,
+        ..
+    } = pool_session(bench, "e2e-pool-evalsh", 1, 1, TMP_CWD);
+    wait_warm(bench, TMP_CWD, &run_id, 1);
+    let (round, report) = graded(&server, &token, "agent", "", &forged);
+    let log = log_dir
+        .join("runs")
+        .join(&run_id)
+        .join(TMP_CWD)
+        .join("submissions")
+        .join(&round)
+        .join("run_instance.log");
+    assert!(
+        warm_container_of(&log_dir, &run_id, TMP_CWD, &round).is_some(),
+        "not graded warm:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert_eq!(report["passed"], 1, "the submitted eval.sh ran: {report}");
+    server.terminate();
+    assert_no_judge_container(&run_id);
+    // Cold: `sforge eval`.
+    let cold = support::unique_name("e2e-evalsh");
+    let (run, report) = eval_json(bench, TMP_CWD, &cold, &forged, &[]);
+    run.expect_code(0);
+    assert_eq!(report["passed"], 1, "the submitted eval.sh ran: {report}");
+}
+
+#[test]
+fn eval_of_several_archives_interrupted_leaves_no_container_and_no_report() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let run_id = support::unique_name("e2e-batch-int");
+    let archive = archive_file(bench, &run_id, &harmless_archive(bench));
+    let mut cmd = bench.sforge_process(&bench.log_dir());
+    cmd.args([
+        "--silent",
+        "eval",
+        "--task",
+        SLEEPY,
+        "--run-id",
+        &run_id,
+        "--jobs",
+        "2",
+        "--archive",
+    ])
+    .args([&archive, &archive, &archive, &archive])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let mut eval = support::KillOnDrop(cmd.spawn().expect("start sforge eval"));
+    let until = Instant::now() + Duration::from_secs(120);
+    while gradings_now(&run_id).len() < 2 {
+        assert!(Instant::now() < until, "two gradings never ran at once");
+        thread::sleep(Duration::from_millis(100));
+    }
+    support::run_ok(
+        std::process::Command::new("kill").args(["-INT", &eval.0.id().to_string()]),
+        None,
+    );
+    let until = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = eval.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < until, "sforge eval ignored SIGINT");
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    // Containers started while the handler ran are gone too: give stragglers a moment.
+    thread::sleep(Duration::from_secs(3));
+    assert_no_judge_container(&run_id);
+    for n in 1..=4 {
+        let report = bench
+            .submission_dir(&run_id, SLEEPY, &format!("manual-{n}"))
+            .join("report.json");
+        assert!(
+            !report.exists(),
+            "an interrupted grading wrote {}",
+            report.display()
+        );
+    }
 }

@@ -234,3 +234,30 @@ fn stdin_can_come_from_a_file() {
     let out = run(&Cmd::new("cat").stdin_file(&path)).expect("exit 0");
     assert_eq!(out.stdout, b"from a file\n");
 }
+
+#[test]
+fn a_host_name_cannot_add_lines_to_the_plan() {
+    let l = crate::process::replay::ReplayLookup::new(
+        "API",
+        3,
+        "a.invalid\ntouch owned\n",
+        "x\ntouch owned2",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("p.sh");
+    let prelude = l.prelude();
+    std::fs::write(&script, format!("set -eu\n{prelude}")).unwrap();
+    let sh = crate::process::Cmd::new("sh")
+        .arg(script.display().to_string())
+        .cwd(dir.path());
+    let out = crate::process::RealRunner::new()
+        .run_unchecked(&sh)
+        .unwrap();
+    assert!(
+        !out.success(),
+        "a name that does not resolve stops the plan"
+    );
+    for file in ["owned", "owned2"] {
+        assert!(!dir.path().join(file).exists(), "{prelude}");
+    }
+}
