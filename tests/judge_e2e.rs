@@ -1511,7 +1511,7 @@ fn forged_eval_sh(bench: &TestBenchmark) -> Vec<u8> {
     std::fs::create_dir_all(&dir).expect("create the forged submission");
     let mut script = String::from("#!/bin/bash\necho '>>>>> Start Test Output'\n");
     for i in 0..50 {
-        script.push_str(&format!("echo 'tests/test_e2e.py::forged_{i} PASSED'\n"));
+        script += &format!("echo 'tests/test_e2e.py::forged_{i} PASSED'\n");
     }
     script.push_str("echo '>>>>> End Test Output'\n");
     std::fs::write(dir.join("eval.sh"), script).expect("write eval.sh");
