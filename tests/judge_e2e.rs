@@ -1509,9 +1509,10 @@ fn eval_run_grades_every_recorded_submission_again_and_keeps_the_old_reports() {
 fn forged_eval_sh(bench: &TestBenchmark) -> Vec<u8> {
     let dir = bench.root().join("forged-eval");
     std::fs::create_dir_all(&dir).expect("create the forged submission");
-    let passes: String = (0..50)
+    let passes = (0..50)
         .map(|i| format!("echo 'tests/test_e2e.py::forged_{i} PASSED'\n"))
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     let script = format!(
         "#!/bin/bash\necho '>>>>> Start Test Output'\n{passes}echo '>>>>> End Test Output'\n"
     );
