@@ -150,7 +150,9 @@ impl Judge {
             sub.round, sub.task.task_id, sub.run_id
         ));
         let mut used = Used::default();
+        let grading = self.pool.grading();
         let result = self.grade_in_container(sub, &dir, &log, &mut used, echo);
+        drop(grading);
         if let Some(name) = used.container {
             // Removed in the background: the report does not wait for it.
             self.pool.discard(name);

@@ -22,7 +22,9 @@ const START_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_SHAPES: usize = 64;
 /// Removals waiting for a worker; beyond them the grading thread removes its container itself,
 /// so that used containers never pile up when the engine is slow.
-const MAX_QUEUED_REMOVALS: usize = WORKERS;
+const MAX_QUEUED_REMOVALS: usize = 16;
+/// How long a refill or a removal may wait for the gradings under way to end.
+const DEFER: Duration = Duration::from_secs(2);
 /// How long a shutdown waits for grading threads to finish starting their containers.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(60);
 
@@ -62,6 +64,8 @@ struct State {
     shapes: HashMap<String, Shape>,
     jobs: VecDeque<Job>,
     stopping: bool,
+    /// Gradings under way ([`JudgePool::grading`]).
+    gradings: usize,
     /// Containers being started by grading threads ([`JudgePool::begin_start`]).
     outside_starts: usize,
     /// Numbers the pooled containers' names.
@@ -79,8 +83,10 @@ struct Shape {
 }
 
 enum Job {
-    Start(String),
-    Remove(String),
+    /// Start a container of a shape; queued at that instant.
+    Start(String, Instant),
+    /// Remove a container; queued at that instant.
+    Remove(String, Instant),
 }
 
 impl JudgePool {
@@ -137,17 +143,12 @@ impl JudgePool {
     /// wait already).
     pub fn discard(&self, name: String) {
         let mut state = self.shared.lock();
-        let queued = state
-            .jobs
-            .iter()
-            .filter(|j| matches!(j, Job::Remove(_)))
-            .count();
-        if state.stopping || queued >= MAX_QUEUED_REMOVALS {
+        if state.stopping || removals(&state.jobs) >= MAX_QUEUED_REMOVALS {
             drop(state);
             self.shared.remove(&name);
         } else {
             // Removals go first: they bound the containers alive, starts only save time.
-            state.jobs.push_front(Job::Remove(name));
+            state.jobs.push_front(Job::Remove(name, Instant::now()));
             self.shared.wake.notify_one();
         }
     }
@@ -172,6 +173,14 @@ impl JudgePool {
         Some(StartGate { pool: self })
     }
 
+    /// A grading under way until the guard drops: refills and removals wait for it (see
+    /// `DEFER`).
+    #[must_use]
+    pub fn grading(&self) -> GradingGuard<'_> {
+        self.shared.lock().gradings += 1;
+        GradingGuard { pool: self }
+    }
+
     /// Containers ready now, over all shapes.
     #[must_use]
     pub fn ready(&self) -> usize {
@@ -194,8 +203,10 @@ impl JudgePool {
                 .values_mut()
                 .flat_map(|s| s.ready.drain(..))
                 .collect();
-            state.jobs.retain(|j| matches!(j, Job::Remove(_)));
-            state.jobs.extend(ready.into_iter().map(Job::Remove));
+            state.jobs.retain(|j| matches!(j, Job::Remove(..)));
+            state
+                .jobs
+                .extend(ready.into_iter().map(|n| Job::Remove(n, Instant::now())));
             self.shared.wake.notify_all();
         }
         let workers =
@@ -213,6 +224,19 @@ impl JudgePool {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+    }
+}
+
+/// A grading under way; see [`JudgePool::grading`].
+pub struct GradingGuard<'a> {
+    pool: &'a JudgePool,
+}
+
+impl Drop for GradingGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pool.shared.lock();
+        state.gradings -= 1;
+        self.pool.shared.wake.notify_all();
     }
 }
 
@@ -279,7 +303,9 @@ impl Shared {
         }
         while shape.ready.len() + shape.starting < self.size {
             shape.starting += 1;
-            state.jobs.push_back(Job::Start(key.to_owned()));
+            state
+                .jobs
+                .push_back(Job::Start(key.to_owned(), Instant::now()));
         }
         self.wake.notify_all();
     }
@@ -288,28 +314,47 @@ impl Shared {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            if let Some(job) = state.jobs.pop_front() {
-                drop(state);
-                self.run(job);
-                state = self.lock();
-                continue;
+            let wait = match state.jobs.front() {
+                // Refills and removals wait while gradings run (a burst grades faster when the
+                // engine does only its work), but not longer than DEFER; removals not at all
+                // once half the removal queue is full.
+                Some(Job::Start(_, queued)) if state.gradings > 0 => {
+                    DEFER.checked_sub(queued.elapsed())
+                }
+                Some(Job::Remove(_, queued))
+                    if state.gradings > 0 && removals(&state.jobs) < MAX_QUEUED_REMOVALS / 2 =>
+                {
+                    DEFER.checked_sub(queued.elapsed())
+                }
+                Some(_) => None,
+                None if state.stopping => return,
+                None => Some(IDLE_RETIRE / 4),
+            };
+            match wait {
+                None => {
+                    let Some(job) = state.jobs.pop_front() else {
+                        continue;
+                    };
+                    drop(state);
+                    self.run(job);
+                    state = self.lock();
+                }
+                Some(wait) => {
+                    state = self
+                        .wake
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                    self.retire_idle(&mut state);
+                }
             }
-            if state.stopping {
-                return;
-            }
-            state = self
-                .wake
-                .wait_timeout(state, IDLE_RETIRE / 4)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-            self.retire_idle(&mut state);
         }
     }
 
     fn run(&self, job: Job) {
         match job {
-            Job::Remove(name) => self.remove(&name),
-            Job::Start(key) => self.start(&key),
+            Job::Remove(name, _) => self.remove(&name),
+            Job::Start(key, _) => self.start(&key),
         }
     }
 
@@ -372,13 +417,23 @@ impl Shared {
             .collect();
         for key in idle {
             if let Some(shape) = state.shapes.remove(&key) {
-                state.jobs.extend(shape.ready.into_iter().map(Job::Remove));
+                state.jobs.extend(
+                    shape
+                        .ready
+                        .into_iter()
+                        .map(|n| Job::Remove(n, Instant::now())),
+                );
             }
         }
         if !state.jobs.is_empty() {
             self.wake.notify_all();
         }
     }
+}
+
+/// Removals queued.
+fn removals(jobs: &VecDeque<Job>) -> usize {
+    jobs.iter().filter(|j| matches!(j, Job::Remove(..))).count()
 }
 
 /// Everything that makes two containers interchangeable: the spec but its name, and the
