@@ -15,6 +15,7 @@ pub mod pool;
 mod provision;
 pub mod server;
 mod service;
+mod steps;
 
 pub use archive::Limits;
 pub use batch::grade_all;

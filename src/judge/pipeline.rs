@@ -11,15 +11,18 @@ use super::archive::{sanitize_in, Limits, Rules};
 use super::container::{container_name, judge_container, JudgeLimits};
 use super::error::JudgeError;
 use super::grading::{self, GradingOutput, Report};
-use super::pool::{JudgePool, Warmup};
+use super::pool::JudgePool;
+use super::steps::{
+    eval_script, eval_warmup, finish, rejected, retry_once, Evaluation, Prepared, Used, EVAL_DIR,
+    WARM,
+};
 use crate::clock::epoch_seconds;
 use crate::config::{Backend, Settings};
 use crate::image::Docker;
 use crate::process::Runner;
 use crate::run_log::RunLog;
-use crate::sandbox::{ContainerSpec, ExecResult, ExecSpec, Sandbox, SandboxError};
+use crate::sandbox::{ContainerSpec, ExecSpec, Sandbox, SandboxError};
 use crate::task::Task;
-use crate::templates;
 
 /// What grading needs from its surroundings.
 pub struct Judge {
@@ -246,7 +249,9 @@ impl Judge {
         let sanitized = match sanitize_in(archive, &rules, &self.archive_limits, dir) {
             Ok(s) => s,
             // A malformed or oversized archive is the submitter's problem: graded, invalid.
-            Err(e) => return Ok(rejected(sub, dir, &e.to_string())),
+            Err(e) => {
+                return Ok(rejected(task, sub.submission_id, dir, &e.to_string()));
+            }
         };
         for (entry, reason) in sanitized.rejected.iter().take(20) {
             // Names the agent chose: escaped, so they cannot forge or hide log lines.
@@ -432,93 +437,5 @@ impl Judge {
             }
         }
         Ok(name)
-    }
-}
-
-/// What running `eval.sh` gave.
-struct Evaluation {
-    result: ExecResult,
-    output: GradingOutput,
-    /// `eval.sh` printed its start marker (it ran at all).
-    started: bool,
-}
-
-/// The judge container a grading holds (to remove when it is done), and the pool shape to top
-/// up then.
-#[derive(Default)]
-struct Used {
-    container: Option<String>,
-    refill: Option<(ContainerSpec, Warmup)>,
-}
-
-/// Suffix of the names of pooled judge containers (before the process id and a number).
-const WARM: &str = "warm";
-
-/// Where `eval.sh` goes in the judge container.
-pub(super) const EVAL_DIR: &str = "/tmp";
-
-/// What a judge container for one submission is made of.
-struct Prepared<'a> {
-    spec: &'a ContainerSpec,
-    /// `eval.sh`, for [`EVAL_DIR`].
-    warmup: Warmup,
-    /// The sanitized submission (a tar for `cwd`), unless it is empty.
-    submission: Option<&'a Path>,
-    cwd: &'a str,
-}
-
-/// The task's `eval.sh`.
-pub(super) fn eval_script(task: &Task) -> Result<String, JudgeError> {
-    templates::render(
-        "eval.sh",
-        minijinja::context! { task_id => task.task_id, eval_cmd => task.judge.eval_cmd },
-    )
-    .map_err(JudgeError::Template)
-}
-
-fn eval_warmup(script: &str) -> Warmup {
-    Warmup {
-        dir: EVAL_DIR.to_owned(),
-        file: "eval.sh".to_owned(),
-        content: script.as_bytes().to_vec(),
-    }
-}
-
-/// A graded, invalid report for an archive that was refused as a whole.
-fn rejected(sub: &Submission<'_>, dir: &Path, reason: &str) -> Report {
-    let mut report = grading::rejected(
-        &sub.task.task_id,
-        sub.submission_id,
-        &format!("{}{reason}", grading::REJECTED_PREFIX),
-    );
-    report.submitted_at = Some(epoch_seconds());
-    finish(sub.task, dir, report.clone()).unwrap_or(report)
-}
-
-/// Rescale, write `report.json`.
-fn finish(task: &Task, dir: &Path, mut report: Report) -> Result<Report, JudgeError> {
-    if let Some(spec) = &task.judge.rescale {
-        report.score_0_100 = grading::rescale(spec, report.score).map_err(JudgeError::Rescale)?;
-    }
-    let json = serde_json::to_string_pretty(&report).map_err(JudgeError::Encode)?;
-    fs::write(dir.join("report.json"), json + "\n").map_err(JudgeError::WriteReport)?;
-    Ok(report)
-}
-
-/// Run `op`; on failure log it and try once more (for steps that are safe to repeat).
-fn retry_once<T>(
-    log: &RunLog,
-    what: &'static str,
-    mut op: impl FnMut() -> Result<T, SandboxError>,
-) -> Result<T, JudgeError> {
-    match op() {
-        Ok(v) => Ok(v),
-        Err(first) => {
-            log.line(&format!("cannot {what} ({first}); retrying once"));
-            op().map_err(|source| JudgeError::Sandbox {
-                what,
-                source: Box::new(source),
-            })
-        }
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::archive::{sanitize_in, Rules};
 use super::error::JudgeError;
-use super::pipeline::{eval_script, Judge, Submission, EVAL_DIR};
+use super::pipeline::{Judge, Submission};
+use super::steps::{eval_script, EVAL_DIR};
 use crate::sandbox::{single_file_tar, ExecSpec, SandboxError};
 
 /// What a plan of one grading came to.

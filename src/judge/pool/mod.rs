@@ -227,32 +227,6 @@ impl JudgePool {
     }
 }
 
-/// A grading under way; see [`JudgePool::grading`].
-pub struct GradingGuard<'a> {
-    pool: &'a JudgePool,
-}
-
-impl Drop for GradingGuard<'_> {
-    fn drop(&mut self) {
-        let mut state = self.pool.shared.lock();
-        state.gradings -= 1;
-        self.pool.shared.wake.notify_all();
-    }
-}
-
-/// A grading thread's start of a container; see [`JudgePool::begin_start`].
-pub struct StartGate<'a> {
-    pool: &'a JudgePool,
-}
-
-impl Drop for StartGate<'_> {
-    fn drop(&mut self) {
-        let mut state = self.pool.shared.lock();
-        state.outside_starts -= 1;
-        self.pool.shared.wake.notify_all();
-    }
-}
-
 impl Drop for JudgePool {
     fn drop(&mut self) {
         self.shutdown();
@@ -454,5 +428,8 @@ fn shape_key(spec: &ContainerSpec, warmup: &Warmup) -> String {
     format!("{:x}", hash.finalize())
 }
 
+mod guards;
 #[cfg(test)]
 mod tests;
+
+pub use guards::{GradingGuard, StartGate};

@@ -192,3 +192,23 @@ fn shapes_beyond_the_bound_are_not_kept() {
     pool.shutdown();
     assert_eq!(double.started.lock().unwrap().len(), MAX_SHAPES);
 }
+
+#[test]
+fn refills_wait_for_the_gradings_and_a_closed_pool_starts_nothing() {
+    let double = Arc::new(Double::default());
+    let pool = JudgePool::new(double.clone(), 1);
+    let grading = pool.grading();
+    pool.warm(&spec("r"), &warmup());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        double.started.lock().unwrap().is_empty(),
+        "a refill ran during a grading"
+    );
+    drop(grading);
+    until("the refill after the grading", || pool.ready() == 1);
+    let gate = pool.begin_start().expect("open pool");
+    drop(gate);
+    pool.shutdown();
+    assert!(pool.is_closed());
+    assert!(pool.begin_start().is_none(), "a closed pool let a start through");
+}
