@@ -49,10 +49,12 @@ fn path_of(entry: &Entry) -> &str {
     }
 }
 
+/// Appends `entry` with its name as given: the tar crate refuses `..` and other spellings an
+/// attacker uses, so short names (all of the corpus's) go into the header byte for byte.
 fn append<W: std::io::Write>(builder: &mut tar::Builder<W>, entry: &Entry) -> std::io::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_mtime(0);
-    match entry {
+    let (path, link, data): (&str, Option<&str>, &[u8]) = match entry {
         Entry::File {
             path,
             data,
@@ -60,22 +62,46 @@ fn append<W: std::io::Write>(builder: &mut tar::Builder<W>, entry: &Entry) -> st
         } => {
             header.set_entry_type(tar::EntryType::Regular);
             header.set_mode(if *executable { 0o755 } else { 0o644 });
-            header.set_size(data.len() as u64);
-            builder.append_data(&mut header, path, data.as_slice())
+            (path, None, data)
         }
         Entry::Symlink { path, target } => {
             header.set_entry_type(tar::EntryType::Symlink);
             header.set_mode(0o777);
-            header.set_size(0);
-            builder.append_link(&mut header, path, target)
+            (path, Some(target), &[])
         }
         Entry::Hardlink { path, target } => {
             header.set_entry_type(tar::EntryType::Link);
             header.set_mode(0o644);
-            header.set_size(0);
-            builder.append_link(&mut header, path, target)
+            (path, Some(target), &[])
         }
+    };
+    header.set_size(data.len() as u64);
+    if path.len() >= 100 || link.is_some_and(|l| l.len() >= 100) {
+        // Long names need GNU extension records; the tar crate writes those (and checks them).
+        return match link {
+            Some(link) => builder.append_link(&mut header, path, link),
+            None => builder.append_data(&mut header, path, data),
+        };
     }
+    raw_name(&mut header.as_old_mut().name, path)?;
+    if let Some(link) = link {
+        raw_name(&mut header.as_old_mut().linkname, link)?;
+    }
+    header.set_cksum();
+    builder.append(&header, data)
+}
+
+/// `name` into a header field, unchecked; it must fit (one byte is left for the NUL).
+fn raw_name(field: &mut [u8], name: &str) -> std::io::Result<()> {
+    if name.len() >= field.len() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("name longer than {} bytes", field.len() - 1),
+        ));
+    }
+    field.fill(0);
+    field[..name.len()].copy_from_slice(name.as_bytes());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -139,6 +165,15 @@ mod tests {
             got[2],
             ("b.py".into(), tar::EntryType::Link, "a/conftest.py".into())
         );
+    }
+
+    #[test]
+    fn attacker_spellings_are_kept_byte_for_byte() {
+        let bytes = build_archive(&[Entry::file("d/../tests//x.py", "x")]).expect("archive");
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+        let mut entries = archive.entries().expect("entries");
+        let entry = entries.next().expect("one entry").expect("entry");
+        assert_eq!(&*entry.path_bytes(), b"d/../tests//x.py");
     }
 
     #[test]

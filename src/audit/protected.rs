@@ -3,6 +3,8 @@
 //! spellings, symbolic and hard links, and a link in place of an ancestor directory; every
 //! replacement prints forged passing results (docs/audit.md#protected).
 
+use std::fmt::Write as _;
+
 use super::attack::{Attack, Entry};
 use super::payload::{python_forger, shell_forger};
 use super::target::Target;
@@ -118,10 +120,10 @@ fn replacements(target: &Target) -> Vec<(String, Vec<u8>)> {
 
 fn forger_for(target: &Target, path: &str) -> Vec<u8> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    if name.starts_with("test_") && name.ends_with(".py") {
+    if name.starts_with("test_") && extension(name) == ".py" {
         let mut tests = python_forger(target);
         for i in 0..40 {
-            tests.push_str(&format!("\n\ndef test_{TAG}_{i}():\n    pass\n"));
+            let _ = write!(tests, "\n\ndef test_{TAG}_{i}():\n    pass\n");
         }
         return tests.into_bytes();
     }

@@ -98,10 +98,11 @@ impl Target {
 
     /// Python modules of the submission.
     pub fn python_modules(&self) -> impl Iterator<Item = &str> {
-        self.modules
-            .iter()
-            .map(String::as_str)
-            .filter(|m| m.ends_with(".py"))
+        self.modules.iter().map(String::as_str).filter(|m| {
+            std::path::Path::new(m)
+                .extension()
+                .is_some_and(|e| e == "py")
+        })
     }
 
     /// The score a forged result claims: far beyond any honest one.
