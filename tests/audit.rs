@@ -223,3 +223,18 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
         "nothing written into real runs"
     );
 }
+
+#[test]
+fn audit_needs_a_known_task_or_all() {
+    let bench = TestBenchmark::new("sforge-test-audit-args");
+    SforgeRun::of(bench.sforge().arg("audit")).expect_code(2);
+    SforgeRun::of(
+        bench
+            .sforge()
+            .args(["audit", "--all", "--task", "text_utils"]),
+    )
+    .expect_code(2);
+    SforgeRun::of(bench.sforge().args(["audit", "--task", "no_such_task"]))
+        .expect_code(1)
+        .expect_output("no_such_task");
+}

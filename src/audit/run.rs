@@ -156,6 +156,7 @@ fn judge_task(
     let base = Baseline {
         selection: task.judge.selection,
         direction: task.judge.score_direction,
+        parser: task.judge.parser.clone(),
         secrets: target
             .secrets
             .iter()

@@ -82,6 +82,8 @@ pub struct Finding {
 pub struct Baseline {
     pub selection: Selection,
     pub direction: ScoreDirection,
+    /// The task's parser: which forged lines are evidence.
+    pub parser: String,
     /// The baseline gradings (an empty submission, the shipped partial solution).
     pub reports: Vec<Report>,
     /// Judge-only words (docs/audit.md#leak) not already in a baseline report.
@@ -146,22 +148,40 @@ fn score(report: &Report, base: &Baseline) -> Verdict {
             .collect::<Vec<_>>()
             .join("; ")
     )];
-    evidence.extend(
-        report
-            .raw_output
-            .lines()
-            .filter(|l| is_forged_line(l))
-            .take(EVIDENCE_LINES)
-            .map(cut),
-    );
+    let mut lines: Vec<&str> = report
+        .raw_output
+        .lines()
+        .filter(|l| is_forged_line(l, &base.parser))
+        .collect();
+    lines.dedup();
+    // Totals and summaries first: they show what the parser took.
+    lines.sort_by_key(|l| !is_total(l));
+    let mut shown: Vec<&str> = Vec::new();
+    for line in lines {
+        if !shown.contains(&line) && shown.len() < EVIDENCE_LINES {
+            shown.push(line);
+        }
+    }
+    evidence.extend(shown.into_iter().map(cut));
     Verdict::Succeeded { evidence }
 }
 
-fn is_forged_line(line: &str) -> bool {
-    line.contains(TAG)
-        || line.contains("TOTAL_SCORE")
-        || line.contains("Structured Result")
-        || line.trim_start().starts_with("{\"valid\"")
+fn is_total(line: &str) -> bool {
+    line.contains("TOTAL_SCORE")
+        || line.contains(" passed in ")
+        || line.contains("Start Structured")
+}
+
+/// A line of forged output the task's parser reads.
+fn is_forged_line(line: &str, parser: &str) -> bool {
+    let structured =
+        || line.contains("Structured Result") || line.trim_start().starts_with("{\"valid\"");
+    match parser {
+        "pytest_v" => line.contains(TAG) && (line.contains("PASSED") || line.contains(" passed")),
+        "score_sum" => line.contains("TOTAL_SCORE") || line.starts_with(&format!("CASE {TAG}")),
+        "structured_json" => structured(),
+        _ => line.contains(TAG) || line.contains("TOTAL_SCORE") || structured(),
+    }
 }
 
 fn leak(report: &Report, base: &Baseline) -> Verdict {

@@ -24,6 +24,7 @@ fn baseline(reports: Vec<Report>) -> Baseline {
     Baseline {
         selection: Selection::PassRateFirst,
         direction: ScoreDirection::Maximize,
+        parser: "pytest_v".into(),
         reports,
         secrets: vec!["hidden_expected_answer".into()],
     }
