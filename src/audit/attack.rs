@@ -1,7 +1,5 @@
-//! What a route is made of: the adversarial submissions it builds for a task ([`Attack`]) and
-//! how their gradings are judged; [`ROUTES`] lists every route of the corpus.
+//! One adversarial submission ([`Attack`]): its archive entries and how its grading is judged.
 
-use super::target::Target;
 use super::verdict::Check;
 
 /// One entry of an adversarial archive, relative to the task's `cwd`.
@@ -56,41 +54,3 @@ pub struct Attack {
     /// How its grading is judged.
     pub check: Check,
 }
-
-/// A route of the corpus.
-pub struct Route {
-    pub name: &'static str,
-    /// One line for `--help` and the report.
-    pub about: &'static str,
-    /// The route's submissions for a task (none when it does not apply).
-    pub attacks: fn(&Target) -> Vec<Attack>,
-}
-
-/// Every route, in report order.
-pub const ROUTES: &[Route] = &[
-    Route {
-        name: "shadow",
-        about: "shadow the test runner, its plugins or the language's start-up hooks",
-        attacks: super::shadow::attacks,
-    },
-    Route {
-        name: "forge",
-        about: "print forged result lines from the submitted code at import and at exit",
-        attacks: super::forge::attacks,
-    },
-    Route {
-        name: "protected",
-        about: "overwrite or remove protected (submit_exclude) files",
-        attacks: super::protected::attacks,
-    },
-    Route {
-        name: "leak",
-        about: "print judge-side files and environment into the report",
-        attacks: super::leak::attacks,
-    },
-    Route {
-        name: "resource",
-        about: "flood the output, sleep past the timeout, fork-storm",
-        attacks: super::resource::attacks,
-    },
-];

@@ -9,13 +9,15 @@ mod leak;
 mod payload;
 mod protected;
 mod resource;
+mod routes;
 mod run;
 mod shadow;
 mod target;
 mod verdict;
 
 pub use archive::{build_archive, ArchiveError};
-pub use attack::{Attack, Entry, Route, ROUTES};
+pub use attack::{Attack, Entry};
+pub use routes::{Route, ROUTES};
 pub use run::{audit_tasks, AuditError, AuditOptions, BaselineRun, TaskAudit};
 pub use target::Target;
 pub use verdict::{Check, Finding, Verdict};

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::archive::{build_archive, ArchiveError};
-use super::attack::{Attack, ROUTES};
+use super::attack::Attack;
+use super::routes::ROUTES;
 use super::target::Target;
 use super::verdict::{describe, judge as verdict_of, Baseline, Finding, Verdict};
 use crate::judge::{grade_all, Judge, JudgeError, JudgeLimits, Report, Submission};
