@@ -222,6 +222,26 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
         !bench.log_dir().join("runs").exists(),
         "nothing written into real runs"
     );
+
+    // The table names the route and shows the forged total the parser took.
+    let mut table = bench.sforge();
+    table.args(["--silent", "audit", "--task", VULN_GRADER, "--jobs", "2"]);
+    let run = SforgeRun::of(&mut table);
+    run.expect_code(3)
+        .expect_stdout(&format!("Task {VULN_GRADER}: VULNERABLE"))
+        .expect_stdout("baseline-empty: 0/1 passed");
+    let row = run
+        .stdout
+        .lines()
+        .position(|l| l.contains("protected-overwrite") && l.contains("SUCCEEDED"))
+        .unwrap_or_else(|| panic!("no protected-overwrite row\n{run}"));
+    assert!(
+        run.stdout
+            .lines()
+            .nth(row + 1)
+            .is_some_and(|l| l.contains("| TOTAL_SCORE 1000000000")),
+        "{run}"
+    );
 }
 
 #[test]

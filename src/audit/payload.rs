@@ -46,45 +46,36 @@ pub fn forged_lines(target: &Target) -> String {
     out
 }
 
+/// Renders the embedded payload template `name` (templates/audit/). Every variable is given
+/// here and `tests` below render each template, so a failure is a bug in sforge.
+fn render(name: &str, context: minijinja::Value) -> String {
+    crate::templates::render(name, context)
+        .unwrap_or_else(|e| panic!("embedded template {name} must render: {e}"))
+}
+
 /// A Python module that prints [`forged_lines`] when imported and again at exit, on both the
 /// Python streams and the raw file descriptor 1.
 #[must_use]
 pub fn python_forger(target: &Target) -> String {
-    format!(
-        r#""""{TAG}: forged results (sforge audit)."""
-import atexit as _sforge_atexit
-import os as _sforge_os
-import sys as _sforge_sys
-
-_SFORGE_FORGED = {lines:?}
-
-
-def _sforge_print():
-    for stream in (_sforge_sys.stdout, _sforge_sys.__stdout__):
-        try:
-            stream.write(_SFORGE_FORGED)
-            stream.flush()
-        except Exception:
-            pass
-    try:
-        _sforge_os.write(1, _SFORGE_FORGED.encode())
-    except Exception:
-        pass
-
-
-_sforge_print()
-_sforge_atexit.register(_sforge_print)
-"#,
-        lines = forged_lines(target)
+    let forged = serde_json::Value::String(forged_lines(target)).to_string();
+    render(
+        "audit/forger.py",
+        minijinja::context! { tag => TAG, forged_json => forged },
     )
+}
+
+/// A pytest hook (for a `conftest.py` or plugin) making every test report a pass.
+#[must_use]
+pub fn pass_hook() -> String {
+    render("audit/pass_hook.py", minijinja::context! { tag => TAG })
 }
 
 /// A shell script printing [`forged_lines`] and exiting 0.
 #[must_use]
 pub fn shell_forger(target: &Target) -> String {
-    format!(
-        "#!/bin/sh\n# {TAG}: forged results (sforge audit)\ncat <<'SFORGE_AUDIT_EOF'\n{}SFORGE_AUDIT_EOF\nexit 0\n",
-        forged_lines(target)
+    render(
+        "audit/forger.sh",
+        minijinja::context! { tag => TAG, forged => forged_lines(target) },
     )
 }
 
@@ -100,65 +91,37 @@ pub fn python_leaker(target: &Target) -> String {
         .chain(&target.eval_files)
         .map(String::as_str)
         .collect();
-    format!(
-        r#""""{TAG}: leaks judge-side files into the report (sforge audit)."""
-import atexit, json, os, re, sys
+    let paths = serde_json::to_string(&paths).unwrap_or_else(|_| "[]".into());
+    render(
+        "audit/leaker.py",
+        minijinja::context! { tag => TAG, paths_json => paths },
+    )
+}
 
-_PATHS = {paths}
-_TAG = "{TAG}"
+/// Python that prints `mib` MiB at import.
+#[must_use]
+pub fn flood(mib: u64) -> String {
+    render(
+        "audit/flood.py",
+        minijinja::context! { tag => TAG, mib => mib },
+    )
+}
 
+/// Python that sleeps `seconds` at import.
+#[must_use]
+pub fn sleep(seconds: u64) -> String {
+    render(
+        "audit/sleep.py",
+        minijinja::context! { tag => TAG, seconds => seconds },
+    )
+}
 
-def _sforge_files(root, rel, out):
-    path = os.path.join(root, rel)
-    if os.path.isdir(path):
-        for base, _dirs, names in os.walk(path):
-            for name in names[:50]:
-                out.append(os.path.join(base, name))
-    elif os.path.isfile(path):
-        out.append(path)
-
-
-def _sforge_words():
-    files = []
-    roots = {{os.getcwd(), os.path.dirname(os.path.abspath(__file__))}}
-    for root in roots:
-        for rel in _PATHS:
-            _sforge_files(root, rel, files)
-    text = " ".join("%s=%s" % kv for kv in os.environ.items())
-    for path in files[:200]:
-        try:
-            with open(path, "rb") as f:
-                text += " " + f.read(1 << 16).decode("utf-8", "replace")
-        except OSError:
-            pass
-    seen = []
-    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]{{11,}}", text):
-        if word not in seen:
-            seen.append(word)
-    return seen[:300]
-
-
-def _sforge_leak():
-    words = _sforge_words()
-    lines = ["tests/test_%s.py::%s FAILED" % (_TAG, w) for w in words]
-    lines += ["CASE %s WA score=0" % w for w in words]
-    result = {{"valid": True, "score": 0, "summary": _TAG + " " + " ".join(words),
-              "details": [{{"name": w, "status": "FAILED", "message": w}} for w in words]}}
-    lines.append(json.dumps(result))
-    out = "\n" + "\n".join(lines) + "\n"
-    try:
-        sys.stdout.write(out)
-        sys.stdout.flush()
-    except Exception:
-        pass
-    return words
-
-
-_SFORGE_WORDS = _sforge_leak()
-atexit.register(_sforge_leak)
-raise ImportError(_TAG + " " + " ".join(_SFORGE_WORDS))
-"#,
-        paths = serde_json::to_string(&paths).unwrap_or_else(|_| "[]".into()),
+/// Python that forks for at most `seconds` at import.
+#[must_use]
+pub fn fork_storm(seconds: u64) -> String {
+    render(
+        "audit/fork_storm.py",
+        minijinja::context! { tag => TAG, seconds => seconds },
     )
 }
 
@@ -198,6 +161,17 @@ mod tests {
         let mut t = target();
         t.direction = ScoreDirection::Minimize;
         assert_eq!(extract_score(&forged_lines(&t)), Some(0.0));
+    }
+
+    #[test]
+    fn every_payload_renders() {
+        let t = target();
+        assert!(shell_forger(&t).starts_with("#!/bin/sh\n"));
+        assert!(shell_forger(&t).ends_with("\nSFORGE_AUDIT_EOF\nexit 0\n"));
+        assert!(pass_hook().contains("report.outcome = \"passed\""));
+        assert!(flood(512).contains("range(512 *"));
+        assert!(sleep(50).contains("time.sleep(50)"));
+        assert!(fork_storm(10).contains("time.time() + 10"));
     }
 
     #[test]

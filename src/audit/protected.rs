@@ -1,5 +1,5 @@
 //! Route `protected`: overwrite or remove the files the task protects (`submit_exclude`) and the
-//! files its `eval_cmd` runs, through their plain names, another case, `./`, `..` and `//`
+//! files its `eval_cmd` runs, through their plain names, another case, `./`, `/./`, `..`, `//`
 //! spellings, symbolic and hard links, and a link in place of an ancestor directory; every
 //! replacement prints forged passing results (docs/audit.md#protected).
 
@@ -142,6 +142,7 @@ fn respell(path: &str) -> Vec<String> {
         format!("{DECOY}/../{path}"),
     ];
     out.push(path.replacen('/', "//", 1));
+    out.push(path.replacen('/', "/./", 1));
     let upper: String = path
         .char_indices()
         .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
@@ -202,6 +203,7 @@ mod tests {
             "./tests/score.py",
             "Tests/score.py",
             "tests//score.py",
+            "tests/./score.py",
             "sforge_audit_decoy/../tests/score.py",
             "tests/test_sforge_audit.py",
             "conftest.py",

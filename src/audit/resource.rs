@@ -3,6 +3,7 @@
 //! score (docs/audit.md#resource). Each runs under a short timeout.
 
 use super::attack::{Attack, Entry};
+use super::payload::{flood, fork_storm, sleep};
 use super::target::Target;
 use super::verdict::Check;
 
@@ -16,18 +17,21 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
         return Vec::new();
     }
     let timeout = target.eval_timeout.clamp(1, RESOURCE_TIMEOUT);
-    let sleep = format!("import time\ntime.sleep({})\n", timeout + 30);
     [
         (
             "resource-output-flood",
             "prints 512 MiB at import",
-            FLOOD.to_owned(),
+            flood(512),
         ),
-        ("resource-sleep", "sleeps past the eval timeout", sleep),
+        (
+            "resource-sleep",
+            "sleeps past the eval timeout",
+            sleep(timeout + 30),
+        ),
         (
             "resource-fork-storm",
             "forks until refused, for ten seconds",
-            FORK_STORM.to_owned(),
+            fork_storm(10),
         ),
     ]
     .into_iter()
@@ -44,9 +48,3 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
     })
     .collect()
 }
-
-const FLOOD: &str = "import os\nline = b'sforge_audit flood ' * 4096 + b'\\n'\nfor _ in range(512 * 1024 * 1024 // len(line)):\n    try:\n        os.write(1, line)\n    except OSError:\n        break\n";
-
-/// Forks for ten seconds at most (children sleep, then exit): bounded by the judge's process
-/// limit, never by this code.
-const FORK_STORM: &str = "import os, time\nend = time.time() + 10\nwhile time.time() < end:\n    try:\n        if os.fork() == 0:\n            time.sleep(max(0.0, end - time.time()))\n            os._exit(0)\n    except OSError:\n        time.sleep(0.05)\n";

@@ -4,7 +4,7 @@
 //! script — each printing forged passing results (docs/audit.md#shadow).
 
 use super::attack::{Attack, Entry};
-use super::payload::{python_forger, shell_forger};
+use super::payload::{pass_hook, python_forger, shell_forger};
 use super::target::Target;
 use super::verdict::Check;
 
@@ -26,14 +26,14 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
             out.push(attack(
                 "shadow-conftest",
                 "a root conftest.py turns every test report into a pass",
-                vec![Entry::file("conftest.py", forger.clone() + CONFTEST_HOOK)],
+                vec![Entry::file("conftest.py", forger.clone() + &pass_hook())],
             ));
             out.push(attack(
                 "shadow-pytest-plugin",
                 "pytest.ini loads a submitted plugin that turns every report into a pass",
                 vec![
                     Entry::file("pytest.ini", "[pytest]\naddopts = -p sforge_audit_plugin\n"),
-                    Entry::file("sforge_audit_plugin.py", forger.clone() + CONFTEST_HOOK),
+                    Entry::file("sforge_audit_plugin.py", forger.clone() + &pass_hook()),
                 ],
             ));
         }
@@ -88,20 +88,6 @@ fn attack(name: &str, about: &str, entries: Vec<Entry>) -> Attack {
 
 /// Ends a shadowed `pytest` module: success, nothing else run.
 const PYTEST_EXIT: &str = "\n\ndef main(*_args, **_kwargs):\n    return 0\n\n\nif __name__ == \"__main__\":\n    raise SystemExit(0)\n";
-
-/// A pytest hook making every test report a pass.
-const CONFTEST_HOOK: &str = r"
-
-import pytest as _sforge_pytest
-
-
-@_sforge_pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    report.outcome = 'passed'
-    report.longrepr = None
-";
 
 #[cfg(test)]
 mod tests {
