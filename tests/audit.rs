@@ -197,6 +197,13 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
             .any(|(a, e)| *a == "shadow-pytest-module" && e.contains("sforge_audit")),
         "{runner:?}"
     );
+    // Its tests import the submission in the runner's process: lines printed at exit count.
+    assert!(
+        runner
+            .iter()
+            .any(|(a, e)| *a == "forge-result-lines" && e.contains("PASSED")),
+        "{runner:?}"
+    );
     let grader = succeeded(&doc, VULN_GRADER);
     assert!(
         grader

@@ -1,6 +1,7 @@
 //! `sforge audit`: red-team the graders of the chosen tasks (docs/audit.md) with the judge of
 //! `sforge eval`, print a table per task (or `--json`). Exit 0 when every grader held, 3 when any
-//! route succeeded, 1 when the audit could not run, 130 when interrupted.
+//! route succeeded, 1 when the audit could not run or an attack could not be graded, 130 when
+//! interrupted.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::eval_common::{install_interrupt, interrupted, judge, limits, provision};
-use crate::audit::{audit_tasks, AuditOptions, TaskAudit};
+use crate::audit::{audit_tasks, AuditOptions, TaskAudit, Verdict};
 use crate::cli::{AuditArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::ids::random_hex;
@@ -80,8 +81,16 @@ pub fn audit(
             print_table(&mut out, audit)?;
         }
     }
+    let unsure = audits
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| matches!(f.verdict, Verdict::Inconclusive { .. }))
+        .count();
     Ok(if audits.iter().any(TaskAudit::is_vulnerable) {
         ExitCode::from(EXIT_VULNERABLE)
+    } else if unsure > 0 {
+        log::error!("{unsure} attack(s) could not be graded: the audit is incomplete");
+        ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })

@@ -73,7 +73,7 @@ pub enum Command {
     /// each task's real judge and report every route that beats the task's baseline
     ///
     /// Exit status: 0 when every grader held, 3 when any route succeeded, 1 when the audit
-    /// could not run, 130 when interrupted. Reports go to <log_dir>/audits/<audit-id>/.
+    /// could not run or an attack could not be graded (inconclusive), 130 when interrupted. Reports go to <log_dir>/audits/<audit-id>/.
     Audit(AuditArgs),
     /// Run the judge server that grades submissions over HTTP
     Serve(ServeArgs),
