@@ -11,6 +11,7 @@ macro_rules! outln {
 }
 
 pub mod app;
+pub mod audit;
 pub mod certs;
 pub mod cli;
 pub mod clock;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 17] = [
     (
         "base.Dockerfile",
         include_str!("../templates/docker/base.Dockerfile.j2"),
@@ -37,6 +37,34 @@ const TEMPLATES: [(&str, &str); 10] = [
     (
         "codex-config.sh",
         include_str!("../templates/agent/codex-config.sh.j2"),
+    ),
+    (
+        "audit/forger.py",
+        include_str!("../templates/audit/forger.py.j2"),
+    ),
+    (
+        "audit/forger.sh",
+        include_str!("../templates/audit/forger.sh.j2"),
+    ),
+    (
+        "audit/pass_hook.py",
+        include_str!("../templates/audit/pass_hook.py.j2"),
+    ),
+    (
+        "audit/leaker.py",
+        include_str!("../templates/audit/leaker.py.j2"),
+    ),
+    (
+        "audit/flood.py",
+        include_str!("../templates/audit/flood.py.j2"),
+    ),
+    (
+        "audit/sleep.py",
+        include_str!("../templates/audit/sleep.py.j2"),
+    ),
+    (
+        "audit/fork_storm.py",
+        include_str!("../templates/audit/fork_storm.py.j2"),
     ),
 ];
 

@@ -1,5 +1,6 @@
 //! Command dispatch: turns parsed CLI arguments into work and an exit code.
 
+mod audit;
 mod build;
 mod console;
 mod doctor;
@@ -57,6 +58,10 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
             judge_mem_limit: args.judge_mem_limit.clone(),
             ..RunSettingsArgs::default()
         },
+        Command::Audit(args) => RunSettingsArgs {
+            backend: args.backend,
+            ..RunSettingsArgs::default()
+        },
         Command::Render(args) => RunSettingsArgs {
             backend: args.backend,
             ..RunSettingsArgs::default()
@@ -88,6 +93,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run(args) => return run::run_tasks(&resolver, &ctx.env, &cli.global, args),
         Command::Eval(args) => return eval::evaluate(&settings, &cli.global, args),
+        Command::Audit(args) => return audit::audit(&settings, &cli.global, args),
         Command::Gc(args) => return gc::collect_garbage(&settings, args),
         Command::Doctor(args) => return doctor::doctor(&settings, args),
         Command::Serve(args) => return serve::serve(&settings, &ctx.env, args),

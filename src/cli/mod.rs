@@ -70,6 +70,13 @@ pub enum Command {
     /// rejected it (the reason is printed and kept in report.json), 1 when it could not be
     /// graded (images, engine, task), 130 when interrupted.
     Eval(EvalArgs),
+    /// Red-team tasks' graders: grade a built-in corpus of adversarial submissions (runner
+    /// shadowing, forged result lines, protected-file overwrites, leaks, resource abuse) with
+    /// each task's real judge and report every route that beats the task's baseline
+    ///
+    /// Exit status: 0 when every grader held, 3 when any route succeeded, 1 when the audit
+    /// could not run or an attack could not be graded (inconclusive), 130 when interrupted. Reports go to <log_dir>/audits/<audit-id>/.
+    Audit(AuditArgs),
     /// Run the judge server that grades submissions over HTTP
     Serve(ServeArgs),
     /// Run the API reverse proxy on the host: containers reach the model API through it
@@ -203,6 +210,34 @@ pub struct ConfigArgs {
 
     #[command(flatten)]
     pub run: RunSettingsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A task to audit (repeatable)
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub task: Vec<String>,
+
+    /// Audit every task of the benchmark
+    #[arg(long)]
+    pub all: bool,
+
+    /// Gradings at once [default: as serve's --judge-concurrency]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+
+    /// Print the findings as JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
+
+    /// Container backend [env: SFORGE_BACKEND] [default: docker]
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub backend: Option<BackendArg>,
 }
 
 #[derive(Debug, Args)]

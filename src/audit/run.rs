@@ -1,0 +1,238 @@
+//! Running an audit: for each task its baseline gradings (an empty submission and the shipped
+//! partial solution) and every route's submissions, graded together by the real judge into
+//! `<log_dir>/audits/<audit-id>/<task>/<attack>/`, then judged against the baseline.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::archive::{build_archive, ArchiveError};
+use super::attack::Attack;
+use super::routes::ROUTES;
+use super::target::Target;
+use super::verdict::{describe, judge as verdict_of, Baseline, Finding, Verdict};
+use crate::judge::{grade_all, Judge, JudgeError, JudgeLimits, Report, Submission};
+use crate::task::Task;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to run an audit.
+pub struct AuditOptions {
+    /// Names the audit (the judge containers' run id, the output directory).
+    pub id: String,
+    /// `<log_dir>/audits/<id>/`.
+    pub dir: PathBuf,
+    /// Gradings at once.
+    pub jobs: usize,
+    pub limits: JudgeLimits,
+    /// `<tasks>/solutions/`: a task's `partial/` solution there is a baseline.
+    pub solutions: PathBuf,
+}
+
+/// A baseline grading of a task.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineRun {
+    pub name: String,
+    /// One line: the counts and score, or the error.
+    pub outcome: String,
+}
+
+/// A task's audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskAudit {
+    pub task_id: String,
+    pub baseline: Vec<BaselineRun>,
+    pub findings: Vec<Finding>,
+}
+
+impl TaskAudit {
+    /// Whether any route succeeded.
+    #[must_use]
+    pub fn is_vulnerable(&self) -> bool {
+        self.findings.iter().any(|f| f.verdict.is_finding())
+    }
+}
+
+/// One submission to grade: a baseline or an attack, its archive on disk.
+struct Planned {
+    task: usize,
+    name: String,
+    archive: PathBuf,
+    dir: PathBuf,
+    timeout: Option<u64>,
+    attack: Option<Attack>,
+}
+
+/// Audit `tasks` with `judge`; `progress` hears of each grading as it ends.
+///
+/// # Errors
+/// When an archive cannot be built or written (the gradings' own failures are verdicts).
+pub fn audit_tasks(
+    judge: &Judge,
+    tasks: &[Task],
+    opts: &AuditOptions,
+    progress: &(dyn Fn(&str, &str) + Sync),
+) -> Result<Vec<TaskAudit>, AuditError> {
+    let targets: Vec<Target> = tasks
+        .iter()
+        .map(|t| Target::of(t, &opts.solutions.join(&t.task_id)))
+        .collect();
+    let mut plan = Vec::new();
+    for (i, (task, target)) in tasks.iter().zip(&targets).enumerate() {
+        let dir = opts.dir.join(&task.task_id);
+        plan.push(write(i, "baseline-empty", Vec::new(), &dir, None)?);
+        let partial = opts.solutions.join(&task.task_id).join("partial");
+        if partial.is_dir() {
+            let bytes = tar_gz_of_dir(&partial).map_err(|source| AuditError::Write {
+                path: partial.clone(),
+                source,
+            })?;
+            plan.push(write(i, "baseline-partial", bytes, &dir, None)?);
+        }
+        for attack in ROUTES.iter().flat_map(|r| (r.attacks)(target)) {
+            let bytes = build_archive(&attack.entries)?;
+            plan.push(write(i, &attack.name.clone(), bytes, &dir, Some(attack))?);
+        }
+    }
+    let ids: Vec<String> = plan
+        .iter()
+        .map(|p| format!("{}-{}", opts.id, p.name))
+        .collect();
+    let subs: Vec<Submission<'_>> = plan
+        .iter()
+        .zip(&ids)
+        .map(|(p, id)| Submission {
+            task: &tasks[p.task],
+            run_id: &opts.id,
+            submission_id: id,
+            round: &p.name,
+            archive: &p.archive,
+            timeout: p.timeout,
+            limits: opts.limits.clone(),
+            dir: Some(p.dir.clone()),
+        })
+        .collect();
+    let results = grade_all(judge, &subs, opts.jobs, &|i, _| {
+        progress(&tasks[plan[i].task].task_id, &plan[i].name);
+    });
+    Ok(tasks
+        .iter()
+        .zip(&targets)
+        .enumerate()
+        .map(|(i, (task, target))| {
+            let mine: Vec<(&Planned, &Result<Report, JudgeError>)> = plan
+                .iter()
+                .zip(&results)
+                .filter(|(p, _)| p.task == i)
+                .collect();
+            judge_task(task, target, &mine)
+        })
+        .collect())
+}
+
+fn judge_task(
+    task: &Task,
+    target: &Target,
+    graded: &[(&Planned, &Result<Report, JudgeError>)],
+) -> TaskAudit {
+    let (bases, attacks): (Vec<_>, Vec<_>) = graded.iter().partition(|(p, _)| p.attack.is_none());
+    let reports: Vec<Report> = bases
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .collect();
+    let shown: Vec<String> = reports
+        .iter()
+        .map(|r| r.result_value().to_string())
+        .collect();
+    let base = Baseline {
+        selection: task.judge.selection,
+        direction: task.judge.score_direction,
+        parser: task.judge.parser.clone(),
+        secrets: target
+            .secrets
+            .iter()
+            .filter(|w| !shown.iter().any(|s| s.contains(w.as_str())))
+            .cloned()
+            .collect(),
+        reports,
+    };
+    let findings = attacks
+        .iter()
+        .filter_map(|(p, result)| {
+            let attack = p.attack.as_ref()?;
+            let verdict = if base.reports.is_empty() {
+                Verdict::Inconclusive {
+                    detail: "no baseline grading to compare with".into(),
+                }
+            } else {
+                verdict_of(attack.check, result, &base)
+            };
+            Some(Finding {
+                route: attack.route,
+                attack: attack.name.clone(),
+                about: attack.about.clone(),
+                verdict,
+                dir: p.dir.display().to_string(),
+            })
+        })
+        .collect();
+    TaskAudit {
+        task_id: task.task_id.clone(),
+        baseline: bases
+            .iter()
+            .map(|(p, r)| BaselineRun {
+                name: p.name.clone(),
+                outcome: match r {
+                    Ok(r) => describe(r),
+                    Err(e) => format!("error: {e}"),
+                },
+            })
+            .collect(),
+        findings,
+    }
+}
+
+/// Write `bytes` as `<dir>/<name>/submission.tar.gz`.
+fn write(
+    task: usize,
+    name: &str,
+    bytes: Vec<u8>,
+    dir: &Path,
+    attack: Option<Attack>,
+) -> Result<Planned, AuditError> {
+    let dir = dir.join(name);
+    let archive = dir.join("submission.tar.gz");
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&archive, bytes))
+        .map_err(|source| AuditError::Write {
+            path: archive.clone(),
+            source,
+        })?;
+    Ok(Planned {
+        task,
+        name: name.to_owned(),
+        archive,
+        dir,
+        timeout: attack.as_ref().and_then(|a| a.timeout),
+        attack,
+    })
+}
+
+/// `dir` as a `.tar.gz` of its files (links kept as links).
+fn tar_gz_of_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut builder = tar::Builder::new(encoder);
+    builder.follow_symlinks(false);
+    builder.append_dir_all(".", dir)?;
+    builder.into_inner()?.finish()
+}
