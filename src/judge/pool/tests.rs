@@ -210,5 +210,8 @@ fn refills_wait_for_the_gradings_and_a_closed_pool_starts_nothing() {
     drop(gate);
     pool.shutdown();
     assert!(pool.is_closed());
-    assert!(pool.begin_start().is_none(), "a closed pool let a start through");
+    assert!(
+        pool.begin_start().is_none(),
+        "a closed pool let a start through"
+    );
 }
