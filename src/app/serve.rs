@@ -31,6 +31,12 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
         pool: crate::judge::launch::pool_size(args.judge_pool.or(settings.judge_pool.value)),
         max_upload_bytes: Some(args.max_upload_mib.saturating_mul(1 << 20)),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
+        games: crate::judge::server::games::GameSettings {
+            per_run: args.game_sessions_per_run as usize,
+            total: args.game_sessions_max as usize,
+            idle: std::time::Duration::from_secs(args.game_idle_timeout),
+            ..crate::judge::server::games::GameSettings::default()
+        },
     };
     if args.dry_run {
         let runner = crate::process::plan_runner(Vec::new(), settings.log_dir.value.join("plan"));

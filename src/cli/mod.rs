@@ -370,6 +370,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub shutdown_grace: u64,
 
+    /// Game tasks: active game sessions (containers) per run and task; starting one more
+    /// archives the oldest
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub game_sessions_per_run: u32,
+
+    /// Game tasks: active game sessions in all; beyond, new sessions are refused (503)
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub game_sessions_max: u32,
+
+    /// Game tasks: seconds without a call after which a game session is archived and its
+    /// container removed
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub game_idle_timeout: u64,
+
     /// Print what starting the server would run (builds of missing judge images) as a shell
     /// script, and the server's settings as comments; start nothing
     #[arg(long)]

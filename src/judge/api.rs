@@ -133,6 +133,8 @@ pub struct HistoryEntry {
     #[serde(rename = "type")]
     pub entry_type: EntryType,
     pub status: EntryStatus,
+    /// Submissions only (game entries name their `session_id` instead).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub submission_id: String,
     pub task_id: String,
     /// `agent-N`, `auto-N`, `game-N` or `manual-N`.
@@ -140,8 +142,63 @@ pub struct HistoryEntry {
     /// Present once graded.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<HistoryFields>,
+    /// Game entries only: the session's scores and steps (its `grade` holds the pass rate,
+    /// final ÷ maximum score, and the final score).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub game: Option<GameFields>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// The fields of a game history entry besides its grade (docs/compatibility.md#game-routes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameFields {
+    pub session_id: String,
+    pub max_score: i64,
+    pub peak_score: i64,
+    pub final_score: i64,
+    pub moves: u64,
+    /// One record per step: `{move, action, observation, score, peak_score, max_score, done}`.
+    pub steps: Vec<Value>,
+}
+
+/// The answer to a game session's `new` and `step`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameState {
+    pub session_id: String,
+    pub observation: String,
+    pub score: i64,
+    pub peak_score: i64,
+    pub max_score: i64,
+    pub done: bool,
+    pub moves: u64,
+}
+
+/// The answer to a game session's `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameStatus {
+    pub session_id: String,
+    pub score: i64,
+    pub peak_score: i64,
+    pub max_score: i64,
+    pub done: bool,
+    pub moves: u64,
+}
+
+/// The answer to a game session's `close`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameClosed {
+    pub session_id: String,
+    pub final_score: i64,
+    pub peak_score: i64,
+    pub max_score: i64,
+    pub moves: u64,
+}
+
+/// The answer to `close-all`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GamesClosed {
+    pub closed: u64,
 }
 
 impl HistoryEntry {
@@ -201,8 +258,9 @@ impl SelectionEntry for HistoryEntry {
     fn score(&self) -> Option<f64> {
         self.grade.as_ref().and_then(|g| g.score)
     }
+    #[allow(clippy::cast_precision_loss, reason = "game scores are small integers")]
     fn max_score(&self) -> Option<f64> {
-        None
+        self.game.as_ref().map(|g| g.max_score as f64)
     }
     fn valid(&self) -> Option<bool> {
         self.grade.as_ref().map(|g| g.valid)
@@ -242,6 +300,28 @@ mod tests {
         });
         let entry: HistoryEntry = serde_json::from_value(failed.clone()).unwrap();
         assert_eq!(serde_json::to_value(&entry).unwrap(), failed);
+    }
+
+    #[test]
+    fn game_entries_read_and_write_the_wire_format() {
+        let wire = json!({
+            "type": "game", "status": "completed", "task_id": "t", "round": "game-2",
+            "pass_rate": 0.5, "score": 1.0, "passed": 0, "failed": 0, "total_tests": 0,
+            "valid": true, "summary": "score 1 of 2 in 3 moves",
+            "session_id": "0123456789ab", "max_score": 2, "peak_score": 1, "final_score": 1,
+            "moves": 3, "steps": [{"move": 1, "action": "north"}]
+        });
+        let entry: HistoryEntry = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(entry.game.as_ref().unwrap().max_score, 2);
+        assert_eq!(entry.grade.as_ref().unwrap().pass_rate, 0.5);
+        assert_eq!(serde_json::to_value(&entry).unwrap(), wire);
+        let submission = json!({
+            "type": "submission", "status": "completed", "submission_id": "abc123abc123",
+            "task_id": "t", "round": "agent-1", "pass_rate": 0.5, "score": null, "passed": 1,
+            "failed": 1, "total_tests": 2, "valid": true, "summary": null
+        });
+        let entry: HistoryEntry = serde_json::from_value(submission).unwrap();
+        assert!(entry.game.is_none() && entry.grade.is_some());
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::pool::JudgePool;
+use super::game::ContainerGameHost;
+use super::server::games::{GameSettings, GameSetup};
 use super::server::{JudgeServer, RunningServer, ServerConfig, ShutdownHandle};
 use super::{ContainerGrader, Judge, TaskPolicy, GRADER_LABEL};
 use crate::config::{Backend, Settings};
@@ -28,6 +30,8 @@ pub struct LaunchOptions {
     pub max_upload_bytes: Option<u64>,
     /// How long shutdown waits for running gradings.
     pub shutdown_grace: Duration,
+    /// Limits of game sessions.
+    pub games: GameSettings,
 }
 
 /// Why a judge cannot start.
@@ -107,6 +111,12 @@ pub fn launch(
         .chain(grader.per_task.values())
         .map(|j| Arc::clone(&j.pool))
         .collect();
+    config.games = Some(GameSetup::new(
+        Arc::new(ContainerGameHost {
+            grader: Arc::clone(&grader),
+        }),
+        options.games,
+    ));
     let server =
         JudgeServer::start(config, grader, Arc::new(TaskPolicy { tasks })).map_err(|source| {
             LaunchError::Start {

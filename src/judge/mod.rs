@@ -7,6 +7,7 @@ pub mod archive;
 mod batch;
 mod container;
 mod error;
+pub mod game;
 pub mod grading;
 pub mod launch;
 mod pipeline;

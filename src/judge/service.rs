@@ -19,7 +19,7 @@ pub struct ContainerGrader {
 }
 
 impl ContainerGrader {
-    fn judge_of(&self, task_id: &str) -> &Judge {
+    pub(crate) fn judge_of(&self, task_id: &str) -> &Judge {
         self.per_task.get(task_id).unwrap_or(&self.judge)
     }
 }

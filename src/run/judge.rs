@@ -72,6 +72,7 @@ pub fn ensure_judge(
         pool: crate::judge::launch::pool_size(settings.judge_pool.value),
         max_upload_bytes: None,
         shutdown_grace: std::time::Duration::from_secs(30),
+        games: crate::judge::server::games::GameSettings::default(),
     };
     let service = launch(settings, catalog, per_task, &options)?;
     let secret = match env_secret {

@@ -3,6 +3,7 @@
 //! workers.
 
 mod error;
+pub mod games;
 mod grading;
 mod http;
 mod journal;
@@ -65,6 +66,8 @@ pub struct ServerConfig {
     /// Secret values masked as `***` in every answer (the admin secret is added at start):
     /// graded code may print what its container holds (docs/security.md#secrets).
     pub secrets: Secrets,
+    /// Game sessions, served when set (`None`: the game routes answer 404).
+    pub games: Option<games::GameSetup>,
 }
 
 impl ServerConfig {
@@ -84,6 +87,7 @@ impl ServerConfig {
             fsync: true,
             shutdown_grace: Duration::from_secs(600),
             secrets: Secrets::new(),
+            games: None,
         }
     }
 }
@@ -119,6 +123,11 @@ impl JudgeServer {
         }
         let listener = TcpListener::bind(config.addr)?;
         let workers = queue::spawn_workers(config.judge_concurrency, &queue, &judge, &grader)?;
+        let games = config.games.clone().map(|setup| {
+            let games = Arc::new(games::Games::new(setup, judge.clone(), config.log_dir.clone()));
+            games.start_reaper();
+            games
+        });
         let mut secrets = config.secrets.clone();
         secrets.add(judge.admin_secret());
         let handler = http::JudgeHandler(Context {
@@ -128,6 +137,7 @@ impl JudgeServer {
             grader: Arc::clone(&grader),
             policy,
             max_upload: config.max_upload_bytes,
+            games: games.clone(),
         });
         let mut limits = Limits::new(config.max_upload_bytes.max(routes::MAX_JSON));
         limits.max_connections = config.max_connections.max(1);
@@ -142,6 +152,7 @@ impl JudgeServer {
             workers,
             queue,
             judge,
+            games,
             grace: config.shutdown_grace,
         })
     }
@@ -158,6 +169,7 @@ pub struct RunningServer {
     workers: Vec<JoinHandle<()>>,
     queue: Arc<JobQueue>,
     judge: Arc<Judge>,
+    games: Option<Arc<games::Games>>,
     grace: Duration,
 }
 
@@ -188,6 +200,9 @@ impl RunningServer {
         let busy = self.http.wait(HTTP_GRACE);
         if busy > 0 {
             log::warn!("judge: {busy} connection(s) still busy after {HTTP_GRACE:?}");
+        }
+        if let Some(games) = &self.games {
+            games.shutdown();
         }
         self.queue.close();
         if self.queue.wait_idle(self.grace) {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::grading::HistoryFields;
+use crate::judge::api::HistoryEntry;
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +18,16 @@ pub enum Record {
     Register(Registration),
     Submit(Submitted),
     Result(Finished),
+    Game(GameArchived),
+}
+
+/// A game session that ended (closed, idle, evicted or cut short): its history entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameArchived {
+    pub run_id: String,
+    pub entry: HistoryEntry,
+    /// Epoch seconds.
+    pub at: f64,
 }
 
 /// Who submitted: the agent itself (budget, cooldown and deadline apply) or the harness.

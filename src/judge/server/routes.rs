@@ -1,5 +1,5 @@
-//! Routing and the handlers of the `/api/v1` endpoints (docs/compatibility.md#the-judge-api). Game
-//! routes come later.
+//! Routing and the handlers of the `/api/v1` endpoints (docs/compatibility.md#the-judge-api); the
+//! game routes are in `games::routes`.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -30,6 +30,7 @@ pub struct Context {
     pub grader: Arc<dyn Grader>,
     pub policy: Arc<dyn Policy>,
     pub max_upload: u64,
+    pub games: Option<Arc<super::games::Games>>,
 }
 
 /// Dispatches one request; returns the status and JSON body, every secret value the judge
@@ -41,7 +42,20 @@ pub fn dispatch(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -
 }
 
 fn answer(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -> (u16, Value) {
-    let outcome = match (req.head.method.as_str(), path) {
+    let games = ctx.games.as_deref();
+    let outcome = if let Some(game) = super::games::dispatch(games, &ctx.judge, req, path, query) {
+        game
+    } else {
+        other(ctx, req, path, query)
+    };
+    match outcome {
+        Ok(body) => (200, body),
+        Err(e) => (e.status, e.body()),
+    }
+}
+
+fn other(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -> Result<Value, ApiError> {
+    match (req.head.method.as_str(), path) {
         ("POST", "/api/v1/register") => register(ctx, req),
         ("POST", "/api/v1/submit") => submit(ctx, req),
         ("GET", "/api/v1/history") => history(ctx, query),
@@ -50,10 +64,6 @@ fn answer(ctx: &Context, req: &mut Request<'_>, path: &str, query: &str) -> (u16
         }
         _ if is_route(path) => Err(ApiError::new(405, "Method Not Allowed")),
         _ => Err(ApiError::new(404, "Not Found")),
-    };
-    match outcome {
-        Ok(body) => (200, body),
-        Err(e) => (e.status, e.body()),
     }
 }
 

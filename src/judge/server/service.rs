@@ -15,7 +15,9 @@ use super::error::ApiError;
 use super::grading::{GradeJob, GradeOutcome};
 use super::journal::Journal;
 use super::limits;
-use super::records::{Finished, Kind, Outcome, Record, Registration, Submitted};
+use super::records::{
+    Finished, GameArchived, Kind, Outcome, Record, Registration, Submitted,
+};
 use super::secret;
 use super::state::{State, Status};
 
@@ -300,6 +302,52 @@ impl Judge {
         // Late results are dropped from now on, so a new server may take over the directory.
         if let Ok(mut lock) = self.dir_lock.lock() {
             lock.take();
+        }
+    }
+
+    /// The registration of `token` when it belongs to `run_id` and `task_id` (game routes);
+    /// any other token is refused as invalid.
+    pub fn game_registration(
+        &self,
+        token: &str,
+        run_id: &str,
+        task_id: &str,
+    ) -> Result<Registration, ApiError> {
+        let inner = self.lock();
+        inner
+            .state
+            .tokens
+            .get(token)
+            .filter(|t| t.reg.run_id == run_id && t.reg.task_id == task_id)
+            .filter(|t| self.known_tasks.contains(&t.reg.task_id))
+            .map(|t| t.reg.clone())
+            .ok_or_else(|| ApiError::new(401, "Invalid token"))
+    }
+
+    /// The highest `N` of the `game-N` rounds in the history of `run_id` and `task_id`.
+    #[must_use]
+    pub fn last_game_number(&self, run_id: &str, task_id: &str) -> u64 {
+        let inner = self.lock();
+        inner
+            .state
+            .histories
+            .get(&(run_id.to_owned(), task_id.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.round.strip_prefix("game-")?.parse().ok())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Journals an ended game session's history entry.
+    pub fn archive_game(&self, run_id: &str, entry: crate::judge::api::HistoryEntry) {
+        let record = Record::Game(GameArchived {
+            run_id: run_id.to_owned(),
+            entry,
+            at: epoch_seconds(),
+        });
+        if let Err(e) = self.lock().commit(record) {
+            log::error!("could not journal a game of run {run_id}: {e}");
         }
     }
 

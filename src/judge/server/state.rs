@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::judge::api::{EntryStatus, EntryType, HistoryEntry};
 
 use super::grading::GradeJob;
-use super::records::{Finished, Kind, Outcome, Record, Registration, Submitted};
+use super::records::{Finished, GameArchived, Kind, Outcome, Record, Registration, Submitted};
 use super::results::ResultCache;
 
 /// Histories are kept per run and task (docs/compatibility.md#the-judge-api: keyed by
@@ -70,7 +70,14 @@ impl State {
             Record::Register(reg) => self.apply_register(reg),
             Record::Submit(sub) => self.apply_submit(sub),
             Record::Result(fin) => self.apply_result(offset, fin),
+            Record::Game(game) => self.apply_game(game),
         }
+    }
+
+    /// An archived game session joins its run's history.
+    fn apply_game(&mut self, game: GameArchived) {
+        let key = (game.run_id, game.entry.task_id.clone());
+        self.histories.entry(key).or_default().push(game.entry);
     }
 
     fn apply_register(&mut self, reg: Registration) {
@@ -100,6 +107,7 @@ impl State {
             task_id: sub.task_id.clone(),
             round: sub.round(),
             grade: None,
+            game: None,
             error: None,
         };
         let key = (sub.run_id.clone(), sub.task_id.clone());
