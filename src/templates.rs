@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 18] = [
     (
         "base.Dockerfile",
         include_str!("../templates/docker/base.Dockerfile.j2"),
@@ -22,6 +22,10 @@ const TEMPLATES: [(&str, &str); 17] = [
         include_str!("../templates/agent/sforge-submit.sh.j2"),
     ),
     ("prompt.md", include_str!("../templates/agent/prompt.md.j2")),
+    (
+        "game_prompt.md",
+        include_str!("../templates/agent/game_prompt.md.j2"),
+    ),
     (
         "stop-hook.sh",
         include_str!("../templates/agent/stop-hook.sh.j2"),

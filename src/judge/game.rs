@@ -38,9 +38,11 @@ pub struct ContainerGameHost {
 impl ContainerGameHost {
     /// The container of `launch`, from the task's judge container (same image, limits, walls).
     fn spec(&self, launch: &GameLaunch) -> Result<ContainerSpec, GameError> {
-        let task = self.grader.tasks.get(&launch.task_id).ok_or_else(|| {
-            GameError::NotAGame(format!("Unknown task: {}", launch.task_id))
-        })?;
+        let task = self
+            .grader
+            .tasks
+            .get(&launch.task_id)
+            .ok_or_else(|| GameError::NotAGame(format!("Unknown task: {}", launch.task_id)))?;
         let judge = self.grader.judge_of(&launch.task_id);
         let limits = JudgeLimits {
             cpu: launch.cpu,
@@ -65,9 +67,7 @@ impl ContainerGameHost {
         let sandbox = &self.grader.judge_of(&launch.task_id).sandbox;
         let name = &launch.container;
         let fail = |e: &dyn std::fmt::Display| GameError::NotReady(e.to_string());
-        sandbox
-            .start(&self.spec(launch)?)
-            .map_err(|e| fail(&e))?;
+        sandbox.start(&self.spec(launch)?).map_err(|e| fail(&e))?;
         let tar = single_file_tar("game_server_app.py", GAME_APP.as_bytes(), 0o644, (0, 0));
         sandbox.copy_in(name, "/tmp", tar).map_err(|e| fail(&e))?;
         let detach = ExecSpec {
@@ -81,7 +81,9 @@ impl ContainerGameHost {
             timeout: Some(EXEC_TIMEOUT),
             ..ExecSpec::default()
         };
-        let started = sandbox.exec(name, &detach, &mut |_| {}).map_err(|e| fail(&e))?;
+        let started = sandbox
+            .exec(name, &detach, &mut |_| {})
+            .map_err(|e| fail(&e))?;
         if !started.output.success() {
             return Err(GameError::NotReady(format!(
                 "the game server command could not be started: {}",
@@ -94,7 +96,13 @@ impl ContainerGameHost {
     fn wait_ready(&self, launch: &GameLaunch) -> Result<(), GameError> {
         let until = Instant::now() + READY_WITHIN;
         loop {
-            let health = self.request(&launch.task_id, &launch.container, "GET", "/health", &Value::Null);
+            let health = self.request(
+                &launch.task_id,
+                &launch.container,
+                "GET",
+                "/health",
+                &Value::Null,
+            );
             match health {
                 Ok(_) => return Ok(()),
                 Err(e) if Instant::now() >= until => {
@@ -163,7 +171,10 @@ fn game_spec(mut spec: ContainerSpec, launch: &GameLaunch) -> ContainerSpec {
 /// of JSON.
 fn parse_answer(out: &[u8]) -> Result<Value, GameError> {
     let split = out.iter().position(|&b| b == b'\n').unwrap_or(out.len());
-    let (head, body) = (String::from_utf8_lossy(&out[..split]), out.get(split + 1..).unwrap_or_default());
+    let (head, body) = (
+        String::from_utf8_lossy(&out[..split]),
+        out.get(split + 1..).unwrap_or_default(),
+    );
     if let Some(error) = head.strip_prefix("SFORGE-GAME-ERROR ") {
         return Err(GameError::Failed(error.chars().take(300).collect()));
     }
@@ -189,7 +200,9 @@ fn parse_answer(out: &[u8]) -> Result<Value, GameError> {
         });
     }
     if !value.is_object() {
-        return Err(GameError::Failed("the game app answered no JSON object".into()));
+        return Err(GameError::Failed(
+            "the game app answered no JSON object".into(),
+        ));
     }
     Ok(value)
 }
@@ -213,11 +226,10 @@ impl GameHost for ContainerGameHost {
             .tasks
             .get(&launch.task_id)
             .ok_or_else(|| GameError::NotAGame(format!("Unknown task: {}", launch.task_id)))?;
-        let cmd = task
-            .judge
-            .game_server_cmd
-            .clone()
-            .ok_or_else(|| GameError::NotAGame(format!("Not a game task: {}", launch.task_id)))?;
+        let cmd =
+            task.judge.game_server_cmd.clone().ok_or_else(|| {
+                GameError::NotAGame(format!("Not a game task: {}", launch.task_id))
+            })?;
         self.start_app(launch, &cmd)?;
         self.wait_ready(launch)
     }
@@ -261,7 +273,10 @@ mod tests {
         let mut huge = b"SFORGE-GAME-STATUS 200\n".to_vec();
         huge.extend(std::iter::repeat_n(b' ', MAX_ANSWER + 1));
         assert!(matches!(parse_answer(&huge), Err(GameError::Failed(_))));
-        assert!(matches!(parse_answer(b"garbage"), Err(GameError::Failed(_))));
+        assert!(matches!(
+            parse_answer(b"garbage"),
+            Err(GameError::Failed(_))
+        ));
         assert!(matches!(
             parse_answer(b"SFORGE-GAME-ERROR ConnectionRefusedError()\n"),
             Err(GameError::Failed(_))
@@ -274,7 +289,10 @@ mod tests {
 
     #[test]
     fn container_names_give_the_task() {
-        assert_eq!(task_of("sforge.game.lantern_cave.0123456789ab"), "lantern_cave");
+        assert_eq!(
+            task_of("sforge.game.lantern_cave.0123456789ab"),
+            "lantern_cave"
+        );
         assert_eq!(task_of("sforge.game.a.b.0123456789ab"), "a.b");
     }
 }

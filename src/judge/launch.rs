@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::pool::JudgePool;
 use super::game::ContainerGameHost;
+use super::pool::JudgePool;
 use super::server::games::{GameSettings, GameSetup};
 use super::server::{JudgeServer, RunningServer, ServerConfig, ShutdownHandle};
 use super::{ContainerGrader, Judge, TaskPolicy, GRADER_LABEL};

@@ -101,7 +101,11 @@ pub fn summary_table(outcomes: &[(String, Result<FinalResult, RunError>)]) -> Ve
 fn print_result(r: &FinalResult, dir: &Path) {
     outln!("Agent completed in {:.1}s", r.runtime_seconds);
     outln!("Timed out: {}", r.timed_out);
-    outln!("Total rounds: {}", r.total_rounds);
+    if r.game {
+        outln!("Game sessions: {}", r.total_rounds);
+    } else {
+        outln!("Total rounds: {}", r.total_rounds);
+    }
     outln!("Best pass rate: {:.2}%", r.best_pass_rate * 100.0);
     if let Some(score) = r.best_score {
         outln!("Best score: {score:.0}");

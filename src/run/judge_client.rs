@@ -215,6 +215,39 @@ impl JudgeClient {
     }
 }
 
+impl JudgeClient {
+    /// `/history` in the agent's view (no admin secret: `auto-*` rounds hidden), as game runs
+    /// record it.
+    pub fn agent_history(&self, token: &str) -> Result<History, JudgeClientError> {
+        let resp = self
+            .agent
+            .get(&self.url("history"))
+            .query("token", token)
+            .timeout(Duration::from_secs(10))
+            .call()
+            .map_err(describe)?;
+        resp.into_json().map_err(answer)
+    }
+
+    /// `POST /game/<run>/<task>/close-all` with the run's token: the number of sessions closed.
+    pub fn close_all_games(
+        &self,
+        run_id: &str,
+        task_id: &str,
+        token: &str,
+    ) -> Result<u64, JudgeClientError> {
+        let resp = self
+            .agent
+            .post(&self.url(&format!("game/{run_id}/{task_id}/close-all")))
+            .set("Authorization", &format!("Bearer {token}"))
+            .timeout(Duration::from_secs(30))
+            .send_json(serde_json::json!({}))
+            .map_err(describe)?;
+        let closed: crate::judge::api::GamesClosed = resp.into_json().map_err(answer)?;
+        Ok(closed.closed)
+    }
+}
+
 #[allow(clippy::needless_pass_by_value, reason = "used as a map_err function")]
 fn answer(e: std::io::Error) -> JudgeClientError {
     JudgeClientError::Answer(e.to_string())

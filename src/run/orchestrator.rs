@@ -221,14 +221,18 @@ fn run_task(shared: &RunShared, plan: &TaskPlan, keyless: Option<&Keyless>) -> F
             log.line(
                 "keyless: the Work container holds a run token of sforge proxy, not the API key",
             );
-            let result =
-                TaskRun::new(shared, plan, plan.work_env(Some(&token.token))).execute(&log);
+            let result = TaskRun::new(
+                shared,
+                plan,
+                plan.work_env(&shared.run_id, Some(&token.token)),
+            )
+            .execute(&log);
             if let Err(e) = token.finish(&dir) {
                 log.line(&format!("warning: {e}"));
             }
             result
         }
-        None => TaskRun::new(shared, plan, plan.work_env(None)).execute(&log),
+        None => TaskRun::new(shared, plan, plan.work_env(&shared.run_id, None)).execute(&log),
     };
     let _ = write_json(&dir.join("final_result.json"), &result);
     let ended = Ended {
@@ -278,7 +282,7 @@ fn dry_run(
     };
     for plan in plans {
         let log = RunLog::create(&run_dir.join(&plan.task.task_id).join("run_agent.log"));
-        TaskRun::new(&shared, plan, plan.work_env(None)).plan(&log)?;
+        TaskRun::new(&shared, plan, plan.work_env(&shared.run_id, None)).plan(&log)?;
     }
     eprintln!("Dry run: files written under {}", run_dir.display());
     Ok(())

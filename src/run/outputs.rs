@@ -39,6 +39,9 @@ pub struct FinalResult {
     /// Why the run did not complete, when it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A game task (its rounds are game sessions); not written.
+    #[serde(skip)]
+    pub game: bool,
 }
 
 impl FinalResult {
@@ -63,6 +66,18 @@ impl FinalResult {
         self.agent_submissions = history.rounds_of("agent-");
         self.auto_submissions = history.rounds_of("auto-");
         self.total_rounds = self.agent_submissions + self.auto_submissions;
+    }
+
+    /// Fill the best values and counts of a game task from its history (agent view): every
+    /// round is a game session.
+    pub fn apply_game_history(&mut self, history: &History) {
+        self.game = true;
+        self.best_pass_rate = history.best_pass_rate;
+        self.best_score = history.best_score;
+        self.best_round.clone_from(&history.best_round);
+        self.agent_submissions = history.rounds_of("game-");
+        self.auto_submissions = 0;
+        self.total_rounds = self.agent_submissions;
     }
 }
 

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use super::agent::{
-    agent_script_file, ca_cert_file, ca_trust_step, render_prompt, submit_script_file,
-    work_env as agent_env, Agent, BaseUrlProblem, PromptInput, RunOptions, WorkEnvInput,
-    DEFAULT_AGENT_TIMEOUT,
+    agent_script_file, ca_cert_file, ca_trust_step, render_game_prompt, render_prompt,
+    submit_script_file, work_env as agent_env, Agent, BaseUrlProblem, GamePromptInput, PromptInput,
+    RunOptions, WorkEnvInput, DEFAULT_AGENT_TIMEOUT,
 };
 use super::agent::{ContainerFile, InstallStep, Required};
 use super::error::RunError;
@@ -64,20 +64,28 @@ impl TaskPlan {
         let agent = agent_plan(&settings, agent_script)?;
         let prompt = prompt(&settings, &task)?;
         let egress = egress(&settings, for_plan)?;
+        // Game tasks are played through the game routes: no sforge-submit (only the stop hook,
+        // as SForge 1.0 installs in game mode).
+        let tools = if task.game_mode {
+            Vec::new()
+        } else {
+            vec![submit_script_file()?]
+        };
         Ok(TaskPlan {
             task,
             settings,
             agent,
             prompt,
-            tools: vec![submit_script_file()?],
+            tools,
             egress,
         })
     }
 
     /// The Work container's environment (the token and deadline are added when the agent
-    /// starts). `api_key` replaces the configured key (keyless agents get a run token).
+    /// starts). `api_key` replaces the configured key (keyless agents get a run token). Game
+    /// tasks get `GAME_SERVER_URL`, the judge's game routes of `run_id` and the task.
     #[must_use]
-    pub fn work_env(&self, api_key: Option<&str>) -> Vec<(String, String)> {
+    pub fn work_env(&self, run_id: &str, api_key: Option<&str>) -> Vec<(String, String)> {
         let s = &self.settings;
         // An isolated container cannot use a proxy; one inherited from the shell is left out.
         let proxy = |v: &Sourced<Option<String>>| {
@@ -107,7 +115,13 @@ impl TaskPlan {
             patch_dir: self.task.cwd.clone(),
             submit_paths: self.task.submit_paths.clone(),
             submit_exclude: self.task.submit_exclude.clone(),
-            game_server_url: None,
+            game_server_url: self.task.game_mode.then(|| {
+                format!(
+                    "{}/api/v1/game/{run_id}/{}",
+                    s.judge_url.value.trim_end_matches('/'),
+                    self.task.task_id
+                )
+            }),
             deadline: None,
         };
         agent_env(&input).vars
@@ -223,6 +237,12 @@ pub fn setting_warnings(settings: &Settings) -> Vec<String> {
 
 /// The prompt for this task.
 fn prompt(settings: &Settings, task: &Task) -> Result<String, RunError> {
+    if task.game_mode {
+        return Ok(render_game_prompt(&GamePromptInput {
+            agent_query: task.work.agent_query.clone(),
+            internet: settings.internet.value,
+        })?);
+    }
     Ok(render_prompt(&PromptInput {
         agent_query: task.work.agent_query.clone(),
         submit_paths: task.submit_paths.clone(),

@@ -12,6 +12,7 @@ use super::agent_exec::{AgentExec, AgentOutcome};
 use super::agent_output::AgentOutput;
 use super::autoeval::{AutoEval, AutoEvalJob};
 use super::error::RunError;
+use super::game_end::finish_games;
 use super::judge_client::Registration;
 use super::outputs::{write_json, FinalResult};
 use super::prepare::AgentPlan;
@@ -290,7 +291,10 @@ impl TaskRun<'_> {
             format!("{}\n{}\n", clock::timestamp(), clock::epoch_seconds()),
         );
         let interval = self.settings.eval_interval.value;
-        let auto = (interval > 0 && !self.settings.disable_auto_eval.value).then(|| {
+        // Game tasks have nothing to grade between sessions.
+        let auto_eval =
+            interval > 0 && !self.settings.disable_auto_eval.value && !self.task.game_mode;
+        let auto = auto_eval.then(|| {
             AutoEval::start(AutoEvalJob {
                 interval: Duration::from_secs(interval),
                 sandbox: Arc::clone(self.sandbox()),
@@ -363,6 +367,13 @@ impl TaskRun<'_> {
                 0
             });
         result.archive_size_bytes = size;
+        if self.task.game_mode {
+            let key = (self.shared.run_id.as_str(), self.task.task_id.as_str());
+            let history = finish_games(&self.shared.client, key, token, &dir, log)?;
+            self.shared.progress.history(&self.task.task_id, &history);
+            result.apply_game_history(&history);
+            return Ok(());
+        }
         self.copy_state(log, &name);
         let stopping = self
             .shared

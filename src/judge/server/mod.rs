@@ -124,7 +124,11 @@ impl JudgeServer {
         let listener = TcpListener::bind(config.addr)?;
         let workers = queue::spawn_workers(config.judge_concurrency, &queue, &judge, &grader)?;
         let games = config.games.clone().map(|setup| {
-            let games = Arc::new(games::Games::new(setup, judge.clone(), config.log_dir.clone()));
+            let games = Arc::new(games::Games::new(
+                setup,
+                judge.clone(),
+                config.log_dir.clone(),
+            ));
             games.start_reaper();
             games
         });

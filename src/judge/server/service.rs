@@ -15,9 +15,7 @@ use super::error::ApiError;
 use super::grading::{GradeJob, GradeOutcome};
 use super::journal::Journal;
 use super::limits;
-use super::records::{
-    Finished, GameArchived, Kind, Outcome, Record, Registration, Submitted,
-};
+use super::records::{Finished, GameArchived, Kind, Outcome, Record, Registration, Submitted};
 use super::secret;
 use super::state::{State, Status};
 

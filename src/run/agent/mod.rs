@@ -38,7 +38,7 @@ pub use error::AgentError;
 pub use parts::{
     ContainerFile, InstallStep, RunOptions, StopHook, User, NODE_VERSION, PROMPT_FILE,
 };
-pub use prompt::{render_prompt, PromptInput};
+pub use prompt::{render_game_prompt, render_prompt, GamePromptInput, PromptInput};
 pub use requirements::{describe_missing, missing_programs_check, Required};
 pub use script::{agent_script_file, AGENT_SCRIPT_PATH};
 pub use submit::{render_submit_script, submit_script_file, STATE_FILE, SUBMIT_SCRIPT_PATH};

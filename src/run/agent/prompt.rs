@@ -1,5 +1,5 @@
-//! The agent prompt (our own wording of the information in docs/compatibility.md#the-prompt,
-//! standard tasks).
+//! The agent prompt (our own wording of the information in docs/compatibility.md#the-prompt):
+//! standard tasks, and game tasks.
 
 use serde::Serialize;
 
@@ -26,4 +26,16 @@ pub struct PromptInput {
 /// The prompt text written to `agent_prompt.md` and copied to [`super::PROMPT_FILE`].
 pub fn render_prompt(input: &PromptInput) -> Result<String, AgentError> {
     templates::render("prompt.md", input)
+}
+
+/// What the prompt of a game task says besides the task's own query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GamePromptInput {
+    pub agent_query: String,
+    pub internet: bool,
+}
+
+/// The prompt of a game task.
+pub fn render_game_prompt(input: &GamePromptInput) -> Result<String, AgentError> {
+    templates::render("game_prompt.md", input)
 }

@@ -56,7 +56,11 @@ pub fn dispatch(
 ) -> Option<Result<Value, ApiError>> {
     let (run, task, route) = parse(path)?;
     let method = req.head.method.clone();
-    let expected = if matches!(route, Route::Status(_)) { "GET" } else { "POST" };
+    let expected = if matches!(route, Route::Status(_)) {
+        "GET"
+    } else {
+        "POST"
+    };
     if method != expected {
         return Some(Err(ApiError::new(405, "Method Not Allowed")));
     }
@@ -72,7 +76,10 @@ fn handle(
 ) -> Result<Value, ApiError> {
     let body = read_body(req)?;
     let token = token_of(req, query).ok_or_else(|| {
-        ApiError::new(401, "Token required: pass ?token=<token> or Authorization: Bearer <token>")
+        ApiError::new(
+            401,
+            "Token required: pass ?token=<token> or Authorization: Bearer <token>",
+        )
     })?;
     let reg: Registration = judge.game_registration(&token, run, task)?;
     let games = games.ok_or_else(|| ApiError::new(404, "This judge serves no game sessions"))?;

@@ -147,8 +147,8 @@ impl Games {
             );
             self.finish(old, false);
         }
-        let session_id = crate::ids::random_hex(12)
-            .map_err(|e| ApiError::internal("no randomness", &e))?;
+        let session_id =
+            crate::ids::random_hex(12).map_err(|e| ApiError::internal("no randomness", &e))?;
         let launch = GameLaunch {
             container: format!("sforge.game.{}.{session_id}", reg.task_id),
             task_id: reg.task_id.clone(),
@@ -198,7 +198,11 @@ impl Games {
     pub fn step(&self, key: &Key, sid: &str, action: &str) -> Result<GameState, ApiError> {
         let shared = self.table().get(key, sid).ok_or_else(|| not_found(sid))?;
         let mut s = lock(&shared);
-        if !self.table().get(key, sid).is_some_and(|t| Arc::ptr_eq(&t, &shared)) {
+        if !self
+            .table()
+            .get(key, sid)
+            .is_some_and(|t| Arc::ptr_eq(&t, &shared))
+        {
             return Err(not_found(sid)); // closed while this call waited
         }
         if s.done {
@@ -297,13 +301,19 @@ impl Games {
                     s.score = reply.score;
                     s.peak_score = s.peak_score.max(reply.score);
                 }
-                Err(e) => log::info!("game {}: /close failed ({e}); judge values kept", s.session_id),
+                Err(e) => log::info!(
+                    "game {}: /close failed ({e}); judge values kept",
+                    s.session_id
+                ),
             }
         }
         s.done = true;
         let entry = history_entry(&s);
         if let Err(e) = write_result(&self.log_dir, &s, &entry) {
-            log::error!("cannot write {}: {e}", archive::game_dir(&self.log_dir, &s).display());
+            log::error!(
+                "cannot write {}: {e}",
+                archive::game_dir(&self.log_dir, &s).display()
+            );
         }
         self.judge.archive_game(&s.run_id, entry);
         self.setup.host.remove(&s.container);
@@ -319,11 +329,15 @@ impl Games {
     /// Starts the thread that reaps idle sessions until [`Games::shutdown`].
     pub fn start_reaper(self: &Arc<Self>) {
         let games = Arc::clone(self);
-        let every = (self.setup.settings.idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let every =
+            (self.setup.settings.idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
         let handle = std::thread::Builder::new()
             .name("game-reaper".into())
             .spawn(move || loop {
-                let stopping = games.stopping.lock().unwrap_or_else(PoisonError::into_inner);
+                let stopping = games
+                    .stopping
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 let (stopping, _) = games
                     .wake
                     .wait_timeout_while(stopping, every, |s| !*s)
@@ -344,7 +358,12 @@ impl Games {
     pub fn shutdown(&self) {
         *self.stopping.lock().unwrap_or_else(PoisonError::into_inner) = true;
         self.wake.notify_all();
-        if let Some(h) = self.reaper.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(h) = self
+            .reaper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             let _ = h.join();
         }
         let all = self.table().take_everything();
