@@ -313,7 +313,7 @@ mod tests {
         });
         let entry: HistoryEntry = serde_json::from_value(wire.clone()).unwrap();
         assert_eq!(entry.game.as_ref().unwrap().max_score, 2);
-        assert_eq!(entry.grade.as_ref().unwrap().pass_rate, 0.5);
+        assert!((entry.grade.as_ref().unwrap().pass_rate - 0.5).abs() < 1e-9);
         assert_eq!(serde_json::to_value(&entry).unwrap(), wire);
         let submission = json!({
             "type": "submission", "status": "completed", "submission_id": "abc123abc123",

@@ -21,14 +21,21 @@ pub fn banner(run_id: &str, plans: &[TaskPlan], judge: &str, stagger: Option<u64
         outln!("Work image: {}", plan.task.images.work);
         outln!("Run ID: {run_id}");
         outln!("Timeout: {}s", plan.budget_seconds());
-        outln!(
-            "Auto-eval: {}",
-            if s.disable_auto_eval.value || s.eval_interval.value == 0 {
-                "disabled".to_owned()
-            } else {
-                format!("{}s", s.eval_interval.value)
-            }
-        );
+        if plan.task.game_mode {
+            outln!(
+                "Game server: {judge}/api/v1/game/{run_id}/{}",
+                plan.task.task_id
+            );
+        } else {
+            outln!(
+                "Auto-eval: {}",
+                if s.disable_auto_eval.value || s.eval_interval.value == 0 {
+                    "disabled".to_owned()
+                } else {
+                    format!("{}s", s.eval_interval.value)
+                }
+            );
+        }
         outln!("Judge URL: {judge}");
     } else {
         outln!("Multi-task run (verbose output disabled, check log files for details)");

@@ -13,6 +13,7 @@ pub type Key = (String, String);
 
 /// One game session: what the judge knows of it between calls.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::struct_field_names, reason = "named as on the wire")]
 pub struct Session {
     pub session_id: String,
     pub run_id: String,
