@@ -1,0 +1,477 @@
+//! Game tasks end to end on the real Docker engine: `sforge run` with the example player script
+//! reaches Lantern Cave's full score through real game containers (history, `game_history.json`,
+//! `steps.jsonl`, `game_result.json`, best round `game-N`); a real `sforge serve` refuses tokens
+//! of other runs, hides sessions of other runs (404), caps sessions per run, leaves no game
+//! container after SIGINT; and a game container of an offline run cannot reach a decoy on the
+//! host (while one of an online run can: the control).
+//!
+//! The tests share a copy of `tasks/` under a unique benchmark name with the example game task
+//! (`tasks/games/lantern_cave.json`) and a test-only probe game added, built once.
+
+// Tests observe the system directly (docker, kill), independent of the product's process gateway.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::run_case::{read_json, Case};
+use support::{BenchFixture, SforgeRun, TestBenchmark};
+
+const LANTERN: &str = "lantern_cave";
+/// A game whose step connects to the `host:port` it is given (a move that exploits the game):
+/// its observation is `open` or `closed-<error>`.
+const PROBE: &str = "wall_probe";
+const PROBE_GAME: &str = r#"import socket
+
+
+class Game:
+    def __init__(self):
+        self.max_score = 1
+        self.reset()
+
+    def reset(self):
+        self.score, self.done = 0, False
+        return "probe ready"
+
+    def step(self, action):
+        host, port = action.rsplit(":", 1)
+        try:
+            socket.create_connection((host, int(port)), timeout=3).close()
+            return "open"
+        except OSError as exc:
+            return "closed-" + type(exc).__name__
+"#;
+
+static FIXTURE: Mutex<Weak<BenchFixture>> = Mutex::new(Weak::new());
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> Arc<BenchFixture> {
+    support::shared_fixture(&FIXTURE, || {
+        let bench = TestBenchmark::new("sforge-test-game");
+        let text = std::fs::read_to_string(repo().join("tasks/games/lantern_cave.json"))
+            .expect("read tasks/games/lantern_cave.json");
+        bench.write_task(&serde_json::from_str(&text).expect("lantern_cave.json is JSON"));
+        bench.write_task(&probe_task());
+        let mut build = bench.sforge();
+        build.args(["--silent", "build", "--task", LANTERN, "--task", PROBE]);
+        SforgeRun::of(&mut build).expect_code(0);
+        BenchFixture { bench }
+    })
+}
+
+fn probe_task() -> Value {
+    let lines: Vec<String> = PROBE_GAME
+        .lines()
+        .map(|l| format!("'{}'", l.replace('\'', r"'\''")))
+        .collect();
+    json!({
+        "task_id": PROBE,
+        "name": "Game container wall probe",
+        "base_image": "python",
+        "platform": "linux/amd64",
+        "cwd": "/home/workspace/probe",
+        "submit_paths": ["."],
+        "internet": false,
+        "game_mode": true,
+        "work": {"setup_cmds": ["mkdir -p /home/workspace/probe"], "agent_query": "probe"},
+        "judge": {
+            "setup_cmds": [format!("printf '%s\\n' {} > /opt/probe_game.py", lines.join(" "))],
+            "game_server_cmd":
+                "python3 /tmp/game_server_app.py --game /opt/probe_game.py --port 8000",
+        },
+    })
+}
+
+/// Containers (any state) with all of `labels`.
+fn containers(labels: &[&str]) -> Vec<String> {
+    let filters: Vec<String> = labels.iter().map(|l| format!("label={l}")).collect();
+    let refs: Vec<&str> = filters.iter().map(String::as_str).collect();
+    support::containers_matching(&refs)
+}
+
+fn game_containers(run_id: &str) -> Vec<String> {
+    containers(&[&format!("sforge.run-id={run_id}"), "sforge.game-session"])
+}
+
+#[test]
+fn the_player_script_reaches_full_score_through_sforge_run() {
+    require_docker!();
+    let script = std::fs::read_to_string(repo().join("tasks/agents/lantern_cave_player.sh"))
+        .expect("read the player script");
+    let case = Case::new(fixture(), &script);
+    let run = case.run(&[LANTERN], &["--timeout", "180"]);
+    run.expect_code(0)
+        .expect_stdout("Score: 3/3, done: true")
+        .expect_stdout("Game sessions: 1")
+        .expect_stdout("Best pass rate: 100.00%")
+        .expect_stdout("Best round: game-1");
+    let result = case.json(LANTERN, "final_result.json");
+    assert_eq!(result["best_round"], "game-1", "{result:#}");
+    assert_eq!(result["total_rounds"], 1);
+    assert_eq!(result["auto_submissions"], 0);
+    let history = case.json(LANTERN, "game_history.json");
+    let entries = history["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{history:#}");
+    let game = &entries[0];
+    assert_eq!(game["type"], "game");
+    assert_eq!(game["round"], "game-1");
+    assert_eq!(
+        (game["final_score"].as_i64(), game["max_score"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(game["moves"], 6);
+    assert!(!case.task_dir(LANTERN).join("run_history.json").exists());
+    let dir = case.task_dir(LANTERN).join("submissions/game-1");
+    let steps = std::fs::read_to_string(dir.join("steps.jsonl")).expect("steps.jsonl");
+    let steps: Vec<Value> = steps
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(steps.len(), 6);
+    assert_eq!(steps[0]["action"], "take lamp");
+    assert_eq!(steps[5]["done"], true);
+    let saved = read_json(&dir.join("game_result.json"));
+    assert_eq!(saved["session_id"], game["session_id"]);
+    assert_eq!(saved["pass_rate"], 1.0);
+    let prompt = case.text(LANTERN, "agent_prompt.md");
+    assert!(prompt.contains("## Game Server HTTP API"), "{prompt}");
+    assert!(game_containers(&case.run_id).is_empty());
+    case.assert_no_containers();
+}
+
+// ---- `sforge serve` ----
+
+/// A running `sforge serve` on 127.0.0.1; killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    stderr: Arc<Mutex<String>>,
+    log_dir: PathBuf,
+}
+
+impl Server {
+    fn start(bench: &TestBenchmark, extra: &[&str]) -> Self {
+        let log_dir = bench.root().join(support::unique_name("serve-logs"));
+        let mut child = bench
+            .sforge_process(&log_dir)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sforge serve");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let sink = Arc::clone(&stderr);
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            sink.lock().unwrap().push_str(&text);
+        });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line.strip_prefix("Starting SForge judge server on port ") {
+                    let _ = tx.send(port.trim().parse::<u16>().unwrap_or(0));
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("sforge serve announces its port");
+        Self {
+            child,
+            port,
+            stderr,
+            log_dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/api/v1/{path}", self.port)
+    }
+
+    fn register(&self, task: &str, run_id: &str, internet: bool) -> String {
+        let secret = std::fs::read_to_string(self.log_dir.join("judge/admin_secret"))
+            .expect("the admin secret");
+        let body = json!({"task_id": task, "run_id": run_id, "admin_secret": secret.trim(),
+                          "internet": internet});
+        let (status, reply) = call("POST", &self.url("register"), None, Some(&body));
+        assert_eq!(status, 200, "{reply}");
+        reply["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// SIGINT; panics unless the server exits successfully within 60 seconds.
+    fn interrupt(mut self) {
+        support::run_ok(
+            std::process::Command::new("kill").args(["-INT", &self.child.id().to_string()]),
+            None,
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for sforge serve") {
+                assert!(
+                    status.success(),
+                    "exit {status}: {}",
+                    self.stderr.lock().unwrap()
+                );
+                return;
+            }
+            assert!(Instant::now() < deadline, "sforge serve ignores SIGINT");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One HTTP call; `bearer` goes into `Authorization`.
+fn call(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(90))
+        .build();
+    let mut request = agent.request(method, url);
+    if let Some(token) = bearer {
+        request = request.set("Authorization", &format!("Bearer {token}"));
+    }
+    let result = match body {
+        Some(body) => request.send_json(body.clone()),
+        None if method == "POST" => request.send_json(json!({})),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().expect("read the answer");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn game(server: &Server, run: &str, task: &str, path: &str) -> String {
+    server.url(&format!("game/{run}/{task}/{path}"))
+}
+
+#[test]
+fn serve_binds_tokens_and_sessions_to_their_run_caps_sessions_and_stops_clean() {
+    require_docker!();
+    let fixture = fixture();
+    let server = Server::start(&fixture.bench, &["--game-sessions-per-run", "2"]);
+    let (run_a, run_b) = (
+        support::unique_name("game-a"),
+        support::unique_name("game-b"),
+    );
+    let token_a = server.register(LANTERN, &run_a, false);
+    let token_b = server.register(LANTERN, &run_b, false);
+    let new_a = game(&server, &run_a, LANTERN, "new");
+    // No token, another run's token: refused before anything starts.
+    assert_eq!(call("POST", &new_a, None, None).0, 401);
+    let (status, reply) = call("POST", &new_a, Some(&token_b), None);
+    assert_eq!((status, &reply["detail"]), (401, &json!("Invalid token")));
+    assert!(game_containers(&run_a).is_empty());
+    // The token as a query parameter works too.
+    let (status, first) = call("POST", &format!("{new_a}?token={token_a}"), None, None);
+    assert_eq!(status, 200, "{first}");
+    let sid = first["session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned();
+    assert_eq!(first["max_score"], 3);
+    assert_eq!(game_containers(&run_a).len(), 1);
+    // Run B, with its own valid token, cannot touch run A's session: 404 as for an unknown id.
+    let step = json!({"action": "take lamp"});
+    for path in [format!("{sid}/step"), format!("{sid}/close")] {
+        let (status, reply) = call(
+            "POST",
+            &game(&server, &run_b, LANTERN, &path),
+            Some(&token_b),
+            Some(&step),
+        );
+        assert_eq!(
+            (status, &reply["detail"]),
+            (404, &json!(format!("Game session not found: {sid}")))
+        );
+    }
+    let (status, _) = call(
+        "GET",
+        &game(&server, &run_b, LANTERN, &format!("{sid}/status")),
+        Some(&token_b),
+        None,
+    );
+    assert_eq!(status, 404);
+    assert_eq!(
+        call(
+            "POST",
+            &game(&server, &run_b, LANTERN, "close-all"),
+            Some(&token_b),
+            None
+        )
+        .1["closed"],
+        0
+    );
+    // Run A's session is untouched.
+    let (status, moved) = call(
+        "POST",
+        &game(&server, &run_a, LANTERN, &format!("{sid}/step")),
+        Some(&token_a),
+        Some(&step),
+    );
+    assert_eq!((status, &moved["score"]), (200, &json!(1)), "{moved}");
+    // The cap: a third session of run A evicts its oldest (archived as game-1).
+    for _ in 0..2 {
+        assert_eq!(call("POST", &new_a, Some(&token_a), None).0, 200);
+    }
+    assert_eq!(game_containers(&run_a).len(), 2, "at most 2 per run");
+    let (status, _) = call(
+        "GET",
+        &game(&server, &run_a, LANTERN, &format!("{sid}/status")),
+        Some(&token_a),
+        None,
+    );
+    assert_eq!(status, 404, "the oldest session was evicted");
+    let run_a_dir = server
+        .log_dir
+        .join("runs")
+        .join(&run_a)
+        .join(LANTERN)
+        .join("submissions");
+    let evicted = read_json(&run_a_dir.join("game-1/game_result.json"));
+    assert_eq!(
+        (
+            evicted["session_id"].as_str(),
+            evicted["final_score"].as_i64()
+        ),
+        (Some(sid.as_str()), Some(1))
+    );
+    // Run B starts one too; then Ctrl-C: every game container goes, every session is archived.
+    assert_eq!(
+        call(
+            "POST",
+            &game(&server, &run_b, LANTERN, "new"),
+            Some(&token_b),
+            None
+        )
+        .0,
+        200
+    );
+    let log_dir = server.log_dir.clone();
+    server.interrupt();
+    assert!(game_containers(&run_a).is_empty() && game_containers(&run_b).is_empty());
+    for n in [2, 3] {
+        assert!(
+            run_a_dir
+                .join(format!("game-{n}/game_result.json"))
+                .exists(),
+            "game-{n}"
+        );
+    }
+    let run_b_dir = log_dir.join("runs").join(&run_b).join(LANTERN);
+    assert!(run_b_dir
+        .join("submissions/game-1/game_result.json")
+        .exists());
+}
+
+/// A TCP listener on every IPv4 address of this host that counts connections.
+struct Decoy {
+    port: u16,
+    hits: Arc<Mutex<usize>>,
+}
+
+impl Decoy {
+    fn start() -> Self {
+        let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0)).expect("bind the decoy");
+        let port = listener.local_addr().expect("decoy address").port();
+        let hits = Arc::new(Mutex::new(0));
+        let seen = Arc::clone(&hits);
+        thread::spawn(move || {
+            for _ in listener.incoming().flatten() {
+                *seen.lock().unwrap() += 1;
+            }
+        });
+        Decoy { port, hits }
+    }
+}
+
+/// What a probe session of a run registered with `internet` sees when it connects to `target`.
+fn probe(server: &Server, internet: bool, target: &str) -> String {
+    let run = support::unique_name("probe");
+    let token = server.register(PROBE, &run, internet);
+    let (status, started) = call(
+        "POST",
+        &game(server, &run, PROBE, "new"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{started}");
+    let sid = started["session_id"].as_str().expect("a session id");
+    let path = format!("{sid}/step");
+    let (status, seen) = call(
+        "POST",
+        &game(server, &run, PROBE, &path),
+        Some(&token),
+        Some(&json!({"action": target})),
+    );
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(
+        call(
+            "POST",
+            &game(server, &run, PROBE, "close-all"),
+            Some(&token),
+            None
+        )
+        .1["closed"],
+        1
+    );
+    assert!(game_containers(&run).is_empty());
+    seen["observation"]
+        .as_str()
+        .expect("an observation")
+        .to_owned()
+}
+
+#[test]
+fn an_offline_game_container_cannot_reach_the_host() {
+    require_docker!();
+    let fixture = fixture();
+    let server = Server::start(&fixture.bench, &[]);
+    let decoy = Decoy::start();
+    let target = format!("{}:{}", support::bridge_gateway().0, decoy.port);
+    // Control: a game container of an online run reaches the decoy (so the probe works).
+    assert_eq!(probe(&server, true, &target), "open");
+    let before = *decoy.hits.lock().unwrap();
+    assert!(before >= 1);
+    let seen = probe(&server, false, &target);
+    assert!(
+        seen.starts_with("closed-"),
+        "offline game reached the host: {seen}"
+    );
+    assert_eq!(
+        *decoy.hits.lock().unwrap(),
+        before,
+        "the decoy saw the offline game"
+    );
+    server.interrupt();
+}
