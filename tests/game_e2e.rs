@@ -276,10 +276,10 @@ fn game(server: &Server, run: &str, task: &str, path: &str) -> String {
 }
 
 #[test]
-fn serve_binds_tokens_and_sessions_to_their_run_caps_sessions_and_stops_clean() {
+fn serve_refuses_tokens_of_other_runs_and_hides_their_sessions() {
     require_docker!();
     let fixture = fixture();
-    let server = Server::start(&fixture.bench, &["--game-sessions-per-run", "2"]);
+    let server = Server::start(&fixture.bench, &[]);
     let (run_a, run_b) = (
         support::unique_name("game-a"),
         support::unique_name("game-b"),
@@ -303,95 +303,79 @@ fn serve_binds_tokens_and_sessions_to_their_run_caps_sessions_and_stops_clean() 
     assert_eq!(game_containers(&run_a).len(), 1);
     // Run B, with its own valid token, cannot touch run A's session: 404 as for an unknown id.
     let step = json!({"action": "take lamp"});
+    let of_b = |path: &str| game(&server, &run_b, LANTERN, path);
     for path in [format!("{sid}/step"), format!("{sid}/close")] {
-        let (status, reply) = call(
-            "POST",
-            &game(&server, &run_b, LANTERN, &path),
-            Some(&token_b),
-            Some(&step),
-        );
-        assert_eq!(
-            (status, &reply["detail"]),
-            (404, &json!(format!("Game session not found: {sid}")))
-        );
+        let (status, reply) = call("POST", &of_b(&path), Some(&token_b), Some(&step));
+        let expected = json!(format!("Game session not found: {sid}"));
+        assert_eq!((status, &reply["detail"]), (404, &expected));
     }
-    let (status, _) = call(
-        "GET",
-        &game(&server, &run_b, LANTERN, &format!("{sid}/status")),
-        Some(&token_b),
-        None,
-    );
-    assert_eq!(status, 404);
-    assert_eq!(
-        call(
-            "POST",
-            &game(&server, &run_b, LANTERN, "close-all"),
-            Some(&token_b),
-            None
-        )
-        .1["closed"],
-        0
-    );
+    let status_b = of_b(&format!("{sid}/status"));
+    assert_eq!(call("GET", &status_b, Some(&token_b), None).0, 404);
+    let closed = call("POST", &of_b("close-all"), Some(&token_b), None).1;
+    assert_eq!(closed["closed"], 0);
     // Run A's session is untouched.
-    let (status, moved) = call(
-        "POST",
-        &game(&server, &run_a, LANTERN, &format!("{sid}/step")),
-        Some(&token_a),
-        Some(&step),
-    );
+    let step_a = game(&server, &run_a, LANTERN, &format!("{sid}/step"));
+    let (status, moved) = call("POST", &step_a, Some(&token_a), Some(&step));
     assert_eq!((status, &moved["score"]), (200, &json!(1)), "{moved}");
-    // The cap: a third session of run A evicts its oldest (archived as game-1).
+    server.interrupt();
+    assert!(game_containers(&run_a).is_empty());
+}
+
+#[test]
+fn serve_caps_sessions_per_run_and_leaves_no_game_container_on_sigint() {
+    require_docker!();
+    let fixture = fixture();
+    let server = Server::start(&fixture.bench, &["--game-sessions-per-run", "2"]);
+    let (run_a, run_b) = (support::unique_name("cap-a"), support::unique_name("cap-b"));
+    let token_a = server.register(LANTERN, &run_a, false);
+    let token_b = server.register(LANTERN, &run_b, false);
+    let new_a = game(&server, &run_a, LANTERN, "new");
+    let (status, first) = call("POST", &new_a, Some(&token_a), None);
+    assert_eq!(status, 200, "{first}");
+    let sid = first["session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned();
+    let step = json!({"action": "take lamp"});
+    let step_a = game(&server, &run_a, LANTERN, &format!("{sid}/step"));
+    assert_eq!(call("POST", &step_a, Some(&token_a), Some(&step)).0, 200);
+    // A third session of run A evicts its oldest (archived as game-1).
     for _ in 0..2 {
         assert_eq!(call("POST", &new_a, Some(&token_a), None).0, 200);
     }
     assert_eq!(game_containers(&run_a).len(), 2, "at most 2 per run");
-    let (status, _) = call(
-        "GET",
-        &game(&server, &run_a, LANTERN, &format!("{sid}/status")),
-        Some(&token_a),
-        None,
-    );
+    let status_a = game(&server, &run_a, LANTERN, &format!("{sid}/status"));
+    let (status, _) = call("GET", &status_a, Some(&token_a), None);
     assert_eq!(status, 404, "the oldest session was evicted");
-    let run_a_dir = server
+    let games_a = server
         .log_dir
         .join("runs")
         .join(&run_a)
         .join(LANTERN)
         .join("submissions");
-    let evicted = read_json(&run_a_dir.join("game-1/game_result.json"));
-    assert_eq!(
-        (
-            evicted["session_id"].as_str(),
-            evicted["final_score"].as_i64()
-        ),
-        (Some(sid.as_str()), Some(1))
-    );
-    // Run B starts one too; then Ctrl-C: every game container goes, every session is archived.
-    assert_eq!(
-        call(
-            "POST",
-            &game(&server, &run_b, LANTERN, "new"),
-            Some(&token_b),
-            None
-        )
-        .0,
-        200
-    );
+    let evicted = read_json(&games_a.join("game-1/game_result.json"));
+    assert_eq!(evicted["session_id"].as_str(), Some(sid.as_str()));
+    assert_eq!(evicted["final_score"], 1);
+    // Run B is not limited by run A's sessions.
+    let new_b = game(&server, &run_b, LANTERN, "new");
+    assert_eq!(call("POST", &new_b, Some(&token_b), None).0, 200);
+    assert_eq!(game_containers(&run_b).len(), 1);
+    // Ctrl-C: every game container goes, every session is archived.
     let log_dir = server.log_dir.clone();
     server.interrupt();
     assert!(game_containers(&run_a).is_empty() && game_containers(&run_b).is_empty());
     for n in [2, 3] {
         assert!(
-            run_a_dir
-                .join(format!("game-{n}/game_result.json"))
-                .exists(),
+            games_a.join(format!("game-{n}/game_result.json")).exists(),
             "game-{n}"
         );
     }
-    let run_b_dir = log_dir.join("runs").join(&run_b).join(LANTERN);
-    assert!(run_b_dir
-        .join("submissions/game-1/game_result.json")
-        .exists());
+    let games_b = log_dir
+        .join("runs")
+        .join(&run_b)
+        .join(LANTERN)
+        .join("submissions");
+    assert!(games_b.join("game-1/game_result.json").exists());
 }
 
 /// A TCP listener on every IPv4 address of this host that counts connections.
