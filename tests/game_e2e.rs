@@ -459,3 +459,50 @@ fn an_offline_game_container_cannot_reach_the_host() {
     );
     server.interrupt();
 }
+
+/// The game app refuses what it cannot play, with a message and exit status 1: a story file
+/// without `jericho`, a module without `Game`; and plays a module over HTTP (no network needed).
+#[test]
+fn the_game_app_plays_modules_and_refuses_roms_without_jericho() {
+    require_docker!();
+    let container = support::TestContainer::start(
+        "debian:bookworm-slim",
+        &["--network", "none"],
+        &["sleep", "300"],
+    );
+    container.copy_dir_in(&repo().join("templates/game"), "/tmp");
+    container.copy_dir_in(&repo().join("tasks/games"), "/opt");
+    let app = "/tmp/game_server_app.py";
+    let rom = container.exec(&["python3", app, "--rom", "/opt/story.z5"]);
+    assert_eq!(rom.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&rom.stderr).contains("jericho"),
+        "{rom:?}"
+    );
+    let script = format!(
+        r#"echo 'X = 1' > /tmp/empty.py
+python3 {app} --game /tmp/empty.py; echo "exit $?"
+python3 {app} --game /opt/lantern_cave.py --port 8000 &
+cat > /tmp/client.py <<'PY'
+import json, time, urllib.request as u
+def call(path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    return json.load(u.urlopen(u.Request("http://127.0.0.1:8000" + path, data=data)))
+for _ in range(50):
+    try:
+        health = call("/health")
+        break
+    except OSError:
+        time.sleep(0.2)
+print(health, call("/new", {{}})["max_score"], call("/step", {{"action": "take lamp"}})["score"])
+PY
+python3 /tmp/client.py
+"#
+    );
+    let out = container.exec_script(None, &script);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("exit 1"), "{text}\n{errors}");
+    assert!(errors.contains("defines no class Game"), "{errors}");
+    assert!(text.contains("{'ok': True} 3 1"), "{text}\n{errors}");
+}

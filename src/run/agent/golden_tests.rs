@@ -175,3 +175,23 @@ fn prompt_without_submit_paths_or_limits() {
         text.ends_with("\n---\n\nImplement `solve()` in src/solver.py.\n\nKeep the public API.\n")
     );
 }
+
+#[test]
+fn game_prompt_online_and_offline() {
+    use super::{render_game_prompt, GamePromptInput};
+    let online = GamePromptInput {
+        agent_query: "Reach the highest score in Lantern Cave.".into(),
+        internet: true,
+    };
+    let text = render_game_prompt(&online).unwrap();
+    assert!(!text.contains("Network Environment"), "{text}");
+    assert_golden("game_prompt.online.md", &text);
+    let offline = GamePromptInput {
+        internet: false,
+        ..online
+    };
+    assert_golden(
+        "game_prompt.offline.md",
+        &render_game_prompt(&offline).unwrap(),
+    );
+}
