@@ -27,9 +27,10 @@ use support::{BenchFixture, SforgeRun, TestBenchmark};
 
 const LANTERN: &str = "lantern_cave";
 /// A game whose step connects to the `host:port` it is given (a move that exploits the game):
-/// its observation is `open` or `closed-<error>`.
+/// its observation is `open` or `closed-<error>`; `flood` answers 8 MiB, `hang` never answers.
 const PROBE: &str = "wall_probe";
 const PROBE_GAME: &str = r#"import socket
+import time
 
 
 class Game:
@@ -42,6 +43,10 @@ class Game:
         return "probe ready"
 
     def step(self, action):
+        if action == "flood":
+            return "x" * (8 << 20)
+        if action == "hang":
+            time.sleep(600)
         host, port = action.rsplit(":", 1)
         try:
             socket.create_connection((host, int(port)), timeout=3).close()
@@ -505,4 +510,64 @@ python3 /tmp/client.py
     assert!(text.contains("exit 1"), "{text}\n{errors}");
     assert!(errors.contains("defines no class Game"), "{errors}");
     assert!(text.contains("{'ok': True} 3 1"), "{text}\n{errors}");
+}
+
+/// The agent's moves drive the game, so the game's answers are hostile: one of 8 MiB is refused
+/// (502) and the judge stays up; one that never comes is given up on (502), and the session can
+/// still be closed and leaves no container.
+#[test]
+fn hostile_game_answers_are_bounded_in_size_and_time() {
+    require_docker!();
+    let fixture = fixture();
+    let server = Server::start(&fixture.bench, &[]);
+    let run = support::unique_name("hostile");
+    let token = server.register(PROBE, &run, false);
+    let (status, started) = call(
+        "POST",
+        &game(&server, &run, PROBE, "new"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{started}");
+    let sid = started["session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned();
+    let step = game(&server, &run, PROBE, &format!("{sid}/step"));
+    let (status, reply) = call(
+        "POST",
+        &step,
+        Some(&token),
+        Some(&json!({"action": "flood"})),
+    );
+    assert_eq!(status, 502, "{reply}");
+    assert!(
+        reply["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("more than"),
+        "{reply}"
+    );
+    let started_at = Instant::now();
+    let (status, reply) = call(
+        "POST",
+        &step,
+        Some(&token),
+        Some(&json!({"action": "hang"})),
+    );
+    assert_eq!(status, 502, "{reply}");
+    assert!(
+        started_at.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started_at.elapsed()
+    );
+    let close = game(&server, &run, PROBE, &format!("{sid}/close"));
+    let (status, closed) = call("POST", &close, Some(&token), None);
+    assert_eq!(
+        (status, closed["moves"].as_u64()),
+        (200, Some(0)),
+        "{closed}"
+    );
+    assert!(game_containers(&run).is_empty());
+    server.interrupt();
 }

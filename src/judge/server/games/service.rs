@@ -190,7 +190,11 @@ impl Games {
             steps: Vec::new(),
         };
         let answer = state_of(&session, reply.observation);
-        self.table().activate(&reservation, session);
+        let container = session.container.clone();
+        if self.table().activate(&reservation, session).is_none() {
+            self.setup.host.remove(&container);
+            return Err(ApiError::new(503, "The judge is stopping"));
+        }
         Ok(answer)
     }
 

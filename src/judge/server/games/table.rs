@@ -48,6 +48,8 @@ pub enum CapError {
     Total(usize),
     #[error("Too many game sessions of this run are starting ({0} allowed at once)")]
     PerRun(usize),
+    #[error("The judge is stopping")]
+    Stopping,
 }
 
 /// A place for a session being started, with its game number; sessions evicted to make room.
@@ -74,6 +76,8 @@ pub struct Table {
     starting: HashMap<Key, usize>,
     /// The last game number given out per run and task.
     numbers: HashMap<Key, u64>,
+    /// Set by [`Table::take_everything`]: no session starts any more.
+    closed: bool,
 }
 
 impl Table {
@@ -101,6 +105,9 @@ impl Table {
         settings: &GameSettings,
         archived: impl FnOnce() -> u64,
     ) -> Result<Reservation, CapError> {
+        if self.closed {
+            return Err(CapError::Stopping);
+        }
         let per_run = settings.per_run.max(1);
         let starting = self.starting.get(key).copied().unwrap_or(0);
         if starting >= per_run {
@@ -136,9 +143,13 @@ impl Table {
         }
     }
 
-    /// The reserved session started: it becomes active.
-    pub fn activate(&mut self, reservation: &Reservation, session: Session) -> Shared {
+    /// The reserved session started: it becomes active (`None`, and it stays out, when the
+    /// table was closed meanwhile: the caller ends it).
+    pub fn activate(&mut self, reservation: &Reservation, session: Session) -> Option<Shared> {
         self.release(&reservation.key);
+        if self.closed {
+            return None;
+        }
         let sid = session.session_id.clone();
         let shared = Arc::new(Mutex::new(session));
         let entry = Entry {
@@ -147,7 +158,7 @@ impl Table {
             session: Arc::clone(&shared),
         };
         self.active.insert(sid, entry);
-        shared
+        Some(shared)
     }
 
     /// The reserved session could not start (its number stays used).
@@ -178,8 +189,9 @@ impl Table {
             .collect()
     }
 
-    /// Removes and returns every session.
+    /// Removes and returns every session, and closes the table.
     pub fn take_everything(&mut self) -> Vec<Shared> {
+        self.closed = true;
         self.active.drain().map(|(_, e)| e.session).collect()
     }
 

@@ -359,6 +359,35 @@ fn shutdown_archives_and_removes_everything() {
     assert_eq!(f.host.removed.lock().unwrap().len(), 2);
     assert_eq!(f.history_rounds(&reg), ["game-1"]);
     assert_eq!(f.history_rounds(&other), ["game-1"]);
+    assert_eq!(
+        f.games.create(&reg).unwrap_err().status,
+        503,
+        "no start after the stop"
+    );
+}
+
+#[test]
+fn a_session_that_finishes_starting_after_the_stop_is_not_kept() {
+    let mut table = super::table::Table::default();
+    let key: Key = ("r".into(), "game".into());
+    let reservation = table.reserve(&key, &GameSettings::default(), || 0).unwrap();
+    assert!(table.take_everything().is_empty());
+    let session = super::table::Session {
+        session_id: "s".into(),
+        run_id: "r".into(),
+        task_id: "game".into(),
+        number: reservation.number,
+        container: "c".into(),
+        score: 0,
+        peak_score: 0,
+        max_score: 1,
+        moves: 0,
+        done: false,
+        last_active: 0.0,
+        steps: Vec::new(),
+    };
+    assert!(table.activate(&reservation, session).is_none());
+    assert_eq!(table.len(), 0);
 }
 
 #[test]
