@@ -15,5 +15,11 @@ if [[ "$deadline" =~ ^[0-9]+$ ]]; then
     left=" About $(( (deadline - now + 59) / 60 )) minute(s) of your time budget remain."
 fi
 
+# Game tasks (GAME_SERVER_URL set) are played, not submitted.
+if [ -n "${GAME_SERVER_URL:-}" ]; then
+    advice="Keep playing: start a new game session or continue one through the game server to raise your best score."
+else
+    advice="Keep improving your solution: check the latest grade with sforge-submit, fix what still fails, and submit again."
+fi
 printf '{"decision":"block","reason":"%s"}\n' \
-    "Do not stop yet: the session is not over.${left} Keep improving your solution: check the latest grade with sforge-submit, fix what still fails, and submit again."
+    "Do not stop yet: the session is not over.${left} ${advice}"
