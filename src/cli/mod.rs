@@ -78,6 +78,11 @@ pub enum Command {
     /// could not run or an attack could not be graded (inconclusive), 130 when interrupted. Reports go to <log_dir>/audits/<audit-id>/.
     Audit(AuditArgs),
     /// Run the judge server that grades submissions over HTTP
+    ///
+    /// Game tasks are played through its game routes, /api/v1/game/<run>/<task>/{new,
+    /// <sid>/step, <sid>/status, <sid>/close, close-all}; each call carries the run's token
+    /// (query token=<token> or the header Authorization: Bearer <token>), which only works for
+    /// its own run and task. Each session runs in its own game container.
     Serve(ServeArgs),
     /// Run the API reverse proxy on the host: containers reach the model API through it
     Proxy(ProxyArgs),
