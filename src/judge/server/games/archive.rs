@@ -11,8 +11,10 @@ use super::table::Session;
 use crate::judge::api::{EntryStatus, EntryType, GameFields, HistoryEntry, HistoryFields};
 
 /// Longest observation kept in a history entry's copy of a step (the full text is in
-/// `steps.jsonl`), so that a long game cannot bloat the journal.
-pub const HISTORY_OBSERVATION: usize = 1024;
+/// `steps.jsonl`), so that a long game cannot bloat the journal and the judge's memory.
+pub const HISTORY_OBSERVATION: usize = 512;
+/// Steps kept in a history entry (the first ones; `steps.jsonl` has them all).
+pub const HISTORY_STEPS: usize = 1000;
 
 /// `<log_dir>/runs/<run>/<task>/submissions/game-N/`.
 #[must_use]

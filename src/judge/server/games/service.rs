@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::archive::{self, append_step, history_entry, history_step, step_record, write_result};
+use super::archive::{
+    self, append_step, history_entry, history_step, step_record, write_result, HISTORY_STEPS,
+};
 use super::host::{AppCall, GameError, GameLaunch};
 use super::table::{lock, Key, Session, Shared, Table};
 use super::GameSetup;
@@ -237,7 +239,9 @@ impl Games {
         if let Err(e) = append_step(&self.log_dir, &s, &record) {
             log::error!("cannot write steps.jsonl of {sid}: {e}");
         }
-        s.steps.push(history_step(&record));
+        if s.steps.len() < HISTORY_STEPS {
+            s.steps.push(history_step(&record));
+        }
         let answer = state_of(&s, reply.observation);
         drop(s);
         if answer.done {
