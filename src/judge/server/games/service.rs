@@ -12,7 +12,7 @@ use super::archive::{
     self, append_step, history_entry, history_step, step_record, write_result, HISTORY_STEPS,
 };
 use super::host::{AppCall, GameError, GameLaunch};
-use super::table::{lock, Key, Session, Shared, Table};
+use super::table::{lock, Key, Reservation, Session, Shared, Table};
 use super::GameSetup;
 use crate::judge::api::{GameClosed, GameState, GameStatus, GamesClosed};
 use crate::judge::server::error::ApiError;
@@ -133,22 +133,6 @@ impl Games {
             .host
             .check_task(&reg.task_id)
             .map_err(|e| upstream(&e))?;
-        let key: Key = (reg.run_id.clone(), reg.task_id.clone());
-        let reservation = self
-            .table()
-            .reserve(&key, &self.setup.settings, || {
-                self.judge.last_game_number(&key.0, &key.1)
-            })
-            .map_err(|e| ApiError::new(503, e.to_string()))?;
-        for old in &reservation.evicted {
-            log::info!(
-                "game session {} of run {} evicted: more than {} active",
-                lock(old).session_id,
-                key.0,
-                self.setup.settings.per_run
-            );
-            self.finish(old, false);
-        }
         let session_id =
             crate::ids::random_hex(12).map_err(|e| ApiError::internal("no randomness", &e))?;
         let launch = GameLaunch {
@@ -160,21 +144,12 @@ impl Games {
             mem: reg.judge_mem_limit.clone(),
             internet: reg.internet,
         };
-        let started = self
-            .setup
-            .host
-            .launch(&launch)
-            .and_then(|()| self.setup.host.call(&launch.container, &AppCall::New));
-        let reply = match started {
-            Ok(value) => Reply::read(&value),
+        let reservation = self.reserve(&(reg.run_id.clone(), reg.task_id.clone()))?;
+        let reply = match self.start(&launch) {
+            Ok(reply) => reply,
             Err(e) => {
-                self.setup.host.remove(&launch.container);
                 self.table().abandon(&reservation);
-                log::warn!("game session for run {} not started: {e}", reg.run_id);
-                return Err(match e {
-                    GameError::Refused { .. } => ApiError::new(500, e.to_string()),
-                    other => upstream(&other),
-                });
+                return Err(e);
             }
         };
         let session = Session {
@@ -198,6 +173,46 @@ impl Games {
             return Err(ApiError::new(503, "The judge is stopping"));
         }
         Ok(answer)
+    }
+
+    /// A place for a session of `key` under the caps; the sessions it evicts are ended.
+    fn reserve(&self, key: &Key) -> Result<Reservation, ApiError> {
+        let reservation = self
+            .table()
+            .reserve(key, &self.setup.settings, || {
+                self.judge.last_game_number(&key.0, &key.1)
+            })
+            .map_err(|e| ApiError::new(503, e.to_string()))?;
+        for old in &reservation.evicted {
+            log::info!(
+                "game session {} of run {} evicted: more than {} active",
+                lock(old).session_id,
+                key.0,
+                self.setup.settings.per_run
+            );
+            self.finish(old, false);
+        }
+        Ok(reservation)
+    }
+
+    /// Starts the container and its game; a container that fails is removed.
+    fn start(&self, launch: &GameLaunch) -> Result<Reply, ApiError> {
+        let started = self
+            .setup
+            .host
+            .launch(launch)
+            .and_then(|()| self.setup.host.call(&launch.container, &AppCall::New));
+        match started {
+            Ok(value) => Ok(Reply::read(&value)),
+            Err(e) => {
+                self.setup.host.remove(&launch.container);
+                log::warn!("game session for run {} not started: {e}", launch.run_id);
+                Err(match e {
+                    GameError::Refused { .. } => ApiError::new(500, e.to_string()),
+                    other => upstream(&other),
+                })
+            }
+        }
     }
 
     /// `step`: one action; a finished game is closed and archived before the answer.
