@@ -26,7 +26,8 @@ impl ContainerGrader {
 
 impl Grader for ContainerGrader {
     fn registered(&self, run: &RegisteredRun) {
-        let Some(task) = self.tasks.get(&run.task_id) else {
+        // Game tasks are played in game containers, never graded: nothing to warm.
+        let Some(task) = self.tasks.get(&run.task_id).filter(|t| !t.game_mode) else {
             return;
         };
         let limits = JudgeLimits {
