@@ -1,7 +1,7 @@
 //! Game sessions on the Kubernetes backend: `sforge serve` with `SFORGE_BACKEND=k8s` plays
 //! Lantern Cave in a game pod of the Kubernetes API test double (which runs pods as Docker
 //! containers) through the real kubectl, and leaves no pod, secret or policy behind. The double
-//! does not enforce NetworkPolicies: the offline run's game pod gets its deny-all policy, and the
+//! does not enforce network policies: the offline run's game pod gets its deny-all policy, and the
 //! game is still played (the judge talks to the app through `kubectl exec`, not the pod network);
 //! that the wall holds is checked on Docker (`tests/game_e2e.rs`).
 
