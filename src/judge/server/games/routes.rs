@@ -104,9 +104,18 @@ fn token_of(req: &Request<'_>, query: &str) -> Option<String> {
         .or_else(|| {
             req.head
                 .header("authorization")
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .map(|t| t.trim().to_owned())
+                .and_then(bearer)
+                .map(str::to_owned)
         })
+        .filter(|t| !t.is_empty())
+}
+
+/// The token of an `Authorization: Bearer <token>` value (the scheme in any case).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
         .filter(|t| !t.is_empty())
 }
 
@@ -180,6 +189,15 @@ mod tests {
         assert_eq!(parse("/api/v1/game/r//new"), None);
         assert_eq!(parse("/api/v1/game/r/t/abc/step/x"), None);
         assert_eq!(parse("/api/v1/game/r/t"), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_header_value() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("abc"), None);
     }
 
     #[test]
