@@ -288,6 +288,51 @@ mod tests {
     }
 
     #[test]
+    fn game_containers_are_walled_like_judge_containers() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference");
+        let mut task = crate::task::Catalog::open(&dir)
+            .unwrap()
+            .task("demo")
+            .unwrap();
+        task.internet = true;
+        let settings = crate::config::Settings::merge(&[]);
+        let launch = |internet| GameLaunch {
+            task_id: "demo".into(),
+            run_id: "r".into(),
+            session_id: "0123456789ab".into(),
+            container: "sforge.game.demo.0123456789ab".into(),
+            cpu: Some(1),
+            mem: None,
+            internet,
+        };
+        let spec_for = |internet| {
+            let launch = launch(internet);
+            let limits = JudgeLimits {
+                cpu: launch.cpu,
+                mem: launch.mem.clone(),
+                internet: launch.internet,
+            };
+            let judge = judge_container(&settings, "b", &task, "r", "0123456789ab", &limits, "me");
+            game_spec(judge, &launch)
+        };
+        let offline = spec_for(Some(false));
+        assert_eq!(offline.name, "sforge.game.demo.0123456789ab");
+        assert_eq!(offline.network, crate::sandbox::Network::None);
+        assert_eq!(offline.labels[SESSION_LABEL], "0123456789ab");
+        assert_eq!(offline.labels["sforge.run-id"], "r");
+        assert!(offline.labels.contains_key(super::super::GRADER_LABEL));
+        assert_eq!(offline.cap_drop, ["ALL"]);
+        assert!(offline.no_new_privileges && offline.pids_limit.is_some());
+        assert_eq!(offline.cpu_limit, Some(1));
+        assert!(offline.add_hosts.is_empty());
+        assert!(!offline.env.iter().any(|(k, _)| k == "SFORGE_JUDGE_URL"));
+        assert_eq!(
+            spec_for(Some(true)).network,
+            crate::sandbox::Network::NoIngress
+        );
+    }
+
+    #[test]
     fn container_names_give_the_task() {
         assert_eq!(
             task_of("sforge.game.lantern_cave.0123456789ab"),
