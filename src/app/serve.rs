@@ -47,6 +47,12 @@ pub fn serve(settings: &Settings, env: &EnvMap, args: &ServeArgs) -> anyhow::Res
             options.concurrency,
             options.pool
         );
+        outln!(
+            "# game sessions: {} per run and task, {} in all, ended after {}s idle",
+            options.games.per_run,
+            options.games.total,
+            options.games.idle.as_secs()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     provision_with(settings, &catalog, crate::process::runner(false).as_ref());
