@@ -155,6 +155,43 @@ fn the_player_script_reaches_full_score_through_sforge_run() {
     case.assert_no_containers();
 }
 
+/// Ctrl-C of `sforge run` while the agent holds a game session: the run stops, the session is
+/// archived and neither its game container nor the Work container is left.
+#[test]
+fn sigint_during_a_game_leaves_no_game_container() {
+    require_docker!();
+    let script = std::fs::read_to_string(repo().join("tasks/agents/lantern_cave_player.sh"))
+        .expect("read the player script");
+    // The player's first call, then a pause instead of the moves.
+    let paused = script.replacen(
+        "for action in",
+        "echo 'SESSION STARTED'\nsleep 600\nfor action in",
+        1,
+    );
+    assert_ne!(paused, script);
+    let case = Case::new(fixture(), &paused);
+    let mut running = case.spawn(case.command(&[LANTERN], &["--timeout", "600"]));
+    case.wait_for_agent_output(LANTERN, "SESSION STARTED", &mut running);
+    assert_eq!(
+        game_containers(&case.run_id).len(),
+        1,
+        "the session's container runs"
+    );
+    running.signal("INT");
+    let run = running.wait(Duration::from_secs(120));
+    assert!(
+        run.code.is_some(),
+        "sforge run ended by itself: {}",
+        run.stderr
+    );
+    assert!(game_containers(&case.run_id).is_empty(), "{}", run.stderr);
+    case.assert_no_containers();
+    let result = case
+        .task_dir(LANTERN)
+        .join("submissions/game-1/game_result.json");
+    assert!(result.exists(), "the session was archived");
+}
+
 // ---- `sforge serve` ----
 
 /// A running `sforge serve` on 127.0.0.1; killed on drop.
