@@ -30,6 +30,10 @@ const QUICK: &str = "quick";
 const SLOW: &str = "slow";
 /// A task whose `cwd` is `/tmp`, where `eval.sh` goes too.
 const TMP_CWD: &str = "tmpcwd";
+/// A task whose evaluation passes only when the submitted `notes.txt` arrived.
+const DELIVERED: &str = "delivered";
+/// [`DELIVERED`] on a judge image without `tar`.
+const NO_TAR: &str = "notar";
 /// A task whose judge image has only an `image_tag` (nothing to build) and is not local.
 const UNBUILDABLE: &str = "unbuildable";
 const UNBUILDABLE_TAG: &str = "0123456789ab";
@@ -65,6 +69,17 @@ fn fixture() -> Arc<BenchFixture> {
             &print_passed("test_never"),
             Some(UNBUILDABLE_TAG),
         ));
+        let check_notes = format!(
+            "test -f notes.txt && {}",
+            print_passed("test_notes_arrived")
+        );
+        bench.write_task(&test_task(DELIVERED, &check_notes, None));
+        let mut no_tar = test_task(NO_TAR, &check_notes, None);
+        no_tar["judge"]["setup_cmds"]
+            .as_array_mut()
+            .expect("setup_cmds")
+            .push(json!("rm -f /bin/tar /usr/bin/tar"));
+        bench.write_task(&no_tar);
         let mut tmp_cwd = test_task(TMP_CWD, &print_passed("test_real"), None);
         tmp_cwd["cwd"] = json!("/tmp");
         bench.write_task(&tmp_cwd);
@@ -78,6 +93,8 @@ fn fixture() -> Arc<BenchFixture> {
             QUICK,
             SLOW,
             TMP_CWD,
+            DELIVERED,
+            NO_TAR,
         ] {
             build.args(["--task", task]);
         }
@@ -1249,8 +1266,10 @@ fn serve_replaces_a_warm_container_that_died() {
         token,
         ..
     } = pool_session(bench, "e2e-pool-dead", 1, 1, QUICK);
-    // Stopped behind the judge's back (it still exists but cannot run anything), then removed.
-    for (how, says) in [("kill", "could not run the evaluation"), ("rm", "unusable")] {
+    // Stopped behind the judge's back (it still exists but cannot run anything), then removed
+    // (the submission goes in with the evaluation, so that is when either is noticed).
+    for how in ["kill", "rm"] {
+        let says = "could not run the evaluation";
         let warm = wait_warm(bench, QUICK, &run_id, 1);
         let (id, name) = &warm[0];
         let mut cmd = support::docker();
@@ -1611,5 +1630,49 @@ fn eval_of_several_archives_interrupted_leaves_no_container_and_no_report() {
             "an interrupted grading wrote {}",
             report.display()
         );
+    }
+}
+
+#[test]
+fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let archive = harmless_archive(bench);
+    for task in [DELIVERED, NO_TAR] {
+        // Cold: `sforge eval` streams the submission and eval.sh in with the evaluation.
+        let cold = support::unique_name("e2e-deliver");
+        let (_, report) = eval_json(bench, task, &cold, &archive, &[]);
+        assert_eq!(report["passed"], 1, "{task}, cold: {report}");
+        // Warm: the submission goes in with the evaluation.
+        let Session {
+            run_id,
+            log_dir,
+            server,
+            token,
+            ..
+        } = pool_session(bench, "e2e-deliver-warm", 1, 1, task);
+        wait_warm(bench, task, &run_id, 1);
+        let (round, report) = graded(&server, &token, "agent", "", &archive);
+        assert_eq!(report["passed"], 1, "{task}, warm: {report}");
+        let log = std::fs::read_to_string(
+            log_dir
+                .join("runs")
+                .join(&run_id)
+                .join(task)
+                .join("submissions")
+                .join(&round)
+                .join("run_instance.log"),
+        )
+        .expect("read run_instance.log");
+        assert!(log.contains("graded in warm judge container"), "{log}");
+        // Without tar the streamed delivery fails and a fresh container gets copies.
+        assert_eq!(
+            log.contains("could not run the evaluation"),
+            task == NO_TAR,
+            "{task}:\n{log}"
+        );
+        server.terminate();
+        assert_no_judge_container(&run_id);
     }
 }
