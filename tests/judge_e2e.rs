@@ -1163,8 +1163,8 @@ fn wait_warm(bench: &TestBenchmark, task: &str, run_id: &str, n: usize) -> Vec<(
     }
 }
 
-/// The warm container a round was graded in, from its `run_instance.log`.
-fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> Option<String> {
+/// A round's `run_instance.log` ("" when missing).
+fn round_log(log_dir: &Path, run_id: &str, task: &str, round: &str) -> String {
     let log = log_dir
         .join("runs")
         .join(run_id)
@@ -1172,7 +1172,12 @@ fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> O
         .join("submissions")
         .join(round)
         .join("run_instance.log");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+/// The warm container a round was graded in, from its `run_instance.log`.
+fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> Option<String> {
+    let text = round_log(log_dir, run_id, task, round);
     text.lines().find_map(|l| {
         l.split_once("graded in warm judge container ")
             .map(|(_, n)| n.trim().to_owned())
@@ -1201,6 +1206,20 @@ fn pool_session(
     );
     let extra = json!({ "max_agent_submissions": 100, "submission_cooldown": 0 });
     session_on(run_id, log_dir, server, task, &extra)
+}
+
+/// `archive` graded as an agent round in the warm container of a fresh pool of one for `task`:
+/// the session (to stop), the round and its report.
+fn graded_warm(
+    bench: &TestBenchmark,
+    prefix: &str,
+    task: &str,
+    archive: &[u8],
+) -> (Session, String, Value) {
+    let session = pool_session(bench, prefix, 1, 1, task);
+    wait_warm(bench, task, &session.run_id, 1);
+    let (round, report) = graded(&session.server, &session.token, "agent", "", archive);
+    (session, round, report)
 }
 
 #[test]
@@ -1283,16 +1302,7 @@ fn serve_replaces_a_warm_container_that_died() {
             report["passed"], 1,
             "{how}: not graded in a fresh container: {report}"
         );
-        let log = std::fs::read_to_string(
-            log_dir
-                .join("runs")
-                .join(&run_id)
-                .join(QUICK)
-                .join("submissions")
-                .join(&round)
-                .join("run_instance.log"),
-        )
-        .expect("read run_instance.log");
+        let log = round_log(&log_dir, &run_id, QUICK, &round);
         assert!(
             log.contains(name.as_str()) && log.contains(says),
             "{how}:\n{log}"
@@ -1546,29 +1556,16 @@ fn a_submitted_eval_sh_never_replaces_the_graders_warm_or_cold() {
     let bench = &fixture.bench;
     let forged = forged_eval_sh(bench);
     // Warm: the pool copied eval.sh before the submission arrived.
-    let Session {
-        run_id,
-        log_dir,
-        server,
-        token,
-        ..
-    } = pool_session(bench, "e2e-pool-evalsh", 1, 1, TMP_CWD);
-    wait_warm(bench, TMP_CWD, &run_id, 1);
-    let (round, report) = graded(&server, &token, "agent", "", &forged);
-    let log = log_dir
-        .join("runs")
-        .join(&run_id)
-        .join(TMP_CWD)
-        .join("submissions")
-        .join(&round)
-        .join("run_instance.log");
+    let (session, round, report) = graded_warm(bench, "e2e-pool-evalsh", TMP_CWD, &forged);
+    let (run_id, log_dir) = (&session.run_id, &session.log_dir);
     assert!(
-        warm_container_of(&log_dir, &run_id, TMP_CWD, &round).is_some(),
+        warm_container_of(log_dir, run_id, TMP_CWD, &round).is_some(),
         "not graded warm:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        round_log(log_dir, run_id, TMP_CWD, &round)
     );
     assert_eq!(report["passed"], 1, "the submitted eval.sh ran: {report}");
-    server.terminate();
+    let run_id = run_id.clone();
+    session.server.terminate();
     assert_no_judge_container(&run_id);
     // Cold: `sforge eval`.
     let cold = support::unique_name("e2e-evalsh");
@@ -1645,26 +1642,10 @@ fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar(
         let (_, report) = eval_json(bench, task, &cold, &archive, &[]);
         assert_eq!(report["passed"], 1, "{task}, cold: {report}");
         // Warm: the submission goes in with the evaluation.
-        let Session {
-            run_id,
-            log_dir,
-            server,
-            token,
-            ..
-        } = pool_session(bench, "e2e-deliver-warm", 1, 1, task);
-        wait_warm(bench, task, &run_id, 1);
-        let (round, report) = graded(&server, &token, "agent", "", &archive);
+        let (session, round, report) = graded_warm(bench, "e2e-deliver-warm", task, &archive);
+        let (run_id, log_dir) = (&session.run_id, &session.log_dir);
         assert_eq!(report["passed"], 1, "{task}, warm: {report}");
-        let log = std::fs::read_to_string(
-            log_dir
-                .join("runs")
-                .join(&run_id)
-                .join(task)
-                .join("submissions")
-                .join(&round)
-                .join("run_instance.log"),
-        )
-        .expect("read run_instance.log");
+        let log = round_log(log_dir, run_id, task, &round);
         assert!(log.contains("graded in warm judge container"), "{log}");
         // Without tar the streamed delivery fails and a fresh container gets copies.
         assert_eq!(
@@ -1672,7 +1653,8 @@ fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar(
             task == NO_TAR,
             "{task}:\n{log}"
         );
-        server.terminate();
+        let run_id = run_id.clone();
+        session.server.terminate();
         assert_no_judge_container(&run_id);
     }
 }

@@ -189,7 +189,10 @@ mod tests {
         if let Some(file) = &spec.stdin_file {
             cmd = cmd.stdin_file(file);
         }
-        RealRunner::new().run(&cmd).expect("the delivery runs").stdout_str()
+        RealRunner::new()
+            .run(&cmd)
+            .expect("the delivery runs")
+            .stdout_str()
     }
 
     #[test]
