@@ -73,7 +73,15 @@ fn fixture() -> Arc<BenchFixture> {
             "test -f notes.txt && {}",
             print_passed("test_notes_arrived")
         );
-        bench.write_task(&test_task(DELIVERED, &check_notes, None));
+        let mut delivered = test_task(DELIVERED, &check_notes, None);
+        // A directory of the judge's own (not excluded) that a submission cannot replace.
+        delivered["judge"]["setup_cmds"]
+            .as_array_mut()
+            .expect("setup_cmds")
+            .push(json!(format!(
+                "mkdir -p /home/workspace/{DELIVERED}/data && touch /home/workspace/{DELIVERED}/data/seed.txt"
+            )));
+        bench.write_task(&delivered);
         let mut no_tar = test_task(NO_TAR, &check_notes, None);
         no_tar["judge"]["setup_cmds"]
             .as_array_mut()
@@ -1657,4 +1665,44 @@ fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar(
         session.server.terminate();
         assert_no_judge_container(&run_id);
     }
+}
+
+#[test]
+fn a_submission_the_judge_cannot_unpack_is_refused_as_the_agents_error() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let dir = bench.root().join("clashing");
+    std::fs::create_dir_all(&dir).expect("create the clashing submission");
+    std::fs::write(dir.join("notes.txt"), "notes\n").expect("write notes.txt");
+    // `data` is a directory with files in the judge image: a symlink cannot replace it.
+    let _ = std::fs::remove_file(dir.join("data"));
+    std::os::unix::fs::symlink("notes.txt", dir.join("data")).expect("symlink");
+    let archive = support::tar_gz_of_dir(&dir);
+    let refused = |report: &Value, how: &str| {
+        assert_eq!(report["valid"], false, "{how}: {report}");
+        let summary = report["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.starts_with("Submission rejected: the judge could not unpack it"),
+            "{how}: {report}"
+        );
+    };
+    let path = archive_file(bench, "clashing", &archive);
+    let cold = SforgeRun::of(
+        bench
+            .sforge()
+            .args(["--silent", "eval", "--json", "--task", DELIVERED])
+            .arg("--archive")
+            .arg(&path),
+    );
+    cold.expect_code(2);
+    refused(
+        &serde_json::from_str(&cold.stdout).unwrap_or_else(|e| panic!("{e}\n{cold}")),
+        "cold",
+    );
+    let (session, _, report) = graded_warm(bench, "e2e-clash-warm", DELIVERED, &archive);
+    refused(&report, "warm");
+    let run_id = session.run_id.clone();
+    session.server.terminate();
+    assert_no_judge_container(&run_id);
 }

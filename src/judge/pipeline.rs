@@ -13,7 +13,8 @@ use super::error::JudgeError;
 use super::grading::{self, GradingOutput, Report};
 use super::pool::JudgePool;
 use super::steps::{
-    eval_script, eval_warmup, finish, rejected, Evaluation, Prepared, Used, EVAL_DIR, WARM,
+    eval_script, eval_warmup, finish, rejected, Evaluation, Prepared, Used, EVAL_DIR,
+    UNPACK_FAILED, WARM,
 };
 use crate::clock::epoch_seconds;
 use crate::config::Settings;
@@ -257,16 +258,19 @@ impl Judge {
         let submitted_at = epoch_seconds();
         let (name, warm, delivery) = self.acquire(&prepared, task, log, used, true)?;
         let mut evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
+        let unpacked_not = evaluation.result.output.status.code == Some(UNPACK_FAILED);
+        if !evaluation.started && delivery.submission.is_some() && unpacked_not {
+            let said = first_line(std::mem::take(&mut evaluation.output));
+            return Ok(rejected(
+                task,
+                sub.submission_id,
+                dir,
+                &format!("the judge could not unpack it in {}: {said}", task.cwd),
+            ));
+        }
         if !evaluation.started && (warm || !delivery.is_empty()) && !self.pool.is_closed() {
-            let (said, _) = std::mem::take(&mut evaluation.output).finish();
             // Escaped: before the start marker the output may hold names from the archive.
-            let said: String = said
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(200)
-                .collect();
+            let said = first_line(std::mem::take(&mut evaluation.output));
             log.line(&format!(
                 "the judge container could not run the evaluation ({said:?}); using a fresh one, \
                  the files copied in"
@@ -343,4 +347,15 @@ impl Judge {
             started,
         })
     }
+}
+
+/// The first line of what an evaluation printed, at most 200 characters.
+fn first_line(output: GradingOutput) -> String {
+    let (text, _) = output.finish();
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }

@@ -48,6 +48,14 @@ pub(super) struct Prepared<'a> {
     pub(super) cwd: &'a str,
 }
 
+/// The exit status of a delivery whose `tar` could not unpack the submission: its names clash
+/// with what the judge image has in `cwd` (a link where a directory with files is), which is
+/// the submitter's error, like a name the host already refuses.
+pub(super) const UNPACK_FAILED: i32 = 86;
+/// An image without `tar` exits 127 before reading anything, as a missing command does.
+const NO_TAR_CHECK: &str = "{ command -v tar >/dev/null || exit 127; }";
+const UNPACK: &str = r#"{ tar -x -o -f - -C "$1" || exit 86; }"#;
+
 /// Longest `eval.sh` passed to the evaluation as an argument; a longer one is copied.
 const MAX_SCRIPT_ARG: usize = 64 << 10;
 
@@ -91,7 +99,8 @@ impl<'a> Delivery<'a> {
         }
         let mut steps = Vec::new();
         if self.submission.is_some() {
-            steps.push(r#"tar -x -o -f - -C "$1""#);
+            steps.push(NO_TAR_CHECK);
+            steps.push(UNPACK);
         }
         if self.script.is_some() {
             steps.push(r#"printf '%s' "$2" >"$3" && chmod 755 "$3""#);
