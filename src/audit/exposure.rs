@@ -43,13 +43,16 @@ fn holding<'a>(text: &str, words: &'a [String]) -> Vec<&'a String> {
 /// Judge-only words the baseline reports show as their records' names (their test ids).
 #[must_use]
 pub fn published(reports: &[Report], parser: &str, words: &[String]) -> Vec<String> {
+    let views: Vec<(String, String)> = reports
+        .iter()
+        .map(|r| (shown(r, parser, true), shown(r, parser, false)))
+        .collect();
     words
         .iter()
         .filter(|w| {
-            reports.iter().any(|r| {
-                shown(r, parser, true).contains(w.as_str())
-                    && !shown(r, parser, false).contains(w.as_str())
-            })
+            views
+                .iter()
+                .any(|(all, unnamed)| all.contains(w.as_str()) && !unnamed.contains(w.as_str()))
         })
         .cloned()
         .collect()
