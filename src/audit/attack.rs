@@ -49,8 +49,6 @@ pub struct Attack {
     /// What it tries, for the report.
     pub about: String,
     pub entries: Vec<Entry>,
-    /// Overrides the task's eval timeout (seconds).
-    pub timeout: Option<u64>,
     /// How its grading is judged.
     pub check: Check,
     /// Why the route cannot try it on this task: it is then not graded and reported as
@@ -59,7 +57,7 @@ pub struct Attack {
 }
 
 impl Attack {
-    /// An attack graded under the task's own eval timeout.
+    /// An attack (graded, like every attack, under the task's own eval timeout).
     #[must_use]
     pub fn new(
         route: &'static str,
@@ -73,7 +71,6 @@ impl Attack {
             name: name.to_owned(),
             about: about.to_owned(),
             entries,
-            timeout: None,
             check,
             skipped: None,
         }

@@ -98,7 +98,6 @@ struct Planned {
     name: String,
     archive: PathBuf,
     dir: PathBuf,
-    timeout: Option<u64>,
     attack: Option<Attack>,
 }
 
@@ -151,7 +150,8 @@ pub fn audit_tasks(
             submission_id: id,
             round: &p.name,
             archive: &p.archive,
-            timeout: p.timeout,
+            // The task's own eval timeout, as in a real round.
+            timeout: None,
             limits: opts.limits.clone(),
             dir: Some(p.dir.clone()),
         })
@@ -257,7 +257,6 @@ fn write(
         name: name.to_owned(),
         archive,
         dir,
-        timeout: attack.as_ref().and_then(|a| a.timeout),
         attack,
     })
 }
