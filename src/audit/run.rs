@@ -118,24 +118,7 @@ pub fn audit_tasks(
     let mut plan = Vec::new();
     let mut skipped: Vec<(usize, Attack)> = Vec::new();
     for (i, (task, target)) in tasks.iter().zip(&targets).enumerate() {
-        let dir = opts.dir.join(&task.task_id);
-        plan.push(write(i, "baseline-empty", Vec::new(), &dir, None)?);
-        let partial = opts.solutions.join(&task.task_id).join("partial");
-        if partial.is_dir() {
-            let bytes = tar_gz_of_dir(&partial).map_err(|source| AuditError::Write {
-                path: partial.clone(),
-                source,
-            })?;
-            plan.push(write(i, "baseline-partial", bytes, &dir, None)?);
-        }
-        for attack in ROUTES.iter().flat_map(|r| (r.attacks)(target)) {
-            if attack.skipped.is_some() {
-                skipped.push((i, attack));
-                continue;
-            }
-            let bytes = build_archive(&attack.entries)?;
-            plan.push(write(i, &attack.name.clone(), bytes, &dir, Some(attack))?);
-        }
+        plan_task(i, task, target, opts, &mut plan, &mut skipped)?;
     }
     let ids: Vec<String> = plan
         .iter()
@@ -177,6 +160,37 @@ pub fn audit_tasks(
             judge_task(task, target, &mine, &not_tried)
         })
         .collect())
+}
+
+/// Writes task `i`'s baselines and graded attacks into `plan`; the attacks its routes cannot
+/// try go to `skipped`.
+fn plan_task(
+    i: usize,
+    task: &Task,
+    target: &Target,
+    opts: &AuditOptions,
+    plan: &mut Vec<Planned>,
+    skipped: &mut Vec<(usize, Attack)>,
+) -> Result<(), AuditError> {
+    let dir = opts.dir.join(&task.task_id);
+    plan.push(write(i, "baseline-empty", Vec::new(), &dir, None)?);
+    let partial = opts.solutions.join(&task.task_id).join("partial");
+    if partial.is_dir() {
+        let bytes = tar_gz_of_dir(&partial).map_err(|source| AuditError::Write {
+            path: partial.clone(),
+            source,
+        })?;
+        plan.push(write(i, "baseline-partial", bytes, &dir, None)?);
+    }
+    for attack in ROUTES.iter().flat_map(|r| (r.attacks)(target)) {
+        if attack.skipped.is_some() {
+            skipped.push((i, attack));
+            continue;
+        }
+        let bytes = build_archive(&attack.entries)?;
+        plan.push(write(i, &attack.name.clone(), bytes, &dir, Some(attack))?);
+    }
+    Ok(())
 }
 
 fn judge_task(
@@ -268,4 +282,47 @@ fn tar_gz_of_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
     builder.follow_symlinks(false);
     builder.append_dir_all(".", dir)?;
     builder.into_inner()?.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(attack: &str, verdict: Verdict) -> Finding {
+        Finding {
+            route: "leak",
+            attack: attack.into(),
+            about: String::new(),
+            verdict,
+            dir: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_task_status_counts_findings_first_and_lists_what_was_not_applicable() {
+        let na = || Verdict::NotApplicable {
+            detail: "no judge-only word".into(),
+        };
+        let held = TaskAudit::new("t", vec![], vec![finding("leak-judge-files", na())]);
+        assert_eq!(held.status, "held");
+        assert_eq!(held.not_applicable, ["leak-judge-files"]);
+        let leaks = TaskAudit::new(
+            "t",
+            vec![],
+            vec![
+                finding("a", Verdict::Inconclusive { detail: "x".into() }),
+                finding("b", Verdict::LeaksAtBaseline { evidence: vec![] }),
+            ],
+        );
+        assert!(leaks.is_vulnerable());
+        let unsure = TaskAudit::new(
+            "t",
+            vec![],
+            vec![finding("a", Verdict::Inconclusive { detail: "x".into() })],
+        );
+        assert_eq!(unsure.status, "incomplete");
+        let json = serde_json::to_value(&held).expect("json");
+        assert_eq!(json["findings"][0]["verdict"], "not_applicable");
+        assert_eq!(json["findings"][0]["detail"], "no judge-only word");
+    }
 }
