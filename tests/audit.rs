@@ -358,6 +358,8 @@ fn expect_table(bench: &TestBenchmark) {
         .expect_stdout("LEAKS AT BASELINE")
         .expect_stdout("Summary: 2 task(s), 2 vulnerable, 0 held");
     assert!(!run.stdout.contains(BASELINE_SECRET), "{run}");
+    // Shown with --nocapture: what a task author reads.
+    eprintln!("{}", run.stdout);
     let row = run
         .stdout
         .lines()
