@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 20] = [
     (
         "base.Dockerfile",
         include_str!("../templates/docker/base.Dockerfile.j2"),
@@ -65,6 +65,18 @@ const TEMPLATES: [(&str, &str); 17] = [
     (
         "audit/fork_storm.py",
         include_str!("../templates/audit/fork_storm.py.j2"),
+    ),
+    (
+        "audit/build.rs",
+        include_str!("../templates/audit/build.rs.j2"),
+    ),
+    (
+        "audit/go_hook.go",
+        include_str!("../templates/audit/go_hook.go.j2"),
+    ),
+    (
+        "audit/buildsrc.gradle",
+        include_str!("../templates/audit/buildsrc.gradle.j2"),
     ),
 ];
 
