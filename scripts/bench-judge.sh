@@ -14,6 +14,7 @@
 #                       each burst, spread over R registered runs (default 1; each run has its
 #                       own warm containers, as concurrent agent runs do)
 #   BENCH_BURSTS="20 100"   burst sizes
+#   BENCH_SFORGE=PATH   the sforge binary to measure (default: a release build of this tree)
 # Needs a running Docker engine, curl, jq and the local image debian:bookworm-slim
 # (scripts/setup.sh). Everything it makes (a temporary benchmark, an image tag, containers, the
 # server) is removed on exit.
@@ -53,9 +54,13 @@ trap 'exit 130' INT TERM
 for tool in curl jq; do
     command -v "$tool" >/dev/null || { echo "error: $tool is missing (run scripts/setup.sh)" >&2; exit 1; }
 done
-echo "Building sforge (release)..." >&2
-(cd "$ROOT" && cargo build --release --quiet --bin sforge)
-SFORGE=$TARGET_DIR/release/sforge
+if [[ -n ${BENCH_SFORGE:-} ]]; then
+    SFORGE=$BENCH_SFORGE
+else
+    echo "Building sforge (release)..." >&2
+    (cd "$ROOT" && cargo build --release --quiet --bin sforge)
+    SFORGE=$TARGET_DIR/release/sforge
+fi
 "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 || {
     echo "error: the image $IMAGE is missing (run scripts/setup.sh)" >&2
     exit 1

@@ -21,10 +21,14 @@ const START_BACKOFF: Duration = Duration::from_secs(30);
 /// Shapes kept warm at once; a new shape beyond it is graded cold until an idle one retires.
 const MAX_SHAPES: usize = 64;
 /// Removals waiting for a worker; beyond them the grading thread removes its container itself,
-/// so that used containers never pile up when the engine is slow.
-const MAX_QUEUED_REMOVALS: usize = 16;
+/// so that used containers never pile up when the engine is slow. A used container is one idle
+/// process: 32 of them hold back less than a burst gains by removing them after it.
+const MAX_QUEUED_REMOVALS: usize = 32;
 /// How long a refill or a removal may wait for the gradings under way to end.
 const DEFER: Duration = Duration::from_secs(2);
+/// How long a refill may wait for them while its shape still has ready containers (a burst
+/// served from a full pool is not slowed by starting the next pool's containers meanwhile).
+const DEFER_STOCKED: Duration = Duration::from_secs(10);
 /// How long a shutdown waits for grading threads to finish starting their containers.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(60);
 
@@ -274,13 +278,17 @@ impl Shared {
         loop {
             let wait = match state.jobs.front() {
                 // Refills and removals wait while gradings run (a burst grades faster when the
-                // engine does only its work), but not longer than DEFER; removals not at all
-                // once half the removal queue is full.
-                Some(Job::Start(_, queued)) if state.gradings > 0 => {
-                    DEFER.checked_sub(queued.elapsed())
+                // engine does only its work), but not longer than DEFER (DEFER_STOCKED for a
+                // refill of a shape with containers ready); removals not at all once three
+                // quarters of the removal queue are full.
+                Some(Job::Start(key, queued)) if state.gradings > 0 => {
+                    let stocked = state.shapes.get(key).is_some_and(|s| !s.ready.is_empty());
+                    let limit = if stocked { DEFER_STOCKED } else { DEFER };
+                    limit.checked_sub(queued.elapsed())
                 }
                 Some(Job::Remove(_, queued))
-                    if state.gradings > 0 && removals(&state.jobs) < MAX_QUEUED_REMOVALS / 2 =>
+                    if state.gradings > 0
+                        && removals(&state.jobs) < MAX_QUEUED_REMOVALS * 3 / 4 =>
                 {
                     DEFER.checked_sub(queued.elapsed())
                 }
