@@ -1667,18 +1667,25 @@ fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar(
     }
 }
 
+/// `notes.txt` and, as `data` (a directory with files in the judge image), a symlink or a file.
+fn clashing_archive(bench: &TestBenchmark, symlink: bool) -> Vec<u8> {
+    let dir = bench.root().join(format!("clashing-{symlink}"));
+    std::fs::create_dir_all(&dir).expect("create the clashing submission");
+    std::fs::write(dir.join("notes.txt"), "notes\n").expect("write notes.txt");
+    let _ = std::fs::remove_file(dir.join("data"));
+    if symlink {
+        std::os::unix::fs::symlink("notes.txt", dir.join("data")).expect("symlink");
+    } else {
+        std::fs::write(dir.join("data"), "a file\n").expect("write data");
+    }
+    support::tar_gz_of_dir(&dir)
+}
+
 #[test]
 fn a_submission_the_judge_cannot_unpack_is_refused_as_the_agents_error() {
     require_docker!();
     let fixture = fixture();
     let bench = &fixture.bench;
-    let dir = bench.root().join("clashing");
-    std::fs::create_dir_all(&dir).expect("create the clashing submission");
-    std::fs::write(dir.join("notes.txt"), "notes\n").expect("write notes.txt");
-    // `data` is a directory with files in the judge image: a symlink cannot replace it.
-    let _ = std::fs::remove_file(dir.join("data"));
-    std::os::unix::fs::symlink("notes.txt", dir.join("data")).expect("symlink");
-    let archive = support::tar_gz_of_dir(&dir);
     let refused = |report: &Value, how: &str| {
         assert_eq!(report["valid"], false, "{how}: {report}");
         let summary = report["summary"].as_str().unwrap_or_default();
@@ -1687,19 +1694,26 @@ fn a_submission_the_judge_cannot_unpack_is_refused_as_the_agents_error() {
             "{how}: {report}"
         );
     };
-    let path = archive_file(bench, "clashing", &archive);
-    let cold = SforgeRun::of(
-        bench
-            .sforge()
-            .args(["--silent", "eval", "--json", "--task", DELIVERED])
-            .arg("--archive")
-            .arg(&path),
-    );
-    cold.expect_code(2);
-    refused(
-        &serde_json::from_str(&cold.stdout).unwrap_or_else(|e| panic!("{e}\n{cold}")),
-        "cold",
-    );
+    for symlink in [true, false] {
+        let path = archive_file(
+            bench,
+            &format!("clashing-{symlink}"),
+            &clashing_archive(bench, symlink),
+        );
+        let cold = SforgeRun::of(
+            bench
+                .sforge()
+                .args(["--silent", "eval", "--json", "--task", DELIVERED])
+                .arg("--archive")
+                .arg(&path),
+        );
+        cold.expect_code(2);
+        refused(
+            &serde_json::from_str(&cold.stdout).unwrap_or_else(|e| panic!("{e}\n{cold}")),
+            &format!("cold, symlink {symlink}"),
+        );
+    }
+    let archive = clashing_archive(bench, true);
     let (session, _, report) = graded_warm(bench, "e2e-clash-warm", DELIVERED, &archive);
     refused(&report, "warm");
     let run_id = session.run_id.clone();
