@@ -4,20 +4,24 @@
 # `docker cp` + `docker exec` + `docker rm -f`, one container after the other).
 #   warm eval: one submission at a time to a judge whose warm pool is full, submit to report;
 #   bursts:    20 and 100 submissions sent at once, until the last report, per configuration.
+# The client is scripts/bench_judge_client.py (in-process HTTP, so that client processes do not
+# take the judge's CPU).
 # Targets (README, "Throughput"): warm eval <= 0.5x the floor; a burst of 20 <= 6x the floor.
 #
 # Usage: scripts/bench-judge.sh
 #   BENCH_REPS=N        floor and warm-eval repetitions (default 9)
-#   BENCH_CONFIGS="C:P ..."  --judge-concurrency C and --judge-pool P of each burst run
-#                       (default "1:0 2:0 4:0 8:0 2:1 4:1 4:2 8:4" and the defaults, "-:-")
+#   BENCH_CONFIGS="C:P[:R] ..."  --judge-concurrency C and --judge-pool P ("-": the default) of
+#                       each burst, spread over R registered runs (default 1; each run has its
+#                       own warm containers, as concurrent agent runs do)
 #   BENCH_BURSTS="20 100"   burst sizes
+#   BENCH_SFORGE=PATH   the sforge binary to measure (default: a release build of this tree)
 # Needs a running Docker engine, curl, jq and the local image debian:bookworm-slim
 # (scripts/setup.sh). Everything it makes (a temporary benchmark, an image tag, containers, the
 # server) is removed on exit.
 set -euo pipefail
 
 REPS=${BENCH_REPS:-9}
-CONFIGS=${BENCH_CONFIGS:-"-:- 1:0 2:0 4:0 8:0 2:1 4:1 4:2 8:4"}
+CONFIGS=${BENCH_CONFIGS:-"-:- -:-:20 1:0 4:0 8:0 4:20 8:20"}
 BURSTS=${BENCH_BURSTS:-"20 100"}
 IMAGE=debian:bookworm-slim
 DOCKER=${SFORGE_DOCKER:-$(command -v /usr/bin/docker || command -v docker)}
@@ -50,9 +54,13 @@ trap 'exit 130' INT TERM
 for tool in curl jq; do
     command -v "$tool" >/dev/null || { echo "error: $tool is missing (run scripts/setup.sh)" >&2; exit 1; }
 done
-echo "Building sforge (release)..." >&2
-(cd "$ROOT" && cargo build --release --quiet --bin sforge)
-SFORGE=$TARGET_DIR/release/sforge
+if [[ -n ${BENCH_SFORGE:-} ]]; then
+    SFORGE=$BENCH_SFORGE
+else
+    echo "Building sforge (release)..." >&2
+    (cd "$ROOT" && cargo build --release --quiet --bin sforge)
+    SFORGE=$TARGET_DIR/release/sforge
+fi
 "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 || {
     echo "error: the image $IMAGE is missing (run scripts/setup.sh)" >&2
     exit 1
@@ -137,23 +145,10 @@ register() { # $1: run id; prints the token
         "http://127.0.0.1:$PORT/api/v1/register" | jq -r .token
 }
 
-submit() { # $1: token; prints the submission id
-    curl -fsS -F "token=$1" -F kind=auto -F "admin_secret=$SECRET" -F "archive=@$WORK/submission.tar.gz" \
-        "http://127.0.0.1:$PORT/api/v1/submit" | jq -r .submission_id
-}
-
-wait_done() { # $@: submission ids
-    local id status
-    for id in "$@"; do
-        while :; do
-            status=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/result/$id" | jq -r .status)
-            case $status in
-            completed) break ;;
-            queued | running) sleep 0.01 ;;
-            *) echo "error: submission $id ended $status" >&2; cat "$WORK/server.log" >&2; exit 1 ;;
-            esac
-        done
-    done
+# Sends $2 submissions at once with token $1 and prints the milliseconds until the last report
+# (in-process HTTP: see the client's header).
+burst() { # $1: token(s), comma-separated, $2: submissions
+    python3 "$ROOT/scripts/bench_judge_client.py" "$PORT" "$1" "$SECRET" "$WORK/submission.tar.gz" "$2"
 }
 
 warm_ready() { # $1: containers wanted
@@ -181,9 +176,8 @@ token=$(register warm)
 : >"$WORK/warm.ms"
 for i in $(seq 0 "$REPS"); do
     warm_ready 1
-    start=$(now_ms)
-    wait_done "$(submit "$token")"
-    ((i == 0)) || echo $(($(now_ms) - start)) >>"$WORK/warm.ms"
+    took=$(burst "$token" 1)
+    ((i == 0)) || echo "$took" >>"$WORK/warm.ms"
 done
 stop_server
 WARM=$(median <"$WORK/warm.ms")
@@ -195,27 +189,22 @@ printf '  %-44s median %6d ms  = %.2fx the floor (target <= 0.50x)\n' "warm eval
     "$(awk -v a="$WARM" -v b="$FLOOR" 'BEGIN { print a / b }')"
 
 for config in $CONFIGS; do
-    c=${config%%:*}
-    p=${config#*:}
+    IFS=: read -r c p runs <<<"$config"
+    runs=${runs:-1}
     for n in $BURSTS; do
         start_server "$c" "$p"
-        token=$(register "burst-$n")
-        [[ $p == - || $p == 0 ]] || warm_ready "$p"
-        [[ $p == - ]] && warm_ready 1
-        start=$(now_ms)
-        ids=()
-        pids=()
-        for i in $(seq 1 "$n"); do
-            submit "$token" >"$WORK/id.$i" &
-            pids+=($!)
+        tokens=
+        for r in $(seq 1 "$runs"); do
+            tokens+=${tokens:+,}$(register "burst-$n-$r")
         done
-        for pid in "${pids[@]}"; do wait "$pid"; done
-        for i in $(seq 1 "$n"); do ids+=("$(cat "$WORK/id.$i")"); done
-        wait_done "${ids[@]}"
-        took=$(($(now_ms) - start))
+        per_run=$p
+        [[ $p == - ]] && per_run=1
+        ((per_run == 0)) || warm_ready $((per_run * runs))
+        took=$(burst "$tokens" "$n")
         stop_server
         label="burst of $n, concurrency $c, pool $p"
-        [[ $config == -:- ]] && label="burst of $n, defaults"
+        [[ $c:$p == -:- ]] && label="burst of $n, defaults"
+        ((runs == 1)) || label+=", $runs runs"
         printf '  %-44s %9d ms  = %.1fx the floor\n' "$label" "$took" \
             "$(awk -v a="$took" -v b="$FLOOR" 'BEGIN { print a / b }')"
     done

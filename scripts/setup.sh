@@ -24,8 +24,9 @@ readonly DEBIAN_SUITE="bookworm"
 readonly DEBOOTSTRAP_INCLUDE="python3,python3-pytest,git,curl,jq,sudo,ca-certificates"
 # curl, jq and shellcheck: the host-side tests of the in-container sforge-submit script.
 # chromium: the visualizer's pages are rendered and screenshotted in headless Chromium by its tests.
+# maven: tests/audit_toolchains.rs checks that mvn reads the .mvn/ files `sforge audit` submits.
 readonly PACKAGES=(docker.io iptables busybox-static debootstrap docker-registry curl jq shellcheck tmux
-  chromium)
+  chromium maven)
 readonly DOCKERD_WAIT_SECONDS=60
 readonly DOCKERD_STOP_SECONDS=60
 # Validates generated k8s manifests against the official schemas (1.22 to 1.33 in this release).

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 21] = [
     (
         "base.Dockerfile",
         include_str!("../templates/docker/base.Dockerfile.j2"),
@@ -69,6 +69,18 @@ const TEMPLATES: [(&str, &str); 18] = [
     (
         "audit/fork_storm.py",
         include_str!("../templates/audit/fork_storm.py.j2"),
+    ),
+    (
+        "audit/build.rs",
+        include_str!("../templates/audit/build.rs.j2"),
+    ),
+    (
+        "audit/go_hook.go",
+        include_str!("../templates/audit/go_hook.go.j2"),
+    ),
+    (
+        "audit/buildsrc.gradle",
+        include_str!("../templates/audit/buildsrc.gradle.j2"),
     ),
 ];
 

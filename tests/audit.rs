@@ -1,6 +1,8 @@
 //! `sforge audit` end to end on the real Docker engine: test-only tasks, each vulnerable to one
-//! route (a runner shadowable from the submission directory, a grader outside `submit_exclude`,
-//! a grader echoing the submission's errors next to its hidden answers), are flagged with the
+//! route (a runner shadowable from the submission directory, a grader outside `submit_exclude`
+//! — also on a minimising task whose empty submission scores 0 —, a grader echoing the
+//! submission's errors next to its hidden answers, a grader whose failure message names the
+//! answer, a grader that waits on the submission without a time bound), are flagged with the
 //! report lines that show it; their hardened twins and the shipped example tasks hold.
 
 // Tests observe the system directly, independent of the product's process gateway.
@@ -16,8 +18,18 @@ use support::{SforgeRun, TestBenchmark};
 const VULN_RUNNER: &str = "vuln_runner";
 /// Its grader `grader/score.py` is not under `submit_exclude`.
 const VULN_GRADER: &str = "vuln_grader";
-/// As `vuln_grader` with `grader/` protected.
+/// As `vuln_grader` with `grader/` protected: the hardened twin of `vuln_grader` and of
+/// `vuln_resource`.
 const HARDENED_GRADER: &str = "hardened_grader";
+/// As `vuln_grader`, minimising: a failure scores 0, so a forged 0 would only tie it.
+const VULN_MINIMIZE: &str = "vuln_minimize";
+/// As `hardened_grader`, but its grader waits on the submission without a time bound and reads
+/// all its output into memory.
+const VULN_RESOURCE: &str = "vuln_resource";
+/// Its grader's failure message names the hidden answer: the empty submission's report leaks.
+const LEAKY_BASELINE: &str = "leaky_baseline";
+/// The word only the judge of `leaky_baseline` has.
+const BASELINE_SECRET: &str = "BASELINE_ONLY_WORD_ZK4";
 /// Its grader puts the submission's import error into the report beside hidden answers.
 const VULN_LEAK: &str = "vuln_leak";
 /// The word only the judge of `vuln_leak` has.
@@ -31,6 +43,17 @@ fn put(path: &str, content: &str) -> String {
 
 /// A small python task; the judge has `solution.py` returning 0 and `judge_setup`.
 fn task(id: &str, parser: &str, eval_cmd: &str, exclude: &[&str], judge_setup: &[String]) -> Value {
+    task_in(id, parser, "maximize", eval_cmd, exclude, judge_setup)
+}
+
+fn task_in(
+    id: &str,
+    parser: &str,
+    direction: &str,
+    eval_cmd: &str,
+    exclude: &[&str],
+    judge_setup: &[String],
+) -> Value {
     let cwd = format!("/home/workspace/{id}");
     let solution = put("solution.py", "def answer():\n    return 0\n");
     let mut judge = vec![
@@ -57,15 +80,41 @@ fn task(id: &str, parser: &str, eval_cmd: &str, exclude: &[&str], judge_setup: &
             "eval_cmd": format!("cd {cwd} && {eval_cmd}"),
             "eval_timeout": 15,
             "parser": parser,
-            "score_direction": "maximize",
+            "score_direction": direction,
             "selection": if parser == "pytest_v" { "pass_rate_first" } else { "score_first" },
         },
     })
 }
 
-/// Asks the submission for its answer in a separate process; only the last line counts.
-const SCORE_PY: &str = r#"import subprocess, sys
-r = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '.'); from solution import answer; print(answer())"], capture_output=True, text=True, timeout=10)
+/// Asks the submission for its answer in a separate process group, bounded: 5 s, then the
+/// group is killed; its output goes to a file of which the last 4 KiB are read.
+const SCORE_PY: &str = r#"import os, signal, subprocess, sys, tempfile
+ASK = "import sys; sys.path.insert(0, '.'); from solution import answer; print(answer())"
+with tempfile.TemporaryFile() as out:
+    child = subprocess.Popen([sys.executable, "-I", "-c", ASK], stdout=out,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.wait()
+    out.seek(max(0, out.seek(0, 2) - 4096))
+    tail = out.read().decode("utf-8", "replace")
+ok = tail.strip().splitlines()[-1:] == ["42"]
+print("CASE 1 %s score=%d" % ("OK" if ok else "WA", 100 if ok else 0))
+print("TOTAL_SCORE %d" % (100 if ok else 0))
+"#;
+
+/// As `SCORE_PY`, but waiting on the submission for as long as it runs and holding all it
+/// prints in memory.
+const UNBOUNDED_SCORE_PY: &str = r#"import subprocess, sys
+ASK = "import sys; sys.path.insert(0, '.'); from solution import answer; print(answer())"
+r = subprocess.run([sys.executable, "-I", "-c", ASK], capture_output=True, text=True)
 ok = r.stdout.strip().splitlines()[-1:] == ["42"]
 print("CASE 1 %s score=%d" % ("OK" if ok else "WA", 100 if ok else 0))
 print("TOTAL_SCORE %d" % (100 if ok else 0))
@@ -82,6 +131,22 @@ except BaseException as exc:
     ok, msg = False, "import failed: %r" % (exc,)
 print(">>>>> Start Structured Result")
 print(json.dumps({"valid": True, "score": 100 if ok else 0, "summary": msg,
+                  "details": [{"name": "answer", "status": "PASSED" if ok else "FAILED", "message": msg}]}))
+print(">>>>> End Structured Result")
+"#;
+
+/// Calls the submission in a child process; a wrong answer's message names the expected one.
+const TELLING_GRADE_PY: &str = r#"import json, subprocess, sys
+expected = open("tests/expected.txt").read().split()
+ASK = "import sys; sys.path.insert(0, '.'); from solution import answer; print(answer())"
+try:
+    out = subprocess.run([sys.executable, "-I", "-c", ASK], capture_output=True, text=True, timeout=5).stdout
+except subprocess.TimeoutExpired:
+    out = ""
+ok = out.strip().splitlines()[-1:] == [expected[1]]
+msg = "checked" if ok else "wrong: expected %s" % expected[0]
+print(">>>>> Start Structured Result")
+print(json.dumps({"valid": True, "score": 100 if ok else 0, "summary": "1 case",
                   "details": [{"name": "answer", "status": "PASSED" if ok else "FAILED", "message": msg}]}))
 print(">>>>> End Structured Result")
 "#;
@@ -108,6 +173,31 @@ fn write_fixture_tasks(bench: &TestBenchmark) {
             &[put("grader/score.py", SCORE_PY)],
         ));
     }
+    bench.write_task(&task_in(
+        VULN_MINIMIZE,
+        "score_sum",
+        "minimize",
+        "python3 -I grader/score.py",
+        &["tests/"],
+        &[put("grader/score.py", SCORE_PY)],
+    ));
+    bench.write_task(&task(
+        VULN_RESOURCE,
+        "score_sum",
+        "python3 -I grader/score.py",
+        &["tests/", "grader/"],
+        &[put("grader/score.py", UNBOUNDED_SCORE_PY)],
+    ));
+    bench.write_task(&task(
+        LEAKY_BASELINE,
+        "structured_json",
+        "python3 -I tests/grade.py",
+        &["tests/"],
+        &[
+            format!("printf '{BASELINE_SECRET} 42\\n' > tests/expected.txt"),
+            put("tests/grade.py", TELLING_GRADE_PY),
+        ],
+    ));
     bench.write_task(&task(
         VULN_LEAK,
         "structured_json",
@@ -165,6 +255,9 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
         VULN_GRADER,
         HARDENED_GRADER,
         VULN_LEAK,
+        VULN_MINIMIZE,
+        VULN_RESOURCE,
+        LEAKY_BASELINE,
     ];
     let mut build = bench.sforge();
     build.args(["--silent", "build"]);
@@ -174,10 +267,19 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
     SforgeRun::of(&mut build).expect_code(0);
 
     let mut audit = bench.sforge();
-    audit.args(["audit", "--all", "--json", "--jobs", "2"]);
+    audit.args(["audit", "--all", "--json", "--jobs", "3"]);
     let run = SforgeRun::of(&mut audit);
     run.expect_code(3);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    for secret in [SECRET, BASELINE_SECRET] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "judge-only words are shown masked\n{run}"
+        );
+    }
+    assert_eq!(doc["summary"]["tasks"], 10, "{:#}", doc["summary"]);
+    assert_eq!(doc["summary"]["vulnerable"], 6, "{:#}", doc["summary"]);
+    assert_eq!(doc["summary"]["held"], 4, "{:#}", doc["summary"]);
 
     for example in ["coin_change", "text_utils", "tour_planner", HARDENED_GRADER] {
         assert_eq!(
@@ -214,9 +316,10 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
     let leak = succeeded(&doc, VULN_LEAK);
     assert!(
         leak.iter()
-            .any(|(a, e)| *a == "leak-judge-files" && e.contains(SECRET)),
+            .any(|(a, e)| *a == "leak-judge-files" && e.contains("EXP***(25)")),
         "{leak:?}"
     );
+    expect_second_round_findings(&doc);
     // The reports are kept under <log_dir>/audits/<id>/<task>/<attack>/.
     let dir = std::path::PathBuf::from(doc["dir"].as_str().expect("dir"));
     assert!(dir.starts_with(bench.log_dir().join("audits")), "{dir:?}");
@@ -230,13 +333,33 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
         "nothing written into real runs"
     );
 
+    expect_table(&bench);
+}
+
+/// The table names the route, shows the forged total the parser took and the masked words of a
+/// baseline leak, and ends with the summary.
+fn expect_table(bench: &TestBenchmark) {
     // The table names the route and shows the forged total the parser took.
     let mut table = bench.sforge();
-    table.args(["--silent", "audit", "--task", VULN_GRADER, "--jobs", "2"]);
+    table.args([
+        "--silent",
+        "audit",
+        "--task",
+        VULN_GRADER,
+        "--task",
+        LEAKY_BASELINE,
+        "--jobs",
+        "3",
+    ]);
     let run = SforgeRun::of(&mut table);
     run.expect_code(3)
         .expect_stdout(&format!("Task {VULN_GRADER}: VULNERABLE"))
-        .expect_stdout("baseline-empty: 0/1 passed");
+        .expect_stdout("baseline-empty: 0/1 passed")
+        .expect_stdout("LEAKS AT BASELINE")
+        .expect_stdout("Summary: 2 task(s), 2 vulnerable, 0 held");
+    assert!(!run.stdout.contains(BASELINE_SECRET), "{run}");
+    // Shown with --nocapture: what a task author reads.
+    eprintln!("{}", run.stdout);
     let row = run
         .stdout
         .lines()
@@ -248,6 +371,43 @@ fn audit_flags_vulnerable_graders_and_passes_hardened_ones() {
             .nth(row + 1)
             .is_some_and(|l| l.contains("| TOTAL_SCORE 1000000000")),
         "{run}"
+    );
+}
+
+/// The findings on the leaky baseline, the minimising and the resource fixtures.
+fn expect_second_round_findings(doc: &Value) {
+    // The empty submission's report already names the answer: reported, masked.
+    let at_baseline: Vec<_> = findings(doc, LEAKY_BASELINE)
+        .into_iter()
+        .filter(|(_, v, _)| *v == "leaks_at_baseline")
+        .collect();
+    assert!(
+        at_baseline.iter().any(|(a, _, e)| *a == "leak-judge-files"
+            && e.contains("baseline-empty report already holds 1")
+            && e.contains("answer: wrong: expected BAS***(22)")),
+        "{doc:#}"
+    );
+    // A forged total below the 0 a failure scores on a minimising task is selected.
+    let minimize = succeeded(doc, VULN_MINIMIZE);
+    assert!(
+        minimize
+            .iter()
+            .any(|(a, e)| a.starts_with("protected-") && e.contains("TOTAL_SCORE -1000000000")),
+        "{minimize:?}"
+    );
+    // A grader waiting on a sleeping submission: the judge's timeout ends the round without
+    // the grader's total. Its hardened twin (`hardened_grader`) held above.
+    let resource = succeeded(doc, VULN_RESOURCE);
+    assert!(
+        resource.iter().all(|(a, _)| a.starts_with("resource-")),
+        "only the resource route: {resource:?}"
+    );
+    assert!(
+        resource.iter().any(|(a, e)| *a == "resource-sleep"
+            && e.contains(
+                "sleeps 45 s at import, past the 15 s eval timeout: the judge's eval timeout fired"
+            )),
+        "{resource:?}"
     );
 }
 

@@ -30,6 +30,10 @@ const QUICK: &str = "quick";
 const SLOW: &str = "slow";
 /// A task whose `cwd` is `/tmp`, where `eval.sh` goes too.
 const TMP_CWD: &str = "tmpcwd";
+/// A task whose evaluation passes only when the submitted `notes.txt` arrived.
+const DELIVERED: &str = "delivered";
+/// [`DELIVERED`] on a judge image without `tar`.
+const NO_TAR: &str = "notar";
 /// A task whose judge image has only an `image_tag` (nothing to build) and is not local.
 const UNBUILDABLE: &str = "unbuildable";
 const UNBUILDABLE_TAG: &str = "0123456789ab";
@@ -65,6 +69,25 @@ fn fixture() -> Arc<BenchFixture> {
             &print_passed("test_never"),
             Some(UNBUILDABLE_TAG),
         ));
+        let check_notes = format!(
+            "test -f notes.txt && {}",
+            print_passed("test_notes_arrived")
+        );
+        let mut delivered = test_task(DELIVERED, &check_notes, None);
+        // A directory of the judge's own (not excluded) that a submission cannot replace.
+        delivered["judge"]["setup_cmds"]
+            .as_array_mut()
+            .expect("setup_cmds")
+            .push(json!(format!(
+                "mkdir -p /home/workspace/{DELIVERED}/data && touch /home/workspace/{DELIVERED}/data/seed.txt"
+            )));
+        bench.write_task(&delivered);
+        let mut no_tar = test_task(NO_TAR, &check_notes, None);
+        no_tar["judge"]["setup_cmds"]
+            .as_array_mut()
+            .expect("setup_cmds")
+            .push(json!("rm -f /bin/tar /usr/bin/tar"));
+        bench.write_task(&no_tar);
         let mut tmp_cwd = test_task(TMP_CWD, &print_passed("test_real"), None);
         tmp_cwd["cwd"] = json!("/tmp");
         bench.write_task(&tmp_cwd);
@@ -78,6 +101,8 @@ fn fixture() -> Arc<BenchFixture> {
             QUICK,
             SLOW,
             TMP_CWD,
+            DELIVERED,
+            NO_TAR,
         ] {
             build.args(["--task", task]);
         }
@@ -1146,8 +1171,8 @@ fn wait_warm(bench: &TestBenchmark, task: &str, run_id: &str, n: usize) -> Vec<(
     }
 }
 
-/// The warm container a round was graded in, from its `run_instance.log`.
-fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> Option<String> {
+/// A round's `run_instance.log` ("" when missing).
+fn round_log(log_dir: &Path, run_id: &str, task: &str, round: &str) -> String {
     let log = log_dir
         .join("runs")
         .join(run_id)
@@ -1155,7 +1180,12 @@ fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> O
         .join("submissions")
         .join(round)
         .join("run_instance.log");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+/// The warm container a round was graded in, from its `run_instance.log`.
+fn warm_container_of(log_dir: &Path, run_id: &str, task: &str, round: &str) -> Option<String> {
+    let text = round_log(log_dir, run_id, task, round);
     text.lines().find_map(|l| {
         l.split_once("graded in warm judge container ")
             .map(|(_, n)| n.trim().to_owned())
@@ -1184,6 +1214,20 @@ fn pool_session(
     );
     let extra = json!({ "max_agent_submissions": 100, "submission_cooldown": 0 });
     session_on(run_id, log_dir, server, task, &extra)
+}
+
+/// `archive` graded as an agent round in the warm container of a fresh pool of one for `task`:
+/// the session (to stop), the round and its report.
+fn graded_warm(
+    bench: &TestBenchmark,
+    prefix: &str,
+    task: &str,
+    archive: &[u8],
+) -> (Session, String, Value) {
+    let session = pool_session(bench, prefix, 1, 1, task);
+    wait_warm(bench, task, &session.run_id, 1);
+    let (round, report) = graded(&session.server, &session.token, "agent", "", archive);
+    (session, round, report)
 }
 
 #[test]
@@ -1249,8 +1293,10 @@ fn serve_replaces_a_warm_container_that_died() {
         token,
         ..
     } = pool_session(bench, "e2e-pool-dead", 1, 1, QUICK);
-    // Stopped behind the judge's back (it still exists but cannot run anything), then removed.
-    for (how, says) in [("kill", "could not run the evaluation"), ("rm", "unusable")] {
+    // Stopped behind the judge's back (it still exists but cannot run anything), then removed
+    // (the submission goes in with the evaluation, so that is when either is noticed).
+    for how in ["kill", "rm"] {
+        let says = "could not run the evaluation";
         let warm = wait_warm(bench, QUICK, &run_id, 1);
         let (id, name) = &warm[0];
         let mut cmd = support::docker();
@@ -1264,16 +1310,7 @@ fn serve_replaces_a_warm_container_that_died() {
             report["passed"], 1,
             "{how}: not graded in a fresh container: {report}"
         );
-        let log = std::fs::read_to_string(
-            log_dir
-                .join("runs")
-                .join(&run_id)
-                .join(QUICK)
-                .join("submissions")
-                .join(&round)
-                .join("run_instance.log"),
-        )
-        .expect("read run_instance.log");
+        let log = round_log(&log_dir, &run_id, QUICK, &round);
         assert!(
             log.contains(name.as_str()) && log.contains(says),
             "{how}:\n{log}"
@@ -1527,29 +1564,16 @@ fn a_submitted_eval_sh_never_replaces_the_graders_warm_or_cold() {
     let bench = &fixture.bench;
     let forged = forged_eval_sh(bench);
     // Warm: the pool copied eval.sh before the submission arrived.
-    let Session {
-        run_id,
-        log_dir,
-        server,
-        token,
-        ..
-    } = pool_session(bench, "e2e-pool-evalsh", 1, 1, TMP_CWD);
-    wait_warm(bench, TMP_CWD, &run_id, 1);
-    let (round, report) = graded(&server, &token, "agent", "", &forged);
-    let log = log_dir
-        .join("runs")
-        .join(&run_id)
-        .join(TMP_CWD)
-        .join("submissions")
-        .join(&round)
-        .join("run_instance.log");
+    let (session, round, report) = graded_warm(bench, "e2e-pool-evalsh", TMP_CWD, &forged);
+    let (run_id, log_dir) = (&session.run_id, &session.log_dir);
     assert!(
-        warm_container_of(&log_dir, &run_id, TMP_CWD, &round).is_some(),
+        warm_container_of(log_dir, run_id, TMP_CWD, &round).is_some(),
         "not graded warm:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        round_log(log_dir, run_id, TMP_CWD, &round)
     );
     assert_eq!(report["passed"], 1, "the submitted eval.sh ran: {report}");
-    server.terminate();
+    let run_id = run_id.clone();
+    session.server.terminate();
     assert_no_judge_container(&run_id);
     // Cold: `sforge eval`.
     let cold = support::unique_name("e2e-evalsh");
@@ -1612,4 +1636,87 @@ fn eval_of_several_archives_interrupted_leaves_no_container_and_no_report() {
             report.display()
         );
     }
+}
+
+#[test]
+fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let archive = harmless_archive(bench);
+    for task in [DELIVERED, NO_TAR] {
+        // Cold: `sforge eval` streams the submission and eval.sh in with the evaluation.
+        let cold = support::unique_name("e2e-deliver");
+        let (_, report) = eval_json(bench, task, &cold, &archive, &[]);
+        assert_eq!(report["passed"], 1, "{task}, cold: {report}");
+        // Warm: the submission goes in with the evaluation.
+        let (session, round, report) = graded_warm(bench, "e2e-deliver-warm", task, &archive);
+        let (run_id, log_dir) = (&session.run_id, &session.log_dir);
+        assert_eq!(report["passed"], 1, "{task}, warm: {report}");
+        let log = round_log(log_dir, run_id, task, &round);
+        assert!(log.contains("graded in warm judge container"), "{log}");
+        // Without tar the streamed delivery fails and a fresh container gets copies.
+        assert_eq!(
+            log.contains("could not run the evaluation"),
+            task == NO_TAR,
+            "{task}:\n{log}"
+        );
+        let run_id = run_id.clone();
+        session.server.terminate();
+        assert_no_judge_container(&run_id);
+    }
+}
+
+/// `notes.txt` and, as `data` (a directory with files in the judge image), a symlink or a file.
+fn clashing_archive(bench: &TestBenchmark, symlink: bool) -> Vec<u8> {
+    let dir = bench.root().join(format!("clashing-{symlink}"));
+    std::fs::create_dir_all(&dir).expect("create the clashing submission");
+    std::fs::write(dir.join("notes.txt"), "notes\n").expect("write notes.txt");
+    let _ = std::fs::remove_file(dir.join("data"));
+    if symlink {
+        std::os::unix::fs::symlink("notes.txt", dir.join("data")).expect("symlink");
+    } else {
+        std::fs::write(dir.join("data"), "a file\n").expect("write data");
+    }
+    support::tar_gz_of_dir(&dir)
+}
+
+#[test]
+fn a_submission_the_judge_cannot_unpack_is_refused_as_the_agents_error() {
+    require_docker!();
+    let fixture = fixture();
+    let bench = &fixture.bench;
+    let refused = |report: &Value, how: &str| {
+        assert_eq!(report["valid"], false, "{how}: {report}");
+        let summary = report["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.starts_with("Submission rejected: the judge could not unpack it"),
+            "{how}: {report}"
+        );
+    };
+    for symlink in [true, false] {
+        let path = archive_file(
+            bench,
+            &format!("clashing-{symlink}"),
+            &clashing_archive(bench, symlink),
+        );
+        let cold = SforgeRun::of(
+            bench
+                .sforge()
+                .args(["--silent", "eval", "--json", "--task", DELIVERED])
+                .arg("--archive")
+                .arg(&path),
+        );
+        cold.expect_code(2);
+        refused(
+            &serde_json::from_str(&cold.stdout).unwrap_or_else(|e| panic!("{e}\n{cold}")),
+            &format!("cold, symlink {symlink}"),
+        );
+    }
+    let archive = clashing_archive(bench, true);
+    let (session, _, report) = graded_warm(bench, "e2e-clash-warm", DELIVERED, &archive);
+    refused(&report, "warm");
+    let run_id = session.run_id.clone();
+    session.server.terminate();
+    assert_no_judge_container(&run_id);
 }

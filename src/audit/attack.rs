@@ -49,8 +49,45 @@ pub struct Attack {
     /// What it tries, for the report.
     pub about: String,
     pub entries: Vec<Entry>,
-    /// Overrides the task's eval timeout (seconds).
-    pub timeout: Option<u64>,
     /// How its grading is judged.
     pub check: Check,
+    /// Why the route cannot try it on this task: it is then not graded and reported as
+    /// `not applicable` (or as a leak the baseline already shows).
+    pub skipped: Option<String>,
+}
+
+impl Attack {
+    /// An attack (graded, like every attack, under the task's own eval timeout).
+    #[must_use]
+    pub fn new(
+        route: &'static str,
+        name: &str,
+        about: &str,
+        entries: Vec<Entry>,
+        check: Check,
+    ) -> Self {
+        Self {
+            route,
+            name: name.to_owned(),
+            about: about.to_owned(),
+            entries,
+            check,
+            skipped: None,
+        }
+    }
+
+    /// The row of an attack the route cannot try on this task, and why.
+    #[must_use]
+    pub fn not_applicable(
+        route: &'static str,
+        name: &str,
+        about: &str,
+        check: Check,
+        reason: &str,
+    ) -> Self {
+        Self {
+            skipped: Some(reason.to_owned()),
+            ..Self::new(route, name, about, Vec::new(), check)
+        }
+    }
 }

@@ -4,19 +4,27 @@
 
 mod archive;
 mod attack;
+mod exposure;
 mod forge;
+mod harness;
+mod judging;
 mod leak;
+mod mask;
 mod payload;
 mod protected;
 mod resource;
 mod routes;
 mod run;
+mod score_check;
 mod shadow;
+mod shadow_build;
 mod target;
 mod verdict;
+mod versus;
 
 pub use archive::{build_archive, ArchiveError};
 pub use attack::{Attack, Entry};
+pub use mask::mask;
 pub use routes::{Route, ROUTES};
 pub use run::{audit_tasks, AuditError, AuditOptions, BaselineRun, TaskAudit};
 pub use target::Target;

@@ -125,6 +125,43 @@ pub fn fork_storm(seconds: u64) -> String {
     )
 }
 
+/// A cargo build script (`build.rs`) printing [`forged_lines`] as warnings and into cargo's own
+/// output streams.
+#[must_use]
+pub fn cargo_build_script(target: &Target) -> String {
+    render(
+        "audit/build.rs",
+        minijinja::context! { tag => TAG, forged => forged_lines(target) },
+    )
+}
+
+/// A Go file of `package` printing [`forged_lines`] and exiting 0 before any test runs: a
+/// `TestMain` (a `_test.go` file) when `test_main`, else an `init` function.
+#[must_use]
+pub fn go_hook(target: &Target, package: &str, test_main: bool) -> String {
+    let about = if test_main {
+        "TestMain replaces the test run"
+    } else {
+        "init runs before main and before any test"
+    };
+    render(
+        "audit/go_hook.go",
+        minijinja::context! {
+            tag => TAG, about => about, package => package, test_main => test_main,
+            forged => forged_lines(target),
+        },
+    )
+}
+
+/// A Gradle `buildSrc/build.gradle` printing [`forged_lines`] when the build starts.
+#[must_use]
+pub fn gradle_buildsrc(target: &Target) -> String {
+    render(
+        "audit/buildsrc.gradle",
+        minijinja::context! { tag => TAG, forged => forged_lines(target) },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +171,7 @@ mod tests {
     fn target() -> Target {
         Target {
             task_id: "t".into(),
+            cwd: "/home/workspace/t".into(),
             eval_cmd: "python3 -m pytest tests".into(),
             parser: "pytest_v".into(),
             direction: ScoreDirection::Maximize,
@@ -142,6 +180,7 @@ mod tests {
             protected: vec!["tests".into()],
             eval_files: vec![],
             secrets: std::collections::BTreeSet::new(),
+            go_package: None,
         }
     }
 
@@ -157,10 +196,14 @@ mod tests {
     }
 
     #[test]
-    fn a_minimising_task_gets_a_low_forged_score() {
+    fn a_minimising_task_gets_a_negative_forged_score() {
         let mut t = target();
         t.direction = ScoreDirection::Minimize;
-        assert_eq!(extract_score(&forged_lines(&t)), Some(0.0));
+        let lines = forged_lines(&t);
+        assert_eq!(extract_score(&lines), Some(-1e9));
+        assert_eq!(parse_structured(&lines)["score"], -1e9);
+        // Per-case scores cannot be negative in the score_sum format: they stay at 0.
+        assert_eq!(parse_score_sum(&lines).len(), 5);
     }
 
     #[test]
@@ -172,6 +215,12 @@ mod tests {
         assert!(flood(512).contains("range(512 *"));
         assert!(sleep(50).contains("time.sleep(50)"));
         assert!(fork_storm(10).contains("time.time() + 10"));
+        let build = cargo_build_script(&t);
+        assert!(build.contains("cargo:warning={line}") && build.contains("TOTAL_SCORE 1000000000"));
+        let go = go_hook(&t, "shapes", true);
+        assert!(go.contains("package shapes\n") && go.contains("func TestMain(m *testing.M)"));
+        assert!(!go_hook(&t, "main", false).contains("testing"));
+        assert!(gradle_buildsrc(&t).contains("println '''"));
     }
 
     #[test]

@@ -82,14 +82,7 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
 }
 
 fn attack(name: &str, about: &str, entries: Vec<Entry>) -> Attack {
-    Attack {
-        route: "protected",
-        name: name.to_owned(),
-        about: about.to_owned(),
-        entries,
-        timeout: None,
-        check: Check::Score,
-    }
+    Attack::new("protected", name, about, entries, Check::Score)
 }
 
 /// The files to replace and their forged content: the files `eval_cmd` runs, each protected
@@ -173,6 +166,7 @@ mod tests {
     fn target(protected: &[&str], eval_files: &[&str]) -> Target {
         Target {
             task_id: "t".into(),
+            cwd: "/home/workspace/t".into(),
             eval_cmd: "python3 tests/score.py".into(),
             parser: "score_sum".into(),
             direction: ScoreDirection::Maximize,
@@ -181,6 +175,7 @@ mod tests {
             protected: protected.iter().map(|s| (*s).to_owned()).collect(),
             eval_files: eval_files.iter().map(|s| (*s).to_owned()).collect(),
             secrets: std::collections::BTreeSet::new(),
+            go_package: None,
         }
     }
 

@@ -1,10 +1,12 @@
 //! Route `shadow`: files in the submission directory that the test runner or the language loads
 //! before the tests — `pytest.py`, `conftest.py`, a pytest plugin named by `pytest.ini`,
 //! Python's start-up hooks (`sitecustomize.py`, `usercustomize.py`, `.pth`), an npm `test`
-//! script — each printing forged passing results (docs/audit.md#shadow).
+//! script, `node_modules/.bin` runners — each printing forged passing results; the Go, Java and
+//! Rust build tools' equivalents are in `src/audit/shadow_build.rs` (docs/audit.md#shadow).
 
 use super::attack::{Attack, Entry};
 use super::payload::{pass_hook, python_forger, shell_forger};
+use super::shadow_build;
 use super::target::Target;
 use super::verdict::Check;
 
@@ -72,18 +74,12 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
             ));
         }
     }
+    out.extend(shadow_build::attacks(target));
     out
 }
 
 fn attack(name: &str, about: &str, entries: Vec<Entry>) -> Attack {
-    Attack {
-        route: ROUTE,
-        name: name.to_owned(),
-        about: about.to_owned(),
-        entries,
-        timeout: None,
-        check: Check::Score,
-    }
+    Attack::new(ROUTE, name, about, entries, Check::Score)
 }
 
 /// Ends a shadowed `pytest` module: success, nothing else run.
@@ -97,6 +93,7 @@ mod tests {
     fn target(eval_cmd: &str) -> Target {
         Target {
             task_id: "t".into(),
+            cwd: "/home/workspace/t".into(),
             eval_cmd: eval_cmd.into(),
             parser: "pytest_v".into(),
             direction: ScoreDirection::Maximize,
@@ -105,6 +102,7 @@ mod tests {
             protected: vec![],
             eval_files: vec![],
             secrets: std::collections::BTreeSet::new(),
+            go_package: None,
         }
     }
 
@@ -129,6 +127,7 @@ mod tests {
         assert_eq!(names("python3 -I tests/score.py"), ["shadow-startup-hooks"]);
         assert_eq!(names("npm test"), ["shadow-npm-test"]);
         assert_eq!(names("npx jest --ci"), ["shadow-jest-bin"]);
-        assert!(names("./run-checks").is_empty());
+        assert_eq!(names("./run-checks"), ["shadow-local-run-checks"]);
+        assert!(names("bash tests/run.sh").is_empty());
     }
 }

@@ -18,6 +18,10 @@ static WORD: LazyLock<Regex> =
 static WRITTEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r">>?\s*([A-Za-z0-9_./-]+\.(?:py|js|mjs|ts|go|java|rs))").expect("valid regex")
 });
+/// A Go `package` clause.
+static GO_PACKAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s'\x22])package\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex")
+});
 /// A relative file path named in `eval_cmd`.
 static EVAL_FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|\s)(?:\./)?([A-Za-z0-9_][A-Za-z0-9_./-]*\.[A-Za-z0-9]+)(?:\s|$|;|&)")
@@ -28,6 +32,8 @@ static EVAL_FILE: LazyLock<Regex> = LazyLock::new(|| {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub task_id: String,
+    /// The task's working directory in the judge container (absolute).
+    pub cwd: String,
     pub eval_cmd: String,
     pub parser: String,
     pub direction: ScoreDirection,
@@ -41,6 +47,9 @@ pub struct Target {
     /// Words of judge-only content (hidden tests, graders): in the judge's setup, not in the
     /// Work container's setup, the task prompt or the shipped solutions.
     pub secrets: BTreeSet<String>,
+    /// The Go package of the submission's `.go` files (from the shipped solutions or the Work
+    /// setup), when it has any.
+    pub go_package: Option<String>,
 }
 
 impl Target {
@@ -64,8 +73,22 @@ impl Target {
         let secrets = words(&join(task.judge.image.setup_cmds.as_deref()))
             .filter(|w| !public.contains(w))
             .collect();
+        let go_package = go_package(
+            solution_files
+                .iter()
+                .filter(|(rel, _)| is_go(rel))
+                .map(|(_, text)| text.as_str())
+                .chain(
+                    modules
+                        .iter()
+                        .any(|m| is_go(m))
+                        .then(|| join(task.work.image.setup_cmds.as_deref()))
+                        .as_deref(),
+                ),
+        );
         Target {
             task_id: task.task_id.clone(),
+            cwd: task.cwd.clone(),
             eval_cmd: task.judge.eval_cmd.clone(),
             parser: task.judge.parser.clone(),
             direction: task.judge.score_direction,
@@ -79,6 +102,7 @@ impl Target {
                 .collect(),
             eval_files: eval_files(&task.judge.eval_cmd),
             secrets,
+            go_package,
         }
     }
 
@@ -105,14 +129,33 @@ impl Target {
         })
     }
 
-    /// The score a forged result claims: far beyond any honest one.
+    /// The score a forged result claims: far beyond any honest one in the task's direction.
     #[must_use]
     pub fn forged_score(&self) -> f64 {
         match self.direction {
             ScoreDirection::Maximize => 1e9,
-            ScoreDirection::Minimize => 0.0,
+            // Below any honest score: a 0 would only tie a baseline that scores 0.
+            ScoreDirection::Minimize => -1e9,
         }
     }
+}
+
+fn is_go(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("go"))
+}
+
+/// The first non-test Go package named in `texts`.
+fn go_package<'a>(texts: impl Iterator<Item = &'a str>) -> Option<String> {
+    texts
+        .flat_map(|t| {
+            GO_PACKAGE
+                .captures_iter(t)
+                .map(|c| c[1].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .find(|p| !p.ends_with("_test"))
 }
 
 fn join(cmds: Option<&[String]>) -> String {
@@ -211,6 +254,17 @@ mod tests {
             written_files(Some(&cmds)),
             vec!["textkit.py", "textkit.py", "pkg/util.py"]
         );
+    }
+
+    #[test]
+    fn go_packages_are_read_from_source_or_setup_text() {
+        let setup = "printf 'package shapes\\n\\nfunc Area() int { return 0 }' > shapes.go";
+        assert_eq!(go_package([setup].into_iter()), Some("shapes".into()));
+        assert_eq!(
+            go_package(["package calc_test\n", "// x\npackage calc\n"].into_iter()),
+            Some("calc".into())
+        );
+        assert_eq!(go_package(["no go here"].into_iter()), None);
     }
 
     #[test]

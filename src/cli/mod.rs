@@ -71,11 +71,18 @@ pub enum Command {
     /// graded (images, engine, task), 130 when interrupted.
     Eval(EvalArgs),
     /// Red-team tasks' graders: grade a built-in corpus of adversarial submissions (runner
-    /// shadowing, forged result lines, protected-file overwrites, leaks, resource abuse) with
-    /// each task's real judge and report every route that beats the task's baseline
+    /// shadowing for Python, node, cargo, go, Maven and Gradle; forged result lines;
+    /// protected-file overwrites; leaks; resource abuse) with each task's real judge and report
+    /// every route the judge would select over the task's baseline, every leak (also one the
+    /// baseline already shows) and every round a resource attack leaves without the grader's
+    /// result
     ///
-    /// Exit status: 0 when every grader held, 3 when any route succeeded, 1 when the audit
-    /// could not run or an attack could not be graded (inconclusive), 130 when interrupted. Reports go to <log_dir>/audits/<audit-id>/.
+    /// Routes that cannot be tried on a task (no judge-only word to recognise a leak by, no
+    /// Python for the Python payloads) get a `not applicable` row saying why. Exit status: 0
+    /// when every grader held (not-applicable rows included, unless --strict), 3 when any route
+    /// succeeded or the baseline leaks, 1 when the audit could not run, an attack could not be
+    /// graded (inconclusive) or, with --strict, a route was not applicable; 130 when
+    /// interrupted. Reports go to <log_dir>/audits/<audit-id>/.
     Audit(AuditArgs),
     /// Run the judge server that grades submissions over HTTP
     ///
@@ -239,6 +246,10 @@ pub struct AuditArgs {
     /// Print the findings as JSON instead of tables
     #[arg(long)]
     pub json: bool,
+
+    /// Exit 1 when a route could not be tried on some task (a `not applicable` row)
+    #[arg(long)]
+    pub strict: bool,
 
     /// Container backend [env: SFORGE_BACKEND] [default: docker]
     #[arg(long, value_enum, value_name = "NAME")]

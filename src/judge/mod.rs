@@ -2,6 +2,7 @@
 //! with SForge 1.0's parsers, selection and rescaling (`grading`), behind an HTTP API (`server`);
 //! judge images are provisioned before any grading (`provision`).
 
+mod acquire;
 pub mod api;
 pub mod archive;
 mod batch;

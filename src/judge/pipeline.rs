@@ -8,20 +8,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::archive::{sanitize_in, Limits, Rules};
-use super::container::{container_name, judge_container, JudgeLimits};
+use super::container::{judge_container, JudgeLimits};
 use super::error::JudgeError;
 use super::grading::{self, GradingOutput, Report};
 use super::pool::JudgePool;
 use super::steps::{
-    eval_script, eval_warmup, finish, rejected, retry_once, Evaluation, Prepared, Used, EVAL_DIR,
-    WARM,
+    eval_script, eval_warmup, finish, rejected, Evaluation, Prepared, Used, EVAL_DIR,
+    UNPACK_FAILED, WARM,
 };
 use crate::clock::epoch_seconds;
-use crate::config::{Backend, Settings};
-use crate::image::Docker;
+use crate::config::Settings;
 use crate::process::Runner;
 use crate::run_log::RunLog;
-use crate::sandbox::{ContainerSpec, ExecSpec, Sandbox, SandboxError};
+use crate::sandbox::{ContainerSpec, ExecSpec, Sandbox};
 use crate::task::Task;
 
 /// What grading needs from its surroundings.
@@ -156,6 +155,9 @@ impl Judge {
         let grading = self.pool.grading();
         let result = self.grade_in_container(sub, &dir, &log, &mut used, echo);
         drop(grading);
+        if let Some(Ok(Err(e))) = used.renaming.take().map(std::thread::JoinHandle::join) {
+            log.line(&format!("the judge container keeps its pool name: {e}"));
+        }
         if let Some(name) = used.container {
             // Removed in the background: the report does not wait for it.
             self.pool.discard(name);
@@ -187,19 +189,6 @@ impl Judge {
         Ok(())
     }
 
-    /// The task's judge image must be on the local engine.
-    fn check_image(&self, task: &Task) -> Result<(), JudgeError> {
-        let image = task.images.judge.to_string();
-        let docker = Docker::new(&self.settings.docker.value);
-        match self.runner.run(&docker.inspect(&[&image])) {
-            Ok(_) => Ok(()),
-            Err(_) => Err(JudgeError::ImageMissing {
-                image,
-                task: task.task_id.clone(),
-            }),
-        }
-    }
-
     pub(super) fn spec(
         &self,
         task: &Task,
@@ -216,15 +205,6 @@ impl Judge {
             limits,
             &self.owner,
         )
-    }
-
-    /// `spec` as the pool keeps it: named `<benchmark>.judge.<task>.warm-…`.
-    fn pooled(&self, spec: &ContainerSpec) -> ContainerSpec {
-        let task = spec.labels.get("sforge.task").map_or("", String::as_str);
-        ContainerSpec {
-            name: container_name(&self.benchmark, task, WARM),
-            ..spec.clone()
-        }
     }
 
     fn grade_in_container(
@@ -276,17 +256,28 @@ impl Judge {
             ..ExecSpec::default()
         };
         let submitted_at = epoch_seconds();
-        let (name, warm) = self.acquire(&prepared, task, log, used, true)?;
-        let mut evaluation = self.evaluate(&name, &exec, echo)?;
-        if !evaluation.started && warm && !self.pool.is_closed() {
-            log.line(&format!(
-                "warm judge container {name} could not run the evaluation; using a fresh one"
+        let (name, warm, delivery) = self.acquire(&prepared, task, log, used, true)?;
+        let mut evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
+        let unpacked_not = evaluation.result.output.status.code == Some(UNPACK_FAILED);
+        if !evaluation.started && delivery.submission.is_some() && unpacked_not {
+            let said = first_line(std::mem::take(&mut evaluation.output));
+            return Ok(rejected(
+                task,
+                sub.submission_id,
+                dir,
+                &format!("the judge could not unpack it in {}: {said}", task.cwd),
             ));
-            if let Some(name) = used.container.take() {
-                let _ = self.sandbox.remove(&name);
-            }
-            let (name, _) = self.acquire(&prepared, task, log, used, false)?;
-            evaluation = self.evaluate(&name, &exec, echo)?;
+        }
+        if !evaluation.started && (warm || !delivery.is_empty()) && !self.pool.is_closed() {
+            // Escaped: before the start marker the output may hold names from the archive.
+            let said = first_line(std::mem::take(&mut evaluation.output));
+            log.line(&format!(
+                "the judge container could not run the evaluation ({said:?}); using a fresh one, \
+                 the files copied in"
+            ));
+            self.release(used);
+            let (name, _, delivery) = self.acquire(&prepared, task, log, used, false)?;
+            evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
         }
         drop(sanitized);
         let Evaluation {
@@ -356,86 +347,15 @@ impl Judge {
             started,
         })
     }
+}
 
-    /// A started judge container holding the submission and `eval.sh`, its name recorded in
-    /// `used` as soon as it exists, and whether it came from the pool: a warm one when `warm`
-    /// is allowed, one is ready and it takes the submission, else a fresh one. Either way the
-    /// pool is to be topped up afterwards.
-    fn acquire(
-        &self,
-        p: &Prepared<'_>,
-        task: &Task,
-        log: &RunLog,
-        used: &mut Used,
-        warm: bool,
-    ) -> Result<(String, bool), JudgeError> {
-        let pooled = self.pooled(p.spec);
-        if let Some(warm) = warm.then(|| self.pool.take(&pooled, &p.warmup)).flatten() {
-            match self.adopt(&warm, p, &mut used.container) {
-                Ok(name) => {
-                    log.line(&format!("graded in warm judge container {warm}"));
-                    used.refill = Some((pooled, p.warmup.clone()));
-                    return Ok((name, true));
-                }
-                Err(e) => {
-                    log.line(&format!(
-                        "warm judge container {warm} unusable ({e}); starting a fresh one"
-                    ));
-                    if let Some(name) = used.container.take() {
-                        let _ = self.sandbox.remove(&name);
-                    }
-                }
-            }
-        }
-        // Images are provisioned before grading (`super::provision`). On k8s the cluster pulls
-        // the image from the registry; a missing one fails the pod start fast (ErrImagePull).
-        if self.settings.backend.value == Backend::Docker {
-            self.check_image(task)?;
-        }
-        let name = p.spec.name.clone();
-        // Held while starting: a shutdown waits for it, then removes what was started.
-        let Some(_gate) = self.pool.begin_start() else {
-            return Err(JudgeError::Stopping);
-        };
-        used.container = Some(name.clone());
-        retry_once(log, "start the judge container", || {
-            let _ = self.sandbox.remove(&name);
-            self.sandbox.start(p.spec)
-        })?;
-        if let Some(tar) = p.submission {
-            retry_once(log, "copy the submission", || {
-                self.sandbox.copy_in_file(&name, p.cwd, tar)
-            })?;
-        }
-        retry_once(log, "copy eval.sh", || {
-            self.sandbox.copy_in(&name, &p.warmup.dir, p.warmup.tar())
-        })?;
-        used.refill = Some((pooled, p.warmup.clone()));
-        Ok((name, false))
-    }
-
-    /// Make the pooled container `warm` this submission's: its name, its files.
-    fn adopt(
-        &self,
-        warm: &str,
-        p: &Prepared<'_>,
-        used: &mut Option<String>,
-    ) -> Result<String, SandboxError> {
-        *used = Some(warm.to_owned());
-        let name = if self.sandbox.rename(warm, &p.spec.name)? {
-            p.spec.name.clone()
-        } else {
-            warm.to_owned()
-        };
-        *used = Some(name.clone());
-        if let Some(tar) = p.submission {
-            self.sandbox.copy_in_file(&name, p.cwd, tar)?;
-            if Path::new(&p.warmup.dir).starts_with(p.cwd) {
-                // The submission may have replaced the warm eval.sh (a task whose cwd holds
-                // it): the grader's own goes in last, as on the cold path.
-                self.sandbox.copy_in(&name, &p.warmup.dir, p.warmup.tar())?;
-            }
-        }
-        Ok(name)
-    }
+/// The first line of what an evaluation printed, at most 200 characters.
+fn first_line(output: GradingOutput) -> String {
+    let (text, _) = output.finish();
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }

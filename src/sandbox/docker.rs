@@ -165,7 +165,7 @@ impl DockerSandbox {
     #[must_use]
     pub fn exec_cmd(&self, name: &str, exec: &ExecSpec) -> Cmd {
         let mut cmd = self.cmd().arg("exec");
-        if exec.stdin.is_some() {
+        if exec.stdin.is_some() || exec.stdin_file.is_some() {
             cmd = cmd.arg("-i");
         }
         if let Some(user) = &exec.user {
@@ -178,9 +178,10 @@ impl DockerSandbox {
             cmd = pass_env(cmd.args(["-e", k]), k, v);
         }
         cmd = cmd.arg(name).args(exec.argv.iter().cloned());
-        match &exec.stdin {
-            Some(bytes) => cmd.stdin_bytes(bytes.clone()),
-            None => cmd,
+        match (&exec.stdin, &exec.stdin_file) {
+            (Some(bytes), _) => cmd.stdin_bytes(bytes.clone()),
+            (None, Some(file)) => cmd.stdin_file(file),
+            (None, None) => cmd,
         }
     }
 
@@ -198,16 +199,30 @@ impl DockerSandbox {
 
 impl Sandbox for DockerSandbox {
     fn start(&self, spec: &ContainerSpec) -> Result<(), SandboxError> {
+        self.start_with_id(spec).map(drop)
+    }
+
+    fn start_with_id(&self, spec: &ContainerSpec) -> Result<Option<String>, SandboxError> {
         let walled = if spec.network == Network::NoIngress {
             self.ensure_walled_network()
                 .map_err(Self::fail("start", &spec.name))?
         } else {
             WALLED_NETWORK.to_owned()
         };
-        self.runner
+        let out = self
+            .runner
             .run(&self.run_cmd_on(spec, &walled))
-            .map(drop)
-            .map_err(Self::fail("start", &spec.name))
+            .map_err(Self::fail("start", &spec.name))?;
+        // `docker run -d` prints the id last (after any pull progress).
+        let id = out
+            .stdout_str()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let is_id = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        Ok(is_id.then_some(id))
     }
 
     fn exec(

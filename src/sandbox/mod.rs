@@ -75,6 +75,12 @@ pub trait Sandbox: Send + Sync {
     /// Create and start a long-lived container that does nothing until told to.
     fn start(&self, spec: &ContainerSpec) -> Result<(), SandboxError>;
 
+    /// [`Sandbox::start`], and the container's id when the backend has one that every other
+    /// method accepts in place of the name and that survives [`Sandbox::rename`].
+    fn start_with_id(&self, spec: &ContainerSpec) -> Result<Option<String>, SandboxError> {
+        self.start(spec).map(|()| None)
+    }
+
     /// Run a command in the container; `on_line` receives output lines as they arrive. When
     /// `exec.timeout` passes, everything running in the container is killed.
     fn exec(

@@ -56,6 +56,9 @@ pub struct ExecSpec {
     pub user: Option<String>,
     pub workdir: Option<String>,
     pub stdin: Option<Vec<u8>>,
+    /// A host file streamed to the command's stdin (instead of `stdin`; large files are never
+    /// held in memory).
+    pub stdin_file: Option<std::path::PathBuf>,
     pub timeout: Option<Duration>,
 }
 

@@ -31,7 +31,7 @@ pub struct Listing {
 
 /// Lists the `.tar.gz` archive at `path`.
 pub fn list(path: &Path) -> Result<Listing, VizError> {
-    let file = std::fs::File::open(path).map_err(|e| VizError::io(path, e))?;
+    let (file, _) = super::files::open(path)?;
     let mut archive =
         tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
     let bad = |e: std::io::Error| VizError::Malformed {

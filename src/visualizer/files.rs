@@ -22,8 +22,24 @@ pub struct TextPiece {
     pub truncated: bool,
 }
 
-fn open(path: &Path) -> Result<(File, u64), VizError> {
-    let file = File::open(path).map_err(|e| VizError::io(path, e))?;
+/// Opens the regular file at `path` for reading, with its size. The path comes from
+/// [`super::paths::Root`] with symlinks already resolved, so a last component that is a symlink
+/// now was swapped in since: it is refused (`O_NOFOLLOW`) rather than followed out of the runs
+/// directory. `O_NONBLOCK` keeps a FIFO placed in a run directory from blocking the worker in
+/// `open`; anything not a regular file is then refused (docs/visualizer.md#safety).
+pub fn open(path: &Path) -> Result<(File, u64), VizError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                VizError::Outside(path.to_owned())
+            } else {
+                VizError::io(path, e)
+            }
+        })?;
     let meta = file.metadata().map_err(|e| VizError::io(path, e))?;
     if !meta.is_file() {
         return Err(VizError::NotFound(format!(
@@ -132,6 +148,21 @@ mod tests {
             read_json::<serde_json::Value>(&tmp.path().join("none.json")),
             Err(VizError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn fifos_and_swapped_in_symlinks_are_refused_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("agent_output.txt");
+        let mkfifo = crate::process::Cmd::new("mkfifo").arg(fifo.to_str().unwrap());
+        crate::process::Runner::run(&crate::process::RealRunner::new(), &mkfifo).unwrap();
+        // A blocking open of a FIFO without a writer would hang this test.
+        assert!(matches!(read_head(&fifo, 10), Err(VizError::NotFound(_))));
+        let secret = tmp.path().join("secret");
+        std::fs::write(&secret, "s").unwrap();
+        let link = tmp.path().join("report.json");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        assert!(matches!(open(&link), Err(VizError::Outside(_))));
     }
 
     #[test]

@@ -143,11 +143,10 @@ pub fn file(
     download: Option<&str>,
     is_head: bool,
 ) -> io::Result<()> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return error(res, &VizError::io(path, e), false, is_head),
+    let (file, size) = match super::files::open(path) {
+        Ok(opened) => opened,
+        Err(e) => return error(res, &e, false, is_head),
     };
-    let size = file.metadata()?.len();
     let mut head = headers(content_type);
     if let Some(name) = download {
         head.push((

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::sandbox::{single_file_tar, ContainerSpec, Sandbox};
+use crate::sandbox::{ContainerSpec, Sandbox};
 
 /// Background threads starting and removing containers.
 const WORKERS: usize = 2;
@@ -21,29 +21,16 @@ const START_BACKOFF: Duration = Duration::from_secs(30);
 /// Shapes kept warm at once; a new shape beyond it is graded cold until an idle one retires.
 const MAX_SHAPES: usize = 64;
 /// Removals waiting for a worker; beyond them the grading thread removes its container itself,
-/// so that used containers never pile up when the engine is slow.
-const MAX_QUEUED_REMOVALS: usize = 16;
+/// so that used containers never pile up when the engine is slow. A used container is one idle
+/// process: 32 of them hold back less than a burst gains by removing them after it.
+const MAX_QUEUED_REMOVALS: usize = 32;
 /// How long a refill or a removal may wait for the gradings under way to end.
 const DEFER: Duration = Duration::from_secs(2);
+/// How long a refill may wait for them while its shape still has ready containers (a burst
+/// served from a full pool is not slowed by starting the next pool's containers meanwhile).
+const DEFER_STOCKED: Duration = Duration::from_secs(10);
 /// How long a shutdown waits for grading threads to finish starting their containers.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(60);
-
-/// What a pooled container receives before it is handed out: one executable file owned by root
-/// (the evaluation script, which depends only on the task).
-#[derive(Debug, Clone, Default)]
-pub struct Warmup {
-    pub dir: String,
-    pub file: String,
-    pub content: Vec<u8>,
-}
-
-impl Warmup {
-    /// The file as a tar stream for [`Warmup::dir`].
-    #[must_use]
-    pub fn tar(&self) -> Vec<u8> {
-        single_file_tar(&self.file, &self.content, 0o755, (0, 0))
-    }
-}
 
 /// Judge containers started ahead of need; see the module docs.
 pub struct JudgePool {
@@ -76,7 +63,7 @@ struct State {
 struct Shape {
     spec: ContainerSpec,
     warmup: Warmup,
-    ready: Vec<String>,
+    ready: Vec<Pooled>,
     starting: usize,
     last_used: Instant,
     backoff_until: Option<Instant>,
@@ -132,7 +119,7 @@ impl JudgePool {
 
     /// A ready container like `spec`, now the caller's (it must [`JudgePool::discard`] it); or
     /// `None` when none is ready. The shape is not topped up: [`JudgePool::warm`] does that.
-    pub fn take(&self, spec: &ContainerSpec, warmup: &Warmup) -> Option<String> {
+    pub fn take(&self, spec: &ContainerSpec, warmup: &Warmup) -> Option<Pooled> {
         let mut state = self.shared.lock();
         let shape = state.shapes.get_mut(&shape_key(spec, warmup))?;
         shape.last_used = Instant::now();
@@ -202,6 +189,7 @@ impl JudgePool {
                 .shapes
                 .values_mut()
                 .flat_map(|s| s.ready.drain(..))
+                .map(Pooled::handle)
                 .collect();
             state.jobs.retain(|j| matches!(j, Job::Remove(..)));
             state
@@ -290,13 +278,17 @@ impl Shared {
         loop {
             let wait = match state.jobs.front() {
                 // Refills and removals wait while gradings run (a burst grades faster when the
-                // engine does only its work), but not longer than DEFER; removals not at all
-                // once half the removal queue is full.
-                Some(Job::Start(_, queued)) if state.gradings > 0 => {
-                    DEFER.checked_sub(queued.elapsed())
+                // engine does only its work), but not longer than DEFER (DEFER_STOCKED for a
+                // refill of a shape with containers ready); removals not at all once three
+                // quarters of the removal queue are full.
+                Some(Job::Start(key, queued)) if state.gradings > 0 => {
+                    let stocked = state.shapes.get(key).is_some_and(|s| !s.ready.is_empty());
+                    let limit = if stocked { DEFER_STOCKED } else { DEFER };
+                    limit.checked_sub(queued.elapsed())
                 }
                 Some(Job::Remove(_, queued))
-                    if state.gradings > 0 && removals(&state.jobs) < MAX_QUEUED_REMOVALS / 2 =>
+                    if state.gradings > 0
+                        && removals(&state.jobs) < MAX_QUEUED_REMOVALS * 3 / 4 =>
                 {
                     DEFER.checked_sub(queued.elapsed())
                 }
@@ -352,20 +344,23 @@ impl Shared {
             spec.name = format!("{}-{}-{n}", spec.name, std::process::id());
             (spec, shape.warmup.clone())
         };
-        let result = self.sandbox.start(&spec).and_then(|()| {
-            if warmup.file.is_empty() {
-                Ok(())
-            } else {
-                self.sandbox.copy_in(&spec.name, &warmup.dir, warmup.tar())
+        let result = self.sandbox.start_with_id(&spec).and_then(|id| {
+            if !warmup.file.is_empty() {
+                self.sandbox
+                    .copy_in(&spec.name, &warmup.dir, warmup.tar())?;
             }
+            Ok(id)
         });
         let mut state = self.lock();
         let stopping = state.stopping;
         let shape = state.shapes.get_mut(key);
         match (result, shape) {
-            (Ok(()), Some(shape)) if !stopping => {
+            (Ok(id), Some(shape)) if !stopping => {
                 shape.starting -= 1;
-                shape.ready.push(spec.name);
+                shape.ready.push(Pooled {
+                    name: spec.name,
+                    id,
+                });
             }
             (result, shape) => {
                 if let Some(shape) = shape {
@@ -395,7 +390,7 @@ impl Shared {
                     shape
                         .ready
                         .into_iter()
-                        .map(|n| Job::Remove(n, Instant::now())),
+                        .map(|p| Job::Remove(p.handle(), Instant::now())),
                 );
             }
         }
@@ -429,7 +424,9 @@ fn shape_key(spec: &ContainerSpec, warmup: &Warmup) -> String {
 }
 
 mod guards;
+mod items;
 #[cfg(test)]
 mod tests;
 
 pub use guards::{GradingGuard, StartGate};
+pub use items::{Pooled, Warmup};

@@ -98,7 +98,8 @@ fn every_container_is_handed_out_once_and_replaced_after_use() {
     let mut handed = BTreeSet::new();
     for _ in 0..6 {
         until("a ready one", || pool.ready() > 0);
-        let name = pool.take(&spec("r"), &warmup()).expect("a warm container");
+        let Pooled { name, id } = pool.take(&spec("r"), &warmup()).expect("a warm container");
+        assert_eq!(id, None, "the double has no ids");
         assert!(handed.insert(name.clone()), "{name} handed out twice");
         assert!(name.starts_with("b.judge.t.warm-"), "{name}");
         pool.discard(name);
@@ -158,7 +159,7 @@ fn shutdown_removes_ready_and_used_containers_and_starts_nothing_more() {
     pool.warm(&spec("r"), &warmup());
     until("two ready", || pool.ready() == 2);
     let used = pool.take(&spec("r"), &warmup()).expect("warm");
-    pool.discard(used);
+    pool.discard(used.handle());
     pool.shutdown();
     assert!(double.alive.lock().unwrap().is_empty());
     let started = double.started.lock().unwrap().len();

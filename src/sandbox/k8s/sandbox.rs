@@ -297,11 +297,15 @@ impl Sandbox for K8sSandbox {
     ) -> Result<ExecResult, SandboxError> {
         let pod = pod_name(name);
         let env = self.ship_env(&pod, name, exec)?;
-        let mut cmd = self
-            .kubectl
-            .exec(&pod, exec.stdin.is_some(), run_argv(exec, env.as_deref()));
+        let mut cmd = self.kubectl.exec(
+            &pod,
+            exec.stdin.is_some() || exec.stdin_file.is_some(),
+            run_argv(exec, env.as_deref()),
+        );
         if let Some(bytes) = &exec.stdin {
             cmd = cmd.stdin_bytes(bytes.clone());
+        } else if let Some(file) = &exec.stdin_file {
+            cmd = cmd.stdin_file(file);
         }
         if let Some(limit) = exec.timeout {
             cmd = cmd.timeout(limit + EXEC_SLACK);

@@ -266,6 +266,7 @@ fn exec_ships_the_environment_on_stdin_and_streams_output() {
         user: Some("agent".into()),
         workdir: Some("/work".into()),
         stdin: Some(b"input".to_vec()),
+        stdin_file: None,
         timeout: None,
     };
     let mut lines = Vec::new();
