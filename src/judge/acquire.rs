@@ -87,7 +87,7 @@ impl Judge {
         })?;
         used.refill = Some((pooled, p.warmup.clone()));
         let delivery = first
-            .then(|| Delivery::of(p, true))
+            .then(|| Delivery::of(p, self.streams_script()))
             .flatten()
             .unwrap_or_default();
         if delivery.submission.is_none() {
@@ -103,6 +103,12 @@ impl Judge {
             })?;
         }
         Ok((name, false, delivery))
+    }
+
+    /// Whether `eval.sh` goes in as an argument of the evaluation: on Docker (on Kubernetes the
+    /// arguments of `kubectl exec` travel in the URL, where 64 KiB may not fit).
+    fn streams_script(&self) -> bool {
+        self.settings.backend.value == Backend::Docker
     }
 
     /// Remove the container `used` holds now (after its rename, which could otherwise give a
@@ -140,7 +146,9 @@ impl Judge {
             }
         };
         used.container = Some(name.clone());
-        if let Some(delivery) = Delivery::of(p, false) {
+        // eval.sh is written again after the submission: a symlink of the judge image could
+        // lead the unpacking to the warm one.
+        if let Some(delivery) = Delivery::of(p, self.streams_script()) {
             return Ok((name, delivery));
         }
         if let Some(tar) = p.submission {

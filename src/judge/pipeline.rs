@@ -13,7 +13,7 @@ use super::error::JudgeError;
 use super::grading::{self, GradingOutput, Report};
 use super::pool::JudgePool;
 use super::steps::{
-    eval_script, eval_warmup, finish, rejected, Evaluation, Prepared, Used, EVAL_DIR,
+    eval_script, eval_warmup, finish, is_clash, rejected, Evaluation, Prepared, Used, EVAL_DIR,
     UNPACK_FAILED, WARM,
 };
 use crate::clock::epoch_seconds;
@@ -248,37 +248,11 @@ impl Judge {
             cwd: &task.cwd,
         };
         let timeout = sub.timeout.unwrap_or(task.judge.eval_timeout);
-        let exec = ExecSpec {
-            argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
-            user: Some("root".into()),
-            workdir: Some(task.cwd.clone()),
-            timeout: Some(Duration::from_secs(timeout)),
-            ..ExecSpec::default()
-        };
         let submitted_at = epoch_seconds();
-        let (name, warm, delivery) = self.acquire(&prepared, task, log, used, true)?;
-        let mut evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
-        let unpacked_not = evaluation.result.output.status.code == Some(UNPACK_FAILED);
-        if !evaluation.started && delivery.submission.is_some() && unpacked_not {
-            let said = first_line(std::mem::take(&mut evaluation.output));
-            return Ok(rejected(
-                task,
-                sub.submission_id,
-                dir,
-                &format!("the judge could not unpack it in {}: {said}", task.cwd),
-            ));
-        }
-        if !evaluation.started && (warm || !delivery.is_empty()) && !self.pool.is_closed() {
-            // Escaped: before the start marker the output may hold names from the archive.
-            let said = first_line(std::mem::take(&mut evaluation.output));
-            log.line(&format!(
-                "the judge container could not run the evaluation ({said:?}); using a fresh one, \
-                 the files copied in"
-            ));
-            self.release(used);
-            let (name, _, delivery) = self.acquire(&prepared, task, log, used, false)?;
-            evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
-        }
+        let evaluation = match self.evaluate_submission(&prepared, sub, dir, log, used, echo)? {
+            Ok(evaluation) => evaluation,
+            Err(refused) => return Ok(refused),
+        };
         drop(sanitized);
         let Evaluation {
             result,
@@ -324,6 +298,62 @@ impl Judge {
         finish(task, dir, report)
     }
 
+    /// Runs `eval.sh` for `sub` in a judge container of `p`'s, the submission delivered: the
+    /// evaluation, or the report refusing a submission the judge could not unpack. A container
+    /// that could not run the evaluation is replaced once by a fresh one with the files copied.
+    fn evaluate_submission(
+        &self,
+        p: &Prepared<'_>,
+        sub: &Submission<'_>,
+        dir: &Path,
+        log: &RunLog,
+        used: &mut Used,
+        echo: &mut dyn FnMut(&str),
+    ) -> Result<Result<Evaluation, Report>, JudgeError> {
+        let task = sub.task;
+        let exec = ExecSpec {
+            argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
+            user: Some("root".into()),
+            workdir: Some(task.cwd.clone()),
+            timeout: Some(Duration::from_secs(
+                sub.timeout.unwrap_or(task.judge.eval_timeout),
+            )),
+            ..ExecSpec::default()
+        };
+        let (name, warm, delivery) = self.acquire(p, task, log, used, true)?;
+        let mut evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
+        let status = &evaluation.result.output.status;
+        // Cut short (a signal, the deadline, a shutdown): neither the agent's fault nor worth
+        // a second container.
+        let cut_short =
+            status.signal.is_some() || evaluation.result.timed_out || self.pool.is_closed();
+        if evaluation.started || cut_short {
+            return Ok(Ok(evaluation));
+        }
+        let unpack_failed = status.code == Some(UNPACK_FAILED) && delivery.submission.is_some();
+        let (said, _) = std::mem::take(&mut evaluation.output).finish();
+        if unpack_failed && is_clash(&said) {
+            let reason = format!(
+                "the judge could not unpack it in {}: {}",
+                task.cwd,
+                first_line(&said)
+            );
+            return Ok(Err(rejected(task, sub.submission_id, dir, &reason)));
+        }
+        if warm || !delivery.is_empty() {
+            // Escaped: before the start marker the output may hold names from the archive.
+            log.line(&format!(
+                "the judge container could not run the evaluation ({:?}); using a fresh one, \
+                 the files copied in",
+                first_line(&said)
+            ));
+            self.release(used);
+            let (name, _, delivery) = self.acquire(p, task, log, used, false)?;
+            evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
+        }
+        Ok(Ok(evaluation))
+    }
+
     /// Run `eval.sh` in container `name`.
     fn evaluate(
         &self,
@@ -350,9 +380,8 @@ impl Judge {
 }
 
 /// The first line of what an evaluation printed, at most 200 characters.
-fn first_line(output: GradingOutput) -> String {
-    let (text, _) = output.finish();
-    text.lines()
+fn first_line(said: &str) -> String {
+    said.lines()
         .next()
         .unwrap_or("")
         .chars()

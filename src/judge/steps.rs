@@ -48,13 +48,34 @@ pub(super) struct Prepared<'a> {
     pub(super) cwd: &'a str,
 }
 
-/// The exit status of a delivery whose `tar` could not unpack the submission: its names clash
-/// with what the judge image has in `cwd` (a link where a directory with files is), which is
-/// the submitter's error, like a name the host already refuses.
+/// The exit status of a delivery whose `tar` could not unpack the submission; the grading
+/// decides from tar's complaint whose fault that is ([`is_clash`]).
 pub(super) const UNPACK_FAILED: i32 = 86;
 /// An image without `tar` exits 127 before reading anything, as a missing command does.
 const NO_TAR_CHECK: &str = "{ command -v tar >/dev/null || exit 127; }";
-const UNPACK: &str = r#"{ tar -x -o -f - -C "$1" || exit 86; }"#;
+/// Unpacks the submission; on failure prints at most five of tar's complaints (not warnings
+/// about time stamps, which name the archive's files) and exits [`UNPACK_FAILED`]. Only bash
+/// builtins run once the submission is in place: a `PATH` entry inside `cwd` could otherwise
+/// run the submission's own programs as root before the grader.
+const UNPACK: &str = r#"{ tar -x -o -f - -C "$1" 2>"$4" || { n=0; while [ $n -lt 5 ] && IFS= read -r l; do case $l in *"in the future"*) continue;; esac; printf '%s\n' "$l" >&2; n=$((n+1)); done <"$4"; exit 86; }; }"#;
+/// Where tar's complaints go in the judge container (outside `cwd`: [`Delivery::of`]).
+const UNPACK_ERRORS: &str = "/tmp/.sforge-unpack";
+
+/// Whether tar's complaint `said` is a clash of the submission's names with the judge image's
+/// own files (a file or link where a directory with files is, a directory where a file is): the
+/// submitter's error. Anything else — a cut stream, a full disk — is the harness's.
+pub(super) fn is_clash(said: &str) -> bool {
+    const CLASHES: [&str; 6] = [
+        "Is a directory",
+        "Not a directory",
+        "File exists",
+        "Directory not empty",
+        "Cannot unlink",
+        "can't remove",
+    ];
+    said.lines()
+        .any(|line| CLASHES.iter().any(|clash| line.contains(clash)))
+}
 
 /// Longest `eval.sh` passed to the evaluation as an argument; a longer one is copied.
 const MAX_SCRIPT_ARG: usize = 64 << 10;
@@ -89,10 +110,10 @@ impl<'a> Delivery<'a> {
     }
 
     /// `exec` preceded by the delivery: `tar` unpacks the submission from stdin into `cwd` (as
-    /// `exec`'s user, root: modes kept, the archive's owners dropped, as `docker cp` does), then
-    /// `eval.sh` is written from an argument, then `exec` runs without stdin. An image without
-    /// `tar` never prints the start marker: a warm container's grading is then repeated on a
-    /// fresh one, which copies.
+    /// `exec`'s user, root: modes kept, new files root's, existing directories keep their
+    /// owners), then `eval.sh` is written from an argument, then `exec` runs without stdin. An
+    /// image without `tar` never prints the start marker: the grading is then repeated on a
+    /// fresh container, which copies.
     pub(super) fn apply(&self, exec: &ExecSpec, cwd: &str) -> ExecSpec {
         if self.is_empty() {
             return exec.clone();
@@ -103,9 +124,10 @@ impl<'a> Delivery<'a> {
             steps.push(UNPACK);
         }
         if self.script.is_some() {
-            steps.push(r#"printf '%s' "$2" >"$3" && chmod 755 "$3""#);
+            // `printf` is a builtin; bash runs the script as an argument, so no mode is needed.
+            steps.push(r#"printf '%s' "$2" >"$3""#);
         }
-        steps.push(r#"shift 3 && exec "$@" </dev/null"#);
+        steps.push(r#"shift 4 && exec "$@" </dev/null"#);
         let (content, path) = self.script.map_or((String::new(), String::new()), |w| {
             (
                 String::from_utf8_lossy(&w.content).into_owned(),
@@ -120,6 +142,7 @@ impl<'a> Delivery<'a> {
             cwd.to_owned(),
             content,
             path,
+            UNPACK_ERRORS.to_owned(),
         ];
         argv.extend(exec.argv.iter().cloned());
         ExecSpec {
@@ -190,75 +213,138 @@ pub(super) fn retry_once<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::process::{Cmd, RealRunner, Runner};
+    use crate::process::{Cmd, Output, RealRunner, Runner};
 
-    /// Runs a delivered exec with the host's own bash and tar, as the container would.
-    fn run_here(spec: &ExecSpec) -> String {
-        let mut cmd = Cmd::new(spec.argv[0].clone()).args(spec.argv[1..].iter().cloned());
+    /// Runs a delivered exec in `cwd` with the host's own bash and tar, as the container would,
+    /// with `cwd/bin` first on `PATH` (an image whose `PATH` holds a directory of the task's).
+    fn run_here(spec: &ExecSpec, cwd: &Path) -> Output {
+        let mut argv = spec.argv.clone();
+        argv[2] = format!("cd \"$1\" && {}", argv[2]);
+        if argv.len() > 7 && argv[7] == UNPACK_ERRORS {
+            argv[7] = cwd.with_extension("unpack-errors").display().to_string();
+        }
+        let path = format!("{}/bin:/usr/sbin:/usr/bin:/sbin:/bin", cwd.display());
+        let mut cmd = Cmd::new(argv[0].clone())
+            .args(argv[1..].iter().cloned())
+            .env("PATH", path);
         if let Some(file) = &spec.stdin_file {
             cmd = cmd.stdin_file(file);
         }
         RealRunner::new()
-            .run(&cmd)
+            .run_unchecked(&cmd)
             .expect("the delivery runs")
-            .stdout_str()
+    }
+
+    /// A tar file of `(name, body, mode)` entries.
+    fn tar_of(path: &Path, entries: &[(&str, &[u8], u32)]) {
+        let mut builder = tar::Builder::new(std::fs::File::create(path).unwrap());
+        for (name, body, mode) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(body.len() as u64);
+            header.set_mode(*mode);
+            header.set_cksum();
+            builder.append_data(&mut header, name, *body).unwrap();
+        }
+        builder.finish().unwrap();
+    }
+
+    struct Setup {
+        tmp: tempfile::TempDir,
+        warmup: Warmup,
+        exec: ExecSpec,
+    }
+
+    impl Setup {
+        fn new() -> Self {
+            let tmp = tempfile::tempdir().unwrap();
+            let scripts = tmp.path().join("scripts");
+            std::fs::create_dir_all(tmp.path().join("work dir")).unwrap();
+            std::fs::create_dir_all(&scripts).unwrap();
+            let warmup = Warmup {
+                dir: scripts.to_str().unwrap().to_owned(),
+                file: "eval.sh".to_owned(),
+                content: b"echo started; cat pkg/main.py; cat; echo \"stdin done\"\n".to_vec(),
+            };
+            let exec = ExecSpec {
+                argv: vec![
+                    "/bin/bash".into(),
+                    scripts.join("eval.sh").to_str().unwrap().to_owned(),
+                ],
+                ..ExecSpec::default()
+            };
+            Setup { tmp, warmup, exec }
+        }
+
+        fn cwd(&self) -> std::path::PathBuf {
+            self.tmp.path().join("work dir")
+        }
+
+        /// Delivers `entries` with eval.sh and runs it.
+        fn deliver(&self, entries: &[(&str, &[u8], u32)]) -> Output {
+            let tar_path = self.tmp.path().join("submission.tar");
+            tar_of(&tar_path, entries);
+            let delivery = Delivery {
+                submission: Some(&tar_path),
+                script: Some(&self.warmup),
+            };
+            let cwd = self.cwd();
+            run_here(&delivery.apply(&self.exec, cwd.to_str().unwrap()), &cwd)
+        }
     }
 
     #[test]
     fn a_delivery_unpacks_the_submission_writes_eval_sh_then_runs_it_without_stdin() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cwd = tmp.path().join("work dir");
-        let scripts = tmp.path().join("scripts");
-        std::fs::create_dir_all(&cwd).unwrap();
-        std::fs::create_dir_all(&scripts).unwrap();
-        let tar_path = tmp.path().join("submission.tar");
-        let mut builder = tar::Builder::new(std::fs::File::create(&tar_path).unwrap());
-        let body = b"print('hi')\n";
-        let mut header = tar::Header::new_gnu();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o640);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, "pkg/main.py", &body[..])
-            .unwrap();
-        builder.finish().unwrap();
-        drop(builder);
-        let warmup = Warmup {
-            dir: scripts.to_str().unwrap().to_owned(),
-            file: "eval.sh".to_owned(),
-            content: b"echo started; cat pkg/main.py; cat; echo \"stdin done\"\n".to_vec(),
-        };
-        let exec = ExecSpec {
-            argv: vec![
-                "/bin/bash".into(),
-                scripts.join("eval.sh").to_str().unwrap().to_owned(),
-            ],
-            ..ExecSpec::default()
-        };
-        let delivery = Delivery {
-            submission: Some(&tar_path),
-            script: Some(&warmup),
-        };
-        let cwd_str = cwd.to_str().unwrap();
-        let spec = delivery.apply(&exec, cwd_str);
-        let mut in_cwd = spec.clone();
-        // The container's exec runs in `cwd` (its workdir); here the script cds there itself.
-        in_cwd.argv[2] = format!("cd \"$1\" && {}", in_cwd.argv[2]);
-        let out = run_here(&in_cwd);
-        assert_eq!(out, "started\nprint('hi')\nstdin done");
-        let written = std::fs::metadata(scripts.join("eval.sh")).unwrap();
-        assert_eq!(
-            std::os::unix::fs::PermissionsExt::mode(&written.permissions()) & 0o777,
-            0o755
+        let setup = Setup::new();
+        // Programs the unpacking could find on PATH afterwards: none of them may run.
+        let trap: &[u8] = b"#!/bin/sh\ntouch \"$(dirname \"$0\")/../pwned\"\n";
+        let mut entries: Vec<(&str, &[u8], u32)> = vec![("pkg/main.py", b"print('hi')\n", 0o640)];
+        for name in ["bin/chmod", "bin/printf", "bin/rm", "bin/tail", "bin/head"] {
+            entries.push((name, trap, 0o755));
+        }
+        let out = setup.deliver(&entries);
+        assert_eq!(out.status.code, Some(0), "{}", out.stderr_str());
+        assert_eq!(out.stdout_str(), "started\nprint('hi')\nstdin done");
+        assert!(
+            !setup.cwd().join("pwned").exists(),
+            "a submitted program ran"
         );
         // Nothing to deliver: the exec as it was; the script alone: no stdin at all.
-        assert_eq!(Delivery::default().apply(&exec, cwd_str).argv, exec.argv);
+        let cwd = setup.cwd();
+        let cwd = cwd.to_str().unwrap();
+        assert_eq!(
+            Delivery::default().apply(&setup.exec, cwd).argv,
+            setup.exec.argv
+        );
         let script_only = Delivery {
             submission: None,
-            script: Some(&warmup),
+            script: Some(&setup.warmup),
         }
-        .apply(&exec, cwd_str);
+        .apply(&setup.exec, cwd);
         assert!(script_only.stdin_file.is_none());
         assert!(!script_only.argv[2].contains("tar"));
+    }
+
+    #[test]
+    fn a_clash_with_the_images_files_is_told_apart_from_a_broken_stream() {
+        let setup = Setup::new();
+        std::fs::create_dir_all(setup.cwd().join("data")).unwrap();
+        std::fs::write(setup.cwd().join("data/seed.txt"), "judge's").unwrap();
+        let out = setup.deliver(&[("data", b"a file over a directory\n", 0o644)]);
+        assert_eq!(out.status.code, Some(UNPACK_FAILED));
+        assert!(!out.stdout_str().contains("started"));
+        assert!(is_clash(&out.stderr_str()), "{}", out.stderr_str());
+        // A cut stream: tar fails too, but that is not the submitter's doing.
+        let tar_path = setup.tmp.path().join("cut.tar");
+        tar_of(&tar_path, &[("big.bin", &[7u8; 8192], 0o644)]);
+        let whole = std::fs::read(&tar_path).unwrap();
+        std::fs::write(&tar_path, &whole[..3000]).unwrap();
+        let delivery = Delivery {
+            submission: Some(&tar_path),
+            script: None,
+        };
+        let cwd = setup.cwd();
+        let out = run_here(&delivery.apply(&setup.exec, cwd.to_str().unwrap()), &cwd);
+        assert_eq!(out.status.code, Some(UNPACK_FAILED));
+        assert!(!is_clash(&out.stderr_str()), "{}", out.stderr_str());
     }
 }

@@ -3,12 +3,9 @@
 //! removed in the background, so that grading skips their removal too. A pooled container grades
 //! exactly one submission: it is handed out once and then only ever removed.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use sha2::{Digest, Sha256};
 
 use crate::sandbox::{ContainerSpec, Sandbox};
 
@@ -44,36 +41,6 @@ struct Shared {
     size: usize,
     state: Mutex<State>,
     wake: Condvar,
-}
-
-#[derive(Default)]
-struct State {
-    shapes: HashMap<String, Shape>,
-    jobs: VecDeque<Job>,
-    stopping: bool,
-    /// Gradings under way ([`JudgePool::grading`]).
-    gradings: usize,
-    /// Containers being started by grading threads ([`JudgePool::begin_start`]).
-    outside_starts: usize,
-    /// Numbers the pooled containers' names.
-    next: u64,
-}
-
-/// One container shape: every field of the spec but its name, and the warm-up.
-struct Shape {
-    spec: ContainerSpec,
-    warmup: Warmup,
-    ready: Vec<Pooled>,
-    starting: usize,
-    last_used: Instant,
-    backoff_until: Option<Instant>,
-}
-
-enum Job {
-    /// Start a container of a shape; queued at that instant.
-    Start(String, Instant),
-    /// Remove a container; queued at that instant.
-    Remove(String, Instant),
 }
 
 impl JudgePool {
@@ -221,32 +188,6 @@ impl Drop for JudgePool {
     }
 }
 
-impl State {
-    /// The key of `spec`'s shape, registered when new; `None` when too many shapes are kept.
-    fn shape(&mut self, spec: &ContainerSpec, warmup: &Warmup) -> Option<String> {
-        let key = shape_key(spec, warmup);
-        if let Some(shape) = self.shapes.get_mut(&key) {
-            shape.last_used = Instant::now();
-            return Some(key);
-        }
-        if self.stopping || self.shapes.len() >= MAX_SHAPES {
-            return None;
-        }
-        self.shapes.insert(
-            key.clone(),
-            Shape {
-                spec: spec.clone(),
-                warmup: warmup.clone(),
-                ready: Vec::new(),
-                starting: 0,
-                last_used: Instant::now(),
-                backoff_until: None,
-            },
-        );
-        Some(key)
-    }
-}
-
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -276,45 +217,41 @@ impl Shared {
     fn work(&self) {
         let mut state = self.lock();
         loop {
-            let wait = match state.jobs.front() {
-                // Refills and removals wait while gradings run (a burst grades faster when the
-                // engine does only its work), but not longer than DEFER (DEFER_STOCKED for a
-                // refill of a shape with containers ready); removals not at all once three
-                // quarters of the removal queue are full.
-                Some(Job::Start(key, queued)) if state.gradings > 0 => {
-                    let stocked = state.shapes.get(key).is_some_and(|s| !s.ready.is_empty());
-                    let limit = if stocked { DEFER_STOCKED } else { DEFER };
-                    limit.checked_sub(queued.elapsed())
+            if state.jobs.is_empty() {
+                if state.stopping {
+                    return;
                 }
-                Some(Job::Remove(_, queued))
-                    if state.gradings > 0
-                        && removals(&state.jobs) < MAX_QUEUED_REMOVALS * 3 / 4 =>
-                {
-                    DEFER.checked_sub(queued.elapsed())
-                }
-                Some(_) => None,
-                None if state.stopping => return,
-                None => Some(IDLE_RETIRE / 4),
-            };
-            match wait {
-                None => {
-                    let Some(job) = state.jobs.pop_front() else {
-                        continue;
-                    };
-                    drop(state);
-                    self.run(job);
-                    state = self.lock();
-                }
-                Some(wait) => {
-                    state = self
-                        .wake
-                        .wait_timeout(state, wait)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                    self.retire_idle(&mut state);
-                }
+                state = self.sleep(state, IDLE_RETIRE / 4);
+                continue;
+            }
+            // The first job (in queue order) whose wait is over runs; otherwise sleep until the
+            // earliest wait ends. Each job's wait counts from its own queuing, so a stream of
+            // new removals at the front never holds back older jobs for longer than theirs.
+            let waits: Vec<Option<Duration>> =
+                state.jobs.iter().map(|job| state.wait_for(job)).collect();
+            if let Some(ready) = waits.iter().position(Option::is_none) {
+                let Some(job) = state.jobs.remove(ready) else {
+                    continue;
+                };
+                drop(state);
+                self.run(job);
+                state = self.lock();
+            } else {
+                let wait = waits.into_iter().flatten().min().unwrap_or(DEFER);
+                state = self.sleep(state, wait);
             }
         }
+    }
+
+    /// Waits for a wake-up or `wait`, then retires idle shapes.
+    fn sleep<'a>(&self, state: MutexGuard<'a, State>, wait: Duration) -> MutexGuard<'a, State> {
+        let mut state = self
+            .wake
+            .wait_timeout(state, wait)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        self.retire_idle(&mut state);
+        state
     }
 
     fn run(&self, job: Job) {
@@ -400,33 +337,12 @@ impl Shared {
     }
 }
 
-/// Removals queued.
-fn removals(jobs: &VecDeque<Job>) -> usize {
-    jobs.iter().filter(|j| matches!(j, Job::Remove(..))).count()
-}
-
-/// Everything that makes two containers interchangeable: the spec but its name, and the
-/// warm-up (hashed: the environment may hold secrets).
-fn shape_key(spec: &ContainerSpec, warmup: &Warmup) -> String {
-    let mut unnamed = spec.clone();
-    unnamed.name.clear();
-    let mut hash = Sha256::new();
-    hash.update(format!("{unnamed:?}").as_bytes());
-    for part in [
-        warmup.dir.as_bytes(),
-        warmup.file.as_bytes(),
-        &warmup.content,
-    ] {
-        hash.update(part.len().to_le_bytes());
-        hash.update(part);
-    }
-    format!("{:x}", hash.finalize())
-}
-
 mod guards;
 mod items;
+mod state;
 #[cfg(test)]
 mod tests;
 
 pub use guards::{GradingGuard, StartGate};
 pub use items::{Pooled, Warmup};
+use state::{removals, shape_key, Job, State};
