@@ -367,7 +367,7 @@ pub struct ServeArgs {
     pub port: u16,
 
     /// Judge containers grading at the same time; more submissions wait in a FIFO queue
-    /// [default: twice the CPUs, 2 to 16]
+    /// [default: four times the CPUs, 2 to 16]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub judge_concurrency: Option<u16>,
 
