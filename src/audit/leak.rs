@@ -46,21 +46,15 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::ScoreDirection;
 
     fn target(secrets: &[&str]) -> Target {
         Target {
-            task_id: "t".into(),
             cwd: "/w".into(),
-            eval_cmd: "python3 -I tests/grade.py".into(),
-            parser: "structured_json".into(),
-            direction: ScoreDirection::Maximize,
-            eval_timeout: 60,
             modules: vec!["solution.py".into()],
             protected: vec!["tests".into()],
             eval_files: vec!["tests/grade.py".into()],
             secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
-            go_package: None,
+            ..Target::for_test("python3 -I tests/grade.py", "structured_json")
         }
     }
 

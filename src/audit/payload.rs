@@ -170,17 +170,9 @@ mod tests {
 
     fn target() -> Target {
         Target {
-            task_id: "t".into(),
-            cwd: "/home/workspace/t".into(),
-            eval_cmd: "python3 -m pytest tests".into(),
-            parser: "pytest_v".into(),
-            direction: ScoreDirection::Maximize,
-            eval_timeout: 60,
             modules: vec!["m.py".into()],
             protected: vec!["tests".into()],
-            eval_files: vec![],
-            secrets: std::collections::BTreeSet::new(),
-            go_package: None,
+            ..Target::for_test("python3 -m pytest tests", "pytest_v")
         }
     }
 

@@ -161,21 +161,12 @@ fn depth_up(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::ScoreDirection;
 
     fn target(protected: &[&str], eval_files: &[&str]) -> Target {
         Target {
-            task_id: "t".into(),
-            cwd: "/home/workspace/t".into(),
-            eval_cmd: "python3 tests/score.py".into(),
-            parser: "score_sum".into(),
-            direction: ScoreDirection::Maximize,
-            eval_timeout: 60,
-            modules: vec![],
             protected: protected.iter().map(|s| (*s).to_owned()).collect(),
             eval_files: eval_files.iter().map(|s| (*s).to_owned()).collect(),
-            secrets: std::collections::BTreeSet::new(),
-            go_package: None,
+            ..Target::for_test("python3 tests/score.py", "score_sum")
         }
     }
 

@@ -63,21 +63,12 @@ pub fn attacks(target: &Target) -> Vec<Attack> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::ScoreDirection;
 
     fn target(eval_cmd: &str) -> Target {
         Target {
-            task_id: "t".into(),
-            cwd: "/home/workspace/t".into(),
-            eval_cmd: eval_cmd.into(),
-            parser: "score_sum".into(),
-            direction: ScoreDirection::Maximize,
             eval_timeout: 15,
             modules: vec!["solution.py".into()],
-            protected: vec![],
-            eval_files: vec![],
-            secrets: std::collections::BTreeSet::new(),
-            go_package: None,
+            ..Target::for_test(eval_cmd, "score_sum")
         }
     }
 

@@ -88,22 +88,9 @@ const PYTEST_EXIT: &str = "\n\ndef main(*_args, **_kwargs):\n    return 0\n\n\ni
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::ScoreDirection;
 
     fn target(eval_cmd: &str) -> Target {
-        Target {
-            task_id: "t".into(),
-            cwd: "/home/workspace/t".into(),
-            eval_cmd: eval_cmd.into(),
-            parser: "pytest_v".into(),
-            direction: ScoreDirection::Maximize,
-            eval_timeout: 60,
-            modules: vec![],
-            protected: vec![],
-            eval_files: vec![],
-            secrets: std::collections::BTreeSet::new(),
-            go_package: None,
-        }
+        Target::for_test(eval_cmd, "pytest_v")
     }
 
     fn names(eval_cmd: &str) -> Vec<String> {

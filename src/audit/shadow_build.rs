@@ -148,21 +148,11 @@ fn attack(name: &str, about: &str, entries: Vec<Entry>) -> Attack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::ScoreDirection;
 
     fn target(eval_cmd: &str) -> Target {
         Target {
-            task_id: "t".into(),
-            cwd: "/home/workspace/t".into(),
-            eval_cmd: eval_cmd.into(),
-            parser: "score_sum".into(),
-            direction: ScoreDirection::Maximize,
-            eval_timeout: 60,
-            modules: vec![],
-            protected: vec![],
-            eval_files: vec![],
-            secrets: std::collections::BTreeSet::new(),
             go_package: Some("shapes".into()),
+            ..Target::for_test(eval_cmd, "score_sum")
         }
     }
 

@@ -52,6 +52,27 @@ pub struct Target {
     pub go_package: Option<String>,
 }
 
+#[cfg(test)]
+impl Target {
+    /// A target for unit tests: task `t` in `/home/workspace/t`, maximising, a 60 s timeout,
+    /// nothing expected, protected, named or secret.
+    pub(crate) fn for_test(eval_cmd: &str, parser: &str) -> Self {
+        Target {
+            task_id: "t".into(),
+            cwd: "/home/workspace/t".into(),
+            eval_cmd: eval_cmd.into(),
+            parser: parser.into(),
+            direction: ScoreDirection::Maximize,
+            eval_timeout: 60,
+            modules: vec![],
+            protected: vec![],
+            eval_files: vec![],
+            secrets: BTreeSet::new(),
+            go_package: None,
+        }
+    }
+}
+
 impl Target {
     /// `task`, with its shipped solutions under `solutions` (`<tasks>/solutions/<id>/`).
     #[must_use]

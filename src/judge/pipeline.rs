@@ -5,7 +5,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::archive::{sanitize_in, Limits, Rules};
 use super::container::{judge_container, JudgeLimits};
@@ -13,7 +12,7 @@ use super::error::JudgeError;
 use super::grading::{self, GradingOutput, Report};
 use super::pool::JudgePool;
 use super::steps::{
-    eval_script, eval_warmup, finish, is_clash, rejected, Evaluation, Prepared, Used, EVAL_DIR,
+    eval_exec, eval_script, eval_warmup, finish, is_clash, rejected, Evaluation, Prepared, Used,
     UNPACK_FAILED, WARM,
 };
 use crate::clock::epoch_seconds;
@@ -311,15 +310,7 @@ impl Judge {
         echo: &mut dyn FnMut(&str),
     ) -> Result<Result<Evaluation, Report>, JudgeError> {
         let task = sub.task;
-        let exec = ExecSpec {
-            argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
-            user: Some("root".into()),
-            workdir: Some(task.cwd.clone()),
-            timeout: Some(Duration::from_secs(
-                sub.timeout.unwrap_or(task.judge.eval_timeout),
-            )),
-            ..ExecSpec::default()
-        };
+        let exec = eval_exec(task, sub.timeout);
         let (name, warm, delivery) = self.acquire(p, task, log, used, true)?;
         let mut evaluation = self.evaluate(&name, &delivery.apply(&exec, &task.cwd), echo)?;
         let status = &evaluation.result.output.status;

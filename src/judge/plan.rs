@@ -4,13 +4,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use super::archive::{sanitize_in, Rules};
 use super::error::JudgeError;
 use super::pipeline::{Judge, Submission};
-use super::steps::{eval_script, EVAL_DIR};
-use crate::sandbox::{single_file_tar, ExecSpec, SandboxError};
+use super::steps::{eval_exec, eval_script, EVAL_DIR};
+use crate::sandbox::{single_file_tar, SandboxError};
 
 /// What a plan of one grading came to.
 #[derive(Debug)]
@@ -63,15 +62,7 @@ impl Judge {
             "copy eval.sh",
             self.sandbox.copy_in(&spec.name, EVAL_DIR, eval),
         )?;
-        let exec = ExecSpec {
-            argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
-            user: Some("root".into()),
-            workdir: Some(task.cwd.clone()),
-            timeout: Some(Duration::from_secs(
-                sub.timeout.unwrap_or(task.judge.eval_timeout),
-            )),
-            ..ExecSpec::default()
-        };
+        let exec = eval_exec(task, sub.timeout);
         let ran = self.sandbox.exec(&spec.name, &exec, &mut |_| {}).map(drop);
         sandbox("run the evaluation", ran)?;
         sandbox(

@@ -154,6 +154,20 @@ impl<'a> Delivery<'a> {
     }
 }
 
+/// Running `eval.sh` in `task`'s `cwd` as root, under `timeout` seconds (the task's
+/// `eval_timeout` when `None`).
+pub(super) fn eval_exec(task: &Task, timeout: Option<u64>) -> ExecSpec {
+    ExecSpec {
+        argv: vec!["/bin/bash".into(), format!("{EVAL_DIR}/eval.sh")],
+        user: Some("root".into()),
+        workdir: Some(task.cwd.clone()),
+        timeout: Some(std::time::Duration::from_secs(
+            timeout.unwrap_or(task.judge.eval_timeout),
+        )),
+        ..ExecSpec::default()
+    }
+}
+
 /// The task's `eval.sh`.
 pub(super) fn eval_script(task: &Task) -> Result<String, JudgeError> {
     templates::render(
