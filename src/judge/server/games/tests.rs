@@ -122,6 +122,16 @@ fn fixture(settings: GameSettings) -> Fixture {
 }
 
 impl Fixture {
+    /// Whether the game container of session `sid` was removed.
+    fn removed(&self, sid: &str) -> bool {
+        self.host
+            .removed
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.ends_with(sid))
+    }
+
     fn register(&self, run: &str, task: &str) -> Registration {
         let reg = Registration {
             task_id: task.into(),
@@ -229,13 +239,7 @@ fn steps_are_recorded_and_a_finished_game_is_archived() {
     assert_eq!(result["pass_rate"], 1.0);
     assert_eq!(result["round"], "game-1");
     assert_eq!(f.history_rounds(&reg), ["game-1"]);
-    assert!(f
-        .host
-        .removed
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|c| c.ends_with(&sid)));
+    assert!(f.removed(sid.as_str()));
     assert_eq!(
         f.games.step(&key(&reg), &sid, "go").unwrap_err().status,
         404
@@ -263,13 +267,7 @@ fn the_per_run_cap_evicts_the_oldest_session() {
         f.games.status(&key(&other), &theirs).is_ok(),
         "other runs keep theirs"
     );
-    assert!(f
-        .host
-        .removed
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|c| c.ends_with(&first)));
+    assert!(f.removed(first.as_str()));
     assert_eq!(f.history_rounds(&reg), ["game-1"]);
     assert_eq!(f.games.close_all(&key(&reg)).closed, 2);
     let mut rounds = f.history_rounds(&reg);
@@ -337,13 +335,7 @@ fn the_reaper_archives_idle_sessions_only() {
     assert_eq!(f.games.reap(), 1, "600 s after its last call");
     assert_eq!(f.games.status(&key(&reg), &idle).unwrap_err().status, 404);
     assert!(f.games.status(&key(&reg), &busy).is_ok());
-    assert!(f
-        .host
-        .removed
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|c| c.ends_with(&idle)));
+    assert!(f.removed(idle.as_str()));
     assert_eq!(f.history_rounds(&reg), ["game-1"]);
 }
 
