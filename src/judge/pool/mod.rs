@@ -15,17 +15,6 @@ const WORKERS: usize = 2;
 const IDLE_RETIRE: Duration = Duration::from_secs(600);
 /// After a container of a shape fails to start, no new one is tried for this long.
 const START_BACKOFF: Duration = Duration::from_secs(30);
-/// Shapes kept warm at once; a new shape beyond it is graded cold until an idle one retires.
-const MAX_SHAPES: usize = 64;
-/// Removals waiting for a worker; beyond them the grading thread removes its container itself,
-/// so that used containers never pile up when the engine is slow. A used container is one idle
-/// process: 32 of them hold back less than a burst gains by removing them after it.
-const MAX_QUEUED_REMOVALS: usize = 32;
-/// How long a refill or a removal may wait for the gradings under way to end.
-const DEFER: Duration = Duration::from_secs(2);
-/// How long a refill may wait for them while its shape still has ready containers (a burst
-/// served from a full pool is not slowed by starting the next pool's containers meanwhile).
-const DEFER_STOCKED: Duration = Duration::from_secs(10);
 /// How long a shutdown waits for grading threads to finish starting their containers.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(60);
 
@@ -345,4 +334,4 @@ mod tests;
 
 pub use guards::{GradingGuard, StartGate};
 pub use items::{Pooled, Warmup};
-use state::{removals, shape_key, Job, State};
+use state::{removals, shape_key, Job, State, DEFER, MAX_QUEUED_REMOVALS};

@@ -6,8 +6,20 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::{Pooled, Warmup, DEFER, DEFER_STOCKED, MAX_QUEUED_REMOVALS, MAX_SHAPES};
+use super::items::{Pooled, Warmup};
 use crate::sandbox::ContainerSpec;
+
+/// Shapes kept warm at once; a new shape beyond it is graded cold until an idle one retires.
+pub(super) const MAX_SHAPES: usize = 64;
+/// Removals waiting for a worker; beyond them the grading thread removes its container itself,
+/// so that used containers never pile up when the engine is slow. A used container is one idle
+/// process: 32 of them hold back less than a burst gains by removing them after it.
+pub(super) const MAX_QUEUED_REMOVALS: usize = 32;
+/// How long a refill or a removal may wait for the gradings under way to end.
+pub(super) const DEFER: Duration = Duration::from_secs(2);
+/// How long a refill may wait for them while its shape still has ready containers (a burst
+/// served from a full pool is not slowed by starting the next pool's containers meanwhile).
+pub(super) const DEFER_STOCKED: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 pub(super) struct State {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::state::MAX_SHAPES;
 use super::*;
 use crate::sandbox::{ExecResult, ExecSpec, SandboxError};
 
