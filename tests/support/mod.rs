@@ -560,12 +560,20 @@ impl TestBenchmark {
     }
 }
 
+/// Held while a shared fixture builds its images and while a benchmark removes its own
+/// (see [`shared_fixture`]).
+static IMAGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl Drop for TestBenchmark {
     fn drop(&mut self) {
         if !docker_available() {
             return;
         }
+        let images = IMAGES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let left = remove_images_of(&self.name);
+        drop(images);
         if !left.is_empty() {
             let _ = writeln!(
                 std::io::stderr(),
@@ -716,7 +724,14 @@ pub fn shared_fixture<T>(
     if let Some(fixture) = guard.upgrade() {
         return fixture;
     }
+    // A fixture dropped a moment ago may still be removing its images, which have the same
+    // content (and so the same image ids) as the ones `make` builds: the build would find the
+    // image it just made gone. Making waits for removals, and removals for making.
+    let images = IMAGES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fixture = std::sync::Arc::new(make());
+    drop(images);
     *guard = std::sync::Arc::downgrade(&fixture);
     fixture
 }
