@@ -8,8 +8,12 @@
 // Tests start the binary and the browser directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "visualizer/games.rs"]
+mod games;
 #[path = "visualizer/hostile.rs"]
 mod hostile;
+#[path = "visualizer/live.rs"]
+mod live;
 #[path = "visualizer/pages.rs"]
 mod pages;
 #[path = "visualizer/server.rs"]
@@ -269,7 +273,7 @@ fn runs_dir_flag_serves_another_directory() {
         "--runs-dir".as_ref(),
         fixture.as_os_str(),
     ]);
-    assert!(banner.contains("Found 4 run folder(s)"), "{banner}");
+    assert!(banner.contains("Found 5 run folder(s)"), "{banner}");
     let (status, _, body) = request(port, "GET", "/api/runs", None);
     let _ = child.kill();
     let _ = child.wait();
@@ -282,7 +286,10 @@ fn runs_dir_flag_serves_another_directory() {
         .map(|r| r["run_id"].as_str().unwrap())
         .collect();
     ids.sort_unstable();
-    assert_eq!(ids, [CODEX_RUN, CLAUDE_RUN, "secrets", "viz-demo"]);
+    assert_eq!(
+        ids,
+        [CODEX_RUN, CLAUDE_RUN, "secrets", "viz-demo", "viz-game"]
+    );
     assert_eq!(before, snapshot(&fixture));
 }
 

@@ -150,6 +150,7 @@ function marker(q, x, y, color) {
   if (q.kind === "auto") shape = svg("rect", { x: x - 4, y: y - 4, width: 8, height: 8 });
   else if (q.kind === "final") shape = svg("polygon", { points: `${x},${y - 6} ${x + 6},${y} ${x},${y + 6} ${x - 6},${y}` });
   else if (q.kind === "manual") shape = svg("polygon", { points: `${x},${y - 6} ${x + 6},${y + 5} ${x - 6},${y + 5}` });
+  else if (q.kind === "game") shape = svg("polygon", { points: `${x - 6},${y - 5} ${x + 6},${y - 5} ${x},${y + 6}` });
   else shape = svg("circle", { cx: x, cy: y, r: 5 });
   shape.setAttribute("fill", color);
   shape.setAttribute("class", "mark kind-" + q.kind);
@@ -314,7 +315,8 @@ async function taskPage() {
     s.error ? el("p", { class: "error", text: s.error }) : null,
     warnings(data.warnings),
     el("h2", { text: "Score over time" }), toggles,
-    legend([["agent round", "m-agent"], ["auto round", "m-auto"], ["final round", "m-final"], ["best round", "m-best"], ["time budget", "m-budget"]]),
+    legend([...["agent", "auto", "final", "manual", "game"].filter((k) => k === "agent" || data.rounds.some((r) => r.kind === k)).map((k) => [k + " round", "m-" + k]),
+      ["best round", "m-best"], ["time budget", "m-budget"]]),
     metricBox,
     el("h2", { text: `Rounds (${data.rounds.length})` }),
     table(["Round", "Kind", "Time", "Status", "Passed", "Pass rate", "Score", "Report"], rows, "rounds"),
@@ -342,6 +344,10 @@ async function submissionPage() {
   const base = `/run/${seg(run)}/${seg(task)}/submission/${seg(round)}`;
   const out = data.test_output;
   const arch = data.archive;
+  if (data.game) {
+    put(el("h1", { text: `${task} · ${round}` }), warnings(data.warnings), gameView(data.game));
+    return;
+  }
   put(
     el("h1", { text: `${task} · ${round}` }),
     warnings(data.warnings),
@@ -354,6 +360,26 @@ async function submissionPage() {
     arch ? el("section", {}, el("p", { class: "links" }, el("a", { href: base + "/archive", text: "download submission.tar.gz" }), arch.cut ? el("span", { class: "warn", text: "listing cut: " + arch.cut }) : null),
       table(["Path", "Type", "Size"], arch.entries.map((e) => el("tr", {}, el("td", { text: e.name }), el("td", { text: e.kind }), el("td", { class: "num", text: e.size }))), "archive"))
       : el("p", { class: "muted", text: "No archive." }));
+}
+
+// A game round: the session's result and its moves (steps.jsonl).
+function gameView(game) {
+  const res = game.result || {};
+  const keys = ["status", "session_id", "final_score", "peak_score", "max_score", "pass_rate", "moves", "summary", "error"];
+  const facts = keys.filter((k) => res[k] !== undefined && res[k] !== null).map((k) =>
+    el("tr", {}, el("th", { text: k }), el("td", { text: k === "pass_rate" ? pct(res[k]) : String(res[k]) })));
+  if (res.started_at && res.ended_at) facts.push(el("tr", {}, el("th", { text: "played" }), el("td", { text: `${when(res.started_at)} for ${dur(res.ended_at - res.started_at)}` })));
+  const steps = game.steps ? game.steps.entries : [];
+  const rows = steps.map((st) => el("tr", { class: st.done ? "best" : "" },
+    el("td", { class: "num", text: st.move ?? "" }), el("td", { text: st.action ?? "" }),
+    el("td", {}, pre(st.observation ?? "", "wrap")), el("td", { class: "num", text: `${num(st.score)}/${num(st.max_score)}` }),
+    el("td", { text: st.done ? "done" : "" })));
+  return el("section", {},
+    el("h2", { text: "Game session" }),
+    facts.length ? el("table", { class: "facts" }, el("tbody", {}, facts)) : el("p", { class: "muted", text: "The session is still being played." }),
+    el("h2", { text: `Moves (${steps.length})` }),
+    game.steps && game.steps.cut ? el("p", { class: "warn", text: game.steps.cut }) : null,
+    steps.length ? table(["Move", "Action", "Observation", "Score", ""], rows, "steps") : el("p", { class: "muted", text: "No moves recorded." }));
 }
 
 // Links to the rounds a block reports (sforge-submit prints "Round: agent-N").

@@ -160,6 +160,12 @@ pub struct GameFields {
     pub moves: u64,
     /// One record per step: `{move, action, observation, score, peak_score, max_score, done}`.
     pub steps: Vec<Value>,
+    /// Epoch seconds of the session's start and of its last move (sforge's addition: the
+    /// visualizer places game rounds in time by them; SForge 1.0 entries lack them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<f64>,
 }
 
 /// The answer to a game session's `new` and `step`.

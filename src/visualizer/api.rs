@@ -167,9 +167,25 @@ pub fn submission(
         },
         Err(_) => None,
     };
+    let game = if round.starts_with("game-") {
+        let mut result: Value =
+            optional_json(scanner.root(), &dir.join("game_result.json"), &mut warnings)
+                .unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut result {
+            // The page shows the steps from steps.jsonl; the entry's copy would double them.
+            map.remove("steps");
+        }
+        let steps = super::games::steps(scanner.root(), &dir).unwrap_or_else(|e| {
+            warnings.push(e.to_string());
+            None
+        });
+        json!({"result": result, "steps": steps})
+    } else {
+        Value::Null
+    };
     Ok(
         json!({"round": round, "report": report, "test_output": test_output,
-              "archive": archive, "warnings": warnings}),
+              "archive": archive, "game": game, "warnings": warnings}),
     )
 }
 

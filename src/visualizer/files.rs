@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use super::error::VizError;
+use super::paths::Root;
 
 /// Largest JSON file parsed (`report.json` with many test details stays far below it).
 pub const MAX_JSON_BYTES: u64 = 8 << 20;
@@ -123,6 +124,22 @@ pub fn read_ends(path: &Path, half: u64) -> Result<TextPiece, VizError> {
         total_bytes: size,
         truncated: true,
     })
+}
+
+/// Reads a JSON file that may be missing; a present but unreadable one adds a warning.
+pub fn optional_json<T: serde::de::DeserializeOwned>(
+    root: &Root,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
+    match root.contain(path).and_then(|path| read_json(&path)) {
+        Ok(value) => Some(value),
+        Err(VizError::NotFound(_)) => None,
+        Err(e) => {
+            warnings.push(e.to_string());
+            None
+        }
+    }
 }
 
 #[cfg(test)]

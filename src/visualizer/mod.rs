@@ -6,6 +6,7 @@ mod api;
 mod archive;
 mod error;
 mod files;
+mod games;
 mod model;
 mod paths;
 mod respond;

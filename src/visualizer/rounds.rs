@@ -6,10 +6,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::files;
+use super::files::{self, optional_json};
+use super::games;
 use super::model::{finite, HistoryView, ReportView};
 use super::paths::Root;
-use super::summary::{optional_json, TaskSummary};
+use super::summary::TaskSummary;
 
 /// Most rounds read per task.
 pub const MAX_ROUNDS: usize = 5000;
@@ -98,8 +99,7 @@ pub fn rounds(
     summary: &TaskSummary,
     warnings: &mut Vec<String>,
 ) -> Vec<Round> {
-    let history: HistoryView =
-        optional_json(root, &dir.join("run_history.json"), &mut Vec::new()).unwrap_or_default();
+    let history = games::history(root, dir, &mut Vec::new());
     let final_label = final_round(root, dir);
     let names = round_names(dir, &history);
     // Reports are read up to a total size; past it, rounds show what the history says.
@@ -108,6 +108,15 @@ pub fn rounds(
     let mut rounds: Vec<Round> = names
         .iter()
         .map(|name| {
+            let entry = history
+                .entries
+                .iter()
+                .find(|e| e.round.as_ref() == Some(name));
+            if name.starts_with("game-") {
+                let round_dir = dir.join("submissions").join(name);
+                let report = games::report(root, &round_dir, warnings);
+                return round(name, &report, entry, final_label.as_deref());
+            }
             let path = dir.join("submissions").join(name).join("report.json");
             let size = std::fs::metadata(&path).map_or(0, |m| m.len());
             let report: ReportView = if !exhausted && size <= budget {
@@ -123,10 +132,6 @@ pub fn rounds(
                 }
                 ReportView::default()
             };
-            let entry = history
-                .entries
-                .iter()
-                .find(|e| e.round.as_ref() == Some(name));
             round(name, &report, entry, final_label.as_deref())
         })
         .collect();
@@ -168,10 +173,17 @@ fn round(
         score: finite(report.score.or_else(|| from_entry(|e| e.score))),
         score_0_100: finite(report.score_0_100),
         max_score: finite(report.max_score),
-        passed: report.passed.or_else(|| entry.and_then(|e| e.passed)),
-        total: report
-            .total_tests
-            .or_else(|| entry.and_then(|e| e.total_tests)),
+        // A game has a score, not tests (its history entry carries zero counts).
+        passed: (kind != "game")
+            .then(|| report.passed.or_else(|| entry.and_then(|e| e.passed)))
+            .flatten(),
+        total: (kind != "game")
+            .then(|| {
+                report
+                    .total_tests
+                    .or_else(|| entry.and_then(|e| e.total_tests))
+            })
+            .flatten(),
         submitted_at: finite(report.submitted_at),
         runtime_seconds: finite(report.runtime_seconds),
         summary: report

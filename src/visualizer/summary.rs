@@ -7,9 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::error::VizError;
 use super::files;
-use super::model::{finite, ConfigView, FinalView, HistoryView};
+pub use super::files::optional_json;
+use super::games;
+use super::model::{finite, ConfigView, FinalView};
 use super::paths::Root;
 use super::status::{self, Status};
 
@@ -69,22 +70,6 @@ fn epoch_seconds(time: SystemTime) -> Option<f64> {
         .map(|d| d.as_secs_f64())
 }
 
-/// Reads a JSON file that may be missing; a present but unreadable one adds a warning.
-pub fn optional_json<T: serde::de::DeserializeOwned>(
-    root: &Root,
-    path: &Path,
-    warnings: &mut Vec<String>,
-) -> Option<T> {
-    match root.contain(path).and_then(|path| files::read_json(&path)) {
-        Ok(value) => Some(value),
-        Err(VizError::NotFound(_)) => None,
-        Err(e) => {
-            warnings.push(e.to_string());
-            None
-        }
-    }
-}
-
 /// The summary of the task in `dir`, as of `now`.
 #[must_use]
 pub fn summarize(
@@ -99,8 +84,7 @@ pub fn summarize(
         optional_json(root, &dir.join("final_result.json"), &mut warnings);
     let config: ConfigView =
         optional_json(root, &dir.join("run_config.json"), &mut warnings).unwrap_or_default();
-    let history: HistoryView =
-        optional_json(root, &dir.join("run_history.json"), &mut warnings).unwrap_or_default();
+    let history = games::history(root, dir, &mut warnings);
     let rounds = if history.entries.is_empty() {
         count_rounds(dir)
     } else {

@@ -76,6 +76,11 @@ impl Browser {
         }
     }
 
+    /// Opens `url` and keeps it open, to be read while it changes (`cdp.rs`).
+    pub fn open(&self, url: &str) -> super::cdp::Tab {
+        super::cdp::Tab::open(&self.bin, url)
+    }
+
     /// Saves a screenshot of `url` as PNG at `path`.
     pub fn screenshot(&self, url: &str, path: &Path) {
         let profile = tempfile::tempdir().expect("a browser profile directory");

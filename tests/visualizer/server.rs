@@ -135,7 +135,7 @@ pub fn start() -> Viz {
         logs.as_os_str(),
         "visualizer".as_ref(),
     ]);
-    let expected = format!("Found 10 run folder(s) in {}", runs.display());
+    let expected = format!("Found 11 run folder(s) in {}", runs.display());
     assert!(banner.contains(&expected), "{banner}");
     Viz {
         _dir: dir,

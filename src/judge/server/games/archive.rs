@@ -103,6 +103,8 @@ pub fn history_entry(session: &Session) -> HistoryEntry {
             final_score: session.score,
             moves: session.moves,
             steps: session.steps.clone(),
+            started_at: Some(session.started_at),
+            ended_at: Some(session.last_active),
         }),
         error: None,
     }

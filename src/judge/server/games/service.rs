@@ -163,6 +163,7 @@ impl Games {
             max_score: reply.max_score.unwrap_or(0),
             moves: 0,
             done: reply.done,
+            started_at: self.now(),
             last_active: self.now(),
             steps: Vec::new(),
         };

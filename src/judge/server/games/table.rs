@@ -26,6 +26,8 @@ pub struct Session {
     pub max_score: i64,
     pub moves: u64,
     pub done: bool,
+    /// Epoch seconds of the start.
+    pub started_at: f64,
     /// Epoch seconds of the last call.
     pub last_active: f64,
     /// The step records, as in `steps.jsonl`.

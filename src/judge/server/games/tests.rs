@@ -218,6 +218,7 @@ fn steps_are_recorded_and_a_finished_game_is_archived() {
     let f = fixture(GameSettings::default());
     let reg = f.register("r1", "game");
     let sid = f.games.create(&reg).unwrap().session_id;
+    f.now.store(1_005, Ordering::SeqCst);
     let err = f.games.step(&key(&reg), &sid, "bad").unwrap_err();
     assert_eq!(
         (err.status, err.detail.as_str()),
@@ -238,6 +239,11 @@ fn steps_are_recorded_and_a_finished_game_is_archived() {
     assert_eq!(result["final_score"], 3);
     assert_eq!(result["pass_rate"], 1.0);
     assert_eq!(result["round"], "game-1");
+    assert_eq!(
+        (result["started_at"].as_f64(), result["ended_at"].as_f64()),
+        (Some(1_000.0), Some(1_005.0)),
+        "{result}"
+    );
     assert_eq!(f.history_rounds(&reg), ["game-1"]);
     assert!(f.removed(sid.as_str()));
     assert_eq!(
@@ -375,6 +381,7 @@ fn a_session_that_finishes_starting_after_the_stop_is_not_kept() {
         max_score: 1,
         moves: 0,
         done: false,
+        started_at: 0.0,
         last_active: 0.0,
         steps: Vec::new(),
     };
