@@ -483,3 +483,19 @@ fn a_closed_stdout_ends_commands_quietly() {
         out.to_str().unwrap(),
     ]);
 }
+
+#[test]
+fn eval_refuses_a_game_task_before_touching_anything() {
+    let games = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/games");
+    let logs = tempfile::tempdir().unwrap();
+    assert_error(
+        sforge()
+            .arg("--tasks-dir")
+            .arg(&games)
+            .arg("--log-dir")
+            .arg(logs.path())
+            .args(["eval", "--task", "lantern_cave", "--archive", "-"]),
+        &["lantern_cave is a game task", "sforge run"],
+    );
+    assert_eq!(std::fs::read_dir(logs.path()).unwrap().count(), 0);
+}

@@ -28,6 +28,13 @@ pub fn evaluate(
         return super::regrade::regrade(settings, global, args, &catalog, run);
     }
     let task = catalog.task(args.task.as_deref().context("--task is required")?)?;
+    if task.game_mode {
+        anyhow::bail!(
+            "{} is a game task: it is played through the judge's game routes during \
+             `sforge run`, not graded from an archive",
+            task.task_id
+        );
+    }
     let run_id = match &args.run_id {
         Some(id) if crate::task::is_plain_name(id) => id.clone(),
         Some(id) => anyhow::bail!(
