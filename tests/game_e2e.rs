@@ -13,16 +13,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+
 use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::run_case::{read_json, Case};
+use support::serve::Serve;
 use support::{BenchFixture, SforgeRun, TestBenchmark};
 
 const LANTERN: &str = "lantern_cave";
@@ -194,56 +194,21 @@ fn sigint_during_a_game_leaves_no_game_container() {
 
 // ---- `sforge serve` ----
 
-/// A running `sforge serve` on 127.0.0.1; killed on drop.
+/// A running `sforge serve` with its own log directory; killed on drop.
 struct Server {
-    child: Child,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
+    serve: Serve,
     log_dir: PathBuf,
 }
 
 impl Server {
     fn start(bench: &TestBenchmark, extra: &[&str]) -> Self {
         let log_dir = bench.root().join(support::unique_name("serve-logs"));
-        let mut child = bench
-            .sforge_process(&log_dir)
-            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start sforge serve");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("stderr is piped");
-        let sink = Arc::clone(&stderr);
-        thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
-        });
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(port) = line.strip_prefix("Starting SForge judge server on port ") {
-                    let _ = tx.send(port.trim().parse::<u16>().unwrap_or(0));
-                }
-            }
-        });
-        let port = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("sforge serve announces its port");
-        Self {
-            child,
-            port,
-            stderr,
-            log_dir,
-        }
+        let serve = Serve::start(bench, &log_dir, extra);
+        Self { serve, log_dir }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/api/v1/{path}", self.port)
+        format!("{}/{path}", self.serve.base())
     }
 
     fn register(&self, task: &str, run_id: &str, internet: bool) -> String {
@@ -257,33 +222,8 @@ impl Server {
     }
 
     /// SIGINT; panics unless the server exits successfully within 60 seconds.
-    fn interrupt(mut self) {
-        support::run_ok(
-            std::process::Command::new("kill").args(["-INT", &self.child.id().to_string()]),
-            None,
-        );
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for sforge serve") {
-                assert!(
-                    status.success(),
-                    "exit {status}: {}",
-                    self.stderr.lock().unwrap()
-                );
-                return;
-            }
-            assert!(Instant::now() < deadline, "sforge serve ignores SIGINT");
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+    fn interrupt(self) {
+        self.serve.stop_with("INT", Duration::from_secs(60));
     }
 }
 

@@ -9,6 +9,7 @@ mod autoeval;
 mod backends;
 pub mod console;
 mod error;
+mod finalise;
 mod game_end;
 mod judge;
 pub mod judge_client;

@@ -12,6 +12,7 @@ pub mod cdp;
 pub mod pki;
 pub mod registry;
 pub mod run_case;
+pub mod serve;
 
 use std::ffi::OsStr;
 use std::io::Write;
