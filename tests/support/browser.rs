@@ -12,6 +12,20 @@ const LIMIT: Duration = Duration::from_secs(90);
 /// Virtual time given to a page's scripts and fetches.
 const BUDGET_MS: &str = "4000";
 
+/// Chromium's flags for every test: headless, no first-run or background traffic, console
+/// messages logged to stderr, a fixed window size.
+pub const FLAGS: [&str; 9] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--window-size=1280,1400",
+];
+
 /// A Chromium binary.
 pub struct Browser {
     bin: PathBuf,
@@ -39,24 +53,19 @@ impl Browser {
         bin.map(|bin| Browser { bin })
     }
 
+    /// The Chromium binary.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     fn command(&self, profile: &Path) -> Command {
         let mut cmd = Command::new(&self.bin);
-        cmd.args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-extensions",
-            "--disable-background-networking",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1280,1400",
-        ])
-        .arg(format!("--virtual-time-budget={BUDGET_MS}"))
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        cmd.args(FLAGS)
+            .arg(format!("--virtual-time-budget={BUDGET_MS}"))
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd
     }
 
@@ -74,11 +83,6 @@ impl Browser {
                 .map(str::to_owned)
                 .collect(),
         }
-    }
-
-    /// Opens `url` and keeps it open, to be read while it changes (`cdp.rs`).
-    pub fn open(&self, url: &str) -> super::cdp::Tab {
-        super::cdp::Tab::open(&self.bin, url)
     }
 
     /// Saves a screenshot of `url` as PNG at `path`.

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+use super::browser::{Browser, FLAGS};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
@@ -35,23 +37,13 @@ impl Drop for Tab {
 }
 
 impl Tab {
-    /// Starts Chromium (`bin`) on `url` and connects to the page.
-    pub fn open(bin: &Path, url: &str) -> Tab {
+    /// Starts `browser` on `url` and connects to the page.
+    pub fn open(browser: &Browser, url: &str) -> Tab {
         let profile = tempfile::tempdir().expect("a browser profile directory");
         let stderr = tempfile::NamedTempFile::new().expect("a temporary file");
-        let child = Command::new(bin)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-extensions",
-                "--disable-background-networking",
-                "--enable-logging=stderr",
-                "--v=0",
-                "--window-size=1280,1400",
-                "--remote-debugging-port=0",
-            ])
+        let child = Command::new(browser.bin())
+            .args(FLAGS)
+            .arg("--remote-debugging-port=0")
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(url)
             .stdin(Stdio::null())

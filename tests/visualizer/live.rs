@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::server::start;
 use crate::support::browser::Browser;
+use crate::support::cdp::Tab;
 
 /// How long a change may take to show (the page polls every 5 s).
 const SHOWS_WITHIN: Duration = Duration::from_secs(30);
@@ -31,7 +32,10 @@ fn a_running_task_page_follows_the_run() {
     };
     let viz = start();
     let task = viz.runs.join("live/t");
-    let mut tab = browser.open(&format!("http://127.0.0.1:{}/run/live/t", viz.port));
+    let mut tab = Tab::open(
+        &browser,
+        &format!("http://127.0.0.1:{}/run/live/t", viz.port),
+    );
     let first = tab.wait_for_text("agent-1", SHOWS_WITHIN);
     assert!(first.contains("● live"), "{first}");
     assert!(!first.contains("agent-2"), "{first}");
