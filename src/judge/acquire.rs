@@ -107,7 +107,7 @@ impl Judge {
 
     /// Whether `eval.sh` goes in as an argument of the evaluation: on Docker (on Kubernetes the
     /// arguments of `kubectl exec` travel in the URL, where 64 KiB may not fit).
-    fn streams_script(&self) -> bool {
+    pub(super) fn streams_script(&self) -> bool {
         self.settings.backend.value == Backend::Docker
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::archive::{sanitize_in, Rules};
 use super::error::JudgeError;
 use super::pipeline::{Judge, Submission};
-use super::steps::{eval_exec, eval_script, EVAL_DIR};
+use super::steps::{eval_exec, eval_script, eval_warmup, Delivery, Prepared, EVAL_DIR};
 use crate::sandbox::{single_file_tar, SandboxError};
 
 /// What a plan of one grading came to.
@@ -21,9 +21,11 @@ pub enum Planned {
 }
 
 impl Judge {
-    /// Print the grading of `sub` through this judge's runner (a plan runner): start the judge
-    /// container, copy the checked submission and `eval.sh` in, run it, remove the container.
-    /// The checked submission is written to `plan_dir/submission.tar` for the replay.
+    /// Print the grading of `sub` through this judge's runner (a plan runner) as a cold grading
+    /// does it: start the judge container, run the evaluation with the checked submission on its
+    /// stdin (and `eval.sh` as an argument where the judge streams it; whatever is not streamed
+    /// is copied first), remove the container. The checked submission is written to
+    /// `plan_dir/submission.tar` for the replay.
     pub fn plan(&self, sub: &Submission<'_>, plan_dir: &Path) -> Result<Planned, JudgeError> {
         let task = sub.task;
         fs::create_dir_all(plan_dir).map_err(|source| JudgeError::CreateDir {
@@ -52,17 +54,28 @@ impl Judge {
                 source: Box::new(source),
             })
         };
+        let prepared = Prepared {
+            spec: &spec,
+            warmup: eval_warmup(&script),
+            submission: (!sanitized.accepted.is_empty()).then_some(tar.as_path()),
+            cwd: &task.cwd,
+        };
+        let delivery = Delivery::of(&prepared, self.streams_script()).unwrap_or_default();
         sandbox("start the judge container", self.sandbox.start(&spec))?;
-        if !sanitized.accepted.is_empty() {
-            let copy = self.sandbox.copy_in_file(&spec.name, &task.cwd, &tar);
-            sandbox("copy the submission", copy)?;
+        if delivery.submission.is_none() {
+            if let Some(tar) = prepared.submission {
+                let copy = self.sandbox.copy_in_file(&spec.name, &task.cwd, tar);
+                sandbox("copy the submission", copy)?;
+            }
         }
-        let eval = single_file_tar("eval.sh", script.as_bytes(), 0o755, (0, 0));
-        sandbox(
-            "copy eval.sh",
-            self.sandbox.copy_in(&spec.name, EVAL_DIR, eval),
-        )?;
-        let exec = eval_exec(task, sub.timeout);
+        if delivery.script.is_none() {
+            let eval = single_file_tar("eval.sh", script.as_bytes(), 0o755, (0, 0));
+            sandbox(
+                "copy eval.sh",
+                self.sandbox.copy_in(&spec.name, EVAL_DIR, eval),
+            )?;
+        }
+        let exec = delivery.apply(&eval_exec(task, sub.timeout), &task.cwd);
         let ran = self.sandbox.exec(&spec.name, &exec, &mut |_| {}).map(drop);
         sandbox("run the evaluation", ran)?;
         sandbox(

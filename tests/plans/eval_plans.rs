@@ -42,8 +42,9 @@ fn eval_and_serve_plans_are_complete_without_a_daemon() {
         ".judge.coin_change.offline ",
         "--network sforge-walled",
         "# warning: cannot check the network sforge-walled here",
-        "/nonexistent/docker exec --user root",
-        "/bin/bash /tmp/eval.sh",
+        "/nonexistent/docker exec -i --user root",
+        "sforge-deliver",
+        "/bin/bash /tmp/eval.sh <",
         "/nonexistent/docker rm -f -v ",
     ] {
         assert!(plan.contains(needle), "{needle:?} not in:\n{plan}");
