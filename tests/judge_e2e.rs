@@ -1548,6 +1548,18 @@ fn submissions_arrive_with_the_evaluation_and_by_copy_when_the_image_has_no_tar(
             task == NO_TAR,
             "{task}:\n{log}"
         );
+        if task == NO_TAR {
+            // The judge knows now: the next grading copies from the start, warm as well.
+            wait_warm(bench, task, run_id, 1);
+            let (round, report) = graded(&session.server, &session.token, "agent", "", &archive);
+            assert_eq!(report["passed"], 1, "{task}, known: {report}");
+            let log = round_log(log_dir, run_id, task, &round);
+            assert!(
+                log.contains("graded in warm judge container")
+                    && !log.contains("could not run the evaluation"),
+                "{log}"
+            );
+        }
         let run_id = run_id.clone();
         session.server.terminate();
         assert_no_judge_container(&run_id);

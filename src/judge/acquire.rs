@@ -87,7 +87,7 @@ impl Judge {
         })?;
         used.refill = Some((pooled, p.warmup.clone()));
         let delivery = first
-            .then(|| Delivery::of(p, self.streams_script()))
+            .then(|| self.delivery(p))
             .flatten()
             .unwrap_or_default();
         if delivery.submission.is_none() {
@@ -103,6 +103,20 @@ impl Judge {
             })?;
         }
         Ok((name, false, delivery))
+    }
+
+    /// What of `p` goes in with the evaluation ([`Delivery::of`]); nothing for an image already
+    /// found without `tar`, whose files are copied.
+    pub(super) fn delivery<'q>(&self, p: &'q Prepared<'_>) -> Option<Delivery<'q>> {
+        let no_tar = self
+            .no_tar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&p.spec.image);
+        if no_tar {
+            return None;
+        }
+        Delivery::of(p, self.streams_script())
     }
 
     /// Whether `eval.sh` goes in as an argument of the evaluation: on Docker (on Kubernetes the
@@ -148,7 +162,7 @@ impl Judge {
         used.container = Some(name.clone());
         // eval.sh is written again after the submission: a symlink of the judge image could
         // lead the unpacking to the warm one.
-        if let Some(delivery) = Delivery::of(p, self.streams_script()) {
+        if let Some(delivery) = self.delivery(p) {
             return Ok((name, delivery));
         }
         if let Some(tar) = p.submission {

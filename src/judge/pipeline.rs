@@ -2,9 +2,10 @@
 //! into `cwd`, `eval.sh` run under a deadline, the output parsed, the container removed.
 //! Failures of the harness itself are [`JudgeError`]s, never a zero score.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::archive::{sanitize_in, Limits, Rules};
 use super::container::{judge_container, JudgeLimits};
@@ -13,7 +14,7 @@ use super::grading::{self, GradingOutput, Report};
 use super::pool::JudgePool;
 use super::steps::{
     eval_exec, eval_script, eval_warmup, finish, is_clash, rejected, Evaluation, Prepared, Used,
-    UNPACK_FAILED, WARM,
+    NO_TAR, UNPACK_FAILED, WARM,
 };
 use crate::clock::epoch_seconds;
 use crate::config::Settings;
@@ -33,6 +34,9 @@ pub struct Judge {
     pub archive_limits: Limits,
     /// Warm judge containers, and the background removal of used ones.
     pub pool: Arc<JudgePool>,
+    /// Judge images found without `tar`: their gradings copy the files in from the start
+    /// instead of trying the stream first (docs/security.md#archives).
+    pub no_tar: Mutex<HashSet<String>>,
 }
 
 /// One submission to grade.
@@ -68,6 +72,7 @@ impl Judge {
             runner,
             owner: owner.to_owned(),
             archive_limits: Limits::default(),
+            no_tar: Mutex::default(),
         }
     }
 
@@ -96,6 +101,7 @@ impl Judge {
             runner,
             owner: owner.to_owned(),
             archive_limits: Limits::default(),
+            no_tar: Mutex::default(),
         }
     }
 
@@ -330,6 +336,12 @@ impl Judge {
                 first_line(&said)
             );
             return Ok(Err(rejected(task, sub.submission_id, dir, &reason)));
+        }
+        if status.code == Some(NO_TAR) && delivery.submission.is_some() {
+            self.no_tar
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(p.spec.image.clone());
         }
         if warm || !delivery.is_empty() {
             // Escaped: before the start marker the output may hold names from the archive.

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::archive::{sanitize_in, Rules};
 use super::error::JudgeError;
 use super::pipeline::{Judge, Submission};
-use super::steps::{eval_exec, eval_script, eval_warmup, Delivery, Prepared, EVAL_DIR};
+use super::steps::{eval_exec, eval_script, eval_warmup, Prepared, EVAL_DIR};
 use crate::sandbox::{single_file_tar, SandboxError};
 
 /// What a plan of one grading came to.
@@ -60,7 +60,7 @@ impl Judge {
             submission: (!sanitized.accepted.is_empty()).then_some(tar.as_path()),
             cwd: &task.cwd,
         };
-        let delivery = Delivery::of(&prepared, self.streams_script()).unwrap_or_default();
+        let delivery = self.delivery(&prepared).unwrap_or_default();
         sandbox("start the judge container", self.sandbox.start(&spec))?;
         if delivery.submission.is_none() {
             if let Some(tar) = prepared.submission {

@@ -51,7 +51,10 @@ pub(super) struct Prepared<'a> {
 /// The exit status of a delivery whose `tar` could not unpack the submission; the grading
 /// decides from tar's complaint whose fault that is ([`is_clash`]).
 pub(super) const UNPACK_FAILED: i32 = 86;
-/// An image without `tar` exits 127 before reading anything, as a missing command does.
+/// The exit status of a delivery into a container without `tar`, before reading anything (as a
+/// missing command's).
+pub(super) const NO_TAR: i32 = 127;
+/// Exits [`NO_TAR`] when the image has no `tar`.
 const NO_TAR_CHECK: &str = "{ command -v tar >/dev/null || exit 127; }";
 /// Unpacks the submission; on failure prints at most five of tar's complaints (not warnings
 /// about time stamps, which name the archive's files) and exits [`UNPACK_FAILED`]. Only bash
