@@ -214,7 +214,7 @@ pub fn trajectory(
     let offset = offset.unwrap_or(0);
     let growing = summary.status == Status::Running;
     let w = window::read_lines(&path, offset, TRAJECTORY_WINDOW, growing)?;
-    let (format, blocks) = trajectory::parse(&w.text);
+    let (format, blocks) = trajectory::parse(&w.text());
     let (size, end_offset, reached_end) = (w.total_bytes, w.end_offset, w.reached_end);
     let offset = offset.min(size);
     Ok(json!({

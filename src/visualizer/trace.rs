@@ -45,10 +45,10 @@ pub fn trace_json(
     let mut events = Vec::new();
     let (mut skipped, mut pos) = (0usize, 0usize);
     let mut stopped_at = None;
-    for line in w.text.split_inclusive('\n') {
-        let trimmed = line.trim();
+    for line in w.bytes.split_inclusive(|b| *b == b'\n') {
+        let trimmed = line.trim_ascii();
         if !trimmed.is_empty() {
-            match serde_json::from_str::<Value>(trimmed) {
+            match serde_json::from_slice::<Value>(trimmed) {
                 Ok(value) if events.len() < MAX_EVENTS => events.push(value),
                 Ok(_) => {
                     stopped_at = Some(w.offset + pos as u64);

@@ -10,7 +10,8 @@ use super::files;
 /// A window of whole lines and where it sits in the file.
 #[derive(Debug, Clone)]
 pub struct Window {
-    pub text: String,
+    /// The window's bytes (whole lines, except as said on [`read_lines`]).
+    pub bytes: Vec<u8>,
     pub total_bytes: u64,
     /// Where the window's first line starts.
     pub offset: u64,
@@ -18,6 +19,14 @@ pub struct Window {
     pub end_offset: u64,
     /// Whether the window reached the end of the file.
     pub reached_end: bool,
+}
+
+impl Window {
+    /// The window as text (invalid UTF-8 replaced).
+    #[must_use]
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
 }
 
 /// At most `len` bytes of `path` from the line that starts at or after `offset`, cut after its
@@ -54,7 +63,7 @@ pub fn read_lines(path: &Path, offset: u64, len: u64, growing: bool) -> Result<W
         }
     }
     Ok(Window {
-        text: String::from_utf8_lossy(&bytes[start..end]).into_owned(),
+        bytes: bytes[start..end].to_vec(),
         total_bytes: size,
         offset: from + start as u64,
         end_offset: from + end as u64,
@@ -72,12 +81,12 @@ mod tests {
         let path = tmp.path().join("out.txt");
         std::fs::write(&path, "one\ntwo\nthree\npartial").unwrap();
         let w = read_lines(&path, 0, 10, false).unwrap();
-        assert_eq!(w.text, "one\ntwo\n");
+        assert_eq!(w.text(), "one\ntwo\n");
         assert!(!w.reached_end);
         let w = read_lines(&path, w.end_offset, 100, true).unwrap();
-        assert_eq!(w.text, "three\n");
+        assert_eq!(w.text(), "three\n");
         let w = read_lines(&path, 5, 100, false).unwrap();
-        assert_eq!(w.text, "three\npartial");
+        assert_eq!(w.text(), "three\npartial");
         assert_eq!(w.offset, 8);
         assert!(w.reached_end);
     }
