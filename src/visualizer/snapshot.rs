@@ -18,7 +18,7 @@ pub const MAX_DECOMPRESSED: u64 = 256 << 20;
 /// Most bytes of one file kept as text; larger files are compared by digest only.
 pub const MAX_FILE: u64 = 10 << 20;
 /// Most bytes of text kept from one archive.
-pub const MAX_KEPT: u64 = 64 << 20;
+pub const MAX_KEPT: u64 = 32 << 20;
 /// Most warnings kept per archive.
 const MAX_WARNINGS: usize = 50;
 
