@@ -8,6 +8,10 @@
 // Tests start the binary and the browser directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "visualizer/archives.rs"]
+mod archives;
+#[path = "visualizer/files_routes.rs"]
+mod files_routes;
 #[path = "visualizer/games.rs"]
 mod games;
 #[path = "visualizer/hostile.rs"]

@@ -311,7 +311,8 @@ async function taskPage() {
       (s.best_score !== null ? ` / score ${num(s.best_score)}` : "") + ` (${s.best_round || "—"}) · started ${when(s.started_at)} · duration ${dur(s.duration_seconds)}` +
       ` · agent time ${dur((s.phase_seconds || {}).agent)} of a ${dur(s.timeout_seconds)} budget`),
     el("p", { class: "links" }, el("a", { href: base + "/trajectory", text: "Agent trajectory" }), el("a", { href: base + "/prompt", text: "Prompt (text)" }),
-      el("a", { href: base + "/log", text: "Run log (text)" }), data.agent_output_bytes ? el("a", { href: base + "/agent-output", text: `agent_output.txt (${data.agent_output_bytes} bytes)` }) : null),
+      el("a", { href: base + "/log", text: "Run log (text)" }), el("a", { href: base + "/daemon-log", text: "Auto-eval log (text)" }),
+      el("a", { href: base + "/download", text: "Download task (.tar.gz)" }), data.agent_output_bytes ? el("a", { href: base + "/agent-output", text: `agent_output.txt (${data.agent_output_bytes} bytes)` }) : null),
     s.error ? el("p", { class: "error", text: s.error }) : null,
     warnings(data.warnings),
     el("h2", { text: "Score over time" }), toggles,
@@ -348,9 +349,13 @@ async function submissionPage() {
     put(el("h1", { text: `${task} · ${round}` }), warnings(data.warnings), gameView(data.game));
     return;
   }
+  const prev = data.previous_round;
   put(
     el("h1", { text: `${task} · ${round}` }),
     warnings(data.warnings),
+    data.archive ? el("p", { class: "links" }, el("a", { href: base + "/diff", class: "diff-link", text: prev ? `diff against ${prev}` : "diff (first round: all files added)" })) : null,
+    data.analysis ? el("section", {}, el("h2", { text: "Analysis" }),
+      details("analysis.md" + (data.analysis.truncated ? " (start)" : ""), pre(data.analysis.text, "wrap analysis"), true)) : null,
     el("h2", { text: "Report" }), facts.length ? el("table", { class: "facts" }, el("tbody", {}, facts)) : el("p", { class: "muted", text: "No report.json for this round." }),
     tests.length ? el("section", {}, el("h2", { text: `Tests (${tests.length})` }), table(["Test", "Status", "Score", "Message"], testRows, "tests")) : null,
     el("h2", { text: "Test output" }),
@@ -427,6 +432,33 @@ async function trajectoryPage() {
   add(first, true);
 }
 
-const pages = { runs: runsPage, run: runPage, task: taskPage, submission: submissionPage, trajectory: trajectoryPage };
+// ---- submission diff (the changes of a round's archive against the previous round's)
+
+function diffFile(f) {
+  const stats = f.status === "binary" ? `binary changed (${f.old_size ?? "—"} → ${f.new_size ?? "—"} bytes)` : `+${f.added} −${f.removed}`;
+  const summary = el("summary", {}, el("span", { class: "dstatus ds-" + f.status, text: f.status }), " ", el("span", { class: "dpath", text: f.path }), " ", el("span", { class: "muted", text: stats }));
+  const hunks = f.hunks.map((h) => el("div", { class: "hunk" }, el("div", { class: "dh", text: h.header }),
+    el("pre", { class: "difflines" }, h.lines.map((l) => el("span", { class: l.op === "+" ? "da" : l.op === "-" ? "dr" : "dc", text: l.op + l.text })))));
+  const body = el("div", { class: "dbody" }, hunks, f.cut ? el("p", { class: "warn", text: "cut: " + f.cut }) : null);
+  return el("details", { class: "dfile", open: f.hunks.length && f.added + f.removed <= 200 ? "" : null }, summary, body);
+}
+
+async function diffPage() {
+  const run = body.dataset.run, task = body.dataset.task, round = body.dataset.round;
+  const base = `/run/${seg(run)}/${seg(task)}/submission/`;
+  crumbs(["Runs", "/"], [run, runUrl(run)], [task, taskUrl(run, task)], [round, base + seg(round)], ["diff", null]);
+  const data = await getJSON(`/api/run/${seg(run)}/${seg(task)}/submission/${seg(round)}/diff`);
+  const against = data.previous ? el("a", { href: base + seg(data.previous), text: data.previous }) : "nothing (first round)";
+  const toggle = (open) => () => app.querySelectorAll("details.dfile").forEach((d) => { d.open = open; });
+  put(
+    el("h1", { text: `${task} · ${round} · diff` }),
+    el("p", { class: "meta" }, `${round} against `, against, ` · ${data.changed} changed file(s), ${data.unchanged} unchanged`),
+    data.cut ? el("p", { class: "warn", text: "cut: " + data.cut }) : null,
+    warnings(data.warnings),
+    data.files.length ? el("div", { class: "controls" }, el("button", { type: "button", text: "expand all", onclick: toggle(true) }), el("button", { type: "button", text: "collapse all", onclick: toggle(false) })) : null,
+    data.files.length ? el("div", { class: "dfiles" }, data.files.map(diffFile)) : el("p", { class: "muted", text: "No file changed." }));
+}
+
+const pages = { runs: runsPage, run: runPage, task: taskPage, submission: submissionPage, trajectory: trajectoryPage, diff: diffPage };
 const render = pages[body.dataset.page];
 if (render) render().catch(showError);

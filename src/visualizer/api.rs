@@ -14,6 +14,7 @@ use super::scan::Scanner;
 use super::status::Status;
 use super::summary::{self, optional_json, TaskSummary};
 use super::trajectory;
+use super::window;
 
 /// Tasks of one run whose rounds are read for the run page's charts.
 pub const MAX_CHARTED_TASKS: usize = 40;
@@ -21,6 +22,8 @@ pub const MAX_CHARTED_TASKS: usize = 40;
 pub const TRAJECTORY_WINDOW: u64 = 1 << 20;
 /// Bytes of test output shown on a round (head and tail halves).
 pub const TEST_OUTPUT_SHOWN: u64 = 256 << 10;
+/// Bytes of a round's `analysis.md` shown (its head).
+pub const ANALYSIS_SHOWN: u64 = 256 << 10;
 
 /// `/api/runs`.
 #[must_use]
@@ -183,9 +186,16 @@ pub fn submission(
     } else {
         Value::Null
     };
+    let analysis = scanner
+        .root()
+        .file(&dir, "analysis.md")
+        .and_then(|p| files::read_head(&p, ANALYSIS_SHOWN))
+        .ok();
+    let previous = super::subdiff::previous_round(scanner, run_id, task, round).unwrap_or(None);
     Ok(
         json!({"round": round, "report": report, "test_output": test_output,
-              "archive": archive, "game": game, "warnings": warnings}),
+              "archive": archive, "game": game, "analysis": analysis,
+              "previous_round": previous, "warnings": warnings}),
     )
 }
 
@@ -201,42 +211,15 @@ pub fn trajectory(
 ) -> Result<Value, VizError> {
     let (dir, summary) = task_summary(scanner, run_id, task)?;
     let path = scanner.root().file(&dir, "agent_output.txt")?;
-    let size = std::fs::metadata(&path)
-        .map_err(|e| VizError::io(&path, e))?
-        .len();
-    let offset = offset.unwrap_or(0).min(size);
-    // One byte before the window tells whether it starts at a line start.
-    let from = offset.saturating_sub(1);
-    let (bytes, size) = files::read_window(&path, from, TRAJECTORY_WINDOW + (offset - from))?;
-    let start = if offset == 0 {
-        0
-    } else if bytes.first() == Some(&b'\n') {
-        1
-    } else {
-        bytes
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| i + 1)
-    };
-    let reached_end = from + bytes.len() as u64 >= size;
+    let offset = offset.unwrap_or(0);
     let growing = summary.status == Status::Running;
-    let mut end = bytes.len();
-    if !reached_end || growing {
-        end = bytes[start..]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(start, |i| start + i + 1);
-        if end == start && !reached_end {
-            // One line longer than the window: shown cut rather than never.
-            end = bytes.len();
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes[start..end]);
-    let (format, blocks) = trajectory::parse(&text);
-    let end_offset = from + end as u64;
+    let w = window::read_lines(&path, offset, TRAJECTORY_WINDOW, growing)?;
+    let (format, blocks) = trajectory::parse(&w.text());
+    let (size, end_offset, reached_end) = (w.total_bytes, w.end_offset, w.reached_end);
+    let offset = offset.min(size);
     Ok(json!({
         "total_bytes": size,
-        "offset": from + start as u64,
+        "offset": w.offset,
         "end_offset": end_offset,
         "next_offset": (!reached_end).then_some(end_offset),
         "prev_offset": (offset > 0).then(|| offset.saturating_sub(TRAJECTORY_WINDOW)),

@@ -4,6 +4,8 @@
 
 mod api;
 mod archive;
+mod diff;
+mod download;
 mod error;
 mod files;
 mod games;
@@ -13,9 +15,13 @@ mod respond;
 mod rounds;
 mod routes;
 mod scan;
+mod snapshot;
 mod status;
+mod subdiff;
 mod summary;
+mod trace;
 mod trajectory;
+mod window;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;

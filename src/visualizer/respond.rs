@@ -16,7 +16,7 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 const SHELL: &str = include_str!("../../assets/visualizer/shell.html");
 
-fn headers(content_type: &str) -> Vec<(String, String)> {
+pub(super) fn headers(content_type: &str) -> Vec<(String, String)> {
     [
         ("Content-Type", content_type),
         ("Content-Security-Policy", CSP),

@@ -10,10 +10,13 @@ use percent_encoding::percent_decode_str;
 use crate::http::{Handler, Request, Response};
 
 use super::api;
+use super::download;
 use super::error::VizError;
 use super::files;
 use super::respond::{self, page};
 use super::scan::Scanner;
+use super::subdiff;
+use super::trace;
 
 const APP_JS: &str = include_str!("../../assets/visualizer/app.js");
 const STYLE_CSS: &str = include_str!("../../assets/visualizer/style.css");
@@ -21,6 +24,8 @@ const ICON_SVG: &str = include_str!("../../assets/visualizer/icon.svg");
 
 /// Bytes of a log or prompt shown as plain text.
 const TEXT_SHOWN: u64 = 1 << 20;
+/// The auto-eval daemon's log in a task directory.
+const DAEMON_LOG: &str = "auto_eval_ticks.log";
 
 /// The visualizer's request handler.
 pub struct Visualizer {
@@ -90,7 +95,9 @@ impl Handler for Visualizer {
             Err(e) => return respond::error(res, &e, true, is_head),
         };
         let segs: Vec<&str> = target.segments.iter().map(String::as_str).collect();
-        let is_api = segs.first() == Some(&"api") || segs.last() == Some(&"chart-data");
+        let is_api = segs.first() == Some(&"api")
+            || segs.last() == Some(&"chart-data")
+            || segs.ends_with(&["trace", "json"]);
         match self.route(&segs, &target.query, res, is_head) {
             Ok(()) => Ok(()),
             Err(Handled::Io(e)) => Err(e),
@@ -132,6 +139,12 @@ enum Reply {
         content_type: &'static str,
         name: String,
     },
+    /// A task directory as a streamed `.tar.gz`.
+    Download {
+        dir: std::path::PathBuf,
+        task: String,
+        name: String,
+    },
 }
 
 impl Visualizer {
@@ -152,7 +165,10 @@ impl Visualizer {
             ["assets", "style.css"] => Reply::Asset("text/css; charset=utf-8", STYLE_CSS),
             ["assets", "icon.svg"] | ["favicon.ico"] => Reply::Asset("image/svg+xml", ICON_SVG),
             ["api", rest @ ..] => self.api(rest, query)?,
-            ["run", run, rest @ ..] => self.run(run, rest)?,
+            ["run", run, rest @ ..] => match self.file_route(run, rest, query)? {
+                Some(reply) => reply,
+                None => self.run(run, rest)?,
+            },
             _ => return Err(not_found(segs).into()),
         };
         match reply {
@@ -185,6 +201,9 @@ impl Visualizer {
                 content_type,
                 name,
             } => respond::file(res, &path, content_type, Some(&name), is_head)?,
+            Reply::Download { dir, task, name } => {
+                download::send(res, &dir, &task, &name, is_head)?;
+            }
         }
         Ok(())
     }
@@ -200,6 +219,9 @@ impl Visualizer {
                 api::trajectory(s, run, task, query_u64(query, "offset")?)?
             }
             ["run", run, task, "submission", round] => api::submission(s, run, task, round)?,
+            ["run", run, task, "submission", round, "diff"] => {
+                subdiff::submission_diff(s, run, task, round)?
+            }
             _ => return Err(not_found(segs)),
         };
         Ok(Reply::Json(value))
@@ -270,6 +292,64 @@ impl Visualizer {
                 return Err(not_found(&all));
             }
         })
+    }
+
+    /// The file routes of a task (docs/visualizer.md#submission-diffs, #trace-and-logs,
+    /// #downloads); `None` for other routes.
+    fn file_route(
+        &self,
+        run: &str,
+        segs: &[&str],
+        query: &[(String, String)],
+    ) -> Result<Option<Reply>, VizError> {
+        let s = &*self.scanner;
+        let root = s.root();
+        let page = |kind, title: String, data: &[(&'static str, &str)]| Reply::Page {
+            kind,
+            title,
+            data: data.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        };
+        Ok(Some(match segs {
+            [task, "submission", round, "diff"] => {
+                root.resolve(&[run, task, "submissions", round, "submission.tar.gz"])?;
+                let data = [("run", run), ("task", *task), ("round", *round)];
+                page("diff", format!("diff · {round} · {task}"), &data)
+            }
+            [task, "trace"] => {
+                let path = root.resolve(&[run, task, "agent_output.txt"])?;
+                Reply::Text(files::read_tail(&path, TEXT_SHOWN)?.text)
+            }
+            [task, "trace", "json"] => Reply::Json(trace::trace_json(
+                s,
+                run,
+                task,
+                query_u64(query, "offset")?,
+            )?),
+            [task, "daemon-log"] => {
+                let dir = root.resolve(&[run, task])?;
+                let path = root.file(&dir, DAEMON_LOG).map_err(|e| match e {
+                    VizError::NotFound(_) => VizError::NotFound(format!(
+                        "{run}/{task} has no {DAEMON_LOG} (the task ran without auto-eval rounds)"
+                    )),
+                    other => other,
+                })?;
+                Reply::Text(files::read_tail(&path, TEXT_SHOWN)?.text)
+            }
+            [task, "download"] => {
+                let dir = root.resolve(&[run, task])?;
+                if !super::summary::is_task_dir(&dir) {
+                    return Err(VizError::NotFound(format!(
+                        "{run}/{task} is not a task directory"
+                    )));
+                }
+                Reply::Download {
+                    dir,
+                    task: (*task).to_owned(),
+                    name: format!("{run}-{task}.tar.gz"),
+                }
+            }
+            _ => return Ok(None),
+        }))
     }
 }
 
