@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use serde_json::{json, Value};
@@ -16,6 +17,10 @@ use super::snapshot;
 use super::summary;
 
 const ARCHIVE: &str = "submission.tar.gz";
+
+/// Diffs are computed one at a time: each may hold two archives' text (2 ×
+/// [`snapshot::MAX_KEPT`]), so concurrent requests queue rather than multiply the memory.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The round folder's archive, or a clear "not found".
 fn archive(scanner: &Scanner, run: &str, task: &str, round: &str) -> Result<PathBuf, VizError> {
@@ -69,6 +74,7 @@ pub fn submission_diff(
 ) -> Result<Value, VizError> {
     let new_path = archive(scanner, run, task, round)?;
     let previous = previous_round(scanner, run, task, round)?;
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let new = snapshot::read(&new_path)?;
     let old = match &previous {
         Some(label) => Some(snapshot::read(&archive(scanner, run, task, label)?)?),
