@@ -8,6 +8,8 @@
 // Tests start the binary and the browser directly, independent of the product's process gateway.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "visualizer/compare.rs"]
+mod compare;
 #[path = "visualizer/games.rs"]
 mod games;
 #[path = "visualizer/hostile.rs"]

@@ -4,17 +4,21 @@
 
 mod api;
 mod archive;
+mod compare;
 mod error;
 mod files;
 mod games;
+mod groups;
 mod model;
 mod paths;
+mod ranking;
 mod respond;
 mod rounds;
 mod routes;
 mod scan;
 mod status;
 mod summary;
+mod timeline;
 mod trajectory;
 
 use std::net::{SocketAddr, TcpListener};
