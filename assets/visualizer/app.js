@@ -452,6 +452,7 @@ function pickBox(picked, id) {
 function compareTarget(runs, picked) {
   const chosen = runs.filter((r) => picked.has(r.run_id));
   if (chosen.length < 2) return { error: "Pick at least two runs to compare." };
+  if (chosen.length > 20) return { error: "Pick at most 20 runs to compare." };
   const shared = chosen.map((r) => r.tasks.map((t) => t.task)).reduce((a, b) => a.filter((t) => b.includes(t)));
   const ids = chosen.map((r) => r.run_id);
   if (shared.length === 1) return { url: compareUrl(shared[0], ids) };

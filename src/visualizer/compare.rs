@@ -245,4 +245,33 @@ mod tests {
         let exactly = names(&query(&[("runs", &many[1..].join(","))]), "runs");
         assert_eq!(exactly.unwrap().len(), MAX_COMPARED);
     }
+
+    #[test]
+    fn a_task_of_many_runs_draws_only_the_best_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let extra = 5;
+        for i in 0..MAX_PLOTTED + extra {
+            let dir = tmp.path().join(format!("run{i:02}/t"));
+            std::fs::create_dir_all(&dir).unwrap();
+            #[allow(clippy::cast_precision_loss)]
+            let result = json!({"best_pass_rate": i as f64 / 100.0, "best_score": 1.0});
+            std::fs::write(dir.join("final_result.json"), result.to_string()).unwrap();
+        }
+        let scanner = Scanner::new(super::super::paths::Root::new(tmp.path()), 7200);
+        let data = task_runs(&scanner, "t").unwrap();
+        assert_eq!(data["runs"].as_array().unwrap().len(), MAX_PLOTTED + extra);
+        assert_eq!(data["runs"][0]["run_id"], "run24");
+        let drawn = data["timelines"].as_array().unwrap();
+        assert_eq!(drawn.len(), MAX_PLOTTED);
+        assert_eq!(drawn[MAX_PLOTTED - 1]["run_id"], "run05");
+        assert_eq!(data["not_plotted"], extra);
+        assert!(matches!(
+            task_runs(&scanner, "u"),
+            Err(VizError::NotFound(_))
+        ));
+        assert!(matches!(
+            task_runs(&scanner, ".."),
+            Err(VizError::BadName(_))
+        ));
+    }
 }
