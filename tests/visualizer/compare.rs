@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::server::{copy_dir, get, get_json, start_with, Viz, CLAUDE_RUN, CODEX_RUN};
 use crate::support::browser::{Browser, Image};
+use crate::support::cdp::Tab;
 
 const ALPHA: &str = "alpha-m1-20260101120000";
 const BETA: &str = "beta-m2-20260101130000";
@@ -312,4 +313,70 @@ fn cross_run_pages_render_in_chromium() {
         "{}",
         task_page.dom
     );
+}
+
+/// Clicks the element matching `selector` in the open page.
+fn click(tab: &mut Tab, selector: &str) {
+    let js = format!(
+        "(() => {{ const e = document.querySelector({}); if (!e) return false; e.click(); return true; }})()",
+        serde_json::json!(selector)
+    );
+    assert_eq!(
+        tab.eval(&js),
+        Value::Bool(true),
+        "no {selector} on the page"
+    );
+}
+
+/// The buttons, clicked in Chromium over the `DevTools` protocol: picking runs on the runs list
+/// and pressing "Compare runs" leads to their one shared task compared (or to their shared tasks
+/// as groups), and picking groups leads to their standings.
+#[test]
+fn compare_buttons_lead_to_the_comparisons() {
+    let Some(browser) = Browser::find() else {
+        return;
+    };
+    let viz = start_groups();
+    let limit = std::time::Duration::from_secs(30);
+    let base = format!("http://127.0.0.1:{}", viz.port);
+    let pick = |run: &str| format!("input.pick[data-run=\"{run}\"]");
+
+    let mut tab = Tab::open(&browser, &format!("{base}/"));
+    tab.wait_for_text("Compare runs", limit);
+    click(&mut tab, &pick(CODEX_RUN));
+    click(&mut tab, "#compare-runs");
+    tab.wait_for_text("Pick at least two runs", limit);
+    click(&mut tab, &pick(CLAUDE_RUN));
+    click(&mut tab, "#compare-runs");
+    let text = tab.wait_for_text("2 run(s) compared", limit);
+    assert!(text.contains("coin_change"), "{text}");
+    let url = tab.eval("location.pathname + location.search");
+    assert_eq!(
+        url,
+        format!("/compare/coin_change?runs={CODEX_RUN},{CLAUDE_RUN}")
+    );
+    assert!(tab.console().is_empty(), "{:?}", tab.console());
+
+    // alpha and beta share two tasks: the comparison of groups, each run its own.
+    let mut tab = Tab::open(&browser, &format!("{base}/"));
+    tab.wait_for_text("Compare runs", limit);
+    click(&mut tab, &pick(ALPHA));
+    click(&mut tab, &pick(BETA));
+    click(&mut tab, "#compare-runs");
+    let text = tab.wait_for_text("Standings", limit);
+    assert!(
+        text.contains("text_utils") && text.contains("1530.5"),
+        "{text}"
+    );
+
+    let mut tab = Tab::open(&browser, &format!("{base}/compare-runs"));
+    tab.wait_for_text("Compare groups", limit);
+    click(&mut tab, &pick("alpha"));
+    click(&mut tab, &pick("beta"));
+    click(&mut tab, "#compare-groups");
+    let text = tab.wait_for_text("Standings", limit);
+    assert!(text.contains("2 groups compared"), "{text}");
+    let url = tab.eval("location.search");
+    assert_eq!(url, "?models=alpha&models=beta");
+    assert!(tab.console().is_empty(), "{:?}", tab.console());
 }
