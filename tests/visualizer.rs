@@ -10,6 +10,8 @@
 
 #[path = "visualizer/archives.rs"]
 mod archives;
+#[path = "visualizer/compare.rs"]
+mod compare;
 #[path = "visualizer/files_routes.rs"]
 mod files_routes;
 #[path = "visualizer/games.rs"]

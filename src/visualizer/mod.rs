@@ -4,13 +4,16 @@
 
 mod api;
 mod archive;
+mod compare;
 mod diff;
 mod download;
 mod error;
 mod files;
 mod games;
+mod groups;
 mod model;
 mod paths;
+mod ranking;
 mod respond;
 mod rounds;
 mod routes;
@@ -19,6 +22,7 @@ mod snapshot;
 mod status;
 mod subdiff;
 mod summary;
+mod timeline;
 mod trace;
 mod trajectory;
 mod window;

@@ -24,6 +24,8 @@ pub struct FinalView {
     pub resume_count: Option<u64>,
     pub phase_seconds: BTreeMap<String, f64>,
     pub error: Option<String>,
+    /// `maximize` or `minimize`, where a record carries it (docs/visualizer.md#cross-run-pages).
+    pub score_direction: Option<String>,
 }
 
 /// `submissions/<round>/report.json`.
@@ -76,6 +78,7 @@ pub struct ConfigView {
     pub agent: Option<String>,
     pub model: Option<String>,
     pub timeout: Option<f64>,
+    pub score_direction: Option<String>,
 }
 
 /// A finite number, or `None` (JSON has no NaN or infinity).

@@ -17,6 +17,7 @@ use super::respond::{self, page};
 use super::scan::Scanner;
 use super::subdiff;
 use super::trace;
+use super::{compare, groups};
 
 const APP_JS: &str = include_str!("../../assets/visualizer/app.js");
 const STYLE_CSS: &str = include_str!("../../assets/visualizer/style.css");
@@ -169,6 +170,7 @@ impl Visualizer {
                 Some(reply) => reply,
                 None => self.run(run, rest)?,
             },
+            ["task" | "compare", _] | ["compare-runs"] => self.cross_run(segs, query)?,
             _ => return Err(not_found(segs).into()),
         };
         match reply {
@@ -222,9 +224,38 @@ impl Visualizer {
             ["run", run, task, "submission", round, "diff"] => {
                 subdiff::submission_diff(s, run, task, round)?
             }
+            ["task", task] => compare::task_runs(s, task)?,
+            ["compare", task] => compare::compare(s, task, query)?,
+            ["compare-runs"] => groups::compare_runs(s, query)?,
             _ => return Err(not_found(segs)),
         };
         Ok(Reply::Json(value))
+    }
+
+    /// The cross-run pages: `/task/{task}`, `/compare/{task}?runs=…`, `/compare-runs?…`; the
+    /// query is checked here as by their JSON, so a bad one is refused with the same status.
+    fn cross_run(&self, segs: &[&str], query: &[(String, String)]) -> Result<Reply, VizError> {
+        let s = &*self.scanner;
+        let (kind, title, task) = match segs {
+            ["task", task] => {
+                compare::check_task(s, task)?;
+                ("task-runs", format!("{task} · all runs"), *task)
+            }
+            ["compare", task] => {
+                compare::select(s, task, query)?;
+                ("compare", format!("{task} · compared"), *task)
+            }
+            _ => {
+                groups::check(s, query)?;
+                ("compare-runs", "Compare groups".to_owned(), "")
+            }
+        };
+        let data = if task.is_empty() {
+            Vec::new()
+        } else {
+            vec![("task", task.to_owned())]
+        };
+        Ok(Reply::Page { kind, title, data })
     }
 
     /// `/run/{run}/…`: pages, the chart data, plain-text views and downloads.

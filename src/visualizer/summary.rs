@@ -42,6 +42,8 @@ pub struct TaskSummary {
     pub timeout_seconds: Option<f64>,
     pub phase_seconds: std::collections::BTreeMap<String, f64>,
     pub error: Option<String>,
+    /// The recorded score direction (`final_result.json`, else `run_config.json`), if any.
+    pub score_direction: Option<String>,
     /// Files that could not be read, with why.
     pub warnings: Vec<String>,
 }
@@ -123,6 +125,7 @@ pub fn summarize(
         timeout_seconds: finite(config.timeout),
         phase_seconds: result.phase_seconds,
         error: result.error,
+        score_direction: result.score_direction.or(config.score_direction),
         warnings,
     }
 }

@@ -125,6 +125,8 @@ fn markup_in_run_files_is_shown_as_text() {
         "/run/xss/t",
         "/run/xss/t/submission/agent-1",
         "/run/xss/t/trajectory",
+        "/task/t",
+        "/compare/t?runs=xss,live",
     ] {
         let page = browser.load(&format!("{base}{path}"));
         assert!(

@@ -37,7 +37,7 @@ impl Drop for Viz {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -237,4 +237,25 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
     }
     out.sort();
     out
+}
+
+/// The visualizer over a copy of the fixture runs (without the hostile additions) to which
+/// `extra` adds runs; `extra` gets the runs directory.
+pub fn start_with(extra: impl FnOnce(&Path)) -> Viz {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let runs = logs.join("runs");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE), &runs);
+    extra(&runs);
+    let (child, port, _) = launch(&[
+        "--log-dir".as_ref(),
+        logs.as_os_str(),
+        "visualizer".as_ref(),
+    ]);
+    Viz {
+        _dir: dir,
+        runs,
+        child,
+        port,
+    }
 }
