@@ -281,6 +281,8 @@ fn check_layout(case: &Case, history: &Value, result: &Value) {
     let config = case.json(TEXT_UTILS, "run_config.json");
     assert_eq!(config["agent"], "script");
     assert_eq!(config["eval_interval"], 2);
+    assert_eq!(config["score_direction"], "maximize");
+    assert_eq!(config["selection"], "pass_rate_first");
     let unified = read_json(&case.run_dir().join("run_config.json"));
     assert_eq!(unified["run_id"], case.run_id.as_str());
     assert_eq!(unified["tasks"][TEXT_UTILS]["agent"], "script");

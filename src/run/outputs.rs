@@ -150,6 +150,9 @@ pub fn run_config(plan: &TaskPlan) -> Value {
         "max_submissions": settings.max_submissions.value,
         "submission_cooldown": settings.submission_cooldown.value,
         "images": {"work": task.images.work.to_string(), "judge": task.images.judge.to_string()},
+        // How the task's rounds compare (the visualizer's cross-run pages read them).
+        "score_direction": task.judge.score_direction,
+        "selection": task.judge.selection,
         "settings": entries,
     })
 }

@@ -99,6 +99,9 @@ fn a_task_lists_every_run_best_first() {
     assert_eq!(codex["points"][1]["best_pass_rate"], 1.0);
     assert_eq!(data["runs"][1]["status"], "error");
     assert_eq!(data["not_plotted"], 0);
+    // The run records the task's direction (run_config.json): tour_planner minimises.
+    let tour = get_json(&viz, "/api/task/tour_planner");
+    assert_eq!(tour["score_direction"], "minimize", "{tour}");
 }
 
 #[test]
