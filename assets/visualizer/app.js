@@ -305,9 +305,9 @@ async function taskPage() {
     el("h1", {}, task, " ", badge(s.status)),
     el("p", { class: "meta" }, `run ${run} · agent ${s.agent || "—"} · model ${s.model || "—"} · best ${pct(s.best_pass_rate)}` +
       (s.best_score !== null ? ` / score ${num(s.best_score)}` : "") + ` (${s.best_round || "—"}) · started ${when(s.started_at)} · duration ${dur(s.duration_seconds)}` +
-      ` · agent time ${dur((s.phase_seconds || {}).agent)} of a ${dur(s.timeout_seconds)} budget`),
+      ` · agent time ${dur((s.phase_seconds || {}).agent)}` + (s.timeout_seconds ? ` of a ${dur(s.timeout_seconds)} budget` : "")),
     el("p", { class: "links" }, el("a", { href: base + "/trajectory", text: "Agent trajectory" }), el("a", { href: base + "/prompt", text: "Prompt (text)" }),
-      el("a", { href: base + "/log", text: "Run log (text)" }), el("a", { href: base + "/daemon-log", text: "Auto-eval log (text)" }),
+      el("a", { href: base + "/log", text: "Run log (text)" }), data.has_daemon_log ? el("a", { href: base + "/daemon-log", text: "Auto-eval log (text)" }) : null,
       el("a", { href: base + "/download", text: "Download task (.tar.gz)" }), data.agent_output_bytes ? el("a", { href: base + "/agent-output", text: `agent_output.txt (${data.agent_output_bytes} bytes)` }) : null),
     s.error ? el("p", { class: "error", text: s.error }) : null,
     el("p", { class: "links" }, el("a", { href: taskRunsUrl(task), text: `All runs of ${task}` })),

@@ -107,6 +107,7 @@ pub fn task(scanner: &Scanner, run_id: &str, task: &str) -> Result<Value, VizErr
         "log": text("run_agent.log", true),
         "final_round": rounds::final_round(scanner.root(), &dir),
         "agent_output_bytes": agent_output_bytes,
+        "has_daemon_log": scanner.root().file(&dir, "auto_eval_ticks.log").is_ok(),
         "warnings": warnings,
     }))
 }

@@ -43,6 +43,12 @@ fn game_rounds_are_read_from_the_sessions() {
         assert!(r["total"].is_null(), "a game has no tests: {r}");
     }
     assert!(task["warnings"].as_array().unwrap().is_empty(), "{task}");
+    assert_eq!(
+        task["has_daemon_log"], false,
+        "a game task has no auto-eval"
+    );
+    let demo = get_json(&viz, "/api/run/viz-demo/tour_planner");
+    assert_eq!(demo["has_daemon_log"], true);
 
     let chart = get_json(&viz, "/run/viz-game/lantern_cave/chart-data");
     assert_eq!(chart["submissions"][1]["pass_rate"], 1.0);
@@ -90,6 +96,14 @@ fn game_pages_render_in_chromium() {
             assert!(
                 page.dom.contains(text),
                 "{path} lacks {text:?}:\n{}",
+                page.dom
+            );
+        }
+        if path == "/run/viz-game/lantern_cave" {
+            // No budget was set and no auto-eval ran: neither is offered.
+            assert!(
+                !page.dom.contains("of a —") && !page.dom.contains("Auto-eval log"),
+                "{}",
                 page.dom
             );
         }
