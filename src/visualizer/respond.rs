@@ -16,6 +16,30 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 const SHELL: &str = include_str!("../../assets/visualizer/shell.html");
 
+/// The pages' scripts, in load order (one global scope; `app.js`, last, renders the page).
+pub const SCRIPTS: [(&str, &str); 5] = [
+    ("core.js", include_str!("../../assets/visualizer/core.js")),
+    (
+        "run_pages.js",
+        include_str!("../../assets/visualizer/run_pages.js"),
+    ),
+    ("diff.js", include_str!("../../assets/visualizer/diff.js")),
+    (
+        "cross_run.js",
+        include_str!("../../assets/visualizer/cross_run.js"),
+    ),
+    ("app.js", include_str!("../../assets/visualizer/app.js")),
+];
+
+/// The text of script `name` of [`SCRIPTS`].
+#[must_use]
+pub fn script(name: &str) -> Option<&'static str> {
+    SCRIPTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 pub(super) fn headers(content_type: &str) -> Vec<(String, String)> {
     [
         ("Content-Type", content_type),
@@ -104,7 +128,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The HTML shell of a page: `page` names what `app.js` renders, `data` are its `data-*`
+/// The HTML shell of a page: `page` names what the scripts render, `data` are its `data-*`
 /// attributes; an `error` page shows the message and loads no script.
 #[must_use]
 pub fn page(page: &str, title: &str, data: &[(&str, &str)], error: Option<&str>) -> String {
@@ -122,7 +146,10 @@ pub fn page(page: &str, title: &str, data: &[(&str, &str)], error: Option<&str>)
         ),
         None => (
             "<p class=\"muted\">Loading…</p>".to_owned(),
-            "<script src=\"/assets/app.js\"></script>".to_owned(),
+            SCRIPTS.iter().fold(String::new(), |mut out, (name, _)| {
+                let _ = writeln!(out, "<script src=\"/assets/{name}\"></script>");
+                out
+            }),
         ),
     };
     SHELL

@@ -19,7 +19,6 @@ use super::subdiff;
 use super::trace;
 use super::{compare, groups};
 
-const APP_JS: &str = include_str!("../../assets/visualizer/app.js");
 const STYLE_CSS: &str = include_str!("../../assets/visualizer/style.css");
 const ICON_SVG: &str = include_str!("../../assets/visualizer/icon.svg");
 
@@ -162,7 +161,10 @@ impl Visualizer {
                 title: "Runs".to_owned(),
                 data: Vec::new(),
             },
-            ["assets", "app.js"] => Reply::Asset("text/javascript; charset=utf-8", APP_JS),
+            ["assets", name] if respond::script(name).is_some() => Reply::Asset(
+                "text/javascript; charset=utf-8",
+                respond::script(name).unwrap_or_default(),
+            ),
             ["assets", "style.css"] => Reply::Asset("text/css; charset=utf-8", STYLE_CSS),
             ["assets", "icon.svg"] | ["favicon.ico"] => Reply::Asset("image/svg+xml", ICON_SVG),
             ["api", rest @ ..] => self.api(rest, query)?,
