@@ -264,6 +264,8 @@ fn help_documents_the_command() {
         "--port",
         "8000",
         "authentication",
+        "/compare-runs",
+        "/task/TASK",
     ] {
         assert!(help.contains(text), "help lacks {text}:\n{help}");
     }

@@ -125,6 +125,11 @@ pub enum Command {
     /// Serve a read-only web UI over the recorded runs (logs/runs): scores over time, rounds,
     /// test output, the agent's trajectory
     ///
+    /// Pages: / (runs), /run/RUN, /run/RUN/TASK, its rounds (…/submission/ROUND and …/diff),
+    /// …/trajectory, /task/TASK (a task across runs), /compare/TASK?runs=A,B and
+    /// /compare-runs?models=GROUP&models=GROUP; downloads at …/download and …/agent-output; the
+    /// JSON behind them under /api/.
+    ///
     /// It listens on loopback by default and has no authentication: bind another address only on
     /// a trusted network. Pages need no internet (nothing is loaded from a CDN). A task without
     /// final_result.json whose files did not change for SFORGE_VIZ_ABORT_THRESHOLD seconds (7200)
