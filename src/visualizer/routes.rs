@@ -13,7 +13,7 @@ use super::api;
 use super::download;
 use super::error::VizError;
 use super::files;
-use super::respond::{self, page};
+use super::respond;
 use super::scan::Scanner;
 use super::subdiff;
 use super::trace;
@@ -179,7 +179,7 @@ impl Visualizer {
             Reply::Json(value) => respond::json(res, 200, &value, is_head)?,
             Reply::Page { kind, title, data } => {
                 let data: Vec<(&str, &str)> = data.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let html = page(kind, &title, &data, None);
+                let html = respond::page(kind, &title, &data, None);
                 respond::send(
                     res,
                     200,
@@ -264,11 +264,6 @@ impl Visualizer {
     fn run(&self, run: &str, segs: &[&str]) -> Result<Reply, VizError> {
         let s = &*self.scanner;
         let root = s.root();
-        let page = |kind, title: String, data: &[(&'static str, &str)]| Reply::Page {
-            kind,
-            title,
-            data: data.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-        };
         Ok(match segs {
             [] => {
                 root.resolve(&[run])?;
@@ -337,11 +332,6 @@ impl Visualizer {
     ) -> Result<Option<Reply>, VizError> {
         let s = &*self.scanner;
         let root = s.root();
-        let page = |kind, title: String, data: &[(&'static str, &str)]| Reply::Page {
-            kind,
-            title,
-            data: data.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-        };
         Ok(Some(match segs {
             [task, "submission", round, "diff"] => {
                 root.resolve(&[run, task, "submissions", round, "submission.tar.gz"])?;
@@ -383,6 +373,15 @@ impl Visualizer {
             }
             _ => return Ok(None),
         }))
+    }
+}
+
+/// A page whose `data-*` attributes are `data`.
+fn page(kind: &'static str, title: String, data: &[(&'static str, &str)]) -> Reply {
+    Reply::Page {
+        kind,
+        title,
+        data: data.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
     }
 }
 

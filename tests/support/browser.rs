@@ -85,6 +85,30 @@ impl Browser {
         }
     }
 
+    /// Loads `url` and checks that it rendered: no console message at all, no "Loading…" left,
+    /// and every one of `expected` in its DOM.
+    pub fn check(&self, url: &str, expected: &[&str]) -> Page {
+        let page = self.load(url);
+        assert!(
+            page.console.is_empty(),
+            "{url}: console messages:\n{}",
+            page.console.join("\n")
+        );
+        assert!(
+            !page.dom.contains("Loading…"),
+            "{url} never finished loading:\n{}",
+            page.dom
+        );
+        for text in expected {
+            assert!(
+                page.dom.contains(text),
+                "{url} lacks {text:?}:\n{}",
+                page.dom
+            );
+        }
+        page
+    }
+
     /// Saves a screenshot of `url` as PNG at `path`.
     pub fn screenshot(&self, url: &str, path: &Path) {
         let profile = tempfile::tempdir().expect("a browser profile directory");

@@ -277,19 +277,7 @@ fn cross_run_pages_render_in_chromium() {
         ),
     ];
     for (path, expected) in pages {
-        let page = browser.load(&format!("{base}{path}"));
-        assert!(
-            page.console.is_empty(),
-            "{path}: console messages:\n{}",
-            page.console.join("\n")
-        );
-        for text in expected {
-            assert!(
-                page.dom.contains(text),
-                "{path} lacks {text:?}:\n{}",
-                page.dom
-            );
-        }
+        browser.check(&format!("{base}{path}"), expected);
     }
     // Two runs' lines: the first colour (blue) and the second (red) are drawn.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("visualizer-screenshots");

@@ -122,19 +122,7 @@ fn recorded_rounds_diff_against_the_previous_round() {
             ][..],
         ),
     ] {
-        let page = browser.load(&format!("{base}/{path}"));
-        assert!(
-            page.console.is_empty(),
-            "{path}: console messages:\n{}",
-            page.console.join("\n")
-        );
-        for text in expected {
-            assert!(
-                page.dom.contains(text),
-                "{path} lacks {text:?}:\n{}",
-                page.dom
-            );
-        }
+        browser.check(&format!("{base}/{path}"), expected);
     }
 }
 

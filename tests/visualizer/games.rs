@@ -86,19 +86,7 @@ fn game_pages_render_in_chromium() {
             &["Moves (6)", "take treasure", "You have won!"][..],
         ),
     ] {
-        let page = browser.load(&format!("{base}{path}"));
-        assert!(
-            page.console.is_empty(),
-            "{path}: console messages:\n{}",
-            page.console.join("\n")
-        );
-        for text in expected {
-            assert!(
-                page.dom.contains(text),
-                "{path} lacks {text:?}:\n{}",
-                page.dom
-            );
-        }
+        let page = browser.check(&format!("{base}{path}"), expected);
         if path == "/run/viz-game/lantern_cave" {
             // No budget was set and no auto-eval ran: neither is offered.
             assert!(

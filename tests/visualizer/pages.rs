@@ -91,24 +91,7 @@ fn pages_render_in_chromium_without_console_messages() {
         ("/run/live/t", &["running", "● live", "agent-1", "<svg"]),
     ];
     for (path, expected) in pages {
-        let page = browser.load(&format!("{base}{path}"));
-        assert!(
-            page.console.is_empty(),
-            "{path}: console messages:\n{}",
-            page.console.join("\n")
-        );
-        assert!(
-            !page.dom.contains("Loading…"),
-            "{path} never finished loading:\n{}",
-            page.dom
-        );
-        for text in expected {
-            assert!(
-                page.dom.contains(text),
-                "{path} lacks {text:?}:\n{}",
-                page.dom
-            );
-        }
+        browser.check(&format!("{base}{path}"), expected);
     }
 }
 
