@@ -142,7 +142,8 @@ fn serve_one(reader: &mut BufReader<Socket>, out: &TcpStream, shared: &Shared) -
     let keep_alive = head.wants_keep_alive() && !shared.stopping.load(Ordering::SeqCst);
     let is_head = head.method == "HEAD";
     let (method, path) = (head.method.clone(), head.path().to_owned());
-    let mut res = Response::new(out, keep_alive, &finished, is_head);
+    let mut res =
+        Response::new(out, keep_alive, &finished, is_head).for_client_version(head.minor_version);
     let mut req = Request {
         body: Body::new(reader, framing, limits.max_body_bytes, interim, &finished),
         head,

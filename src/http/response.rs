@@ -33,6 +33,8 @@ pub struct Response<'a> {
     wants_keep_alive: bool,
     body_finished: &'a AtomicBool,
     is_head: bool,
+    /// The client's HTTP minor version (HTTP/1.0 has no chunked framing).
+    client_minor: u8,
     started: Option<Started>,
     ended: bool,
     bytes: u64,
@@ -53,10 +55,19 @@ impl<'a> Response<'a> {
             wants_keep_alive,
             body_finished,
             is_head,
+            client_minor: 1,
             started: None,
             ended: false,
             bytes: 0,
         }
+    }
+
+    /// The client's HTTP minor version: to an HTTP/1.0 client (0) a chunked body is sent
+    /// unframed instead, ending with the connection (HTTP/1.0 has no chunked encoding).
+    #[must_use]
+    pub fn for_client_version(mut self, minor: u8) -> Self {
+        self.client_minor = minor;
+        self
     }
 
     /// Writes the status line and headers (plus framing and `Connection`).
@@ -67,6 +78,10 @@ impl<'a> Response<'a> {
         headers: &[(String, String)],
         framing: BodyFraming,
     ) -> io::Result<()> {
+        let framing = match framing {
+            BodyFraming::Chunked if self.client_minor == 0 => BodyFraming::Close,
+            other => other,
+        };
         let keep_alive = self.wants_keep_alive
             && self.body_finished.load(Ordering::SeqCst)
             && framing != BodyFraming::Close;

@@ -91,10 +91,24 @@ pub fn task_of(
     }))
 }
 
-/// The timeline of `task` in `run_id` (its rounds read now; none when the directory is gone).
+/// The direction of `task` across the runs holding it ([`timeline::task_direction`]).
+pub fn direction_of<'t>(tasks: impl IntoIterator<Item = &'t TaskSummary>) -> Direction {
+    timeline::task_direction(
+        tasks
+            .into_iter()
+            .map(|t| Direction::parse(t.score_direction.as_deref())),
+    )
+}
+
+/// The timeline of `task` in `run_id` (its rounds read now; none when the directory is gone),
+/// its best score so far by `direction`.
 #[must_use]
-pub fn timeline_of(scanner: &Scanner, run_id: &str, task: &TaskSummary) -> Timeline {
-    let direction = Direction::parse(task.score_direction.as_deref());
+pub fn timeline_of(
+    scanner: &Scanner,
+    run_id: &str,
+    task: &TaskSummary,
+    direction: Direction,
+) -> Timeline {
     let rounds = match scanner.root().resolve(&[run_id, &task.task]) {
         Ok(dir) => rounds::rounds(scanner.root(), &dir, task, &mut Vec::new()),
         Err(_) => Vec::new(),
@@ -106,11 +120,6 @@ pub fn timeline_of(scanner: &Scanner, run_id: &str, task: &TaskSummary) -> Timel
         direction,
         task.best_pass_rate,
     )
-}
-
-fn direction_of(rows: &[RunRow]) -> Direction {
-    rows.first()
-        .map_or(Direction::Maximize, |r| r.score_direction)
 }
 
 /// Checks that some listed run holds `task` (the page's 404).
@@ -135,6 +144,7 @@ pub fn task_runs(scanner: &Scanner, task: &str) -> Result<Value, VizError> {
             "no listed run has a task {task}"
         )));
     }
+    let direction = direction_of(found.iter().map(|(_, t)| *t));
     let mut rows: Vec<RunRow> = found.iter().map(|(id, t)| RunRow::new(id, t)).collect();
     timeline::sort_rows(&mut rows);
     let timelines: Vec<Timeline> = rows
@@ -142,12 +152,12 @@ pub fn task_runs(scanner: &Scanner, task: &str) -> Result<Value, VizError> {
         .take(MAX_PLOTTED)
         .filter_map(|row| {
             let (id, t) = found.iter().find(|(id, _)| *id == row.run_id)?;
-            Some(timeline_of(scanner, id, t))
+            Some(timeline_of(scanner, id, t, direction))
         })
         .collect();
     Ok(json!({
         "task": task,
-        "score_direction": direction_of(&rows),
+        "score_direction": direction,
         "timelines": timelines,
         "not_plotted": rows.len().saturating_sub(MAX_PLOTTED),
         "runs": rows,
@@ -201,10 +211,11 @@ pub fn compare(
     query: &[(String, String)],
 ) -> Result<Value, VizError> {
     let selection = select(scanner, task, query)?;
+    let direction = direction_of(selection.present.iter().map(|(_, t)| t));
     let timelines: Vec<Timeline> = selection
         .present
         .iter()
-        .map(|(id, t)| timeline_of(scanner, id, t))
+        .map(|(id, t)| timeline_of(scanner, id, t, direction))
         .collect();
     let mut rows: Vec<RunRow> = selection
         .present
@@ -214,7 +225,7 @@ pub fn compare(
     timeline::sort_rows(&mut rows);
     Ok(json!({
         "task": task,
-        "score_direction": direction_of(&rows),
+        "score_direction": direction,
         "runs": rows,
         "timelines": timelines,
         "missing": selection.missing,

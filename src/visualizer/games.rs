@@ -52,9 +52,18 @@ struct StepView {
     max_score: Option<f64>,
 }
 
-/// The values of the game round in `round_dir`: from `game_result.json` once the session ended,
-/// else from its last step ("playing").
-pub fn report(root: &Root, round_dir: &Path, warnings: &mut Vec<String>) -> ReportView {
+/// The values of the game round in `round_dir`: from `game_result.json` once the session ended
+/// (none when `read_result` is false: the history's then), else from its last step
+/// ("playing").
+pub fn report(
+    root: &Root,
+    round_dir: &Path,
+    read_result: bool,
+    warnings: &mut Vec<String>,
+) -> ReportView {
+    if !read_result && std::fs::symlink_metadata(round_dir.join("game_result.json")).is_ok() {
+        return ReportView::default();
+    }
     if let Some(result) =
         optional_json::<GameResult>(root, &round_dir.join("game_result.json"), warnings)
     {
@@ -176,7 +185,7 @@ mod tests {
         let result = r#"{"status":"completed","pass_rate":0.5,"score":2,"max_score":4,
             "summary":"score 2 of 4 in 9 moves","started_at":100.0,"ended_at":130.5}"#;
         let (_d, root, round) = root_with(&[("game_result.json", result), ("steps.jsonl", "")]);
-        let report = report(&root, &round, &mut Vec::new());
+        let report = report(&root, &round, true, &mut Vec::new());
         assert_eq!(report.pass_rate, Some(0.5));
         assert_eq!(report.score, Some(2.0));
         assert_eq!(report.submitted_at, Some(130.5));
@@ -187,7 +196,7 @@ mod tests {
     fn a_game_in_play_reads_its_last_step() {
         let steps = "{\"move\":1,\"score\":1,\"max_score\":4}\n{\"move\":2,\"score\":3,\"max_score\":4}\n{\"mo";
         let (_d, root, round) = root_with(&[("steps.jsonl", steps)]);
-        let report = report(&root, &round, &mut Vec::new());
+        let report = report(&root, &round, true, &mut Vec::new());
         assert_eq!(report.status.as_deref(), Some("playing"));
         assert_eq!(report.score, Some(3.0));
         assert_eq!(report.pass_rate, Some(0.75));

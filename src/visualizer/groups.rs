@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::compare::{names, timeline_of, MAX_COMPARED};
+use super::compare::{direction_of, names, timeline_of, MAX_COMPARED};
 use super::error::VizError;
 use super::ranking::{self, group_of, is_retry, Standing};
 use super::scan::{RunList, RunSummary, Scanner};
@@ -194,12 +194,18 @@ fn compare_task(
     per_group: &[BTreeMap<&str, (&str, &TaskSummary)>],
     task: &str,
 ) -> (Value, Vec<(usize, usize)>) {
+    let direction = direction_of(
+        per_group
+            .iter()
+            .filter_map(|g| g.get(task).map(|(_, t)| *t)),
+    );
     let holders: Vec<(usize, &str, &TaskSummary, Timeline)> = per_group
         .iter()
         .enumerate()
         .filter_map(|(i, tasks)| {
             let (run_id, summary) = tasks.get(task)?;
-            Some((i, *run_id, *summary, timeline_of(scanner, run_id, summary)))
+            let line = timeline_of(scanner, run_id, summary, direction);
+            Some((i, *run_id, *summary, line))
         })
         .collect();
     let standings: Vec<Standing> = holders

@@ -103,8 +103,10 @@ pub fn rounds(
     let final_label = final_round(root, dir);
     let names = round_names(dir, &history);
     // Reports are read up to a total size; past it, rounds show what the history says.
-    let mut budget = MAX_REPORT_BYTES_PER_TASK;
-    let mut exhausted = false;
+    let mut budget = ReportBudget {
+        left: MAX_REPORT_BYTES_PER_TASK,
+        exhausted: false,
+    };
     let mut rounds: Vec<Round> = names
         .iter()
         .map(|name| {
@@ -112,26 +114,26 @@ pub fn rounds(
                 .entries
                 .iter()
                 .find(|e| e.round.as_ref() == Some(name));
-            if name.starts_with("game-") {
-                let round_dir = dir.join("submissions").join(name);
-                let report = games::report(root, &round_dir, warnings);
-                return round(name, &report, entry, final_label.as_deref());
-            }
-            let path = dir.join("submissions").join(name).join("report.json");
-            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-            let report: ReportView = if !exhausted && size <= budget {
-                budget -= size;
-                optional_json(root, &path, warnings).unwrap_or_default()
+            let round_dir = dir.join("submissions").join(name);
+            let is_game = name.starts_with("game-");
+            let file = round_dir.join(if is_game {
+                "game_result.json"
             } else {
-                if !exhausted {
-                    warnings.push(format!(
-                        "reports beyond {MAX_REPORT_BYTES_PER_TASK} bytes in total were not read; \
-                         later rounds show the values of run_history.json"
-                    ));
-                    exhausted = true;
-                }
+                "report.json"
+            });
+            let affordable = budget.allow(&file, warnings);
+            let mut report: ReportView = if is_game {
+                games::report(root, &round_dir, affordable, warnings)
+            } else if affordable {
+                optional_json(root, &file, warnings).unwrap_or_default()
+            } else {
                 ReportView::default()
             };
+            // Without its report's time (too large, unread, missing) a round is placed by its
+            // files' time, so that the rounds keep their order (and diffs their previous round).
+            if report.submitted_at.is_none() {
+                report.submitted_at = files_time(&round_dir);
+            }
             round(name, &report, entry, final_label.as_deref())
         })
         .collect();
@@ -148,6 +150,47 @@ pub fn rounds(
         }
     }
     rounds
+}
+
+/// What is left of the bytes of reports read for one task.
+struct ReportBudget {
+    left: u64,
+    exhausted: bool,
+}
+
+impl ReportBudget {
+    /// Whether the file at `path` may be read (its size is then charged); the first refusal
+    /// adds a warning.
+    fn allow(&mut self, path: &Path, warnings: &mut Vec<String>) -> bool {
+        let size = std::fs::symlink_metadata(path).map_or(0, |m| m.len());
+        if !self.exhausted && size <= self.left {
+            self.left -= size;
+            return true;
+        }
+        if !self.exhausted {
+            warnings.push(format!(
+                "reports beyond {MAX_REPORT_BYTES_PER_TASK} bytes in total were not read; \
+                 later rounds show the values of the history"
+            ));
+            self.exhausted = true;
+        }
+        false
+    }
+}
+
+/// Seconds since the epoch of a round's files, the first of them that exists.
+fn files_time(round_dir: &Path) -> Option<f64> {
+    [
+        "submission.tar.gz",
+        "report.json",
+        "game_result.json",
+        "steps.jsonl",
+    ]
+    .iter()
+    .find_map(|name| std::fs::symlink_metadata(round_dir.join(name)).ok())
+    .and_then(|m| m.modified().ok())
+    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+    .map(|d| d.as_secs_f64())
 }
 
 fn round(
@@ -210,5 +253,44 @@ mod tests {
         assert_eq!(parse_round("7"), Some(("agent", 7)));
         assert_eq!(parse_round("notes"), None);
         assert_eq!(parse_round("agent-x"), None);
+    }
+
+    #[test]
+    fn a_round_without_a_readable_report_keeps_its_place_by_its_files_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let task = dir.path().join("r/t");
+        let write = |round: &str, file: &str, text: &str| {
+            let path = task.join("submissions").join(round).join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        write("agent-1", "report.json", r#"{"submitted_at": 100.0}"#);
+        // Damaged: its time comes from its archive, written now.
+        write("agent-2", "report.json", "{not json");
+        write("agent-2", "submission.tar.gz", "");
+        write(
+            "auto-1",
+            "report.json",
+            &format!(r#"{{"submitted_at": {}}}"#, now + 1000.0),
+        );
+        let root = Root::new(dir.path());
+        let task = root.resolve(&["r", "t"]).unwrap();
+        let summary = crate::visualizer::summary::summarize(
+            &root,
+            "t",
+            &task,
+            std::time::SystemTime::now(),
+            7200,
+        );
+        let mut warnings = Vec::new();
+        let labels: Vec<String> = rounds(&root, &task, &summary, &mut warnings)
+            .into_iter()
+            .map(|r| r.label)
+            .collect();
+        assert_eq!(labels, ["agent-1", "agent-2", "auto-1"], "{warnings:?}");
     }
 }

@@ -86,11 +86,22 @@ fn desc(a: Option<f64>, b: Option<f64>) -> Ordering {
     }
 }
 
-/// Sorts rows by best pass rate, then by best score (sign flipped for minimised tasks), both
-/// best first with unknown values last, then by run id.
+/// The direction of a task across runs: `minimize` when any run recorded it (runs recorded by
+/// older versions record none), so that every run is ranked the same way.
+pub fn task_direction(directions: impl IntoIterator<Item = Direction>) -> Direction {
+    if directions.into_iter().any(|d| d == Direction::Minimize) {
+        Direction::Minimize
+    } else {
+        Direction::Maximize
+    }
+}
+
+/// Sorts rows by best pass rate, then by best score (sign flipped when the task minimises, see
+/// [`task_direction`]), both best first with unknown values last, then by run id.
 pub fn sort_rows(rows: &mut [RunRow]) {
+    let direction = task_direction(rows.iter().map(|r| r.score_direction));
     rows.sort_by(|a, b| {
-        let signed = |r: &RunRow| r.best_score.map(|s| r.score_direction.signed(s));
+        let signed = |r: &RunRow| r.best_score.map(|s| direction.signed(s));
         desc(a.best_pass_rate, b.best_pass_rate)
             .then_with(|| desc(signed(a), signed(b)))
             .then_with(|| a.run_id.cmp(&b.run_id))
@@ -259,6 +270,13 @@ mod tests {
         for r in &mut rows {
             r.score_direction = Direction::Minimize;
         }
+        sort_rows(&mut rows);
+        assert_eq!(ids(&rows), ["c", "d", "e", "a", "b"]);
+        // One run recording `minimize` decides for the runs that record nothing.
+        for r in &mut rows {
+            r.score_direction = Direction::Maximize;
+        }
+        rows[4].score_direction = Direction::Minimize;
         sort_rows(&mut rows);
         assert_eq!(ids(&rows), ["c", "d", "e", "a", "b"]);
         assert_eq!(Direction::parse(Some("minimize")), Direction::Minimize);

@@ -18,6 +18,8 @@ use tungstenite::{Message, WebSocket};
 
 /// How long Chromium may take to come up and open the page.
 const START_LIMIT: Duration = Duration::from_secs(60);
+/// How long one protocol command may take to answer.
+const REPLY_LIMIT: Duration = Duration::from_secs(60);
 
 /// An open page.
 pub struct Tab {
@@ -154,6 +156,12 @@ fn connect(pid: u32, profile: &Path, url: &str) -> WebSocket<MaybeTlsStream<TcpS
             });
         if let Some(ws) = page.and_then(|t| t["webSocketDebuggerUrl"].as_str()) {
             let (socket, _) = tungstenite::connect(ws).expect("connect to the page target");
+            // A hung browser fails the test instead of hanging it.
+            if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
+                stream
+                    .set_read_timeout(Some(REPLY_LIMIT))
+                    .expect("a read timeout");
+            }
             return socket;
         }
     }

@@ -126,21 +126,26 @@ fn recorded_rounds_diff_against_the_previous_round() {
     }
 }
 
-/// One GET whose body is read as bytes and un-chunked.
-fn get_bytes(port: u16, target: &str) -> (String, Vec<u8>) {
+/// One GET over HTTP/1.`minor` whose body is read as bytes (un-chunked from an HTTP/1.1
+/// answer; an HTTP/1.0 client gets no chunks, the body ends with the connection).
+fn get_bytes(port: u16, target: &str, minor: u8) -> (String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     write!(
         stream,
-        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "GET {target} HTTP/1.{minor}\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase();
+    if minor == 0 {
+        assert!(!head.contains("transfer-encoding"), "{head}");
+        return (head, raw[at + 4..].to_vec());
+    }
     assert!(head.contains("transfer-encoding: chunked"), "{head}");
     let mut body = Vec::new();
     chunked_transfer::Decoder::new(&raw[at + 4..])
@@ -171,7 +176,7 @@ fn downloads_stream_the_task_directory_without_symlinks() {
     let outside = viz.runs.parent().unwrap().parent().unwrap().join("outside");
     std::os::unix::fs::symlink(outside.join("secret.txt"), task.join("leak.txt")).unwrap();
     std::os::unix::fs::symlink(&outside, task.join("submissions/leak-dir")).unwrap();
-    let (head, body) = get_bytes(viz.port, "/run/viz-demo/text_utils/download");
+    let (head, body) = get_bytes(viz.port, "/run/viz-demo/text_utils/download", 1);
     assert!(
         head.contains("content-disposition: attachment; filename=\"viz-demo-text_utils.tar.gz\""),
         "{head}"
@@ -206,6 +211,20 @@ fn downloads_stream_the_task_directory_without_symlinks() {
         log,
         std::fs::read_to_string(task.join("run_agent.log")).unwrap()
     );
+
+    // An HTTP/1.0 client gets the same archive, unchunked.
+    let (_, old_body) = get_bytes(viz.port, "/run/viz-demo/text_utils/download", 0);
+    let mut old = tar::Archive::new(flate2::read::GzDecoder::new(&old_body[..]));
+    let mut old_paths: Vec<String> = old
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path().unwrap().to_string_lossy().into_owned();
+            path.trim_end_matches('/').to_owned()
+        })
+        .collect();
+    old_paths.sort();
+    assert_eq!(old_paths, got);
 
     let (status, headers, body) =
         request(viz.port, "HEAD", "/run/viz-demo/text_utils/download", None);
