@@ -33,6 +33,10 @@
 //!   component over 255 bytes, or a non-directory where the judge keeps excluded paths below
 //!   (`a` when `a/tests` is excluded).
 //!
+//! The walk over the entries (formats, budgets, extension headers, entry kinds) is public as
+//! [`walk()`], so that the visualizer reads an archive exactly as it is graded
+//! (docs/visualizer.md#submission-diffs).
+//!
 //! Not covered here: a symlink that already exists in the judge's skeleton is invisible on the
 //! host; the caller should still check the judge's test files after extraction.
 
