@@ -1,16 +1,41 @@
-//! The listing of a submitted `submission.tar.gz`: names, sizes and types of its entries, bounded
-//! in entries and in the bytes walked, so that an archive bomb stops the listing, not the server.
+//! The listing of a submitted `submission.tar.gz`: names, sizes and types of its entries, read by
+//! the judge's own walker ([`crate::judge::archive::walk`]: the same formats, entry types and
+//! extension-header handling) under the bounds below, so that an archive bomb or a huge name
+//! stops the listing, not the server (docs/visualizer.md#submission-diffs).
 
+use std::io::BufReader;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::error::VizError;
+use crate::judge::archive::{self as judge, ArchiveError, Limit, Limits};
 
 /// Most entries listed.
 pub const MAX_ENTRIES: usize = 2000;
-/// Most archive data walked (entry sizes summed) before the listing stops.
+/// Most bytes decompressed (the tar stream, headers and padding included) before the listing
+/// stops.
 pub const MAX_WALKED: u64 = 512 << 20;
+/// Most bytes read from the archive file itself.
+pub const MAX_COMPRESSED: u64 = 512 << 20;
+/// Longest name (or link target) in bytes; a longer one stops the listing.
+pub const MAX_NAME: usize = 4096;
+/// Largest extension header (GNU long name or link, pax records); a larger one stops the listing.
+pub const MAX_EXTENSION: u64 = 64 << 10;
+
+/// The bounds of the listing, in the judge's terms.
+fn limits() -> Limits {
+    Limits {
+        max_entries: MAX_ENTRIES,
+        max_total_bytes: MAX_WALKED,
+        max_file_bytes: MAX_WALKED,
+        max_compressed_bytes: MAX_COMPRESSED,
+        max_path_len: MAX_NAME,
+        max_depth: usize::MAX,
+        max_header_bytes: MAX_EXTENSION,
+    }
+}
 
 /// One entry of an archive.
 #[derive(Debug, Clone, Serialize)]
@@ -29,47 +54,55 @@ pub struct Listing {
     pub cut: Option<String>,
 }
 
-/// Lists the `.tar.gz` archive at `path`.
+/// Lists the archive at `path` (gzip'd tar in one or more members, or plain tar, as the judge
+/// reads it).
+///
+/// # Errors
+/// [`VizError::Malformed`] when the file is no archive at all; a failure after some entries is
+/// a `cut` of the listing instead.
 pub fn list(path: &Path) -> Result<Listing, VizError> {
     let (file, _) = super::files::open(path)?;
-    let mut archive =
-        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
-    let bad = |e: std::io::Error| VizError::Malformed {
-        path: path.to_owned(),
-        error: e.to_string(),
-    };
     let mut entries = Vec::new();
-    let mut walked = 0u64;
-    let mut cut = None;
-    for entry in archive.entries().map_err(bad)? {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                cut = Some(format!("the archive is damaged: {e}"));
-                break;
-            }
-        };
+    let mut more = false;
+    let walked = judge::walk(BufReader::new(file), &limits(), |visit| {
         if entries.len() >= MAX_ENTRIES {
-            cut = Some(format!("more than {MAX_ENTRIES} entries"));
-            break;
+            more = true;
+            return Ok(ControlFlow::Break(()));
         }
-        let size = entry.header().size().unwrap_or(0);
-        walked = walked.saturating_add(size);
-        let kind = match entry.header().entry_type() {
-            t if t.is_file() => "file",
-            t if t.is_dir() => "dir",
-            t if t.is_symlink() => "symlink",
-            t if t.is_hard_link() => "hardlink",
-            _ => "other",
-        };
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        entries.push(Entry { name, size, kind });
-        if walked > MAX_WALKED {
-            cut = Some(format!("more than {MAX_WALKED} bytes of content"));
-            break;
+        entries.push(Entry {
+            name: String::from_utf8_lossy(visit.path).into_owned(),
+            size: visit.size,
+            kind: visit.kind.as_str(),
+        });
+        Ok(ControlFlow::Continue(()))
+    });
+    let cut = match walked {
+        Ok(()) => more.then(|| format!("more than {MAX_ENTRIES} entries")),
+        Err(e @ ArchiveError::NotAnArchive(_)) if entries.is_empty() => {
+            return Err(VizError::Malformed {
+                path: path.to_owned(),
+                error: e.to_string(),
+            });
         }
-    }
+        Err(e) => Some(cut_reason(&e)),
+    };
     Ok(Listing { entries, cut })
+}
+
+/// Why a walk stopped, in a viewer's words.
+pub(super) fn cut_reason(error: &ArchiveError) -> String {
+    match error {
+        ArchiveError::TooLarge {
+            limit: Limit::TotalBytes,
+            max,
+        } => format!("more than {max} bytes decompressed"),
+        ArchiveError::TooLarge {
+            limit: Limit::Entries,
+            max,
+        } => format!("more than {max} entries"),
+        ArchiveError::TooLarge { limit, max } => format!("the archive's {limit} exceeds {max}"),
+        other => format!("the archive is damaged or unsupported: {other}"),
+    }
 }
 
 #[cfg(test)]

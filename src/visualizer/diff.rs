@@ -65,13 +65,6 @@ pub struct Diff {
     pub cut: Option<String>,
 }
 
-fn size(content: &Content) -> u64 {
-    match content {
-        Content::Text(text) => text.len() as u64,
-        Content::Binary { size, .. } => *size,
-    }
-}
-
 /// Diffs `old` (empty when there is no previous round) against `new`.
 #[must_use]
 pub fn diff(old: &BTreeMap<String, Content>, new: &BTreeMap<String, Content>) -> Diff {
@@ -81,7 +74,7 @@ pub fn diff(old: &BTreeMap<String, Content>, new: &BTreeMap<String, Content>) ->
     let (mut changed, mut unchanged) = (0, 0);
     for path in paths {
         let (a, b) = (old.get(path), new.get(path));
-        if a == b && !unread(a) {
+        if same(a, b) {
             unchanged += 1;
             continue;
         }
@@ -108,9 +101,15 @@ pub fn diff(old: &BTreeMap<String, Content>, new: &BTreeMap<String, Content>) ->
     }
 }
 
-/// Whether a file was too large to be read (it is never taken as unchanged).
-fn unread(c: Option<&Content>) -> bool {
-    matches!(c, Some(Content::Binary { digest: None, .. }))
+/// Whether a file is on both sides with the same bytes: digests are compared, since the same
+/// file may be text on one side and binary on the other (past the text budget of one archive).
+fn same(a: Option<&Content>, b: Option<&Content>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a.digest() == b.digest())
+}
+
+/// Whether a file was over the size read as text (compared by digest only).
+fn large(c: Option<&Content>) -> bool {
+    c.is_some_and(|c| c.size() > super::snapshot::MAX_FILE)
 }
 
 fn file_diff(path: &str, a: Option<&Content>, b: Option<&Content>, deadline: Instant) -> FileDiff {
@@ -123,24 +122,24 @@ fn file_diff(path: &str, a: Option<&Content>, b: Option<&Content>, deadline: Ins
     let mut file = FileDiff {
         path: path.to_owned(),
         status,
-        old_size: a.map(size),
-        new_size: b.map(size),
+        old_size: a.map(Content::size),
+        new_size: b.map(Content::size),
         added: 0,
         removed: 0,
         hunks: Vec::new(),
         cut: None,
     };
     if status == "binary" {
-        if unread(a) || unread(b) {
+        if large(a) || large(b) {
             file.cut = Some(format!(
-                "over {} bytes: not compared",
+                "over {} bytes: compared by SHA-256 only",
                 super::snapshot::MAX_FILE
             ));
         }
         return file;
     }
     let text = |c: Option<&Content>| match c {
-        Some(Content::Text(t)) => t.clone(),
+        Some(Content::Text { text, .. }) => text.clone(),
         _ => String::new(),
     };
     let (old, new) = (text(a), text(b));
@@ -222,7 +221,7 @@ mod tests {
 
     fn files(list: &[(&str, &str)]) -> BTreeMap<String, Content> {
         list.iter()
-            .map(|(p, t)| ((*p).to_owned(), Content::Text((*t).to_owned())))
+            .map(|(p, t)| ((*p).to_owned(), Content::text((*t).to_owned())))
             .collect()
     }
 
@@ -242,7 +241,7 @@ mod tests {
             "logo.png".to_owned(),
             Content::Binary {
                 size: 10,
-                digest: Some([0; 32]),
+                digest: [0; 32],
             },
         );
         let d = diff(&old, &new);
@@ -269,7 +268,7 @@ mod tests {
             .collect();
         let new: BTreeMap<String, Content> = many
             .into_iter()
-            .map(|(p, t)| (p, Content::Text(t)))
+            .map(|(p, t)| (p, Content::text(t)))
             .collect();
         let d = diff(&BTreeMap::new(), &new);
         assert_eq!(d.files.len(), MAX_FILES);

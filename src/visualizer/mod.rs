@@ -19,6 +19,8 @@ mod rounds;
 mod routes;
 mod scan;
 mod snapshot;
+#[cfg(test)]
+mod snapshot_attacks;
 mod status;
 mod subdiff;
 mod summary;

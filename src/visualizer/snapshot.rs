@@ -1,15 +1,20 @@
 //! The files of a submitted `submission.tar.gz`, read in memory for a diff: the archive was made
-//! by the agent, so it is read as hostile, streaming and bounded (entries, bytes decompressed,
-//! bytes kept, size per file); absolute paths, `..`, links and devices are skipped with a warning,
-//! caches are left out, and nothing is written to disk (docs/visualizer.md#submission-diffs).
+//! by the agent, so it is read as hostile with the judge's walker (the same formats and entry
+//! types the judge grades), streaming and bounded (entries, bytes decompressed, name and
+//! extension-header sizes, bytes kept as text); absolute paths, `..`, links and devices are
+//! skipped with a warning, caches are left out, every file is hashed, and nothing is written to
+//! disk (docs/visualizer.md#submission-diffs).
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::archive;
 use super::error::VizError;
+use crate::judge::archive::{self as judge, ArchiveError, EntryKind, Limits};
 
 /// Most entries read from one archive.
 pub const MAX_ENTRIES: usize = 2000;
@@ -47,16 +52,47 @@ const BINARY_EXTENSIONS: &[&str] = &[
     "woff", "woff2", "ttf", "otf", "mp3", "mp4", "wav",
 ];
 
-/// One regular file of an archive.
+/// One regular file of an archive, with the SHA-256 of its bytes (files are equal when their
+/// digests are, whatever kind each side was read as).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
-    Text(String),
-    /// Binary (by extension, a NUL byte or invalid UTF-8), compared by digest; a file larger
-    /// than [`MAX_FILE`] is not read at all (no digest) and never counts as unchanged.
+    Text {
+        text: String,
+        digest: [u8; 32],
+    },
+    /// Binary (by extension, a NUL byte or invalid UTF-8), over [`MAX_FILE`], or past the
+    /// [`MAX_KEPT`] text budget: compared by digest only.
     Binary {
         size: u64,
-        digest: Option<[u8; 32]>,
+        digest: [u8; 32],
     },
+}
+
+impl Content {
+    /// A text file's content (its digest computed here).
+    #[cfg(test)]
+    #[must_use]
+    pub fn text(text: String) -> Self {
+        let digest = Sha256::digest(text.as_bytes()).into();
+        Self::Text { text, digest }
+    }
+
+    /// The SHA-256 of the file's bytes.
+    #[must_use]
+    pub fn digest(&self) -> &[u8; 32] {
+        match self {
+            Self::Text { digest, .. } | Self::Binary { digest, .. } => digest,
+        }
+    }
+
+    /// The file's size in bytes.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        match self {
+            Self::Text { text, .. } => text.len() as u64,
+            Self::Binary { size, .. } => *size,
+        }
+    }
 }
 
 /// The files of one archive, by normalised path.
@@ -75,24 +111,6 @@ impl Snapshot {
         } else if self.warnings.len() == MAX_WARNINGS {
             self.warnings.push("more warnings not shown".to_owned());
         }
-    }
-}
-
-/// A reader that fails once more than `limit` bytes went through it.
-struct Capped<R> {
-    inner: R,
-    read: u64,
-    limit: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.read > self.limit {
-            return Err(io::Error::other("decompression limit reached"));
-        }
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
     }
 }
 
@@ -133,14 +151,11 @@ fn is_binary_name(path: &str) -> bool {
         .is_some_and(|e| BINARY_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Reads one file's data: as text when it fits and is text, else by size and digest.
-fn content(path: &str, data: &mut impl Read, size: u64, kept: &mut u64) -> io::Result<Content> {
-    if size > MAX_FILE {
-        // Not read here: the archive reader skips its data (still within MAX_DECOMPRESSED).
-        return Ok(Content::Binary { size, digest: None });
-    }
+/// Reads one file's data and hashes all of it; keeps it as text when it fits the budgets and is
+/// text. A file over [`MAX_FILE`] is hashed while it streams past, never kept.
+fn content(path: &str, data: &mut dyn Read, size: u64, kept: &mut u64) -> io::Result<Content> {
     let mut hasher = Sha256::new();
-    let keep = *kept + size <= MAX_KEPT && !is_binary_name(path);
+    let keep = size <= MAX_FILE && *kept + size <= MAX_KEPT && !is_binary_name(path);
     let mut bytes = Vec::new();
     let mut buf = vec![0u8; 64 << 10];
     let mut total = 0u64;
@@ -155,11 +170,11 @@ fn content(path: &str, data: &mut impl Read, size: u64, kept: &mut u64) -> io::R
             bytes.extend_from_slice(&buf[..n]);
         }
     }
-    let digest: Option<[u8; 32]> = Some(hasher.finalize().into());
+    let digest: [u8; 32] = hasher.finalize().into();
     if keep && total <= MAX_FILE && !bytes.contains(&0) {
         if let Ok(text) = String::from_utf8(bytes) {
             *kept += total;
-            return Ok(Content::Text(text));
+            return Ok(Content::Text { text, digest });
         }
     }
     Ok(Content::Binary {
@@ -168,76 +183,66 @@ fn content(path: &str, data: &mut impl Read, size: u64, kept: &mut u64) -> io::R
     })
 }
 
-/// Reads the `.tar.gz` at `path` (opened without following a symlink).
+/// The bounds of one archive read for a diff, in the judge's terms.
+fn limits() -> Limits {
+    Limits {
+        max_entries: MAX_ENTRIES,
+        max_total_bytes: MAX_DECOMPRESSED,
+        max_file_bytes: MAX_DECOMPRESSED,
+        max_compressed_bytes: archive::MAX_COMPRESSED,
+        max_path_len: archive::MAX_NAME,
+        max_depth: usize::MAX,
+        max_header_bytes: archive::MAX_EXTENSION,
+    }
+}
+
+/// Reads the archive at `path` (opened without following a symlink) with the judge's walker: a
+/// gzip'd tar in any number of members or a plain tar. A failure part way is a `cut`, keeping
+/// the files read before it.
+///
+/// # Errors
+/// When the file cannot be opened.
 pub fn read(path: &Path) -> Result<Snapshot, VizError> {
     let (file, _) = super::files::open(path)?;
-    let decoder = flate2::read::GzDecoder::new(io::BufReader::new(file));
-    let mut capped = Capped {
-        inner: decoder,
-        read: 0,
-        limit: MAX_DECOMPRESSED,
-    };
     let mut snap = Snapshot::default();
-    let mut archive = tar::Archive::new(&mut capped);
-    let entries = archive.entries().map_err(|e| VizError::Malformed {
-        path: path.to_owned(),
-        error: e.to_string(),
-    })?;
     let (mut count, mut kept, mut skipped) = (0usize, 0u64, 0usize);
-    for entry in entries {
-        let mut entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                snap.cut = Some(format!("the archive is damaged or too large: {e}"));
-                break;
-            }
-        };
+    let walked = judge::walk(io::BufReader::new(file), &limits(), |visit| {
         count += 1;
         if count > MAX_ENTRIES {
             snap.cut = Some(format!("more than {MAX_ENTRIES} entries"));
-            break;
+            return Ok(ControlFlow::Break(()));
         }
-        let name = match entry_path(&entry.path_bytes()) {
+        let name = match entry_path(visit.path) {
             Ok(name) => name,
             Err(why) => {
                 snap.warn(format!("skipped {why}"));
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
         };
-        let kind = entry.header().entry_type();
-        if kind.is_dir() || name.is_empty() {
-            continue;
-        }
-        if !kind.is_file() {
-            snap.warn(format!(
-                "skipped {name}: {kind:?} entry (links and devices are not followed)"
-            ));
-            continue;
-        }
-        if is_skipped(&name) {
-            skipped += 1;
-            continue;
-        }
-        let size = entry.header().size().unwrap_or(0);
-        match content(&name, &mut entry, size, &mut kept) {
-            Ok(c) => {
-                if let Content::Binary { size, digest: None } = &c {
+        match visit.kind {
+            EntryKind::Dir => {}
+            _ if name.is_empty() => {}
+            EntryKind::File if is_skipped(&name) => skipped += 1,
+            EntryKind::File => {
+                let c = content(&name, visit.data, visit.size, &mut kept)
+                    .map_err(ArchiveError::Corrupt)?;
+                if c.size() > MAX_FILE {
                     snap.warn(format!(
-                        "{name}: {size} bytes, over the {MAX_FILE} bytes compared"
+                        "{name}: {} bytes, over the {MAX_FILE} bytes diffed as text",
+                        c.size()
                     ));
                 }
                 snap.files.insert(name, c);
             }
-            Err(e) => {
-                snap.cut = Some(format!(
-                    "the archive is damaged or too large at {name}: {e}"
-                ));
-                break;
-            }
+            kind => snap.warn(format!(
+                "skipped {name}: {} entry (links and devices are not followed)",
+                kind.as_str()
+            )),
         }
-    }
-    if capped.read > MAX_DECOMPRESSED {
-        snap.cut = Some(format!("more than {MAX_DECOMPRESSED} bytes decompressed"));
+        Ok(ControlFlow::Continue(()))
+    });
+    if let Err(e) = walked {
+        snap.cut = Some(archive::cut_reason(&e));
     }
     if skipped > 0 {
         snap.warn(format!(
@@ -269,7 +274,7 @@ mod tests {
     fn text_binary_and_large_files_are_told_apart() {
         let mut kept = 0;
         let text = content("a.py", &mut &b"print(1)\n"[..], 9, &mut kept).unwrap();
-        assert_eq!(text, Content::Text("print(1)\n".to_owned()));
+        assert_eq!(text, Content::text("print(1)\n".to_owned()));
         assert_eq!(kept, 9);
         let nul = content("a.txt", &mut &b"a\0b"[..], 3, &mut kept).unwrap();
         assert!(matches!(nul, Content::Binary { size: 3, .. }));
@@ -279,6 +284,13 @@ mod tests {
         assert!(matches!(png, Content::Binary { .. }));
         let big = vec![b'x'; usize::try_from(MAX_FILE).unwrap() + 1];
         let large = content("big.txt", &mut &big[..], MAX_FILE + 1, &mut kept).unwrap();
-        assert!(matches!(large, Content::Binary { size, digest: None } if size == MAX_FILE + 1));
+        let digest: [u8; 32] = Sha256::digest(&big).into();
+        assert_eq!(
+            large,
+            Content::Binary {
+                size: MAX_FILE + 1,
+                digest
+            }
+        );
     }
 }

@@ -1,13 +1,14 @@
-//! Submission diffs of hostile archives built here: absolute and `..` paths, links, a device, a
-//! 20 MiB file, a binary file, caches, a gzip bomb and 10000 entries give bounded answers with
-//! warnings, and nothing is extracted.
+//! Submission diffs and listings of hostile archives built here: absolute and `..` paths, links,
+//! a device, a 20 MiB file, a binary file, caches, a gzip bomb, 10000 entries, a file hidden in a
+//! second gzip member and a 1 GiB long name give bounded answers with warnings, show what the
+//! judge would grade, and nothing is extracted.
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::files_routes::{file, lines, paths};
-use crate::server::{get_json, start};
+use crate::server::{get_json, snapshot, start};
 
 /// A tar header named by raw bytes (the tar crate refuses `..` and absolute names itself).
 fn raw_header(name: &[u8], kind: tar::EntryType, size: u64, link: Option<&str>) -> tar::Header {
@@ -119,12 +120,39 @@ fn add_hostile_archives(runs: &Path) {
         .map(|i| text(&format!("f/{i:05}.txt"), &format!("{i}\n")))
         .collect();
     gzip_to(&round(&task, "agent-4", 1.0e9 + 30.0), tar_of(many));
+
+    // `evil.py` in a second gzip member (`cat a.gz b.gz`), which the judge reads.
+    let mut tar = Vec::new();
+    tar_of(vec![
+        text("main.py", "print(5)\n"),
+        text("evil.py", "import os\n"),
+    ])(&mut tar);
+    let mut two = gzip(&tar[..1024]);
+    two.extend(gzip(&tar[1024..]));
+    std::fs::write(round(&task, "agent-5", 1.0e9 + 40.0), two).unwrap();
+
+    // A GNU long name declaring 1 GiB (only 1 MiB of it present): refused from its header.
+    let mut long = raw_header(b"././@LongLink", tar::EntryType::GNULongName, 1 << 30, None);
+    long.set_cksum();
+    let mut tar = long.as_bytes().to_vec();
+    tar.resize(tar.len() + (1 << 20), b'a');
+    std::fs::write(round(&task, "agent-6", 1.0e9 + 50.0), gzip(&tar)).unwrap();
+}
+
+/// `bytes` gzip'd in one member by the system's `gzip -1`.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("x.gz");
+    gzip_to(&path, |w| w.write_all(bytes).unwrap());
+    std::fs::read(path).unwrap()
 }
 
 #[test]
 fn hostile_archives_give_bounded_answers_with_warnings() {
     let viz = start();
     add_hostile_archives(&viz.runs);
+    let tree = viz.runs.parent().unwrap();
+    let before = snapshot(tree);
     let d = get_json(&viz, "/api/run/archives/t/submission/agent-2/diff");
     assert_eq!(d["previous"], "agent-1");
     let warnings = d["warnings"].to_string();
@@ -150,7 +178,7 @@ fn hostile_archives_give_bounded_answers_with_warnings() {
     assert!(file(&d, "big.txt")["cut"]
         .as_str()
         .unwrap()
-        .contains("not compared"));
+        .contains("compared by SHA-256 only"));
 
     // The bomb is cut at the decompression bound, not read to its end.
     let d = get_json(&viz, "/api/run/archives/t/submission/agent-3/diff");
@@ -169,10 +197,32 @@ fn hostile_archives_give_bounded_answers_with_warnings() {
     assert_eq!(d["files"].as_array().unwrap().len(), 50);
     assert!(d["changed"].as_u64().unwrap() > 50);
 
-    // Nothing was extracted next to the archives or outside the runs directory.
-    assert!(!viz.runs.join("outside.txt").exists());
-    assert!(!viz
-        .runs
-        .join("archives/t/submissions/agent-2/main.py")
-        .exists());
+    hidden_and_huge_entries_are_shown_as_the_judge_reads_them(&viz);
+
+    // Nothing was written anywhere in the temporary tree holding the runs (an extraction of
+    // `../../outside.txt` or `main.py` would add files), nor at the absolute path.
+    assert_eq!(snapshot(tree), before);
+    assert!(!Path::new("/etc/cron.d/evil").exists());
+}
+
+fn hidden_and_huge_entries_are_shown_as_the_judge_reads_them(viz: &crate::server::Viz) {
+    let round = get_json(viz, "/api/run/archives/t/submission/agent-5");
+    let names: Vec<&str> = round["archive"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["main.py", "evil.py"], "{round}");
+    let d = get_json(viz, "/api/run/archives/t/submission/agent-5/diff");
+    assert_eq!(file(&d, "evil.py")["status"], "added", "{d}");
+
+    let round = get_json(viz, "/api/run/archives/t/submission/agent-6");
+    assert!(round["archive"]["entries"].as_array().unwrap().is_empty());
+    let cut = round["archive"]["cut"].as_str().unwrap();
+    assert!(cut.contains("long-name") && cut.contains("65536"), "{cut}");
+    assert!(round.to_string().len() < 1 << 20);
+    let d = get_json(viz, "/api/run/archives/t/submission/agent-6/diff");
+    assert!(d["cut"].as_str().unwrap().contains("long-name"), "{d}");
+    assert!(d.to_string().len() < 1 << 20);
 }

@@ -33,6 +33,10 @@
 //!   component over 255 bytes, or a non-directory where the judge keeps excluded paths below
 //!   (`a` when `a/tests` is excluded).
 //!
+//! The walk over the entries (formats, budgets, extension headers, entry kinds) is public as
+//! [`walk()`], so that the visualizer reads an archive exactly as it is graded
+//! (docs/visualizer.md#submission-diffs).
+//!
 //! Not covered here: a symlink that already exists in the judge's skeleton is invisible on the
 //! host; the caller should still check the judge's test files after extraction.
 
@@ -45,6 +49,7 @@ mod meta;
 mod output;
 mod path;
 mod rules;
+mod walk;
 
 #[cfg(test)]
 mod tests;
@@ -58,6 +63,7 @@ pub use error::ArchiveError;
 pub use fnmatch::fnmatch;
 pub use limits::{Limit, Limits, MAX_NAME_COMPONENT};
 pub use rules::{is_allowed, Rules};
+pub use walk::{walk, EntryKind, Visit};
 
 /// A submission reduced to what may be extracted into the judge's `cwd`.
 #[derive(Debug)]
@@ -119,7 +125,10 @@ pub fn sanitize_in(
     let spool = tempfile::tempfile_in(scratch).map_err(ArchiveError::Write)?;
     let mut collector = collect::Collector::new(rules, limits, spool);
     if let Some(stream) = input::open(input, limits, &trip)? {
-        read_entries(stream, &mut collector, limits, &trip)?;
+        walk::each_entry(stream, limits, &trip, |entry, names| {
+            collector.add(entry, names)?;
+            Ok(std::ops::ControlFlow::Continue(()))
+        })?;
     }
     let mut collected = collector.finish()?;
     let tar = NamedTempFile::new_in(scratch).map_err(ArchiveError::Write)?;
@@ -130,64 +139,4 @@ pub fn sanitize_in(
         accepted,
         rejected: collected.rejected,
     })
-}
-
-/// Feeds every entry of the tar `stream` to `collector`, applying extension headers ourselves
-/// (the tar crate's raw mode) so that none is read into memory unbounded.
-fn read_entries(
-    stream: impl Read,
-    collector: &mut collect::Collector<'_, '_>,
-    limits: &Limits,
-    trip: &input::Trip,
-) -> Result<(), ArchiveError> {
-    let mut archive = tar::Archive::new(stream);
-    let entries = archive
-        .entries()
-        .map_err(|e| read_failure(e, trip, true))?
-        .raw(true);
-    let mut pending = meta::Pending::default();
-    for (index, entry) in entries.enumerate() {
-        // Extension headers are not entries; at most three of them describe one.
-        if index / 4 > limits.max_entries {
-            return Err(ArchiveError::TooLarge {
-                limit: Limit::Entries,
-                max: limits.max_entries as u64,
-            });
-        }
-        let mut entry = entry.map_err(|e| read_failure(e, trip, index == 0))?;
-        let fail = |e: ArchiveError| trip.error().unwrap_or(e);
-        if pending.absorb(&mut entry, limits).map_err(fail)? {
-            continue;
-        }
-        if is_extended_sparse(entry.header()) {
-            return Err(ArchiveError::Unsupported(
-                "GNU sparse files with extended headers",
-            ));
-        }
-        let names = pending.apply(&entry).map_err(fail)?;
-        collector.add(&mut entry, &names).map_err(fail)?;
-    }
-    if pending.is_empty() {
-        Ok(())
-    } else {
-        Err(ArchiveError::Unsupported(
-            "extension headers at the end describe no entry",
-        ))
-    }
-}
-
-/// A GNU sparse header followed by extension blocks, which raw reading would take for entries.
-fn is_extended_sparse(header: &tar::Header) -> bool {
-    header.entry_type() == tar::EntryType::GNUSparse
-        && header.as_gnu().is_some_and(tar::GnuHeader::is_extended)
-}
-
-/// A read error becomes the exceeded limit if a budget ran out; on the first header it means the
-/// data is not a tar archive at all.
-fn read_failure(error: io::Error, trip: &input::Trip, first: bool) -> ArchiveError {
-    match trip.error() {
-        Some(too_large) => too_large,
-        None if first => ArchiveError::NotAnArchive(format!("no tar header found ({error})")),
-        None => ArchiveError::Corrupt(error),
-    }
 }

@@ -4,6 +4,7 @@
 mod formats;
 mod hostile;
 mod limits;
+mod walk;
 
 use std::io::{Read, Write};
 
