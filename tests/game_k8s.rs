@@ -15,8 +15,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, Weak};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_double::{K8sDouble, Options};
 use serde_json::{json, Value};
@@ -94,15 +93,7 @@ fn serve_on_k8s_plays_a_game_in_a_pod() {
     let mut server = support::KillOnDrop(cmd.spawn().expect("start sforge serve"));
     let base = format!("http://127.0.0.1:{port}");
     let client = JudgeClient::new(&base, &secret);
-    let until = Instant::now() + Duration::from_secs(60);
-    while !client.is_up() {
-        assert!(
-            server.0.try_wait().unwrap().is_none(),
-            "sforge serve exited"
-        );
-        assert!(Instant::now() < until, "sforge serve did not answer");
-        thread::sleep(Duration::from_millis(100));
-    }
+    support::serve::wait_until_up(&mut server, &client);
     let run = support::unique_name("k8sgame");
     let registration = Registration {
         internet: Some(false),

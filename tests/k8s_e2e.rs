@@ -596,15 +596,7 @@ fn serve_on_k8s_grades_submissions_in_pods() {
         .stderr(std::fs::File::create(cluster.dir.join("serve.stderr")).unwrap());
     let mut server = support::KillOnDrop(cmd.spawn().unwrap());
     let client = JudgeClient::new(&format!("http://127.0.0.1:{port}"), &secret);
-    let until = Instant::now() + Duration::from_secs(60);
-    while !client.is_up() {
-        assert!(
-            server.0.try_wait().unwrap().is_none(),
-            "sforge serve exited"
-        );
-        assert!(Instant::now() < until, "sforge serve did not answer");
-        thread::sleep(Duration::from_millis(100));
-    }
+    support::serve::wait_until_up(&mut server, &client);
     let token = client
         .register(TASK, "srvrun", &Registration::default())
         .unwrap();

@@ -124,3 +124,20 @@ impl Drop for Serve {
         }
     }
 }
+
+/// Waits (up to a minute) until the judge behind `client` answers; panics if `server` exits
+/// first.
+pub fn wait_until_up(
+    server: &mut super::KillOnDrop,
+    client: &sforge::run::judge_client::JudgeClient,
+) {
+    let until = Instant::now() + Duration::from_secs(60);
+    while !client.is_up() {
+        assert!(
+            server.0.try_wait().unwrap().is_none(),
+            "sforge serve exited"
+        );
+        assert!(Instant::now() < until, "sforge serve did not answer");
+        thread::sleep(Duration::from_millis(100));
+    }
+}
