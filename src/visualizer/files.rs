@@ -142,6 +142,36 @@ pub fn optional_json<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// A reader that fails once `limit` has passed since it was made: reading an archive whose
+/// gzip stream is mostly empty members costs time without producing bytes any budget counts.
+pub struct Deadline<R> {
+    inner: R,
+    until: std::time::Instant,
+    limit: std::time::Duration,
+}
+
+impl<R> Deadline<R> {
+    pub fn new(inner: R, limit: std::time::Duration) -> Self {
+        Self {
+            inner,
+            until: std::time::Instant::now() + limit,
+            limit,
+        }
+    }
+}
+
+impl<R: Read> Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if std::time::Instant::now() > self.until {
+            return Err(std::io::Error::other(format!(
+                "reading took longer than {} s",
+                self.limit.as_secs()
+            )));
+        }
+        self.inner.read(buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,19 +114,21 @@ impl Snapshot {
     }
 }
 
-/// The path of an entry, normalised (`./` and empty components dropped), or why it is refused.
+/// The path of an entry resolved as the judge resolves it (`./`, empty components and `..`
+/// taken lexically), or why it is refused (absolute, leaving the archive, not UTF-8, odd).
 fn entry_path(raw: &[u8]) -> Result<String, String> {
     let text = std::str::from_utf8(raw)
         .map_err(|_| format!("{:?}: not a UTF-8 path", String::from_utf8_lossy(raw)))?;
     if text.starts_with('/') {
         return Err(format!("{text}: absolute path"));
     }
-    let mut parts = Vec::new();
+    let mut parts: Vec<&str> = Vec::new();
     for part in text.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err(format!("{text}: path with `..`")),
-            p if p.contains('\\') || p.contains('\0') => {
+            ".." if parts.pop().is_some() => {}
+            ".." => return Err(format!("{text}: leaves the archive")),
+            p if p.contains('\\') || p.chars().any(char::is_control) => {
                 return Err(format!("{text}: odd path"));
             }
             p => parts.push(p),
@@ -206,7 +208,8 @@ pub fn read(path: &Path) -> Result<Snapshot, VizError> {
     let (file, _) = super::files::open(path)?;
     let mut snap = Snapshot::default();
     let (mut count, mut kept, mut skipped) = (0usize, 0u64, 0usize);
-    let walked = judge::walk(io::BufReader::new(file), &limits(), |visit| {
+    let input = io::BufReader::new(super::files::Deadline::new(file, archive::READ_TIME));
+    let walked = judge::walk(input, &limits(), |visit| {
         count += 1;
         if count > MAX_ENTRIES {
             snap.cut = Some(format!("more than {MAX_ENTRIES} entries"));
@@ -219,6 +222,10 @@ pub fn read(path: &Path) -> Result<Snapshot, VizError> {
                 return Ok(ControlFlow::Continue(()));
             }
         };
+        // A later entry of any kind replaces an earlier one of the same name, as it does when
+        // the judge extracts the archive.
+        let replaced = snap.files.remove(&name).is_some();
+        let shown = name.clone();
         match visit.kind {
             EntryKind::Dir => {}
             _ if name.is_empty() => {}
@@ -234,10 +241,26 @@ pub fn read(path: &Path) -> Result<Snapshot, VizError> {
                 }
                 snap.files.insert(name, c);
             }
+            // A hard link to a file of the archive is that file's content under another name.
+            EntryKind::Hardlink => {
+                let target = visit.link.map(entry_path).and_then(Result::ok);
+                match target.and_then(|t| snap.files.get(&t).cloned()) {
+                    Some(c) => {
+                        snap.files.insert(name, c);
+                    }
+                    None => snap.warn(format!("skipped {name}: hard link to no file read here")),
+                }
+            }
             kind => snap.warn(format!(
                 "skipped {name}: {} entry (links and devices are not followed)",
                 kind.as_str()
             )),
+        }
+        if replaced && !snap.files.contains_key(&shown) {
+            snap.warn(format!(
+                "{shown}: replaced by a later {} entry",
+                visit.kind.as_str()
+            ));
         }
         Ok(ControlFlow::Continue(()))
     });

@@ -177,3 +177,71 @@ fn unchanged_files_past_the_text_budget_or_the_file_size_are_unchanged() {
     let d = diff(&old.files, &new.files);
     assert_eq!((d.changed, d.unchanged), (0, fillers + 2), "{:?}", d.files);
 }
+
+/// A plain tar of `(raw name, kind, data, link)` entries, names written as they are.
+fn raw_tar(entries: &[(&str, tar::EntryType, &[u8], &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, kind, data, link) in entries {
+        let mut h = tar::Header::new_old();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+        h.set_entry_type(*kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        builder.append(&h, *data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn text_of(snap: &super::snapshot::Snapshot, name: &str) -> Option<String> {
+    match snap.files.get(name)? {
+        Content::Text { text, .. } => Some(text.clone()),
+        Content::Binary { .. } => None,
+    }
+}
+
+#[test]
+fn names_and_replacements_resolve_as_the_judge_extracts_them() {
+    use tar::EntryType::{Directory, Link, Regular, Symlink};
+    let tmp = tempfile::tempdir().unwrap();
+    let tar = raw_tar(&[
+        ("solution.py", Regular, b"benign\n", ""),
+        // The judge resolves `..` and the later entry replaces the decoy.
+        ("x/../solution.py", Regular, b"evil\n", ""),
+        ("src/../main.py", Regular, b"main\n", ""),
+        ("b.py", Link, b"", "main.py"),
+        ("gone.py", Regular, b"gone\n", ""),
+        ("gone.py/", Directory, b"", ""),
+        ("link.py", Regular, b"file\n", ""),
+        ("link.py", Symlink, b"", "elsewhere"),
+        ("../out.py", Regular, b"out\n", ""),
+    ]);
+    let path = write(tmp.path(), "a.tar", &tar);
+    let snap = read(&path).unwrap();
+    assert_eq!(text_of(&snap, "solution.py").as_deref(), Some("evil\n"));
+    assert_eq!(text_of(&snap, "main.py").as_deref(), Some("main\n"));
+    assert_eq!(text_of(&snap, "b.py").as_deref(), Some("main\n"));
+    assert!(
+        !snap.files.contains_key("gone.py"),
+        "{:?}",
+        snap.files.keys()
+    );
+    assert!(!snap.files.contains_key("link.py"));
+    assert!(!snap.files.keys().any(|k| k.contains("out.py")));
+    let warnings = snap.warnings.join("\n");
+    assert!(
+        warnings.contains("gone.py: replaced by a later dir entry"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("leaves the archive"), "{warnings}");
+}
+
+#[test]
+fn a_slow_read_stops_at_its_deadline() {
+    use std::io::Read;
+    let mut reader = super::files::Deadline::new(&b"abc"[..], std::time::Duration::ZERO);
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let err = reader.read(&mut [0u8; 3]).unwrap_err();
+    assert!(err.to_string().contains("longer than"), "{err}");
+}
