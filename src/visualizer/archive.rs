@@ -23,6 +23,9 @@ pub const MAX_COMPRESSED: u64 = 512 << 20;
 pub const MAX_NAME: usize = 4096;
 /// Largest extension header (GNU long name or link, pax records); a larger one stops the listing.
 pub const MAX_EXTENSION: u64 = 64 << 10;
+/// Bytes of entry names listed in all (a name may be 4 KiB of control characters, each six
+/// bytes in JSON).
+pub const MAX_NAME_BYTES: usize = 256 << 10;
 /// Time reading one archive may take (a gzip stream of empty members is slow and small).
 pub const READ_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -65,11 +68,16 @@ pub struct Listing {
 pub fn list(path: &Path) -> Result<Listing, VizError> {
     let (file, _) = super::files::open(path)?;
     let mut entries = Vec::new();
-    let mut more = false;
+    let (mut more, mut name_bytes) = (None, 0usize);
     let input = BufReader::new(super::files::Deadline::new(file, READ_TIME));
     let walked = judge::walk(input, &limits(), |visit| {
+        name_bytes += visit.path.len();
         if entries.len() >= MAX_ENTRIES {
-            more = true;
+            more = Some(format!("more than {MAX_ENTRIES} entries"));
+            return Ok(ControlFlow::Break(()));
+        }
+        if name_bytes > MAX_NAME_BYTES {
+            more = Some(format!("names beyond {MAX_NAME_BYTES} bytes in all"));
             return Ok(ControlFlow::Break(()));
         }
         entries.push(Entry {
@@ -80,7 +88,7 @@ pub fn list(path: &Path) -> Result<Listing, VizError> {
         Ok(ControlFlow::Continue(()))
     });
     let cut = match walked {
-        Ok(()) => more.then(|| format!("more than {MAX_ENTRIES} entries")),
+        Ok(()) => more,
         Err(e @ ArchiveError::NotAnArchive(_)) if entries.is_empty() => {
             return Err(VizError::Malformed {
                 path: path.to_owned(),

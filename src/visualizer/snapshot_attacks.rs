@@ -245,3 +245,22 @@ fn a_slow_read_stops_at_its_deadline() {
     let err = reader.read(&mut [0u8; 3]).unwrap_err();
     assert!(err.to_string().contains("longer than"), "{err}");
 }
+
+#[test]
+fn a_listing_stops_at_its_name_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "d/".repeat(1000) + "f";
+    let names: Vec<String> = (0..200).map(|i| format!("{long}{i}")).collect();
+    let mut builder = tar::Builder::new(Vec::new());
+    for name in &names {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(0);
+        h.set_mode(0o644);
+        // GNU long-name entries carry the names over 100 bytes.
+        builder.append_data(&mut h, name, &b""[..]).unwrap();
+    }
+    let path = write(tmp.path(), "names.tar", &builder.into_inner().unwrap());
+    let listing = list(&path).unwrap();
+    assert!(listing.entries.len() < 200, "{}", listing.entries.len());
+    assert!(listing.cut.unwrap().contains("names beyond"));
+}
