@@ -64,8 +64,16 @@ impl Tab {
         tab
     }
 
-    /// Sends one protocol command and returns its `result`.
+    /// Sends one protocol command and returns its `result`; panics on an error answer.
     pub fn call(&mut self, method: &str, params: &Value) -> Value {
+        match self.try_call(method, params) {
+            Ok(result) => result,
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    /// Sends one protocol command: its `result`, or its `error` answer.
+    pub fn try_call(&mut self, method: &str, params: &Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let message = json!({"id": id, "method": method, "params": params}).to_string();
@@ -77,8 +85,10 @@ impl Tab {
             let Message::Text(text) = reply else { continue };
             let value: Value = serde_json::from_str(text.as_str()).expect("protocol JSON");
             if value["id"] == id {
-                assert!(value.get("error").is_none(), "{method}: {value}");
-                return value["result"].clone();
+                return match value.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(value["result"].clone()),
+                };
             }
         }
     }
@@ -92,12 +102,17 @@ impl Tab {
         result["result"]["value"].clone()
     }
 
-    /// The page's text (`document.body.innerText`).
+    /// The page's text (`document.body.innerText`); empty while the page is navigating (the
+    /// evaluation is then refused: "Inspected target navigated or closed").
     pub fn text(&mut self) -> String {
-        self.eval("document.body ? document.body.innerText : ''")
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        let expression = "document.body ? document.body.innerText : ''";
+        self.try_call(
+            "Runtime.evaluate",
+            &json!({"expression": expression, "returnByValue": true}),
+        )
+        .ok()
+        .and_then(|result| result["result"]["value"].as_str().map(str::to_owned))
+        .unwrap_or_default()
     }
 
     /// Waits until the page's text contains `needle`; panics with the text after `limit`.
