@@ -180,12 +180,15 @@ fn hostile_archives_give_bounded_answers_with_warnings() {
         .unwrap()
         .contains("compared by SHA-256 only"));
 
-    // The bomb is cut at the decompression bound, not read to its end.
+    // The bomb is cut at the decompression bound, not read to its end — or, in a debug build
+    // on a loaded machine, at the read's time bound first (the judge's own tests check the
+    // decompression bound, src/judge/archive/tests/limits.rs).
     let d = get_json(&viz, "/api/run/archives/t/submission/agent-3/diff");
     assert_eq!(d["previous"], "agent-2");
     let cut = d["cut"].as_str().unwrap_or_default();
     assert!(
-        cut.contains("agent-3") && cut.contains("bytes decompressed"),
+        cut.contains("agent-3")
+            && (cut.contains("bytes decompressed") || cut.contains("took longer than")),
         "{d}"
     );
 
