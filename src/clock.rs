@@ -11,6 +11,15 @@ pub fn epoch_seconds() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// Seconds since the Unix epoch of `time` (a file's modification time, say), with fractions;
+/// `None` before 1970.
+#[must_use]
+pub fn seconds_of(time: SystemTime) -> Option<f64> {
+    time.duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs_f64())
+}
+
 /// Whole seconds since the Unix epoch (0 for a clock set before 1970).
 #[must_use]
 pub fn epoch_secs() -> u64 {

@@ -189,8 +189,7 @@ fn files_time(round_dir: &Path) -> Option<f64> {
     .iter()
     .find_map(|name| std::fs::symlink_metadata(round_dir.join(name)).ok())
     .and_then(|m| m.modified().ok())
-    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-    .map(|d| d.as_secs_f64())
+    .and_then(crate::clock::seconds_of)
 }
 
 fn round(
@@ -264,10 +263,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64();
+        let now = crate::clock::epoch_seconds();
         write("agent-1", "report.json", r#"{"submitted_at": 100.0}"#);
         // Damaged: its time comes from its archive, written now.
         write("agent-2", "report.json", "{not json");

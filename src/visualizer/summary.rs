@@ -3,7 +3,7 @@
 //! the task, never a failed page.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -66,12 +66,6 @@ pub fn started_at(root: &Root, task_dir: &Path) -> Option<f64> {
         .find(|t| t.is_finite() && *t > 0.0)
 }
 
-fn epoch_seconds(time: SystemTime) -> Option<f64> {
-    time.duration_since(UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs_f64())
-}
-
 /// The summary of the task in `dir`, as of `now`.
 #[must_use]
 pub fn summarize(
@@ -102,7 +96,9 @@ pub fn summarize(
     let result = final_result.unwrap_or_default();
     let duration = if result.phase_seconds.is_empty() {
         match status {
-            Status::Running => started.zip(epoch_seconds(now)).map(|(s, n)| n - s),
+            Status::Running => started
+                .zip(crate::clock::seconds_of(now))
+                .map(|(s, n)| n - s),
             _ => finite(result.runtime_seconds),
         }
     } else {

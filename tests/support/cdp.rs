@@ -95,24 +95,26 @@ impl Tab {
 
     /// The value of a JavaScript expression in the page.
     pub fn eval(&mut self, expression: &str) -> Value {
-        let result = self.call(
-            "Runtime.evaluate",
-            &json!({"expression": expression, "returnByValue": true}),
-        );
-        result["result"]["value"].clone()
+        match self.try_eval(expression) {
+            Ok(value) => value,
+            Err(error) => panic!("Runtime.evaluate: {error}"),
+        }
+    }
+
+    /// The value of a JavaScript expression in the page, or the protocol's error answer.
+    pub fn try_eval(&mut self, expression: &str) -> Result<Value, Value> {
+        let params = json!({"expression": expression, "returnByValue": true});
+        let result = self.try_call("Runtime.evaluate", &params)?;
+        Ok(result["result"]["value"].clone())
     }
 
     /// The page's text (`document.body.innerText`); empty while the page is navigating (the
     /// evaluation is then refused: "Inspected target navigated or closed").
     pub fn text(&mut self) -> String {
-        let expression = "document.body ? document.body.innerText : ''";
-        self.try_call(
-            "Runtime.evaluate",
-            &json!({"expression": expression, "returnByValue": true}),
-        )
-        .ok()
-        .and_then(|result| result["result"]["value"].as_str().map(str::to_owned))
-        .unwrap_or_default()
+        self.try_eval("document.body ? document.body.innerText : ''")
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// Waits until the page's text contains `needle`; panics with the text after `limit`.

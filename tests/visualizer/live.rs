@@ -4,7 +4,7 @@
 //! (`tests/support/cdp.rs`).
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::server::start;
 use crate::support::browser::Browser;
@@ -19,10 +19,7 @@ fn write(path: &Path, value: &serde_json::Value) {
 }
 
 fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
+    sforge::clock::epoch_seconds()
 }
 
 #[test]
